@@ -1,0 +1,10 @@
+"""circles: check 15-minute community life circles (15分钟社区生活圈) from OpenStreetMap."""
+
+from __future__ import annotations
+
+__version__ = "0.1.0"
+
+from circles.analysis import Analysis, analyze
+from circles.standards import Standards, load_standards
+
+__all__ = ["Analysis", "Standards", "__version__", "analyze", "load_standards"]

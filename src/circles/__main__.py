@@ -1,0 +1,5 @@
+"""Allow ``python -m circles``."""
+
+from circles.cli import main
+
+main()

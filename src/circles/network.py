@@ -1,0 +1,251 @@
+"""Walking graph: filter walkable ways, project to metres, compact arrays, snap points to edges."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+from functools import cached_property
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import shapely
+from pyproj import CRS, Transformer
+from scipy.sparse import coo_array
+from scipy.sparse.csgraph import connected_components
+
+from circles.errors import EmptyAreaError
+from circles.osm import WGS84, OsmExtract
+from circles.standards import NetworkSettings
+
+log = logging.getLogger(__name__)
+
+
+def is_walkable(tags: dict[str, str], settings: NetworkSettings) -> bool:
+    """Whether a highway way may be walked, from its highway, foot, access and sidewalk tags.
+
+    Motorways and trunk roads count only with a tagged sidewalk or foot access; ``foot=no``
+    excludes; ``access=private|no`` excludes unless ``foot`` allows it.
+    """
+    highway = tags.get("highway")
+    if highway not in settings.highway_include:
+        return False
+    foot = tags.get("foot")
+    if foot == "no":
+        return False
+    foot_allowed = foot in settings.foot_allow_values
+    if tags.get("access") in settings.access_deny_values and not foot_allowed:
+        return False
+    if highway in settings.highway_need_foot_access:
+        sidewalk = any(
+            tags.get(key) in settings.sidewalk_values
+            for key in ("sidewalk", "sidewalk:both", "sidewalk:left", "sidewalk:right")
+        )
+        return foot_allowed or sidewalk
+    return True
+
+
+@dataclass
+class Network:
+    """An undirected walking network as compact arrays in a local metric CRS.
+
+    Nodes are numbered ``0..n-1``; ``edge_u[i]``–``edge_v[i]`` is edge ``i`` (a straight
+    segment between consecutive OSM way nodes), ``length_m[i]`` its length.
+    """
+
+    crs: CRS
+    node_osm_id: np.ndarray
+    node_xy: np.ndarray
+    edge_u: np.ndarray
+    edge_v: np.ndarray
+    length_m: np.ndarray
+    edge_way_id: np.ndarray
+    edge_highway: np.ndarray
+    component: np.ndarray
+    main_component: int
+    area_m: shapely.Geometry
+    stats: dict[str, float | int] = field(default_factory=dict)
+
+    @property
+    def n_nodes(self) -> int:
+        return len(self.node_xy)
+
+    @property
+    def n_edges(self) -> int:
+        return len(self.edge_u)
+
+    @cached_property
+    def main_edges(self) -> np.ndarray:
+        """Indices of edges in the largest connected piece (where points are snapped)."""
+        return np.flatnonzero(self.component[self.edge_u] == self.main_component)
+
+    @cached_property
+    def _edge_tree(self) -> shapely.STRtree:
+        idx = self.main_edges
+        lines = shapely.linestrings(
+            np.stack([self.node_xy[self.edge_u[idx]], self.node_xy[self.edge_v[idx]]], axis=1)
+        )
+        return shapely.STRtree(lines)
+
+    def to_metric(self, lon: np.ndarray, lat: np.ndarray) -> np.ndarray:
+        """Project WGS-84 longitude/latitude to this network's metric CRS, ``(n, 2)``."""
+        x, y = Transformer.from_crs(WGS84, self.crs, always_xy=True).transform(lon, lat)
+        return np.column_stack([x, y])
+
+    def snap(self, xy: np.ndarray) -> Snap:
+        """Snap metric points to the nearest edge of the main network piece.
+
+        The connector (straight line from the point to the edge) is part of every walk.
+        """
+        xy = np.asarray(xy, dtype=float).reshape(-1, 2)
+        if len(xy) == 0:
+            return Snap(np.empty(0, np.int64), np.empty(0), np.empty(0), np.empty((0, 2)))
+        _, tree_idx = self._edge_tree.query_nearest(shapely.points(xy), all_matches=False)
+        edge = self.main_edges[tree_idx]
+        a, b = self.node_xy[self.edge_u[edge]], self.node_xy[self.edge_v[edge]]
+        ab = b - a
+        t = np.einsum("ij,ij->i", xy - a, ab) / np.maximum(np.einsum("ij,ij->i", ab, ab), 1e-12)
+        t = np.clip(t, 0.0, 1.0)
+        on_edge = a + ab * t[:, None]
+        connector = np.hypot(*(xy - on_edge).T)
+        return Snap(edge, t * self.length_m[edge], connector, on_edge)
+
+    def edges_gdf(self) -> gpd.GeoDataFrame:
+        """The network's edges as a WGS-84 GeoDataFrame (for output and checks)."""
+        lines = shapely.linestrings(
+            np.stack([self.node_xy[self.edge_u], self.node_xy[self.edge_v]], axis=1)
+        )
+        frame = pd.DataFrame(
+            {
+                "u": self.edge_u,
+                "v": self.edge_v,
+                "u_osm_id": self.node_osm_id[self.edge_u],
+                "v_osm_id": self.node_osm_id[self.edge_v],
+                "way_id": self.edge_way_id,
+                "highway": self.edge_highway,
+                "length_m": self.length_m,
+                "component": self.component[self.edge_u],
+                "in_main": self.component[self.edge_u] == self.main_component,
+            }
+        )
+        return gpd.GeoDataFrame(frame, geometry=lines, crs=self.crs).to_crs(WGS84)
+
+
+@dataclass
+class Snap:
+    """Where points join the network: edge index, offset from its ``u`` end, connector length."""
+
+    edge: np.ndarray
+    offset_m: np.ndarray
+    connector_m: np.ndarray
+    snapped_xy: np.ndarray
+
+
+def network_from_extract(extract: OsmExtract, settings: NetworkSettings) -> Network:
+    """Build the walking network of an extract.
+
+    Parameters
+    ----------
+    extract
+        The clipped extract (``segments`` hold consecutive way-node pairs).
+    settings
+        Which highways are walkable (from the standards file).
+
+    Returns
+    -------
+    Network
+        Edges in a local UTM CRS, parallel edges merged (shortest kept), pieces labelled.
+
+    Raises
+    ------
+    EmptyAreaError
+        No walkable way in the study area.
+    """
+    walkable_way = np.fromiter(
+        (is_walkable(tags, settings) for tags in extract.way_tags), bool, len(extract.way_tags)
+    )
+    seg_keep = walkable_way[extract.segment_way] if len(extract.segment_way) else np.zeros(0, bool)
+    segments = extract.segments[seg_keep]
+    seg_way = extract.segment_way[seg_keep]
+    if len(segments) == 0:
+        msg = (
+            f"no walkable street in the study area of {extract.path.name}: "
+            f"{len(extract.segments)} way segments lie inside it, none walkable. "
+            "Check --area, or that the extract holds highways."
+        )
+        raise EmptyAreaError(msg)
+    used, inverse = np.unique(segments.ravel(), return_inverse=True)
+    uv = inverse.reshape(-1, 2)
+    lonlat = extract.node_lonlat[np.searchsorted(extract.node_ids, used)]
+    crs = gpd.GeoSeries(
+        gpd.points_from_xy(lonlat[:, 0], lonlat[:, 1]), crs=WGS84
+    ).estimate_utm_crs()
+    x, y = Transformer.from_crs(WGS84, crs, always_xy=True).transform(lonlat[:, 0], lonlat[:, 1])
+    xy = np.column_stack([x, y])
+    # distinct OSM nodes at the same spot (to the millimetre) are one place to a walker
+    _, first_at, canonical = np.unique(
+        np.round(xy * 1000).astype(np.int64), axis=0, return_index=True, return_inverse=True
+    )
+    n_merged = len(used) - len(first_at)
+    keep_node = np.sort(first_at)
+    renumber = np.empty(len(used), np.int64)
+    renumber[keep_node] = np.arange(len(keep_node))
+    uv = renumber[first_at[canonical.ravel()]][uv]
+    used, xy = used[keep_node], xy[keep_node]
+    not_loop = uv[:, 0] != uv[:, 1]
+    uv, seg_way = uv[not_loop], seg_way[not_loop]
+    length = np.hypot(*(xy[uv[:, 0]] - xy[uv[:, 1]]).T)
+
+    # undirected: one edge per node pair, keeping the shortest
+    lo, hi = uv.min(axis=1), uv.max(axis=1)
+    order = np.lexsort((length, hi, lo))
+    lo, hi, length, seg_way = lo[order], hi[order], length[order], seg_way[order]
+    first = np.ones(len(lo), bool)
+    first[1:] = (lo[1:] != lo[:-1]) | (hi[1:] != hi[:-1])
+    n_parallel = int((~first).sum())
+    lo, hi, length, seg_way = lo[first], hi[first], length[first], seg_way[first]
+
+    n = len(used)
+    adjacency = coo_array((np.ones(len(lo)), (lo, hi)), shape=(n, n))
+    n_pieces, labels = connected_components(adjacency, directed=False)
+    sizes = np.bincount(labels)
+    main = int(np.argmax(sizes))
+    highway = np.array([extract.way_tags[w].get("highway", "") for w in seg_way], dtype=object)
+    area_m = _project(extract.area, crs)
+    stats = {
+        "nodes": n,
+        "edges": len(lo),
+        "length_km": float(length.sum() / 1000),
+        "parallel_edges_merged": n_parallel,
+        "coincident_nodes_merged": int(n_merged),
+        "pieces": int(n_pieces),
+        "main_piece_nodes": int(sizes[main]),
+        "other_pieces_nodes": int(n - sizes[main]),
+    }
+    log.info(
+        "network: %d nodes, %d edges, %.1f km; %d disconnected pieces outside the main one "
+        "(%d nodes) are kept but not used for snapping",
+        n,
+        len(lo),
+        stats["length_km"],
+        n_pieces - 1,
+        n - sizes[main],
+    )
+    return Network(
+        crs=crs,
+        node_osm_id=used,
+        node_xy=xy,
+        edge_u=lo,
+        edge_v=hi,
+        length_m=length,
+        edge_way_id=extract.way_ids[seg_way],
+        edge_highway=highway,
+        component=labels,
+        main_component=main,
+        area_m=area_m,
+        stats=stats,
+    )
+
+
+def _project(geom: shapely.Geometry, crs: CRS) -> shapely.Geometry:
+    return gpd.GeoSeries([geom], crs=WGS84).to_crs(crs).iloc[0]

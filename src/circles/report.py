@@ -1,0 +1,181 @@
+"""Write outputs (GeoPackage, CSV for Excel, JSON) atomically, in the planner's language."""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+from collections.abc import Callable
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import numpy as np
+import pandas as pd
+
+from circles.errors import InputError
+
+if TYPE_CHECKING:
+    from circles.analysis import Analysis
+
+HEADERS = {
+    "unit_level": ("层级", "level"),
+    "unit_id": ("单元编号", "unit id"),
+    "unit_name": ("单元名称", "unit name"),
+    "population": ("人口", "population"),
+    "population_estimated": ("人口为估算", "population estimated"),
+    "rule_id": ("规则编号", "rule id"),
+    "rule_name": ("规则", "rule"),
+    "kind": ("规则类型", "rule kind"),
+    "category_id": ("设施类别编号", "category id"),
+    "category_name": ("设施类别", "category"),
+    "threshold_m": ("步行距离阈值(米)", "threshold (m)"),
+    "threshold_min": ("步行时间阈值(分钟)", "threshold (min)"),
+    "profile": ("步速人群", "walking profile"),
+    "target": ("目标", "target"),
+    "value": ("现状值", "value"),
+    "status": ("结果", "result"),
+    "shortfall": ("缺口", "shortfall"),
+    "shortfall_unit": ("缺口单位", "shortfall unit"),
+    "median_dist_m": ("步行距离中位数(米)", "median distance (m)"),
+    "worst_dist_m": ("最远步行距离(米)", "worst distance (m)"),
+    "median_time_min": ("步行时间中位数(分钟)", "median time (min)"),
+    "worst_time_min": ("最长步行时间(分钟)", "worst time (min)"),
+    "reached_share": ("搜索范围内人口占比", "share reached within search limit"),
+    "facilities": ("设施数", "facilities"),
+    "source": ("依据", "source"),
+    "note": ("说明", "note"),
+}
+VALUES = {
+    "pass": ("达标", "pass"),
+    "fail": ("未达标", "fail"),
+    "no_data": ("无数据", "no data"),
+    "not_evaluated": ("未评估", "not evaluated"),
+    "community": ("社区/小区", "community"),
+    "street": ("街道", "street"),
+    "district": ("区", "district"),
+    "residents": ("人", "residents"),
+    "facilities": ("处", "facilities"),
+    "communities": ("个社区", "communities"),
+    "places": ("个托位/床位", "places"),
+    "m2": ("平方米", "m²"),
+    "access": ("步行可达", "walking access"),
+    "presence": ("单元配置", "presence per unit"),
+    "per_capita": ("人均指标", "per-capita supply"),
+    "coverage_rate": ("覆盖率", "coverage rate"),
+    True: ("是", "yes"),
+    False: ("否", "no"),
+}
+
+
+def label(key: object, lang: str) -> object:
+    """Display label of a stable value id in ``zh`` or ``en``; unknown values pass through."""
+    pair = VALUES.get(key) if isinstance(key, str | bool) else None
+    return pair[0 if lang == "zh" else 1] if pair else key
+
+
+def gaps_table(analysis: Analysis) -> pd.DataFrame:
+    """The result table with names, citations and headers in the analysis language."""
+    lang, std = analysis.lang, analysis.standards
+    table = analysis.results.copy()
+    names = {c.id: c.name(lang) for c in std.categories.categories}
+    rules = {r.id: r for r in std.rules}
+    table.insert(
+        table.columns.get_loc("rule_id") + 1,
+        "rule_name",
+        table["rule_id"].map(lambda r: rules[r].name(lang)),
+    )
+    table.insert(
+        table.columns.get_loc("category_id") + 1, "category_name", table["category_id"].map(names)
+    )
+    table["source"] = table["rule_id"].map(lambda r: rules[r].source.cite())
+    table["profile"] = table["profile"].map(
+        lambda p: std.profiles[p].name(lang) if isinstance(p, str) and p in std.profiles else p
+    )
+    for column in ("unit_level", "kind", "status", "shortfall_unit", "population_estimated"):
+        table[column] = table[column].map(lambda v: label(v, lang))
+    for column, digits in (
+        ("population", 0),
+        ("shortfall", 1),
+        ("value", 4),
+        ("threshold_m", 0),
+        ("threshold_min", 1),
+        ("median_dist_m", 0),
+        ("worst_dist_m", 0),
+        ("median_time_min", 1),
+        ("worst_time_min", 1),
+        ("reached_share", 3),
+    ):
+        table[column] = pd.to_numeric(table[column], errors="coerce").round(digits)
+    level_order = {"district": 0, "community": 1}
+    rule_order = {r.id: i for i, r in enumerate(std.rules)}
+    order = np.lexsort(
+        (
+            analysis.results["unit_name"].fillna("").astype(str).to_numpy(),
+            analysis.results["rule_id"].map(rule_order).to_numpy(),
+            analysis.results["unit_level"].map(level_order).to_numpy(),
+        )
+    )
+    table = table.iloc[order]
+    return table.rename(columns={k: v[0 if lang == "zh" else 1] for k, v in HEADERS.items()})
+
+
+def _atomic(path: Path, write: Callable[[Path], None]) -> None:
+    """Write through a temporary file in the same folder, then rename over ``path``."""
+    fd, tmp_name = tempfile.mkstemp(prefix=f".{path.stem}-", suffix=path.suffix, dir=path.parent)
+    os.close(fd)
+    tmp = Path(tmp_name)
+    try:
+        tmp.unlink()  # some writers refuse an existing file
+        write(tmp)
+        tmp.replace(path)
+    finally:
+        if tmp.exists():
+            tmp.unlink()
+
+
+def _json_default(value: object) -> object:
+    if isinstance(value, np.integer):
+        return int(value)
+    if isinstance(value, np.floating):
+        return None if np.isnan(value) else float(value)
+    if isinstance(value, np.bool_):
+        return bool(value)
+    return str(value)
+
+
+def write_outputs(analysis: Analysis, out_dir: Path, inputs: list[Path]) -> list[Path]:
+    """Write ``analysis.gpkg``, ``gaps.csv`` (UTF-8 with BOM) and ``summary.json``.
+
+    Raises
+    ------
+    InputError
+        If an output would overwrite one of the inputs, or the folder cannot be created.
+    """
+    try:
+        out_dir.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        msg = f"{out_dir}: cannot create the output folder ({exc}). Choose another --out."
+        raise InputError(msg) from None
+    targets = {name: out_dir / name for name in ("analysis.gpkg", "gaps.csv", "summary.json")}
+    protected = {p.resolve() for p in inputs}
+    for path in targets.values():
+        if path.resolve() in protected:
+            msg = f"{path}: this output would overwrite an input file. Choose another --out folder."
+            raise InputError(msg)
+
+    def gpkg(tmp: Path) -> None:
+        layers = {
+            "communities": analysis.communities,
+            "facilities": analysis.facilities,
+            "demand_points": analysis.demand_points,
+            "network_edges": analysis.network,
+        }
+        for layer, gdf in layers.items():
+            gdf.to_file(tmp, layer=layer, driver="GPKG", engine="pyogrio")
+
+    _atomic(targets["analysis.gpkg"], gpkg)
+    table = gaps_table(analysis)
+    _atomic(targets["gaps.csv"], lambda tmp: table.to_csv(tmp, index=False, encoding="utf-8-sig"))
+    text = json.dumps(analysis.summary, ensure_ascii=False, indent=2, default=_json_default)
+    _atomic(targets["summary.json"], lambda tmp: tmp.write_text(text + "\n", encoding="utf-8"))
+    return list(targets.values())

@@ -1,0 +1,342 @@
+"""The four rule kinds -> per-community and per-district results; "no data" kept apart from gaps."""
+
+from __future__ import annotations
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import shapely
+
+from circles.access import CategoryAccess
+from circles.standards import (
+    AccessRule,
+    CoverageRateRule,
+    PerCapitaRule,
+    PresenceRule,
+    Standards,
+)
+
+PASS, FAIL, NO_DATA, NOT_EVALUATED = "pass", "fail", "no_data", "not_evaluated"
+RESULT_COLUMNS = [
+    "unit_level",
+    "unit_id",
+    "unit_name",
+    "population",
+    "population_estimated",
+    "rule_id",
+    "kind",
+    "category_id",
+    "threshold_m",
+    "threshold_min",
+    "profile",
+    "target",
+    "value",
+    "status",
+    "shortfall",
+    "shortfall_unit",
+    "median_dist_m",
+    "worst_dist_m",
+    "median_time_min",
+    "worst_time_min",
+    "reached_share",
+    "facilities",
+    "note",
+]
+
+
+def weighted_median(values: np.ndarray, weights: np.ndarray) -> float:
+    """Population-weighted median; values may be ``inf`` (beyond the search horizon)."""
+    if len(values) == 0 or weights.sum() <= 0:
+        return np.nan
+    order = np.argsort(values, kind="stable")
+    cum = np.cumsum(weights[order])
+    return float(values[order][np.searchsorted(cum, 0.5 * cum[-1])])
+
+
+def _finite_or_nan(x: float) -> float:
+    return x if np.isfinite(x) else np.nan
+
+
+def evaluate_rules(
+    standards: Standards,
+    communities: gpd.GeoDataFrame,
+    demand: gpd.GeoDataFrame,
+    facilities: gpd.GeoDataFrame,
+    access: dict[str, CategoryAccess],
+    district: tuple[str, str, shapely.Geometry],
+) -> pd.DataFrame:
+    """Evaluate every rule per community and for the district.
+
+    A rule on a category with no facility in the study area gets status ``no_data``: absent
+    OSM data is not evidence of a gap. Rules on units whose boundaries were not given
+    (streets) get ``not_evaluated``.
+
+    Parameters
+    ----------
+    standards
+        The standards profile.
+    communities, demand, facilities
+        Metric-CRS tables (``population`` on communities and demand points).
+    access
+        Search result per category id.
+    district
+        ``(id, name, polygon)`` of the district (the study area).
+
+    Returns
+    -------
+    DataFrame
+        One row per unit and rule, columns ``RESULT_COLUMNS``.
+    """
+    rows: list[dict] = []
+    pop_total = float(communities["population"].sum())
+    any_estimated = bool(communities["population_estimated"].any())
+    district_id, district_name, _ = district
+    count_of = facilities.groupby("category_id").size()
+    unit_district = {
+        "unit_level": "district",
+        "unit_id": district_id,
+        "unit_name": district_name,
+        "population": pop_total,
+        "population_estimated": any_estimated,
+    }
+    units_community = communities[
+        ["community_id", "name", "population", "population_estimated"]
+    ].rename(columns={"community_id": "unit_id", "name": "unit_name"})
+    units_community.insert(0, "unit_level", "community")
+
+    # facility -> community (point in polygon)
+    f_idx, c_idx = shapely.STRtree(communities.geometry.values).query(
+        facilities.geometry.values, predicate="within"
+    )
+    fac_community = pd.Series(communities["community_id"].to_numpy()[c_idx], index=f_idx)
+
+    for rule in standards.rules:
+        common = {"rule_id": rule.id, "kind": rule.kind, "note": ""}
+        if isinstance(rule, AccessRule):
+            rows.extend(
+                _access_rows(
+                    standards,
+                    rule,
+                    units_community,
+                    unit_district,
+                    demand,
+                    access[rule.category],
+                    int(count_of.get(rule.category, 0)),
+                    common,
+                )
+            )
+        elif isinstance(rule, PresenceRule):
+            n_cat = int(count_of.get(rule.category, 0))
+            base = {
+                **common,
+                "category_id": rule.category,
+                "target": rule.min_count,
+                "shortfall_unit": "facilities",
+                "facilities": n_cat,
+            }
+            if rule.unit == "street":
+                rows.append(
+                    {
+                        **unit_district,
+                        **base,
+                        "status": NOT_EVALUATED,
+                        "note": "street boundaries not given",
+                    }
+                )
+                continue
+            in_cat = facilities["category_id"].to_numpy() == rule.category
+            if rule.unit == "community":
+                counts = fac_community[in_cat[fac_community.index]].value_counts()
+                for unit in units_community.to_dict("records"):
+                    rows.append(
+                        _presence(unit, base, int(counts.get(unit["unit_id"], 0)), rule, n_cat)
+                    )
+            else:
+                rows.append(_presence(unit_district, base, n_cat, rule, n_cat))
+        elif isinstance(rule, PerCapitaRule):
+            rows.extend(
+                _per_capita_rows(
+                    rule, facilities, fac_community, units_community, unit_district, common
+                )
+            )
+    result = pd.DataFrame(rows)
+    for rule in standards.rules:  # coverage rates read the per-community results above
+        if isinstance(rule, CoverageRateRule):
+            common = {"rule_id": rule.id, "kind": rule.kind, "note": ""}
+            result = pd.concat(
+                [
+                    result,
+                    pd.DataFrame([_coverage_row(standards, rule, result, unit_district, common)]),
+                ],
+                ignore_index=True,
+            )
+    return result.reindex(columns=RESULT_COLUMNS)
+
+
+def _access_rows(
+    standards: Standards,
+    rule: AccessRule,
+    units: pd.DataFrame,
+    district: dict,
+    demand: gpd.GeoDataFrame,
+    acc: CategoryAccess,
+    n_facilities: int,
+    common: dict,
+) -> list[dict]:
+    threshold = standards.threshold_m(rule.threshold)
+    profile = rule.threshold.profile or "adult"
+    speed = standards.profiles[profile].speed_m_s
+    dist = np.where(np.isnan(acc.point_dist_m), np.inf, acc.point_dist_m)
+    pop = demand["population"].to_numpy()
+    within = dist <= threshold
+    base = {
+        **common,
+        "category_id": rule.category,
+        "threshold_m": threshold,
+        "threshold_min": threshold / speed / 60,
+        "profile": profile,
+        "target": rule.target_share,
+        "shortfall_unit": "residents",
+        "facilities": n_facilities,
+    }
+
+    def row(unit: dict, sel: np.ndarray) -> dict:
+        p, d = pop[sel], dist[sel]
+        total = p.sum()
+        inside = p[within[sel]].sum()
+        share = inside / total if total > 0 else np.nan
+        median = weighted_median(d, p)
+        worst = d.max() if len(d) else np.nan
+        out = {
+            **unit,
+            **base,
+            "value": share,
+            "median_dist_m": _finite_or_nan(median),
+            "worst_dist_m": _finite_or_nan(worst),
+            "median_time_min": _finite_or_nan(median / speed / 60),
+            "worst_time_min": _finite_or_nan(worst / speed / 60),
+            "reached_share": p[np.isfinite(d)].sum() / total if total > 0 else np.nan,
+        }
+        if n_facilities == 0:
+            out.update(
+                status=NO_DATA,
+                value=np.nan,
+                note="no facility of this category in the "
+                "study area: missing data, not a measured gap",
+            )
+        elif total <= 0:
+            out.update(status=NOT_EVALUATED, note="no residents")
+        else:
+            ok = share >= rule.target_share - 1e-9
+            out.update(
+                status=PASS if ok else FAIL, shortfall=max(0.0, rule.target_share * total - inside)
+            )
+        return out
+
+    codes, uniques = pd.factorize(demand["community_id"])
+    rows = []
+    if rule.unit == "community":
+        groups = {u: np.flatnonzero(codes == i) for i, u in enumerate(uniques)}
+        for unit in units.to_dict("records"):
+            rows.append(row(unit, groups.get(unit["unit_id"], np.empty(0, np.int64))))
+    rows.append(row(district, np.arange(len(pop))))
+    return rows
+
+
+def _presence(unit: dict, base: dict, count: int, rule: PresenceRule, n_cat: int) -> dict:
+    out = {**unit, **base, "value": count}
+    if n_cat == 0:
+        out.update(
+            status=NO_DATA, value=np.nan, note="no facility of this category in the study area"
+        )
+    else:
+        ok = count >= rule.min_count
+        out.update(status=PASS if ok else FAIL, shortfall=max(0, rule.min_count - count))
+    return out
+
+
+def _per_capita_rows(
+    rule: PerCapitaRule,
+    facilities: gpd.GeoDataFrame,
+    fac_community: pd.Series,
+    units_community: pd.DataFrame,
+    district: dict,
+    common: dict,
+) -> list[dict]:
+    sel = facilities["category_id"].to_numpy() == rule.category
+    values = facilities[rule.attribute].to_numpy(float)
+    unit_label = "places" if rule.attribute == "capacity" else "m2"
+    base = {
+        **common,
+        "category_id": rule.category,
+        "target": rule.target,
+        "shortfall_unit": unit_label,
+    }
+
+    def row(unit: dict, mask: np.ndarray) -> dict:
+        n = int(mask.sum())
+        known = mask & ~np.isnan(values)
+        supply = float(values[known].sum())
+        pop = unit["population"]
+        out = {**unit, **base, "facilities": n}
+        if n == 0 or not known.any():
+            what = "facility" if n == 0 else f"value of '{rule.attribute}'"
+            out.update(status=NO_DATA, note=f"no {what} for this category in the unit")
+            return out
+        rate = supply / pop * rule.per if pop > 0 else np.nan
+        ok = rate >= rule.target
+        note = (
+            ""
+            if known.sum() == n
+            else f"{n - int(known.sum())} of {n} facilities lack '{rule.attribute}'"
+        )
+        out.update(
+            value=rate,
+            status=PASS if ok else FAIL,
+            note=note,
+            shortfall=max(0.0, rule.target * pop / rule.per - supply),
+        )
+        return out
+
+    if rule.unit == "street":
+        return [
+            {**district, **base, "status": NOT_EVALUATED, "note": "street boundaries not given"}
+        ]
+    if rule.unit == "district":
+        return [row(district, sel)]
+    rows = []
+    for unit in units_community.to_dict("records"):
+        in_unit = np.zeros(len(facilities), bool)
+        in_unit[fac_community.index[fac_community.to_numpy() == unit["unit_id"]]] = True
+        rows.append(row(unit, sel & in_unit))
+    return rows
+
+
+def _coverage_row(
+    standards: Standards, rule: CoverageRateRule, result: pd.DataFrame, district: dict, common: dict
+) -> dict:
+    of = result[(result["rule_id"] == rule.of_rule) & (result["unit_level"] == "community")]
+    base = {
+        **district,
+        **common,
+        "category_id": getattr(standards.rule(rule.of_rule), "category", None),
+        "target": rule.target,
+        "shortfall_unit": "communities" if rule.measure == "units" else "residents",
+    }
+    judged = of[of["status"].isin([PASS, FAIL])]
+    if judged.empty:
+        return {**base, "status": NO_DATA, "note": f"rule {rule.of_rule} has no data"}
+    passed = judged["status"] == PASS
+    if rule.measure == "units":
+        value = passed.mean()
+        shortfall = max(0.0, np.ceil(rule.target * len(judged) - passed.sum()))
+    else:
+        total = judged["population"].sum()
+        value = judged.loc[passed, "population"].sum() / total
+        shortfall = max(0.0, rule.target * total - judged.loc[passed, "population"].sum())
+    return {
+        **base,
+        "value": value,
+        "status": PASS if value >= rule.target - 1e-9 else FAIL,
+        "shortfall": shortfall,
+    }

@@ -1,0 +1,426 @@
+"""Load and validate configs/*.yaml: categories, walking-speed profiles, rules with citations."""
+
+from __future__ import annotations
+
+import re
+from importlib import resources
+from pathlib import Path
+from typing import Annotated, Any, Literal
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+
+from circles.errors import StandardsError
+
+Lang = Literal["zh", "en"]
+UNIT_LEVELS = ("community", "street", "district")
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class Source(_Strict):
+    """Where a number comes from: document, clause and year; ``verify`` marks unchecked values."""
+
+    document: str
+    clause: str
+    year: int | None = None
+    verify: bool = False
+    note: str | None = None
+
+    def cite(self) -> str:
+        """Return a one-line citation such as ``GB 50180-2018, 表5.0.1 (2018)``."""
+        year = f" ({self.year})" if self.year else ""
+        flag = " [待核实 verify]" if self.verify else ""
+        return f"{self.document}, {self.clause}{year}{flag}"
+
+
+class Names(_Strict):
+    """A display name in Chinese and English."""
+
+    zh: str
+    en: str
+
+    def __call__(self, lang: Lang) -> str:
+        return self.zh if lang == "zh" else self.en
+
+
+class Sourced(_Strict):
+    """A number with its source."""
+
+    value: float = Field(gt=0)
+    source: Source
+
+
+class Profile(_Strict):
+    """A walking-speed profile (adult, elderly, child with carer)."""
+
+    name: Names
+    speed_m_s: float = Field(gt=0, le=3)
+    source: Source
+
+
+TagValue = str | list[str] | bool
+
+
+class Category(_Strict):
+    """A facility category: how to find it in OSM (tags, name keywords) and its display names."""
+
+    id: str = Field(pattern=r"^[a-z][a-z0-9_]*$")
+    name: Names
+    tags: list[dict[str, TagValue]] = Field(default_factory=list)
+    name_keywords: list[str] = Field(default_factory=list)
+    name_exclude: list[str] = Field(default_factory=list)
+    capacity_tags: list[str] = Field(default_factory=list)
+    area_from_geometry: bool = False
+
+    @model_validator(mode="after")
+    def _has_selector(self) -> Category:
+        if not self.tags and not self.name_keywords:
+            msg = "a category needs at least one of 'tags' or 'name_keywords'"
+            raise ValueError(msg)
+        return self
+
+
+class CategoryFile(_Strict):
+    """The categories file: the categories and the tags that disqualify a name match."""
+
+    name_match_ignore_keys: list[str] = Field(default_factory=list)
+    categories: list[Category]
+
+
+class Threshold(_Strict):
+    """A walking threshold in metres, or in minutes at a speed profile."""
+
+    value: float = Field(gt=0)
+    unit: Literal["m", "min"]
+    profile: str | None = None
+
+    @model_validator(mode="after")
+    def _profile_for_minutes(self) -> Threshold:
+        if self.unit == "min" and self.profile is None:
+            msg = "a threshold in minutes needs a 'profile' (e.g. adult, elderly)"
+            raise ValueError(msg)
+        if self.unit == "m" and self.profile is not None:
+            msg = "a threshold in metres takes no 'profile'"
+            raise ValueError(msg)
+        return self
+
+
+class _Rule(_Strict):
+    id: str = Field(pattern=r"^[a-z][a-z0-9_]*$")
+    name: Names
+    source: Source
+
+
+class AccessRule(_Rule):
+    """Walking access: a share of the unit's population lives within the threshold."""
+
+    kind: Literal["access"]
+    category: str
+    threshold: Threshold
+    target_share: float = Field(default=1.0, gt=0, le=1)
+    unit: Literal["community", "district"] = "community"
+
+
+class PresenceRule(_Rule):
+    """Presence per unit: each community / street / district holds ``min_count`` facilities."""
+
+    kind: Literal["presence"]
+    category: str
+    unit: Literal["community", "street", "district"]
+    min_count: int = Field(default=1, ge=1)
+
+
+class PerCapitaRule(_Rule):
+    """Per-capita supply: sum of a facility attribute per ``per`` residents reaches ``target``."""
+
+    kind: Literal["per_capita"]
+    category: str
+    attribute: Literal["capacity", "area_m2"]
+    per: float = Field(gt=0)
+    target: float = Field(gt=0)
+    unit: Literal["community", "street", "district"] = "district"
+
+
+class CoverageRateRule(_Rule):
+    """Coverage rate: the share of units (or residents) passing ``of_rule`` reaches ``target``."""
+
+    kind: Literal["coverage_rate"]
+    of_rule: str
+    measure: Literal["units", "population"]
+    target: float = Field(gt=0, le=1)
+    unit: Literal["district"] = "district"
+
+
+Rule = Annotated[
+    AccessRule | PresenceRule | PerCapitaRule | CoverageRateRule, Field(discriminator="kind")
+]
+
+
+class NetworkSettings(_Strict):
+    """Which OSM ways are walkable."""
+
+    highway_include: list[str]
+    highway_need_foot_access: list[str]
+    sidewalk_values: list[str]
+    foot_allow_values: list[str]
+    access_deny_values: list[str]
+
+
+class PopulationSettings(_Strict):
+    """How population is estimated when the planner gives none."""
+
+    default_building_levels: Sourced
+    floor_area_per_person_m2: Sourced
+    persons_per_hectare: Sourced
+    residential_building_values: list[str]
+    min_building_coverage: float = Field(gt=0, le=1)
+    grid_spacing_m: float = Field(gt=0)
+
+
+class AnalysisSettings(_Strict):
+    """Tool settings that are not standards (search horizon, warnings)."""
+
+    search_limit_m: float = Field(gt=0)
+    far_connector_m: float = Field(gt=0)
+
+
+class Standards(_Strict):
+    """A whole standards profile: categories, speed profiles, rules and settings."""
+
+    name: Names
+    description: str = ""
+    profiles: dict[str, Profile]
+    network: NetworkSettings
+    population: PopulationSettings
+    analysis: AnalysisSettings
+    categories: CategoryFile
+    rules: list[Rule]
+    path: str = ""
+
+    # -- look-ups ---------------------------------------------------------
+    def category(self, category_id: str) -> Category:
+        """Return the category with this id."""
+        for cat in self.categories.categories:
+            if cat.id == category_id:
+                return cat
+        msg = f"unknown category {category_id!r}; known: {', '.join(self.category_ids)}"
+        raise StandardsError(msg)
+
+    @property
+    def category_ids(self) -> list[str]:
+        """Ids of all categories, in file order."""
+        return [c.id for c in self.categories.categories]
+
+    def rule(self, rule_id: str) -> AccessRule | PresenceRule | PerCapitaRule | CoverageRateRule:
+        """Return the rule with this id."""
+        for rule in self.rules:
+            if rule.id == rule_id:
+                return rule
+        msg = f"unknown rule {rule_id!r}"
+        raise StandardsError(msg)
+
+    def threshold_m(self, threshold: Threshold) -> float:
+        """Walking distance in metres of a threshold (minutes x profile speed)."""
+        if threshold.unit == "m":
+            return threshold.value
+        return threshold.value * 60.0 * self.profiles[str(threshold.profile)].speed_m_s
+
+    def access_rules(self, category_id: str | None = None) -> list[AccessRule]:
+        """Access rules, optionally of one category."""
+        return [
+            r for r in self.rules if isinstance(r, AccessRule) and category_id in (None, r.category)
+        ]
+
+    def search_limit_m(self, category_id: str) -> float:
+        """Search horizon of a category: the configured limit, never below its largest threshold."""
+        thresholds = [self.threshold_m(r.threshold) for r in self.access_rules(category_id)]
+        return max([self.analysis.search_limit_m, *thresholds])
+
+
+# ---------------------------------------------------------------------------
+# Loading with line numbers
+# ---------------------------------------------------------------------------
+
+
+def default_standards_path() -> Path:
+    """Path of the shipped default profile (``configs/default.yaml``)."""
+    packaged = resources.files("circles") / "configs" / "default.yaml"
+    if packaged.is_file():
+        return Path(str(packaged))
+    return Path(__file__).resolve().parents[2] / "configs" / "default.yaml"
+
+
+class _Loader(yaml.SafeLoader):
+    """YAML 1.2 booleans: only true/false, so OSM values like ``yes`` and ``no`` stay strings."""
+
+
+_Loader.yaml_implicit_resolvers = {
+    first: [(tag, rx) for tag, rx in resolvers if tag != "tag:yaml.org,2002:bool"]
+    for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
+}
+_Loader.add_implicit_resolver(
+    "tag:yaml.org,2002:bool", re.compile(r"^(?:true|True|TRUE|false|False|FALSE)$"), list("tTfF")
+)
+
+
+def _read_yaml(path: Path) -> tuple[Any, yaml.Node | None]:
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        msg = f"{path}: standards file not found. Give an existing YAML file with --standards."
+        raise StandardsError(msg) from None
+    except (OSError, UnicodeDecodeError) as exc:
+        msg = f"{path}: cannot read standards file ({exc}). Save it as UTF-8 YAML."
+        raise StandardsError(msg) from None
+    try:
+        return yaml.load(text, Loader=_Loader), yaml.compose(text, Loader=_Loader)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f" line {mark.line + 1}, column {mark.column + 1}" if mark else ""
+        problem = getattr(exc, "problem", None) or str(exc)
+        msg = f"{path}{where}: invalid YAML ({problem}). Fix the syntax at that line."
+        raise StandardsError(msg) from None
+
+
+def _line_of(node: yaml.Node | None, loc: tuple[Any, ...]) -> int | None:
+    """Line (1-based) of the YAML node at ``loc``, or of its deepest existing parent."""
+    line = node.start_mark.line + 1 if node is not None else None
+    for key in loc:
+        if isinstance(node, yaml.MappingNode):
+            found = next(((k, v) for k, v in node.value if k.value == key), None)
+            if found is None:
+                return line
+            key_node, node = found
+            line = key_node.start_mark.line + 1
+        elif isinstance(node, yaml.SequenceNode) and isinstance(key, int) and key < len(node.value):
+            node = node.value[key]
+            line = node.start_mark.line + 1
+        else:
+            return line
+    return line
+
+
+def _describe(error: dict[str, Any]) -> tuple[tuple[Any, ...], str]:
+    # pydantic puts the union member (e.g. 'access') into loc; drop it for key paths
+    loc = tuple(
+        p for p in error["loc"] if p not in {"access", "presence", "per_capita", "coverage_rate"}
+    )
+    if error["type"] == "extra_forbidden":
+        return loc, f"unknown key {loc[-1]!r}"
+    if error["type"] == "missing":
+        return loc, f"missing key {loc[-1]!r}"
+    got = error.get("input")
+    got_text = "" if isinstance(got, dict | list) else f", got {got!r}"
+    return loc, f"{error['msg']}{got_text}"
+
+
+def load_standards(path: str | Path | None = None) -> Standards:
+    """Load a standards profile and its categories file, validating every key.
+
+    Parameters
+    ----------
+    path
+        A standards YAML file; ``None`` loads the shipped ``configs/default.yaml``.
+
+    Returns
+    -------
+    Standards
+        The validated profile.
+
+    Raises
+    ------
+    StandardsError
+        Naming the file, the key path and its line for every problem found.
+    """
+    path = Path(path) if path is not None else default_standards_path()
+    data, tree = _read_yaml(path)
+    if not isinstance(data, dict):
+        msg = f"{path}: expected a YAML mapping at the top, got {type(data).__name__}."
+        raise StandardsError(msg)
+    cat_path, cat_tree = path, tree
+    if isinstance(data.get("categories"), str):
+        cat_path = (path.parent / data["categories"]).resolve()
+        cat_data, cat_tree = _read_yaml(cat_path)
+        data = {**data, "categories": cat_data}
+
+    problems: list[str] = []
+    try:
+        standards = Standards.model_validate({**data, "path": str(path)})
+    except ValidationError as exc:
+        for error in exc.errors():
+            loc, text = _describe(error)
+            problems.append(f"{_where(path, tree, cat_path, cat_tree, loc)}: {text}")
+        raise StandardsError(_problem_text(problems)) from None
+    problems = _cross_check(standards, path, tree, cat_path, cat_tree)
+    if problems:
+        raise StandardsError(_problem_text(problems))
+    return standards
+
+
+def _where(
+    path: Path, tree: yaml.Node | None, cat_path: Path, cat_tree: yaml.Node | None, loc: tuple
+) -> str:
+    key = ".".join(map(str, loc))
+    if loc[:1] == ("categories",) and cat_path != path:
+        sub = loc[1:]
+        return f"{cat_path} line {_line_of(cat_tree, sub)}, key {'.'.join(map(str, sub))}"
+    return f"{path} line {_line_of(tree, loc)}, key {key}"
+
+
+def _problem_text(problems: list[str]) -> str:
+    head = "invalid standards file" if len(problems) == 1 else f"{len(problems)} problems"
+    return f"{head}:\n  " + "\n  ".join(problems)
+
+
+def _cross_check(
+    standards: Standards,
+    path: Path,
+    tree: yaml.Node | None,
+    cat_path: Path,
+    cat_tree: yaml.Node | None,
+) -> list[str]:
+    """Check references between sections: categories, profiles, rules, unique ids."""
+    problems: list[str] = []
+
+    def add(loc: tuple[Any, ...], text: str) -> None:
+        problems.append(f"{_where(path, tree, cat_path, cat_tree, loc)}: {text}")
+
+    cat_ids = standards.category_ids
+    seen: set[str] = set()
+    for i, cid in enumerate(cat_ids):
+        if cid in seen:
+            add(("categories", "categories", i, "id"), f"duplicate category id {cid!r}")
+        seen.add(cid)
+    rule_ids = [r.id for r in standards.rules]
+    seen = set()
+    for i, rule in enumerate(standards.rules):
+        if rule.id in seen:
+            add(("rules", i, "id"), f"duplicate rule id {rule.id!r}")
+        seen.add(rule.id)
+        category = getattr(rule, "category", None)
+        if category is not None and category not in cat_ids:
+            add(
+                ("rules", i, "category"),
+                f"unknown category {category!r}; expected one of {', '.join(cat_ids)}",
+            )
+        threshold = getattr(rule, "threshold", None)
+        profile = threshold.profile if threshold is not None else None
+        if profile is not None and profile not in standards.profiles:
+            add(
+                ("rules", i, "threshold", "profile"),
+                f"unknown profile {profile!r}; expected one of {', '.join(standards.profiles)}",
+            )
+        of_rule = getattr(rule, "of_rule", None)
+        if of_rule is not None:
+            target = next((r for r in standards.rules if r.id == of_rule), None)
+            if target is None:
+                add(("rules", i, "of_rule"), f"unknown rule {of_rule!r}; known: {rule_ids}")
+            elif not isinstance(target, AccessRule | PresenceRule) or target.unit != "community":
+                add(
+                    ("rules", i, "of_rule"),
+                    f"rule {of_rule!r} must be an access or presence rule per community",
+                )
+    return problems

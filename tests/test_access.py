@@ -1,0 +1,146 @@
+"""Walking distances: exact answers on toy graphs, and equality with networkx on real extracts."""
+
+from __future__ import annotations
+
+import geopandas as gpd
+import networkx as nx
+import numpy as np
+import pytest
+import shapely
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from pyproj import CRS
+
+from circles.access import nearest_facility, routing_graph
+from circles.network import Network
+
+
+def toy_network() -> Network:
+    """A 3-node path 0 -(100 m)- 1 -(200 m)- 2 along the x axis, plus a 50 m spur 1-3 north."""
+    xy = np.array([[0.0, 0.0], [100.0, 0.0], [300.0, 0.0], [100.0, 50.0]])
+    u, v = np.array([0, 1, 1]), np.array([1, 2, 3])
+    return Network(
+        crs=CRS.from_epsg(32648),
+        node_osm_id=np.arange(4),
+        node_xy=xy,
+        edge_u=u,
+        edge_v=v,
+        length_m=np.hypot(*(xy[u] - xy[v]).T),
+        edge_way_id=np.zeros(3, np.int64),
+        edge_highway=np.array(["footway"] * 3, dtype=object),
+        component=np.zeros(4, np.int64),
+        main_component=0,
+        area_m=shapely.box(-10, -10, 310, 60),
+    )
+
+
+def test_toy_exact_distances_count_connectors_and_same_edge_walks():
+    net = toy_network()
+    homes = net.snap(np.array([[50.0, 10.0], [250.0, -20.0], [100.0, 40.0]]))
+    shops = net.snap(np.array([[200.0, 5.0]]))
+    graph = routing_graph(net, homes, shops)
+    acc = nearest_facility(graph, np.array([0]), homes.connector_m, limit_m=10_000)
+    # home 0: 10 connector + 150 along the street + 5 shop connector
+    # home 1: 20 + 50 (same edge as the shop) + 5; home 2: on the spur, 40 + 100 + 5
+    np.testing.assert_allclose(acc.point_dist_m, [165.0, 75.0, 145.0])
+    np.testing.assert_array_equal(acc.nearest_facility, [0, 0, 0])
+
+
+def test_toy_limit_leaves_far_points_unreached_with_nan():
+    net = toy_network()
+    homes = net.snap(np.array([[0.0, 0.0], [300.0, 0.0]]))
+    shops = net.snap(np.array([[300.0, 0.0]]))
+    graph = routing_graph(net, homes, shops)
+    acc = nearest_facility(graph, np.array([0]), homes.connector_m, limit_m=250)
+    assert np.isnan(acc.point_dist_m[0])
+    assert acc.nearest_facility[0] == -1
+    assert acc.point_dist_m[1] == 0.0
+
+
+def test_no_facility_gives_all_unreached():
+    net = toy_network()
+    homes = net.snap(np.array([[0.0, 0.0]]))
+    graph = routing_graph(net, homes, net.snap(np.empty((0, 2))))
+    acc = nearest_facility(graph, np.array([], dtype=np.int64), homes.connector_m, 1000)
+    assert np.isnan(acc.point_dist_m).all()
+
+
+def to_networkx(graph) -> nx.DiGraph:
+    """The routing graph rebuilt edge by edge as a networkx DiGraph."""
+    g = nx.DiGraph()
+    for u, v, w, directed in zip(
+        graph.edge_u, graph.edge_v, graph.edge_w, graph.directed, strict=True
+    ):
+        g.add_edge(int(u), int(v), weight=float(w))
+        if not directed:
+            g.add_edge(int(v), int(u), weight=float(w))
+    return g
+
+
+def test_distances_equal_networkx_multi_source_dijkstra_on_real_extracts(real):
+    """Every category's distances equal networkx's multi-source Dijkstra within 0.01 m."""
+    graph = real.graph
+    g = to_networkx(graph)
+    demand = real.demand_points
+    fac = real.facilities
+    checked = 0
+    for cat_id, acc in real.access.items():
+        rows = np.flatnonzero(fac["category_id"].to_numpy() == cat_id)
+        if len(rows) == 0:
+            continue
+        ref = nx.multi_source_dijkstra_path_length(
+            g, {int(n) for n in graph.facility_node[rows]}, cutoff=acc.limit_m
+        )
+        expect = np.array([ref.get(int(n), np.inf) for n in graph.point_node])
+        expect = expect + demand["connector_m"].to_numpy()
+        ours = np.where(np.isnan(acc.point_dist_m), np.inf, acc.point_dist_m)
+        reached = np.isfinite(expect)
+        np.testing.assert_array_equal(np.isfinite(ours), reached)
+        np.testing.assert_allclose(ours[reached], expect[reached], rtol=0, atol=0.01)
+        np.testing.assert_allclose(
+            demand[f"dist_m.{cat_id}"].to_numpy()[reached], expect[reached], rtol=0, atol=0.01
+        )
+        checked += int(reached.sum())
+    assert checked > 1000
+
+
+def test_snapping_agrees_with_shapely_projection(chengdu):
+    """Connector lengths equal shapely's independent distance to the nearest main-network edge."""
+    edges = chengdu.network[chengdu.network["in_main"]]
+    crs = edges.estimate_utm_crs()
+    lines = edges.to_crs(crs).geometry.values
+    pts = chengdu.demand_points.to_crs(crs).geometry.values[:300]
+    tree = shapely.STRtree(lines)
+    _, dist = tree.query_nearest(pts, return_distance=True, all_matches=False)
+    ours = chengdu.demand_points["connector_m"].to_numpy()[:300]
+    # UTM zone chosen by geopandas in both cases; sub-millimetre float noise only
+    np.testing.assert_allclose(ours, dist, atol=0.01)
+
+
+@settings(max_examples=25, deadline=None)
+@given(data=st.data())
+def test_adding_a_facility_never_lengthens_a_walk(data):
+    net = toy_network()
+    rng_pts = st.tuples(st.floats(-20, 320), st.floats(-20, 70))
+    homes_xy = np.array(data.draw(st.lists(rng_pts, min_size=1, max_size=8)))
+    shops_xy = np.array(data.draw(st.lists(rng_pts, min_size=2, max_size=5)))
+    homes, shops = net.snap(homes_xy), net.snap(shops_xy)
+    graph = routing_graph(net, homes, shops)
+    fewer = nearest_facility(graph, np.arange(len(shops_xy) - 1), homes.connector_m, 10_000)
+    more = nearest_facility(graph, np.arange(len(shops_xy)), homes.connector_m, 10_000)
+    assert (more.point_dist_m <= fewer.point_dist_m + 1e-9).all()
+
+
+def test_point_far_outside_network_keeps_its_connector():
+    net = toy_network()
+    homes = net.snap(np.array([[0.0, 500.0]]))
+    shops = net.snap(np.array([[0.0, 0.0]]))
+    acc = nearest_facility(routing_graph(net, homes, shops), np.array([0]), homes.connector_m, 1e4)
+    assert acc.point_dist_m[0] == pytest.approx(np.hypot(100, 450) + 150)
+
+
+def test_demand_points_are_spread_not_centroids(chengdu):
+    per = chengdu.demand_points.groupby("community_id").size()
+    big = chengdu.communities[chengdu.communities["area_m2"] > 20_000]["community_id"]
+    assert (per.reindex(big).fillna(0) > 1).all()
+    assert isinstance(chengdu.demand_points, gpd.GeoDataFrame)

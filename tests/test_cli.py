@@ -1,0 +1,132 @@
+"""The CLI end to end: outputs a planner opens, and specific errors with exit code 2."""
+
+from __future__ import annotations
+
+import json
+
+import geopandas as gpd
+import pyogrio
+import pytest
+from click.testing import CliRunner
+
+from circles.cli import main
+from conftest import CHENGDU, need
+
+
+@pytest.fixture(scope="module")
+def chengdu_run(tmp_path_factory):
+    out = tmp_path_factory.mktemp("out")
+    result = CliRunner().invoke(main, ["analyze", "--osm", str(need(CHENGDU)), "--out", str(out)])
+    assert result.exit_code == 0, result.output
+    return out, result
+
+
+def test_analyze_writes_gpkg_csv_json(chengdu_run):
+    out, result = chengdu_run
+    layers = {name for name, _ in pyogrio.list_layers(out / "analysis.gpkg")}
+    assert layers == {"communities", "facilities", "demand_points", "network_edges"}
+    communities = gpd.read_file(out / "analysis.gpkg", layer="communities")
+    assert len(communities) > 100
+    raw = (out / "gaps.csv").read_bytes()
+    assert raw.startswith(b"\xef\xbb\xbf"), "UTF-8 BOM so Excel shows Chinese"
+    text = raw.decode("utf-8-sig")
+    assert "幼儿园" in text and "未达标" in text and "无数据" in text
+    summary = json.loads((out / "summary.json").read_text(encoding="utf-8"))
+    assert summary["network"]["nodes"] > 1000
+    assert "elderly_meal" in summary["no_data_categories"]
+    assert not list(out.glob(".*")), "no temporary files left behind"
+    assert "幼儿园" in result.output
+
+
+def test_english_output(tmp_path):
+    result = CliRunner().invoke(
+        main,
+        [
+            "analyze",
+            "--osm",
+            str(need(CHENGDU)),
+            "--lang",
+            "en",
+            "--area",
+            "104.06,30.66,104.10,30.70",
+            "--out",
+            str(tmp_path),
+        ],
+    )
+    assert result.exit_code == 0, result.output
+    text = (tmp_path / "gaps.csv").read_text(encoding="utf-8-sig")
+    assert text.startswith("level,unit id")
+    assert "Kindergarten" in text and "no data" in text
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--osm", "missing.osm.pbf"], "OSM file not found"),
+        (["--area", "116.3,39.9,116.4,40.0"], "lies outside the extract"),
+        (["--area", "1,2,3"], "neither a bounding box"),
+        (["--standards", "missing.yaml"], "standards file not found"),
+    ],
+)
+def test_user_errors_exit_2_without_traceback(args, message, tmp_path):
+    if "--osm" not in args:
+        args = ["--osm", str(need(CHENGDU)), *args]
+    result = CliRunner().invoke(main, ["analyze", *args, "--out", str(tmp_path / "o")])
+    assert result.exit_code == 2
+    assert message in result.output
+    assert "Traceback" not in result.output
+    assert not (tmp_path / "o").exists()
+
+
+def test_invalid_yaml_exits_2(tmp_path):
+    bad = tmp_path / "std.yaml"
+    bad.write_text("rules: [\n", encoding="utf-8")
+    result = CliRunner().invoke(
+        main,
+        [
+            "analyze",
+            "--osm",
+            str(need(CHENGDU)),
+            "--standards",
+            str(bad),
+            "--out",
+            str(tmp_path / "o"),
+        ],
+    )
+    assert result.exit_code == 2
+    assert "invalid YAML" in result.output
+
+
+def test_never_overwrites_an_input(tmp_path, standards):
+    from pathlib import Path
+
+    src = Path(standards.path)
+    for f in src.parent.glob("*.yaml"):
+        (tmp_path / f.name).write_bytes(f.read_bytes())
+    victim = tmp_path / "summary.json"  # a standards file that happens to sit where output goes
+    victim.write_bytes((tmp_path / src.name).read_bytes())
+    before = victim.read_bytes()
+    result = CliRunner().invoke(
+        main,
+        [
+            "analyze",
+            "--osm",
+            str(need(CHENGDU)),
+            "--standards",
+            str(victim),
+            "--area",
+            "104.06,30.66,104.10,30.70",
+            "--out",
+            str(tmp_path),
+        ],
+    )
+    assert result.exit_code == 2
+    assert "would overwrite an input" in result.output
+    assert victim.read_bytes() == before
+
+
+def test_every_command_has_help():
+    for command in main.commands:
+        result = CliRunner().invoke(main, [command, "--help"])
+        assert result.exit_code == 0
+        assert "Usage" in result.output
