@@ -218,11 +218,18 @@ def _with_rule_columns(communities: gpd.GeoDataFrame, results: pd.DataFrame) -> 
     return communities.merge(wide, left_on="community_id", right_index=True, how="left")
 
 
+def _rule_category(standards: Standards, rule: object) -> str | None:
+    of_rule = getattr(rule, "of_rule", None)
+    target = standards.rule(of_rule) if of_rule else rule
+    return getattr(target, "category", None)
+
+
 def _rule_summary(rule_id: str, results: pd.DataFrame) -> dict:
     rows = results[results["rule_id"] == rule_id]
     district = rows[rows["unit_level"] == "district"]
     community = rows[rows["unit_level"] == "community"]
     out: dict = {
+        "kind": rows["kind"].iloc[0] if len(rows) else None,
         "communities_failing": int((community["status"] == "fail").sum()),
         "communities_passing": int((community["status"] == "pass").sum()),
     }
@@ -268,7 +275,7 @@ def _summary(
                 "rules": {
                     rule.id: _rule_summary(rule.id, results)
                     for rule in standards.rules
-                    if getattr(rule, "category", None) == cat.id
+                    if _rule_category(standards, rule) == cat.id
                 },
             }
         )

@@ -10,6 +10,7 @@ from pathlib import Path
 import click
 
 from circles.errors import CirclesError
+from circles.report import label
 
 
 class UserError(click.ClickException):
@@ -109,9 +110,18 @@ def analyze(
     )
     for cat in s["categories"]:
         name = cat["name_zh"] if lang == "zh" else cat["name_en"]
-        state = "no data" if cat["data"] == "no_data" else f"{cat['facilities']} facilities"
-        failing = sum(r["communities_failing"] for r in cat["rules"].values())
-        click.echo(f"  {name:<24} {state:>16}   communities failing (all rules): {failing}")
+        if cat["data"] == "no_data":
+            click.echo(f"  {name}: {label('no_data', lang)}")
+            continue
+        parts = []
+        for rule_id, r in cat["rules"].items():
+            judged = r["communities_failing"] + r["communities_passing"]
+            value = r.get("district_value")
+            share = r["kind"] in ("access", "coverage_rate")
+            shown = "" if value is None else f" {value:.1%}" if share else f" {value:.2f}"
+            fails = f", {r['communities_failing']}/{judged} fail" if judged else ""
+            parts.append(f"{rule_id} {label(r.get('district_status', ''), lang)}{shown}{fails}")
+        click.echo(f"  {name} ({cat['facilities']}): " + "; ".join(parts))
     for warning in result.warnings:
         click.echo(f"warning: {warning}", err=True)
     click.echo(f"wrote {', '.join(str(p) for p in paths)} in {time.perf_counter() - started:.1f} s")

@@ -62,6 +62,7 @@ VALUES = {
     "presence": ("单元配置", "presence per unit"),
     "per_capita": ("人均指标", "per-capita supply"),
     "coverage_rate": ("覆盖率", "coverage rate"),
+    "unnamed": ("未命名", "unnamed"),
     True: ("是", "yes"),
     False: ("否", "no"),
 }
@@ -88,6 +89,8 @@ def gaps_table(analysis: Analysis) -> pd.DataFrame:
         table.columns.get_loc("category_id") + 1, "category_name", table["category_id"].map(names)
     )
     table["source"] = table["rule_id"].map(lambda r: rules[r].source.cite())
+    unnamed = table["unit_name"].isna()
+    table.loc[unnamed, "unit_name"] = label("unnamed", lang) + " (" + table["unit_id"] + ")"
     table["profile"] = table["profile"].map(
         lambda p: std.profiles[p].name(lang) if isinstance(p, str) and p in std.profiles else p
     )
