@@ -130,3 +130,35 @@ def test_every_command_has_help():
         result = CliRunner().invoke(main, [command, "--help"])
         assert result.exit_code == 0
         assert "Usage" in result.output
+
+
+def test_polygon_area_file_and_empty_network(tmp_path):
+    area = tmp_path / "area.geojson"
+    area.write_text(
+        '{"type":"FeatureCollection","features":[{"type":"Feature","properties":{},'
+        '"geometry":{"type":"Polygon","coordinates":[[[104.06,30.66],[104.10,30.66],'
+        "[104.10,30.70],[104.06,30.70],[104.06,30.66]]]}}]}",
+        encoding="utf-8",
+    )
+    ok = CliRunner().invoke(
+        main, ["analyze", "--osm", str(need(CHENGDU)), "--area", str(area), "--out", str(tmp_path)]
+    )
+    assert ok.exit_code == 0, ok.output
+    summary = json.loads((tmp_path / "summary.json").read_text(encoding="utf-8"))
+    assert summary["study_area_wgs84_bounds"] == [104.06, 30.66, 104.1, 30.7]
+    # a 20 m box between streets holds no walkable street
+    tiny = CliRunner().invoke(
+        main,
+        [
+            "analyze",
+            "--osm",
+            str(need(CHENGDU)),
+            "--area",
+            "104.0499,30.6599,104.0501,30.6601",
+            "--out",
+            str(tmp_path / "t"),
+        ],
+    )
+    assert tiny.exit_code == 2
+    assert "no walkable street in the study area" in tiny.output
+    assert "Traceback" not in tiny.output

@@ -158,6 +158,7 @@ def estimate_population(
     demand = pd.concat(parts, ignore_index=True)
     demand = gpd.GeoDataFrame(demand, geometry="geometry", crs=communities.crs)
     demand.insert(0, "point_id", np.arange(len(demand)))
+    demand["population_estimated"] = True
     return communities, demand
 
 

@@ -14,6 +14,7 @@ import osmium
 import shapely
 from shapely.geometry import Polygon, box
 from shapely.geometry.base import BaseGeometry
+from tqdm import tqdm
 
 from circles.errors import EmptyAreaError, InputError
 
@@ -279,7 +280,15 @@ def read_extract(
         header_bounds, header_stamp = _header(path)
         collector = _Collector(frozenset(feature_keys), need_extent=header_bounds is None)
         processor = osmium.FileProcessor(str(path)).with_areas()
-        for obj in processor:
+        objects = tqdm(
+            processor,
+            desc=f"reading {path.name}",
+            unit=" objects",
+            disable=None,
+            unit_scale=True,
+            leave=False,
+        )
+        for obj in objects:
             if obj.is_node():
                 collector.node(obj)
             elif obj.is_way():
