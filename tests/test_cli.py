@@ -24,7 +24,7 @@ def chengdu_run(tmp_path_factory):
 def test_analyze_writes_gpkg_csv_json(chengdu_run):
     out, result = chengdu_run
     layers = {name for name, _ in pyogrio.list_layers(out / "analysis.gpkg")}
-    assert layers == {"communities", "facilities", "demand_points", "network_edges"}
+    assert layers == {"communities", "facilities", "demand_points", "network_edges", "water"}
     communities = gpd.read_file(out / "analysis.gpkg", layer="communities")
     assert len(communities) > 100
     raw = (out / "gaps.csv").read_bytes()

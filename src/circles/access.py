@@ -28,6 +28,10 @@ class RoutingGraph:
     edge_v: np.ndarray
     edge_w: np.ndarray
     directed: np.ndarray
+    edge_source: np.ndarray  # network edge each street piece comes from; -1 for connectors
+    edge_highway: np.ndarray  # highway value of each street piece ("" for connectors)
+    edge_in_main: np.ndarray  # street piece in the main network piece
+    node_xy: np.ndarray  # metric coordinates (a facility node sits where it joins)
     point_node: np.ndarray
     facility_node: np.ndarray
     n_network: int
@@ -78,6 +82,7 @@ def routing_graph(network: Network, points: Snap, facilities: Snap) -> RoutingGr
     )
     keep = np.ones(network.n_edges, bool)
     keep[split_edge] = False
+    source = np.concatenate([np.flatnonzero(keep), split_edge, split_edge[last]])
     und_u = np.concatenate([network.edge_u[keep], chain_u])
     und_v = np.concatenate([network.edge_v[keep], chain_v])
     und_w = np.concatenate([network.length_m[keep], chain_w])
@@ -89,12 +94,26 @@ def routing_graph(network: Network, points: Snap, facilities: Snap) -> RoutingGr
     cols = np.concatenate([und_v, und_u, node[n_points:]])
     weights = np.concatenate([und_w, und_w, facilities.connector_m])
     matrix = csr_array((weights, (rows, cols)), shape=(total, total))
+    a, b = network.node_xy[network.edge_u[split_edge]], network.node_xy[network.edge_v[split_edge]]
+    frac = (split_off / network.length_m[split_edge])[:, None]
+    node_xy = np.concatenate([network.node_xy, a + (b - a) * frac, facilities.snapped_xy])
     return RoutingGraph(
         matrix=matrix,
         edge_u=np.concatenate([und_u, fac_node]),
         edge_v=np.concatenate([und_v, node[n_points:]]),
         edge_w=np.concatenate([und_w, facilities.connector_m]),
         directed=np.concatenate([np.zeros(len(und_u), bool), np.ones(len(fac_node), bool)]),
+        edge_source=np.concatenate([source, np.full(len(fac_node), -1)]),
+        edge_highway=np.concatenate(
+            [network.edge_highway[source].astype(str), np.full(len(fac_node), "")]
+        ),
+        edge_in_main=np.concatenate(
+            [
+                network.component[network.edge_u[source]] == network.main_component,
+                np.zeros(len(fac_node), bool),
+            ]
+        ),
+        node_xy=node_xy,
         point_node=node[:n_points],
         facility_node=fac_node,
         n_network=n,

@@ -10,6 +10,7 @@ from pathlib import Path
 import geopandas as gpd
 import numpy as np
 import pandas as pd
+from pyproj import CRS
 from shapely.geometry.base import BaseGeometry
 from tqdm import tqdm
 
@@ -17,9 +18,9 @@ from circles import __version__
 from circles.access import CategoryAccess, RoutingGraph, nearest_facility, routing_graph
 from circles.communities import buildings_from_osm, communities_from_osm, estimate_population
 from circles.errors import EmptyAreaError
-from circles.facilities import facilities_from_osm
+from circles.facilities import add_facilities, facilities_from_osm
 from circles.network import Network, network_from_extract
-from circles.osm import WGS84, OsmExtract, read_extract
+from circles.osm import WGS84, OsmExtract, is_water, read_extract
 from circles.rules import NO_DATA, evaluate_rules
 from circles.standards import Lang, Standards, load_standards
 
@@ -48,10 +49,13 @@ class Analysis:
 
     standards: Standards
     lang: Lang
+    crs: CRS
+    area_m: BaseGeometry
     communities: gpd.GeoDataFrame
     facilities: gpd.GeoDataFrame
     demand_points: gpd.GeoDataFrame
     network: gpd.GeoDataFrame
+    water: gpd.GeoDataFrame
     results: pd.DataFrame
     summary: dict
     warnings: list[str] = field(default_factory=list)
@@ -80,6 +84,7 @@ def analyze(
     standards: Standards | str | Path | None = None,
     lang: Lang = "zh",
     district_name: str | None = None,
+    extra_facilities: gpd.GeoDataFrame | None = None,
 ) -> Analysis:
     """Analyse walking access to every facility category in a district.
 
@@ -96,6 +101,9 @@ def analyze(
         Language of names in outputs: ``zh`` (default) or ``en``.
     district_name
         Name of the district; default the extract's file name.
+    extra_facilities
+        Facilities to add to those found in OSM: points with ``category_id`` and optionally
+        ``name``, ``capacity``, ``area_m2``; marked ``source="planner"``.
 
     Returns
     -------
@@ -120,6 +128,8 @@ def analyze(
     lap("network")
     crs = network.crs
     facilities = facilities_from_osm(extract.features, standards.categories, crs)
+    if extra_facilities is not None and len(extra_facilities):
+        facilities = add_facilities(facilities, extra_facilities, standards)
     lap("facilities")
     communities = communities_from_osm(extract.features, network.area_m, crs)
     if communities.empty:
@@ -180,10 +190,15 @@ def analyze(
     return Analysis(
         standards=standards,
         lang=lang,
+        crs=crs,
+        area_m=network.area_m,
         communities=communities.to_crs(WGS84),
         facilities=facilities,
         demand_points=demand.to_crs(WGS84),
         network=network.edges_gdf(),
+        water=extract.features[extract.features["tags"].map(is_water)][
+            ["osm_type", "osm_id", "geometry"]
+        ],
         results=results,
         summary=summary,
         warnings=warnings,

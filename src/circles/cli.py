@@ -127,5 +127,275 @@ def analyze(
     click.echo(f"wrote {', '.join(str(p) for p in paths)} in {time.perf_counter() - started:.1f} s")
 
 
+def _lonlat(text: str) -> tuple[float, float]:
+    try:
+        lon, lat = (float(v) for v in text.split(","))
+    except ValueError:
+        msg = f"--at {text!r}: expected LON,LAT in degrees, e.g. --at 104.08,30.69"
+        raise UserError(msg) from None
+    if not (-180 <= lon <= 180 and -90 <= lat <= 90):
+        msg = f"--at {text!r}: longitude must lie in -180..180, latitude in -90..90 (LON,LAT)"
+        raise UserError(msg)
+    return lon, lat
+
+
+def _siting_maps(
+    saved, category_id, sites, rank_xy_dist, homes_idx, uncovered_idx, title, lang, path
+):
+    """Draw sites, their service areas and the homes they reach (shared by score and recommend)."""
+    import geopandas as gpd
+    import pandas as pd
+
+    from circles.maps import save_map, sites_map
+    from circles.siting import access_rules, service_areas, service_speed
+
+    speed = service_speed(saved, access_rules(saved, category_id))
+    rings = [service_areas(saved, dist, speed).assign(rank=rank) for rank, dist in rank_xy_dist]
+    areas = (
+        pd.concat(rings, ignore_index=True)
+        if rings
+        else gpd.GeoDataFrame({"rank": [], "minutes": []}, geometry=[], crs=4326)
+    )
+    demand = saved.layer("demand_points")
+    facilities = saved.layer("facilities")
+    existing = facilities[facilities["category_id"] == category_id]
+    uncovered = demand.iloc[uncovered_idx] if uncovered_idx is not None else None
+    fmap = sites_map(sites, areas, demand.iloc[homes_idx], existing, title, lang, uncovered)
+    save_map(fmap, path)
+
+
+@main.command()
+@click.option(
+    "--analysis",
+    "folder",
+    type=click.Path(path_type=Path),
+    required=True,
+    help="Folder written by `circles analyze`.",
+)
+@click.option("--category", required=True, help="Category id, e.g. elderly_meal.")
+@click.option("--at", "at", default=None, help="One site as LON,LAT.")
+@click.option(
+    "--sites",
+    type=click.Path(path_type=Path),
+    default=None,
+    help="Candidate sites: CSV with lon/lat columns, or GeoJSON / GeoPackage.",
+)
+@click.option(
+    "--crs",
+    default="wgs84",
+    show_default=True,
+    help="Datum of the coordinates: wgs84, gcj02 (Amap/Tencent), bd09 (Baidu), EPSG:xxxx.",
+)
+@click.option("--rule", "rule_id", default=None, help="Access rule to rank by (default: first).")
+@click.option("--top", default=5, show_default=True, help="Sites drawn on the map with --sites.")
+@click.option("--lang", type=click.Choice(["zh", "en"]), default="zh", show_default=True)
+@click.option(
+    "--out",
+    type=click.Path(path_type=Path),
+    default=None,
+    help="Output folder. Default: <analysis>/siting.",
+)
+def score(
+    folder: Path,
+    category: str,
+    at: str | None,
+    sites: Path | None,
+    crs: str,
+    rule_id: str | None,
+    top: int,
+    lang: str,
+    out: Path | None,
+) -> None:
+    """Score proposed sites: residents newly within reach, communities that stop failing."""
+    import json
+
+    import geopandas as gpd
+    import numpy as np
+
+    from circles.coords import read_points, to_wgs84
+    from circles.report import atomic_write, write_table
+    from circles.siting import score_sites
+    from circles.store import load_state
+
+    if (at is None) == (sites is None):
+        raise UserError("give exactly one of --at LON,LAT or --sites FILE")
+    out = out or folder / "siting"
+    try:
+        saved = load_state(folder)
+        if at is not None:
+            lon, lat = to_wgs84(*_lonlat(at), crs)
+            points = gpd.GeoDataFrame(
+                {"name": ["site"]}, geometry=gpd.points_from_xy(lon, lat), crs=4326
+            )
+        else:
+            points = read_points(sites, crs)
+        lonlat = np.column_stack([points.geometry.x, points.geometry.y])
+        names = points["name"].tolist() if points["name"].notna().all() else None
+        result = score_sites(saved, category, lonlat, names, rule_id)
+        out.mkdir(parents=True, exist_ok=True)
+    except CirclesError as exc:
+        raise UserError(str(exc)) from None
+    text = json.dumps(result.scores if sites else result.scores[0], ensure_ascii=False, indent=2)
+    atomic_write(out / "score.json", lambda tmp: tmp.write_text(text + "\n", encoding="utf-8"))
+    write_table(result.table, out / "site_scores.csv", lang)
+    shown = result.table.head(top)
+    drawn = gpd.GeoDataFrame(
+        shown, geometry=gpd.points_from_xy(shown["lon"], shown["lat"]), crs=4326
+    )
+    newly = np.unique(np.concatenate(result.newly_points[:top]))
+    title = f"{category}: {'候选选址评分' if lang == 'zh' else 'proposed sites'}"
+    _siting_maps(
+        saved,
+        category,
+        drawn,
+        [(rank, s.node_dist_m) for rank, s in zip(shown["rank"], result.sites, strict=False)],
+        newly,
+        None,
+        title,
+        lang,
+        out / "sites_map.html",
+    )
+    for score_, row in zip(result.scores[:top], shown.itertuples(), strict=False):
+        first = score_["rules"][0]
+        near = score_["nearest_existing_m"]
+        if score_["existing_facilities"] == 0:
+            existing = "no existing facility in the data (no data)"
+        else:
+            existing = f"nearest existing {'> search limit' if near is None else f'{near:.0f} m'}"
+        click.echo(
+            f"#{row.rank} {row.name} ({row.lon:.6f},{row.lat:.6f}): "
+            f"{first['newly_covered_population']:,.0f} residents newly within "
+            f"{first['threshold_m']:.0f} m ({first['rule_id']}); "
+            f"{len(first['communities_newly_passing'])} communities newly pass; {existing}"
+        )
+    click.echo(f"wrote {out / 'score.json'}, {out / 'site_scores.csv'}, {out / 'sites_map.html'}")
+
+
+@main.command()
+@click.option(
+    "--analysis",
+    "folder",
+    type=click.Path(path_type=Path),
+    required=True,
+    help="Folder written by `circles analyze`.",
+)
+@click.option("--category", required=True, help="Category id, e.g. elderly_meal.")
+@click.option("--count", "k", type=int, required=True, help="Number of new sites K.")
+@click.option(
+    "--candidates",
+    default="auto",
+    show_default=True,
+    help="auto (street nodes in or next to residential land) or a CSV/GeoJSON file.",
+)
+@click.option("--crs", default="wgs84", show_default=True, help="Datum of a candidate file.")
+@click.option(
+    "--min-spacing",
+    "spacing",
+    type=float,
+    default=0.0,
+    show_default=True,
+    help="Minimum straight-line distance between chosen sites, metres.",
+)
+@click.option("--rule", "rule_id", default=None, help="Access rule to cover (default: first).")
+@click.option(
+    "--method",
+    type=click.Choice(["auto", "exact", "greedy"]),
+    default="auto",
+    show_default=True,
+    help="auto: exact MILP when small enough, else lazy greedy.",
+)
+@click.option("--lang", type=click.Choice(["zh", "en"]), default="zh", show_default=True)
+@click.option(
+    "--out",
+    type=click.Path(path_type=Path),
+    default=None,
+    help="Output folder. Default: <analysis>/siting.",
+)
+def recommend(
+    folder: Path,
+    category: str,
+    k: int,
+    candidates: str,
+    crs: str,
+    spacing: float,
+    rule_id: str | None,
+    method: str,
+    lang: str,
+    out: Path | None,
+) -> None:
+    """Choose K new sites that bring the most residents within the walking threshold."""
+    import json
+
+    import geopandas as gpd
+
+    from circles.coords import read_points
+    from circles.report import atomic_write, write_table
+    from circles.siting import access_rules, place_site, service_limit_m
+    from circles.siting import recommend as run
+    from circles.store import load_state
+
+    out = out or folder / "siting"
+    try:
+        saved = load_state(folder)
+        cands = "auto" if candidates == "auto" else read_points(Path(candidates), crs)
+        rec = run(saved, category, k, cands, spacing, rule_id, method)
+        out.mkdir(parents=True, exist_ok=True)
+    except CirclesError as exc:
+        raise UserError(str(exc)) from None
+    summary = {
+        "category_id": category,
+        "rule_id": rec.rule_id,
+        "threshold_m": rec.threshold_m,
+        "method": rec.method,
+        "candidates": rec.candidates,
+        "seconds": round(rec.seconds, 2),
+        "uncovered_population_before": round(rec.uncovered_before, 1),
+        "uncovered_population_after": round(rec.uncovered_after, 1),
+        "greedy_vs_exact": rec.greedy_vs_exact,
+        "communities_still_failing": rec.communities_still_failing,
+        "sites": rec.sites.to_dict("records"),
+    }
+    text = json.dumps(summary, ensure_ascii=False, indent=2)
+    atomic_write(out / "recommend.json", lambda tmp: tmp.write_text(text + "\n", encoding="utf-8"))
+    write_table(rec.sites, out / "recommended_sites.csv", lang)
+    sites = gpd.GeoDataFrame(
+        rec.sites, geometry=gpd.points_from_xy(rec.sites["lon"], rec.sites["lat"]), crs=4326
+    )
+    limit = max(rec.threshold_m, service_limit_m(saved, access_rules(saved, category)))
+    dists = [
+        (int(r), place_site(saved, lon, lat, limit).node_dist_m)
+        for r, lon, lat in zip(rec.sites["rank"], rec.sites["lon"], rec.sites["lat"], strict=True)
+    ]
+    title = f"{category}: {'推荐新增选址' if lang == 'zh' else 'recommended sites'} K={k}"
+    _siting_maps(
+        saved,
+        category,
+        sites,
+        dists,
+        rec.points_covered,
+        rec.points_uncovered,
+        title,
+        lang,
+        out / "recommend_map.html",
+    )
+    click.echo(f"method: {rec.method}; {rec.candidates} candidates; {rec.seconds:.1f} s")
+    if rec.greedy_vs_exact:
+        g = rec.greedy_vs_exact
+        click.echo(
+            f"greedy covers {g['greedy_covered_population']:,.0f} of the exact optimum "
+            f"{g['exact_covered_population']:,.0f} ({g['greedy_share_of_optimum']:.1%})"
+        )
+    click.echo(rec.sites.to_string(index=False))
+    click.echo(
+        f"residents beyond {rec.threshold_m:.0f} m: {rec.uncovered_before:,.0f} before, "
+        f"{rec.uncovered_after:,.0f} after; {len(rec.communities_still_failing)} "
+        "communities still failing"
+    )
+    click.echo(
+        f"wrote {out / 'recommend.json'}, {out / 'recommended_sites.csv'}, "
+        f"{out / 'recommend_map.html'}"
+    )
+
+
 if __name__ == "__main__":  # pragma: no cover
     sys.exit(main())

@@ -8,7 +8,8 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 
-from circles.standards import Category, CategoryFile
+from circles.errors import InputError
+from circles.standards import Category, CategoryFile, Standards
 
 FACILITY_COLUMNS = [
     "facility_id",
@@ -127,3 +128,38 @@ def facilities_from_osm(
     )
     points = picked.geometry.representative_point()
     return gpd.GeoDataFrame(frame, geometry=points.values, crs=features.crs)
+
+
+def add_facilities(
+    facilities: gpd.GeoDataFrame, extra: gpd.GeoDataFrame, standards: Standards
+) -> gpd.GeoDataFrame:
+    """Append planner facilities (points with ``category_id``) to the OSM ones.
+
+    Raises
+    ------
+    InputError
+        When a category id is unknown.
+    """
+    known = set(standards.category_ids)
+    unknown = sorted(set(extra["category_id"]) - known)
+    if unknown:
+        msg = f"unknown facility categories {unknown}; expected ids such as {sorted(known)[:5]}"
+        raise InputError(msg)
+    extra = extra.to_crs(facilities.crs)
+    rows = pd.DataFrame(
+        {
+            "facility_id": [f"planner:{i}" for i in range(len(extra))],
+            "category_id": extra["category_id"].to_numpy(),
+            "name": extra["name"].to_numpy() if "name" in extra else None,
+            "source": "planner",
+            "osm_type": None,
+            "osm_id": None,
+            "matched_by": "planner",
+            "capacity": extra["capacity"].to_numpy(float) if "capacity" in extra else np.nan,
+            "area_m2": extra["area_m2"].to_numpy(float) if "area_m2" in extra else np.nan,
+        }
+    )
+    added = gpd.GeoDataFrame(
+        rows, geometry=extra.geometry.representative_point().values, crs=facilities.crs
+    )
+    return gpd.GeoDataFrame(pd.concat([facilities, added], ignore_index=True), crs=facilities.crs)

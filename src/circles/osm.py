@@ -78,6 +78,15 @@ class OsmExtract:
     warnings: list[str] = field(default_factory=list)
 
 
+def is_water(tags: osmium.osm.TagList | dict[str, str]) -> bool:
+    """Whether an area is water (no site can be placed there)."""
+    return (
+        tags.get("natural") == "water"
+        or tags.get("waterway") == "riverbank"
+        or tags.get("landuse") in ("reservoir", "basin")
+    )
+
+
 def _check_path(path: Path) -> None:
     if not path.exists():
         msg = f"{path}: OSM file not found. Check the path given to --osm."
@@ -210,7 +219,7 @@ class _Collector:
         self._stamp(w)
 
     def area(self, a: osmium.osm.Area) -> None:
-        if not self.wanted(a.tags):
+        if not (self.wanted(a.tags) or is_water(a.tags)):
             return
         try:
             geom = shapely.from_wkb(self.wkb.create_multipolygon(a))

@@ -13,6 +13,7 @@ import numpy as np
 import pandas as pd
 
 from circles.errors import InputError
+from circles.store import STANDARDS_FILE, STATE_FILE, save_state
 
 if TYPE_CHECKING:
     from circles.analysis import Analysis
@@ -44,6 +45,15 @@ HEADERS = {
     "facilities": ("设施数", "facilities"),
     "source": ("依据", "source"),
     "note": ("说明", "note"),
+    "rank": ("排名", "rank"),
+    "name": ("名称", "name"),
+    "lon": ("经度", "lon"),
+    "lat": ("纬度", "lat"),
+    "nearest_existing_m": ("距最近现有设施(米)", "nearest existing facility (m)"),
+    "newly_covered_population": ("新覆盖人口", "newly covered population"),
+    "cumulative_population": ("累计新覆盖人口", "cumulative newly covered"),
+    "newly_covered": ("新覆盖人口", "newly covered"),
+    "communities_newly_passing": ("新达标社区数", "communities newly passing"),
 }
 VALUES = {
     "pass": ("达标", "pass"),
@@ -122,7 +132,23 @@ def gaps_table(analysis: Analysis) -> pd.DataFrame:
     return table.rename(columns={k: v[0 if lang == "zh" else 1] for k, v in HEADERS.items()})
 
 
-def _atomic(path: Path, write: Callable[[Path], None]) -> None:
+def write_table(table: pd.DataFrame, path: Path, lang: str) -> None:
+    """Write a table as CSV for Excel (UTF-8 with BOM) with headers in ``lang``.
+
+    A column ``key.rule_id`` gets the header of ``key`` followed by the rule id.
+    """
+    i = 0 if lang == "zh" else 1
+
+    def header(column: str) -> str:
+        key, _, rule = column.partition(".")
+        text = HEADERS[key][i] if key in HEADERS else key
+        return f"{text} ({rule})" if rule else text
+
+    out = table.rename(columns={c: header(c) for c in table.columns})
+    atomic_write(path, lambda tmp: out.to_csv(tmp, index=False, encoding="utf-8-sig"))
+
+
+def atomic_write(path: Path, write: Callable[[Path], None]) -> None:
     """Write through a temporary file in the same folder, then rename over ``path``."""
     fd, tmp_name = tempfile.mkstemp(prefix=f".{path.stem}-", suffix=path.suffix, dir=path.parent)
     os.close(fd)
@@ -159,7 +185,8 @@ def write_outputs(analysis: Analysis, out_dir: Path, inputs: list[Path]) -> list
     except OSError as exc:
         msg = f"{out_dir}: cannot create the output folder ({exc}). Choose another --out."
         raise InputError(msg) from None
-    targets = {name: out_dir / name for name in ("analysis.gpkg", "gaps.csv", "summary.json")}
+    names = ("analysis.gpkg", "gaps.csv", "summary.json", STATE_FILE, STANDARDS_FILE)
+    targets = {name: out_dir / name for name in names}
     protected = {p.resolve() for p in inputs}
     for path in targets.values():
         if path.resolve() in protected:
@@ -172,13 +199,17 @@ def write_outputs(analysis: Analysis, out_dir: Path, inputs: list[Path]) -> list
             "facilities": analysis.facilities,
             "demand_points": analysis.demand_points,
             "network_edges": analysis.network,
+            "water": analysis.water,
         }
         for layer, gdf in layers.items():
             gdf.to_file(tmp, layer=layer, driver="GPKG", engine="pyogrio")
 
-    _atomic(targets["analysis.gpkg"], gpkg)
+    atomic_write(targets["analysis.gpkg"], gpkg)
     table = gaps_table(analysis)
-    _atomic(targets["gaps.csv"], lambda tmp: table.to_csv(tmp, index=False, encoding="utf-8-sig"))
+    atomic_write(
+        targets["gaps.csv"], lambda tmp: table.to_csv(tmp, index=False, encoding="utf-8-sig")
+    )
     text = json.dumps(analysis.summary, ensure_ascii=False, indent=2, default=_json_default)
-    _atomic(targets["summary.json"], lambda tmp: tmp.write_text(text + "\n", encoding="utf-8"))
+    atomic_write(targets["summary.json"], lambda tmp: tmp.write_text(text + "\n", encoding="utf-8"))
+    save_state(analysis, lambda name, writer: atomic_write(targets[name], writer))
     return list(targets.values())
