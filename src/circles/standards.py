@@ -69,6 +69,7 @@ class Category(_Strict):
 
     id: str = Field(pattern=r"^[a-z][a-z0-9_]*$")
     name: Names
+    symbol: str = Field(default="", max_length=2)
     tags: list[dict[str, TagValue]] = Field(default_factory=list)
     name_keywords: list[str] = Field(default_factory=list)
     name_exclude: list[str] = Field(default_factory=list)
