@@ -156,6 +156,7 @@ def analyze(
     lap("access")
 
     district_id = district_name or Path(extract.path).name.split(".")[0]
+    district = (district_id, district_name or district_id)
     results = evaluate_rules(
         standards,
         communities,
@@ -184,7 +185,7 @@ def analyze(
         connector_m=fac_snap.connector_m, network_node=graph.facility_node
     )
     communities = _with_rule_columns(communities, results)
-    summary = _summary(
+    summary = {"district": {"id": district[0], "name": district[1]}} | _summary(
         standards, extract, network, facilities, communities, demand, results, timings, warnings
     )
     return Analysis(

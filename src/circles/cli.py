@@ -397,5 +397,60 @@ def recommend(
     )
 
 
+@main.command("map")
+@click.option(
+    "--analysis",
+    "folder",
+    type=click.Path(path_type=Path),
+    required=True,
+    help="Folder written by `circles analyze`.",
+)
+@click.option("--district", default="all", show_default=True, help="District name or id, or all.")
+@click.option(
+    "--category",
+    default="all",
+    show_default=True,
+    help="Category id, or all (one toggleable layer each; the first is shown).",
+)
+@click.option(
+    "--offline",
+    is_flag=True,
+    help="Self-contained HTML: no tiles, no CDN; the walking network is the basemap.",
+)
+@click.option(
+    "--figure",
+    "figure_category",
+    default=None,
+    help="Also write an A4 PNG and PDF gap map of this category.",
+)
+@click.option("--lang", type=click.Choice(["zh", "en"]), default="zh", show_default=True)
+@click.option("--out", type=click.Path(path_type=Path), default=Path("maps"), show_default=True)
+def map_(
+    folder: Path,
+    district: str,
+    category: str,
+    offline: bool,
+    figure_category: str | None,
+    lang: str,
+    out: Path,
+) -> None:
+    """Per-district HTML gap maps with an index page (and print-ready figures)."""
+    from circles.maps import write_district_maps
+    from circles.store import load_state
+
+    try:
+        saved = load_state(folder)
+        paths, _ = write_district_maps(saved, out, district, category, offline, lang)
+        if figure_category:
+            from circles.figures import write_figures
+
+            paths += write_figures(saved, out, figure_category, lang)
+    except CirclesError as exc:
+        raise UserError(str(exc)) from None
+    for path in paths:
+        size = path.stat().st_size / 1e6
+        click.echo(f"wrote {path} ({size:.1f} MB)")
+
+
 if __name__ == "__main__":  # pragma: no cover
     sys.exit(main())

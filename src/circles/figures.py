@@ -1,0 +1,155 @@
+"""Print-ready static gap maps (A4 landscape, 300 dpi, PNG and PDF) with Chinese text."""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+
+import geopandas as gpd
+import matplotlib as mpl
+from matplotlib import font_manager
+from matplotlib.figure import Figure
+from matplotlib.lines import Line2D
+from matplotlib.patches import Patch
+from matplotlib_scalebar.scalebar import ScaleBar
+
+from circles.errors import CirclesError, InputError
+from circles.maps import ATTRIBUTION, STATUS_COLOURS, _community_status, _t
+from circles.report import atomic_write
+from circles.store import SavedAnalysis
+
+A4_LANDSCAPE_IN = (11.69, 8.27)
+CJK_FONTS = (
+    "Noto Sans CJK SC",
+    "Noto Sans SC",
+    "Source Han Sans SC",
+    "Source Han Sans CN",
+    "WenQuanYi Micro Hei",
+    "WenQuanYi Zen Hei",
+    "Microsoft YaHei",
+    "SimHei",
+    "PingFang SC",
+    "Heiti SC",
+    "Noto Sans CJK JP",
+    "Noto Sans CJK TC",
+)
+HAN = re.compile(r"[\u3400-\u9fff]")
+
+
+def cjk_font() -> str | None:
+    """Name of an installed font with Chinese glyphs, preferring Simplified Chinese faces."""
+    installed = {f.name for f in font_manager.fontManager.ttflist}
+    return next((name for name in CJK_FONTS if name in installed), None)
+
+
+def _font_for(texts: list[str]) -> list[str]:
+    if not any(HAN.search(t) for t in texts):
+        return ["DejaVu Sans"]
+    found = cjk_font()
+    if found is None:
+        msg = (
+            "no font with Chinese glyphs is installed, so Chinese text would print as boxes. "
+            "Install one: Debian/Ubuntu `apt-get install fonts-noto-cjk`; Windows and macOS "
+            "ship Microsoft YaHei / PingFang SC. Or use --lang en."
+        )
+        raise CirclesError(msg)
+    return [found, "DejaVu Sans"]
+
+
+def gap_figure(saved: SavedAnalysis, category_id: str, lang: str = "zh") -> Figure:
+    """The district's gap map for one category on an A4 landscape page.
+
+    Call it, and save the figure, inside ``matplotlib.rc_context({"font.family": ...})`` with
+    the fonts of ``figure_fonts`` so that Chinese text has glyphs.
+    """
+    std = saved.standards
+    if category_id not in std.category_ids:
+        msg = f"unknown category {category_id!r}; expected one of {', '.join(std.category_ids)}."
+        raise InputError(msg)
+    cat = std.category(category_id)
+    summary = json.loads((saved.folder / "summary.json").read_text(encoding="utf-8"))
+    title = (
+        f"{summary['district']['name']} — {cat.name(lang)}"
+        f"{'步行可达缺口' if lang == 'zh' else ': walking-access gaps'}"
+    )
+    subtitle = (
+        f"{_t('standards', lang)}: {std.name(lang)} · {_t('data_date', lang)}: "
+        f"{summary['input']['data_date'] or _t('unknown', lang)}"
+    )
+
+    communities = saved.layer("communities").to_crs(saved.crs)
+    edges = saved.layer("network_edges").to_crs(saved.crs)
+    facilities = saved.layer("facilities").to_crs(saved.crs)
+    rules = [r.id for r in std.rules if getattr(r, "category", None) == category_id]
+    status = _community_status(communities, rules)
+
+    fig = Figure(figsize=A4_LANDSCAPE_IN, dpi=300)
+    ax = fig.subplots()
+    area = gpd.GeoSeries([saved.area_m], crs=saved.crs)
+    area.boundary.plot(ax=ax, color="#666", linewidth=0.6, linestyle="--")
+    edges.plot(ax=ax, color="#b0b0b0", linewidth=0.25)
+    communities.plot(
+        ax=ax,
+        color=status.map(STATUS_COLOURS).to_numpy(),
+        edgecolor="#444",
+        linewidth=0.2,
+        alpha=0.75,
+    )
+    fac = facilities[facilities["category_id"] == category_id]
+    if len(fac):
+        fac.plot(
+            ax=ax,
+            color="#1f4e9c",
+            markersize=22,
+            marker="o",
+            edgecolor="white",
+            linewidth=0.6,
+            zorder=5,
+        )
+    minx, miny, maxx, maxy = saved.area_m.bounds
+    ax.set_xlim(minx, maxx)
+    ax.set_ylim(miny, maxy)
+    ax.set_axis_off()
+    ax.set_title(f"{title}\n{subtitle}", fontsize=13, loc="left")
+    ax.add_artist(ScaleBar(1, "m", location="lower left", box_alpha=0.8))
+    ax.annotate(
+        "N",
+        xy=(0.965, 0.95),
+        xytext=(0.965, 0.86),
+        xycoords="axes fraction",
+        ha="center",
+        va="center",
+        fontsize=14,
+        fontweight="bold",
+        arrowprops={"facecolor": "black", "width": 4, "headwidth": 12},
+    )
+    handles = [
+        Patch(facecolor=c, edgecolor="#444", label=_t(s, lang)) for s, c in STATUS_COLOURS.items()
+    ]
+    handles.append(Line2D([], [], marker="o", linestyle="", color="#1f4e9c", label=cat.name(lang)))
+    handles.append(Line2D([], [], color="#b0b0b0", label=_t("network", lang)))
+    ax.legend(handles=handles, loc="upper left", fontsize=9, framealpha=0.9)
+    fig.text(0.99, 0.01, ATTRIBUTION, ha="right", va="bottom", fontsize=7, color="#333")
+    fig.tight_layout()
+    return fig
+
+
+def write_figures(
+    saved: SavedAnalysis, out: Path, category_id: str, lang: str = "zh"
+) -> list[Path]:
+    """Write the gap map of a category as ``<district>-<category>.png`` and ``.pdf``."""
+    summary = json.loads((saved.folder / "summary.json").read_text(encoding="utf-8"))
+    std = saved.standards
+    texts = [summary["district"]["name"], std.name(lang)]
+    if category_id in std.category_ids:
+        texts.append(std.category(category_id).name(lang))
+    stem = re.sub(r"[^\w\-]+", "_", summary["district"]["id"]) + f"-{category_id}"
+    paths = []
+    with mpl.rc_context({"font.family": _font_for(texts)}):
+        fig = gap_figure(saved, category_id, lang)
+        for suffix in (".png", ".pdf"):
+            path = out / f"{stem}{suffix}"
+            atomic_write(path, lambda tmp, s=suffix: fig.savefig(tmp, format=s[1:], dpi=300))
+            paths.append(path)
+    return paths
