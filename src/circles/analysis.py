@@ -34,7 +34,8 @@ class Analysis:
     Attributes
     ----------
     communities
-        Communities with population and, per rule, ``<rule_id>.status`` / ``.value``.
+        Communities with population and, per rule, ``<rule_id>.status`` / ``.value`` /
+        ``.shortfall``.
     facilities
         Facilities with category, source and how they join the network.
     demand_points
@@ -228,7 +229,9 @@ def _with_access(
 
 def _with_rule_columns(communities: gpd.GeoDataFrame, results: pd.DataFrame) -> gpd.GeoDataFrame:
     per_community = results[results["unit_level"] == "community"]
-    wide = per_community.pivot(index="unit_id", columns="rule_id", values=["status", "value"])
+    wide = per_community.pivot(
+        index="unit_id", columns="rule_id", values=["status", "value", "shortfall"]
+    )
     wide.columns = [f"{rule}.{what}" for what, rule in wide.columns]
     wide = wide[sorted(wide.columns)]
     return communities.merge(wide, left_on="community_id", right_index=True, how="left")

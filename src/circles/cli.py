@@ -139,31 +139,6 @@ def _lonlat(text: str) -> tuple[float, float]:
     return lon, lat
 
 
-def _siting_maps(
-    saved, category_id, sites, rank_xy_dist, homes_idx, uncovered_idx, title, lang, path
-):
-    """Draw sites, their service areas and the homes they reach (shared by score and recommend)."""
-    import geopandas as gpd
-    import pandas as pd
-
-    from circles.maps import save_map, sites_map
-    from circles.siting import access_rules, service_areas, service_speed
-
-    speed = service_speed(saved, access_rules(saved, category_id))
-    rings = [service_areas(saved, dist, speed).assign(rank=rank) for rank, dist in rank_xy_dist]
-    areas = (
-        pd.concat(rings, ignore_index=True)
-        if rings
-        else gpd.GeoDataFrame({"rank": [], "minutes": []}, geometry=[], crs=4326)
-    )
-    demand = saved.layer("demand_points")
-    facilities = saved.layer("facilities")
-    existing = facilities[facilities["category_id"] == category_id]
-    uncovered = demand.iloc[uncovered_idx] if uncovered_idx is not None else None
-    fmap = sites_map(sites, areas, demand.iloc[homes_idx], existing, title, lang, uncovered)
-    save_map(fmap, path)
-
-
 @main.command()
 @click.option(
     "--analysis",
@@ -213,6 +188,7 @@ def score(
     import numpy as np
 
     from circles.coords import read_points, to_wgs84
+    from circles.maps import write_sites_map
     from circles.report import atomic_write, write_table
     from circles.siting import score_sites
     from circles.store import load_state
@@ -244,7 +220,7 @@ def score(
     )
     newly = np.unique(np.concatenate(result.newly_points[:top]))
     title = f"{category}: {'候选选址评分' if lang == 'zh' else 'proposed sites'}"
-    _siting_maps(
+    areas = write_sites_map(
         saved,
         category,
         drawn,
@@ -254,6 +230,10 @@ def score(
         title,
         lang,
         out / "sites_map.html",
+    )
+    atomic_write(
+        out / "service_areas.geojson",
+        lambda tmp: areas.to_file(tmp, driver="GeoJSON", engine="pyogrio"),
     )
     for score_, row in zip(result.scores[:top], shown.itertuples(), strict=False):
         first = score_["rules"][0]
@@ -268,7 +248,8 @@ def score(
             f"{first['threshold_m']:.0f} m ({first['rule_id']}); "
             f"{len(first['communities_newly_passing'])} communities newly pass; {existing}"
         )
-    click.echo(f"wrote {out / 'score.json'}, {out / 'site_scores.csv'}, {out / 'sites_map.html'}")
+    written = ("score.json", "site_scores.csv", "sites_map.html", "service_areas.geojson")
+    click.echo("wrote " + ", ".join(str(out / name) for name in written))
 
 
 @main.command()
@@ -329,6 +310,7 @@ def recommend(
     import geopandas as gpd
 
     from circles.coords import read_points
+    from circles.maps import write_sites_map
     from circles.report import atomic_write, write_table
     from circles.siting import access_rules, place_site, service_limit_m
     from circles.siting import recommend as run
@@ -367,7 +349,7 @@ def recommend(
         for r, lon, lat in zip(rec.sites["rank"], rec.sites["lon"], rec.sites["lat"], strict=True)
     ]
     title = f"{category}: {'推荐新增选址' if lang == 'zh' else 'recommended sites'} K={k}"
-    _siting_maps(
+    write_sites_map(
         saved,
         category,
         sites,

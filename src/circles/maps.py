@@ -19,7 +19,7 @@ from jinja2 import Template
 
 from circles.errors import InputError
 from circles.report import atomic_write
-from circles.siting import service_areas
+from circles.siting import access_rules, service_areas, service_speed
 from circles.store import SavedAnalysis
 
 ATTRIBUTION = "© OpenStreetMap contributors"
@@ -234,9 +234,11 @@ def district_map(
         layer["status"] = status.map(lambda s: _t(s, lang))
         layer["colour"] = status.map(STATUS_COLOURS)
         for rule in rules:
-            col = f"{rule.id}.value"
-            if col in communities:
-                layer[rule.name(lang)] = pd.to_numeric(communities[col], errors="coerce").round(3)
+            shortfall = f"{rule.name(lang)} · {_t('shortfall', lang)}"
+            for what, label in (("value", rule.name(lang)), ("shortfall", shortfall)):
+                col = f"{rule.id}.{what}"
+                if col in communities:
+                    layer[label] = pd.to_numeric(communities[col], errors="coerce").round(3)
         layer["name"] = layer["name"].fillna(_t("unknown", lang))
         fields = [c for c in layer.columns if c not in ("geometry", "colour")]
         folium.GeoJson(
@@ -500,6 +502,38 @@ def sites_map(
     layer.add_to(fmap)
     folium.LayerControl(collapsed=False).add_to(fmap)
     return fmap
+
+
+def write_sites_map(
+    saved: SavedAnalysis,
+    category_id: str,
+    sites: gpd.GeoDataFrame,
+    rank_dist: list[tuple[int, np.ndarray]],
+    homes_idx: np.ndarray,
+    uncovered_idx: np.ndarray | None,
+    title: str,
+    lang: str,
+    path: Path,
+) -> gpd.GeoDataFrame:
+    """Draw sites with their 5/10/15-minute service areas and the homes they reach.
+
+    ``rank_dist`` pairs each site's rank with its walking distance to every routing node.
+    Returns the service areas drawn.
+    """
+    speed = service_speed(saved, access_rules(saved, category_id))
+    rings = [service_areas(saved, dist, speed).assign(rank=rank) for rank, dist in rank_dist]
+    areas = (
+        pd.concat(rings, ignore_index=True)
+        if rings
+        else gpd.GeoDataFrame({"rank": [], "minutes": []}, geometry=[], crs=4326)
+    )
+    demand = saved.layer("demand_points")
+    facilities = saved.layer("facilities")
+    existing = facilities[facilities["category_id"] == category_id]
+    uncovered = demand.iloc[uncovered_idx] if uncovered_idx is not None else None
+    fmap = sites_map(sites, areas, demand.iloc[homes_idx], existing, title, lang, uncovered)
+    save_map(fmap, path)
+    return areas
 
 
 def save_map(fmap: folium.Map, path: Path) -> None:
