@@ -90,16 +90,9 @@ def read_points(path: str | Path, crs: str = "wgs84") -> gpd.GeoDataFrame:
         name_col = next((lower[n] for n in NAME_NAMES if n in lower), None)
         names = frame[name_col].astype(str) if name_col else None
         return gpd.GeoDataFrame({"name": names}, geometry=gpd.points_from_xy(x, y), crs=4326)
-    try:
-        gdf = gpd.read_file(path)
-    except Exception as exc:  # pyogrio raises several types for unreadable files
-        msg = f"{path}: cannot read ({exc}). Give a CSV with lon/lat columns or a GeoJSON."
-        raise InputError(msg) from None
+    gdf = read_vector(path, "site")
     if gdf.empty:
         msg = f"{path}: the file holds no feature; give at least one site."
-        raise InputError(msg)
-    if gdf.crs is None:
-        msg = f"{path}: the file has no CRS; save it with one (e.g. EPSG:4326)."
         raise InputError(msg)
     points = gdf.to_crs(4326).geometry.representative_point()
     x, y = to_wgs84(points.x.to_numpy(), points.y.to_numpy(), crs)
@@ -119,3 +112,24 @@ def _read_csv(path: Path) -> pd.DataFrame:
             return pd.DataFrame()
     msg = f"{path}: neither UTF-8 nor GBK/GB18030 text. Save it as UTF-8 CSV."
     raise InputError(msg)
+
+
+def read_vector(path: Path, what: str) -> gpd.GeoDataFrame:
+    """Read a GeoJSON, GeoPackage or Shapefile that must carry a CRS.
+
+    Raises
+    ------
+    InputError
+        Unreadable file, or no CRS; ``what`` names the file's role in the message.
+    """
+    try:
+        gdf = gpd.read_file(path)
+    except Exception as exc:  # pyogrio raises several types for unreadable files
+        msg = (
+            f"{path}: cannot read the {what} file ({exc}). Give a GeoJSON, GeoPackage or Shapefile."
+        )
+        raise InputError(msg) from None
+    if gdf.crs is None and len(gdf):
+        msg = f"{path}: the {what} file has no CRS; save it with one (e.g. EPSG:4326)."
+        raise InputError(msg)
+    return gdf

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import re
 from pathlib import Path
 
@@ -68,7 +67,7 @@ def gap_figure(saved: SavedAnalysis, category_id: str, lang: str = "zh") -> Figu
         msg = f"unknown category {category_id!r}; expected one of {', '.join(std.category_ids)}."
         raise InputError(msg)
     cat = std.category(category_id)
-    summary = json.loads((saved.folder / "summary.json").read_text(encoding="utf-8"))
+    summary = saved.summary
     title = (
         f"{summary['district']['name']} — {cat.name(lang)}"
         f"{'步行可达缺口' if lang == 'zh' else ': walking-access gaps'}"
@@ -139,7 +138,7 @@ def write_figures(
     saved: SavedAnalysis, out: Path, category_id: str, lang: str = "zh"
 ) -> list[Path]:
     """Write the gap map of a category as ``<district>-<category>.png`` and ``.pdf``."""
-    summary = json.loads((saved.folder / "summary.json").read_text(encoding="utf-8"))
+    summary = saved.summary
     std = saved.standards
     texts = [summary["district"]["name"], std.name(lang)]
     if category_id in std.category_ids:

@@ -187,7 +187,7 @@ def district_map(
         The map and the number of features drawn per layer kind (for checks).
     """
     std = saved.standards
-    summary = json.loads((saved.folder / "summary.json").read_text(encoding="utf-8"))
+    summary = saved.summary
     communities = saved.layer("communities")
     facilities = saved.layer("facilities")
     demand = saved.layer("demand_points")
@@ -379,7 +379,7 @@ def write_district_maps(
     InputError
         Unknown district or category.
     """
-    summary = json.loads((saved.folder / "summary.json").read_text(encoding="utf-8"))
+    summary = saved.summary
     districts = [summary["district"]]
     if district != "all":
         districts = [d for d in districts if district in (d["id"], d["name"])]

@@ -16,6 +16,7 @@ from shapely.geometry import Polygon, box
 from shapely.geometry.base import BaseGeometry
 from tqdm import tqdm
 
+from circles.coords import read_vector
 from circles.errors import EmptyAreaError, InputError
 
 log = logging.getLogger(__name__)
@@ -138,17 +139,10 @@ def parse_area(area: str | Path | BaseGeometry | None) -> BaseGeometry | None:
             "nor an existing polygon file."
         )
         raise InputError(msg)
-    try:
-        gdf = gpd.read_file(path)
-    except Exception as exc:  # pyogrio raises several types for unreadable files
-        msg = f"{path}: cannot read the area file ({exc}). Give a GeoJSON, GeoPackage or Shapefile."
-        raise InputError(msg) from None
+    gdf = read_vector(path, "area")
     polygons = gdf[gdf.geom_type.isin(["Polygon", "MultiPolygon"])]
     if polygons.empty:
         msg = f"{path}: the area file holds no polygon; expected the study area's boundary."
-        raise InputError(msg)
-    if polygons.crs is None:
-        msg = f"{path}: the area file has no CRS; save it with one (e.g. EPSG:4326)."
         raise InputError(msg)
     return shapely.make_valid(polygons.to_crs(WGS84).union_all())
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 from dataclasses import dataclass
 from functools import cached_property
@@ -98,6 +99,11 @@ class SavedAnalysis:
 
     def limit(self, category_id: str) -> float:
         return float(self.arrays[f"limit.{category_id}"])
+
+    @cached_property
+    def summary(self) -> dict:
+        """The analysis's ``summary.json`` (district, input, data date)."""
+        return json.loads((self.folder / "summary.json").read_text(encoding="utf-8"))
 
     @cached_property
     def street(self) -> np.ndarray:
