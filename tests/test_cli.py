@@ -155,6 +155,8 @@ def test_polygon_area_file_and_empty_network(tmp_path):
             str(need(CHENGDU)),
             "--area",
             "104.0499,30.6599,104.0501,30.6601",
+            "--buffer",
+            "0",
             "--out",
             str(tmp_path / "t"),
         ],

@@ -45,7 +45,7 @@ def test_newly_covered_equals_full_reanalysis_with_the_site(category, saved, che
         site = gpd.GeoDataFrame(
             {"category_id": [category]}, geometry=[shapely.Point(lon, lat)], crs=4326
         )
-        again = analyze(need(CHENGDU), standards=standards, extra_facilities=site)
+        again = analyze(need(CHENGDU), standards=standards, facilities=[site])
         pop = again.demand_points["population"].to_numpy()
         before = chengdu.demand_points[f"dist_m.{category}"].fillna(np.inf).to_numpy()
         after = again.demand_points[f"dist_m.{category}"].fillna(np.inf).to_numpy()

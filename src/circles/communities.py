@@ -110,56 +110,95 @@ def estimate_population(
         ``population_estimated``; demand points with ``community_id`` and ``population``.
     """
     communities = communities.copy()
+    b_idx, c_idx, floor, coverage = _buildings_in(communities, buildings)
+    by_buildings = coverage >= settings.min_building_coverage
+    communities["population"] = np.where(
+        by_buildings,
+        floor / settings.floor_area_per_person_m2.value,
+        communities["area_m2"].to_numpy() / 10_000 * settings.persons_per_hectare.value,
+    )
+    communities["population_method"] = np.where(by_buildings, "buildings", "density")
+    communities["population_estimated"] = True
+    demand = _demand_points(communities, buildings, b_idx, c_idx, floor, by_buildings, settings)
+    return communities, demand
+
+
+def spread_population(
+    communities: gpd.GeoDataFrame, buildings: gpd.GeoDataFrame, settings: PopulationSettings
+) -> tuple[gpd.GeoDataFrame, gpd.GeoDataFrame]:
+    """Spread given (official) populations over demand points inside each community.
+
+    Over its residential buildings by floor area where they cover at least
+    ``min_building_coverage`` of the community, else evenly over a grid. ``elderly`` and
+    ``children``, where given, are spread in proportion to the population.
+    """
+    communities = communities.copy()
+    communities["area_m2"] = communities.area
+    b_idx, c_idx, floor, coverage = _buildings_in(communities, buildings)
+    by_buildings = (coverage >= settings.min_building_coverage) & (floor > 0)
+    demand = _demand_points(communities, buildings, b_idx, c_idx, floor, by_buildings, settings)
+    demand["population_estimated"] = False
+    return communities, demand
+
+
+def _buildings_in(
+    communities: gpd.GeoDataFrame, buildings: gpd.GeoDataFrame
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Buildings -> community (by representative point), floor area and coverage per community."""
     reps = buildings.geometry.representative_point()
     b_idx, c_idx = shapely.STRtree(communities.geometry.values).query(
         reps.values, predicate="within"
     )
-    # a building point inside two communities (should not happen after de-overlap) goes once
+    # a building point inside two communities (overlapping polygons) goes to the first
     b_idx, first = np.unique(b_idx, return_index=True)
     c_idx = c_idx[first]
     n = len(communities)
     footprint = np.bincount(c_idx, buildings["footprint_m2"].to_numpy()[b_idx], minlength=n)
     floor = np.bincount(c_idx, buildings["floor_area_m2"].to_numpy()[b_idx], minlength=n)
-    coverage = footprint / communities["area_m2"].to_numpy()
-    by_buildings = coverage >= settings.min_building_coverage
-    pop = np.where(
-        by_buildings,
-        floor / settings.floor_area_per_person_m2.value,
-        communities["area_m2"].to_numpy() / 10_000 * settings.persons_per_hectare.value,
-    )
-    communities["population"] = pop
-    communities["population_method"] = np.where(by_buildings, "buildings", "density")
-    communities["population_estimated"] = True
+    coverage = footprint / np.maximum(communities["area_m2"].to_numpy(), 1e-9)
     communities["buildings"] = np.bincount(c_idx, minlength=n)
     communities["building_coverage"] = coverage
+    return b_idx, c_idx, floor, coverage
 
-    # demand points: buildings of building-method communities
+
+def _demand_points(
+    communities: gpd.GeoDataFrame,
+    buildings: gpd.GeoDataFrame,
+    b_idx: np.ndarray,
+    c_idx: np.ndarray,
+    floor: np.ndarray,
+    by_buildings: np.ndarray,
+    settings: PopulationSettings,
+) -> gpd.GeoDataFrame:
+    """Buildings of building-method communities, grid points elsewhere; population shared."""
     use = by_buildings[c_idx]
     bi, ci = b_idx[use], c_idx[use]
-    b_floor = buildings["floor_area_m2"].to_numpy()[bi]
-    b_pop = pop[ci] * b_floor / floor[ci]
+    reps = buildings.geometry.values[bi]
     parts = [
         gpd.GeoDataFrame(
             {
                 "community_id": communities["community_id"].to_numpy()[ci],
-                "population": b_pop,
+                "share": buildings["floor_area_m2"].to_numpy()[bi] / floor[ci],
                 "kind": "building",
                 "source_id": buildings["building_id"].to_numpy()[bi],
             },
-            geometry=reps.values[bi],
+            geometry=shapely.point_on_surface(reps) if len(reps) else [],
             crs=communities.crs,
         )
     ]
     grid = _grid_points(communities[~by_buildings], settings.grid_spacing_m)
-    grid["population"] = grid["community_id"].map(
-        communities.set_index("community_id")["population"]
-    ) / grid.groupby("community_id")["community_id"].transform("size")
+    grid["share"] = 1.0 / grid.groupby("community_id")["community_id"].transform("size")
     parts.append(grid)
     demand = pd.concat(parts, ignore_index=True)
     demand = gpd.GeoDataFrame(demand, geometry="geometry", crs=communities.crs)
+    by_id = communities.set_index("community_id")
+    demand["population"] = demand["community_id"].map(by_id["population"]) * demand["share"]
+    for column in ("elderly", "children"):
+        if column in by_id:
+            demand[column] = demand["community_id"].map(by_id[column]) * demand["share"]
     demand.insert(0, "point_id", np.arange(len(demand)))
     demand["population_estimated"] = True
-    return communities, demand
+    return demand.drop(columns="share")
 
 
 def _grid_points(communities: gpd.GeoDataFrame, spacing: float) -> gpd.GeoDataFrame:

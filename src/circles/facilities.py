@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
+import difflib
 import re
 
 import geopandas as gpd
 import numpy as np
 import pandas as pd
+import shapely
 
-from circles.errors import InputError
-from circles.standards import Category, CategoryFile, Standards
+from circles.standards import Category, CategoryFile
 
 FACILITY_COLUMNS = [
     "facility_id",
@@ -130,36 +131,69 @@ def facilities_from_osm(
     return gpd.GeoDataFrame(frame, geometry=points.values, crs=features.crs)
 
 
-def add_facilities(
-    facilities: gpd.GeoDataFrame, extra: gpd.GeoDataFrame, standards: Standards
-) -> gpd.GeoDataFrame:
-    """Append planner facilities (points with ``category_id``) to the OSM ones.
+def _name_key(name: object) -> str:
+    """A name for comparison: no spaces, brackets or punctuation."""
+    return re.sub(r"[\s()（）\[\]【】·,，.。\-_]+", "", str(name or "")).lower()
 
-    Raises
-    ------
-    InputError
-        When a category id is unknown.
+
+def similar_names(a: object, b: object, threshold: float) -> bool:
+    """Whether two facility names plausibly name the same place (one in the other, or close)."""
+    a, b = _name_key(a), _name_key(b)
+    if not a or not b:
+        return False
+    return a in b or b in a or difflib.SequenceMatcher(None, a, b).ratio() >= threshold
+
+
+def merge_facilities(
+    osm: gpd.GeoDataFrame,
+    planner: gpd.GeoDataFrame,
+    metric_crs: object,
+    distance_m: float,
+    name_similarity: float,
+) -> tuple[gpd.GeoDataFrame, int]:
+    """Planner facilities added to the OSM ones; the same facility in both counts once.
+
+    A planner record and an OSM feature of the same category within ``distance_m`` of each
+    other with similar names are one facility: the planner record is kept (it carries capacity
+    and official names), its ``source`` becomes ``planner+osm`` and it takes the OSM id (and
+    the OSM capacity or area where the planner left them blank). Closest pairs match first;
+    each record matches at most once.
+
+    Returns
+    -------
+    facilities, merged
+        All facilities (``crs`` of ``osm``) and how many planner records matched OSM ones.
     """
-    known = set(standards.category_ids)
-    unknown = sorted(set(extra["category_id"]) - known)
-    if unknown:
-        msg = f"unknown facility categories {unknown}; expected ids such as {sorted(known)[:5]}"
-        raise InputError(msg)
-    extra = extra.to_crs(facilities.crs)
-    rows = pd.DataFrame(
-        {
-            "facility_id": [f"planner:{i}" for i in range(len(extra))],
-            "category_id": extra["category_id"].to_numpy(),
-            "name": extra["name"].to_numpy() if "name" in extra else None,
-            "source": "planner",
-            "osm_type": None,
-            "osm_id": None,
-            "matched_by": "planner",
-            "capacity": extra["capacity"].to_numpy(float) if "capacity" in extra else np.nan,
-            "area_m2": extra["area_m2"].to_numpy(float) if "area_m2" in extra else np.nan,
-        }
+    planner = planner.to_crs(osm.crs).copy()
+    for column in FACILITY_COLUMNS:
+        if column not in planner:
+            planner[column] = None
+    if osm.empty or planner.empty:
+        both = pd.concat([osm, planner], ignore_index=True)
+        return gpd.GeoDataFrame(both, geometry="geometry", crs=osm.crs), 0
+    p_m, o_m = planner.to_crs(metric_crs), osm.to_crs(metric_crs)
+    p_idx, o_idx = shapely.STRtree(o_m.geometry.values).query(
+        p_m.geometry.values, predicate="dwithin", distance=distance_m
     )
-    added = gpd.GeoDataFrame(
-        rows, geometry=extra.geometry.representative_point().values, crs=facilities.crs
-    )
-    return gpd.GeoDataFrame(pd.concat([facilities, added], ignore_index=True), crs=facilities.crs)
+    same = planner["category_id"].to_numpy()[p_idx] == osm["category_id"].to_numpy()[o_idx]
+    p_idx, o_idx = p_idx[same], o_idx[same]
+    dist = shapely.distance(p_m.geometry.values[p_idx], o_m.geometry.values[o_idx])
+    used_p, used_o = set(), set()
+    for k in np.argsort(dist, kind="stable"):
+        i, j = int(p_idx[k]), int(o_idx[k])
+        if i in used_p or j in used_o:
+            continue
+        if similar_names(planner["name"].iloc[i], osm["name"].iloc[j], name_similarity):
+            used_p.add(i)
+            used_o.add(j)
+            planner.loc[planner.index[i], ["source", "osm_type", "osm_id"]] = [
+                "planner+osm",
+                osm["osm_type"].iloc[j],
+                osm["osm_id"].iloc[j],
+            ]
+            for column in ("capacity", "area_m2"):
+                if pd.isna(planner[column].iloc[i]):
+                    planner.loc[planner.index[i], column] = osm[column].iloc[j]
+    kept_osm = osm.drop(index=osm.index[sorted(used_o)])
+    both = pd.concat([kept_osm, planner], ignore_index=True)
+    return gpd.GeoDataFrame(both, geometry="geometry", crs=osm.crs), len(used_p)

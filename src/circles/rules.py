@@ -64,23 +64,29 @@ def evaluate_rules(
     facilities: gpd.GeoDataFrame,
     access: dict[str, CategoryAccess],
     district: tuple[str, str, shapely.Geometry],
+    streets: gpd.GeoDataFrame | None = None,
 ) -> pd.DataFrame:
-    """Evaluate every rule per community and for the district.
+    """Evaluate every rule per community, per street (where boundaries are given) and for
+    the district.
 
     A rule on a category with no facility in the study area gets status ``no_data``: absent
-    OSM data is not evidence of a gap. Rules on units whose boundaries were not given
-    (streets) get ``not_evaluated``.
+    OSM data is not evidence of a gap. Rules on streets get ``not_evaluated`` when no street
+    boundaries were given.
 
     Parameters
     ----------
     standards
         The standards profile.
     communities, demand, facilities
-        Metric-CRS tables (``population`` on communities and demand points).
+        Metric-CRS tables (``population`` on communities and demand points; ``elderly`` and
+        ``children`` on demand points where known). Facilities may carry ``in_area``
+        (inside the district, not in its buffer): only those count for presence and supply.
     access
         Search result per category id.
     district
         ``(id, name, polygon)`` of the district (the study area).
+    streets
+        Street (街道) polygons with ``unit_id`` and ``name``, metric CRS.
 
     Returns
     -------
@@ -91,7 +97,14 @@ def evaluate_rules(
     pop_total = float(communities["population"].sum())
     any_estimated = bool(communities["population_estimated"].any())
     district_id, district_name, _ = district
-    count_of = facilities.groupby("category_id").size()
+    count_of = facilities.groupby("category_id").size()  # reachable ones, buffer included
+    in_area = (
+        facilities["in_area"].to_numpy(bool)
+        if "in_area" in facilities
+        else np.ones(len(facilities), bool)
+    )
+    count_in = facilities[in_area].groupby("category_id").size()
+    units_street, fac_street = _street_units(streets, demand, facilities)
     unit_district = {
         "unit_level": "district",
         "unit_id": district_id,
@@ -126,7 +139,7 @@ def evaluate_rules(
                 )
             )
         elif isinstance(rule, PresenceRule):
-            n_cat = int(count_of.get(rule.category, 0))
+            n_cat = int(count_in.get(rule.category, 0))
             base = {
                 **common,
                 "category_id": rule.category,
@@ -134,18 +147,23 @@ def evaluate_rules(
                 "shortfall_unit": "facilities",
                 "facilities": n_cat,
             }
-            if rule.unit == "street":
+            in_cat = facilities["category_id"].to_numpy() == rule.category
+            if rule.unit == "street" and units_street is None:
                 rows.append(
                     {
                         **unit_district,
                         **base,
                         "status": NOT_EVALUATED,
-                        "note": "street boundaries not given",
+                        "note": "street boundaries not given (--boundaries)",
                     }
                 )
-                continue
-            in_cat = facilities["category_id"].to_numpy() == rule.category
-            if rule.unit == "community":
+            elif rule.unit == "street":
+                counts = fac_street[in_cat[fac_street.index]].value_counts()
+                for unit in units_street.to_dict("records"):
+                    rows.append(
+                        _presence(unit, base, int(counts.get(unit["unit_id"], 0)), rule, n_cat)
+                    )
+            elif rule.unit == "community":
                 counts = fac_community[in_cat[fac_community.index]].value_counts()
                 for unit in units_community.to_dict("records"):
                     rows.append(
@@ -156,7 +174,14 @@ def evaluate_rules(
         elif isinstance(rule, PerCapitaRule):
             rows.extend(
                 _per_capita_rows(
-                    rule, facilities, fac_community, units_community, unit_district, common
+                    rule,
+                    facilities,
+                    in_area,
+                    fac_community,
+                    units_community,
+                    unit_district,
+                    common,
+                    (units_street, fac_street),
                 )
             )
     result = pd.DataFrame(rows)
@@ -187,7 +212,7 @@ def _access_rows(
     profile = rule.threshold.profile or "adult"
     speed = standards.profiles[profile].speed_m_s
     dist = np.where(np.isnan(acc.point_dist_m), np.inf, acc.point_dist_m)
-    pop = demand["population"].to_numpy()
+    pop, weight_note = _weights(rule, demand)
     within = dist <= threshold
     base = {
         **common,
@@ -196,8 +221,9 @@ def _access_rows(
         "threshold_min": threshold / speed / 60,
         "profile": profile,
         "target": rule.target_share,
-        "shortfall_unit": "residents",
+        "shortfall_unit": "residents" if rule.population == "total" else rule.population,
         "facilities": n_facilities,
+        "note": weight_note,
     }
 
     def row(unit: dict, sel: np.ndarray) -> dict:
@@ -243,6 +269,21 @@ def _access_rows(
     return rows
 
 
+WEIGHT_NAMES = {"elderly": "residents aged 60+", "children": "children"}
+
+
+def _weights(rule: AccessRule, demand: gpd.GeoDataFrame) -> tuple[np.ndarray, str]:
+    """Whose homes a rule counts: all residents, or the elderly / children where known."""
+    total = demand["population"].to_numpy(float)
+    if rule.population == "total":
+        return total, ""
+    what = WEIGHT_NAMES[rule.population]
+    values = demand[rule.population].to_numpy(float) if rule.population in demand else None
+    if values is None or np.isnan(values).any():
+        return total, f"weighted by all residents: no counts of {what} in the communities"
+    return values, f"weighted by {what}"
+
+
 def _presence(unit: dict, base: dict, count: int, rule: PresenceRule, n_cat: int) -> dict:
     out = {**unit, **base, "value": count}
     if n_cat == 0:
@@ -258,10 +299,12 @@ def _presence(unit: dict, base: dict, count: int, rule: PresenceRule, n_cat: int
 def _per_capita_rows(
     rule: PerCapitaRule,
     facilities: gpd.GeoDataFrame,
+    in_area: np.ndarray,
     fac_community: pd.Series,
     units_community: pd.DataFrame,
     district: dict,
     common: dict,
+    street: tuple[pd.DataFrame | None, pd.Series],
 ) -> list[dict]:
     sel = facilities["category_id"].to_numpy() == rule.category
     values = facilities[rule.attribute].to_numpy(float)
@@ -298,18 +341,49 @@ def _per_capita_rows(
         )
         return out
 
-    if rule.unit == "street":
-        return [
-            {**district, **base, "status": NOT_EVALUATED, "note": "street boundaries not given"}
-        ]
+    units_street, fac_street = street
+    if rule.unit == "street" and units_street is None:
+        note = "street boundaries not given (--boundaries)"
+        return [{**district, **base, "status": NOT_EVALUATED, "note": note}]
     if rule.unit == "district":
-        return [row(district, sel)]
+        return [row(district, sel & in_area)]
+    units, fac_unit = (
+        (units_street, fac_street) if rule.unit == "street" else (units_community, fac_community)
+    )
     rows = []
-    for unit in units_community.to_dict("records"):
+    for unit in units.to_dict("records"):
         in_unit = np.zeros(len(facilities), bool)
-        in_unit[fac_community.index[fac_community.to_numpy() == unit["unit_id"]]] = True
+        in_unit[fac_unit.index[fac_unit.to_numpy() == unit["unit_id"]]] = True
         rows.append(row(unit, sel & in_unit))
     return rows
+
+
+def _street_units(
+    streets: gpd.GeoDataFrame | None, demand: gpd.GeoDataFrame, facilities: gpd.GeoDataFrame
+) -> tuple[pd.DataFrame | None, pd.Series]:
+    """Street units with the population of the demand points inside, and facility -> street."""
+    if streets is None or streets.empty:
+        return None, pd.Series(dtype=object)
+    tree = shapely.STRtree(streets.geometry.values)
+    d_idx, s_idx = tree.query(demand.geometry.values, predicate="within")
+    d_idx, first = np.unique(d_idx, return_index=True)  # a point on a shared border counts once
+    s_idx = s_idx[first]
+    pop = np.bincount(s_idx, demand["population"].to_numpy()[d_idx], minlength=len(streets))
+    estimated = demand["population_estimated"].to_numpy(bool)
+    est = np.bincount(s_idx, estimated[d_idx], minlength=len(streets)) > 0
+    units = pd.DataFrame(
+        {
+            "unit_level": "street",
+            "unit_id": streets["unit_id"].to_numpy(),
+            "unit_name": streets["name"].to_numpy(),
+            "population": pop,
+            "population_estimated": est,
+        }
+    )
+    f_idx, s_idx = tree.query(facilities.geometry.values, predicate="within")
+    f_idx, first = np.unique(f_idx, return_index=True)
+    fac_street = pd.Series(streets["unit_id"].to_numpy()[s_idx[first]], index=f_idx)
+    return units, fac_street
 
 
 def _coverage_row(

@@ -75,6 +75,7 @@ class Category(_Strict):
     name_exclude: list[str] = Field(default_factory=list)
     capacity_tags: list[str] = Field(default_factory=list)
     area_from_geometry: bool = False
+    aliases: list[str] = Field(default_factory=list)  # other names in planners' files
 
     @model_validator(mode="after")
     def _has_selector(self) -> Category:
@@ -89,6 +90,17 @@ class CategoryFile(_Strict):
 
     name_match_ignore_keys: list[str] = Field(default_factory=list)
     categories: list[Category]
+
+    @model_validator(mode="after")
+    def _labels_unique(self) -> CategoryFile:
+        """A name or alias read from a planner's file must point to one category."""
+        owner: dict[str, str] = {}
+        for cat in self.categories:
+            for text in {cat.id, cat.name.zh, cat.name.en.lower(), *cat.aliases}:
+                if owner.setdefault(text, cat.id) != cat.id:
+                    msg = f"name or alias {text!r} is used by both {owner[text]} and {cat.id}"
+                    raise ValueError(msg)
+        return self
 
 
 class Threshold(_Strict):
@@ -123,6 +135,7 @@ class AccessRule(_Rule):
     threshold: Threshold
     target_share: float = Field(default=1.0, gt=0, le=1)
     unit: Literal["community", "district"] = "community"
+    population: Literal["total", "elderly", "children"] = "total"  # whose homes are counted
 
 
 class PresenceRule(_Rule):
@@ -186,6 +199,10 @@ class AnalysisSettings(_Strict):
 
     search_limit_m: float = Field(gt=0)
     far_connector_m: float = Field(gt=0)
+    # a planner record and an OSM feature of one category this close, with names this similar
+    # (difflib ratio), are the same facility
+    merge_distance_m: float = Field(default=100, gt=0)
+    merge_name_similarity: float = Field(default=0.5, ge=0, le=1)
 
 
 class Standards(_Strict):

@@ -1,0 +1,833 @@
+"""Read and check planners' own files: facilities, communities and boundaries.
+
+Tables (CSV in UTF-8 or GBK/GB18030, XLSX) and vector files (GeoJSON, GeoPackage, Shapefile)
+come out as WGS-84 GeoDataFrames. Every problem names the file, the row (spreadsheet row with
+the header as row 1, or feature number) and the column. Errors stop the run with exit code 2;
+warnings let it go on and are listed in the report. The files themselves are never modified.
+
+A file may carry options after ``::``, e.g. ``助餐点.xlsx::category=elderly_meal,crs=gcj02``:
+``category`` (for rows without one), ``crs``, ``sheet``, ``level`` (boundaries) and the name
+of any column (``lon``, ``lat``, ``location``, ``name``, ``id``, ``category``, ``capacity``,
+``area``, ``population``, ``households``, ``elderly``, ``children``) when it is not detected.
+"""
+
+from __future__ import annotations
+
+import difflib
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Literal
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import shapely
+from shapely.geometry.base import BaseGeometry
+
+from circles.coords import DATUMS, to_wgs84
+from circles.errors import InputError
+from circles.standards import Standards
+
+MAX_LISTED = 15  # problems printed per run; the rest are counted
+CHINA_BOUNDS = (73.4, 18.1, 135.1, 53.6)  # where GCJ-02 / BD-09 are defined (mainland bbox)
+
+# detected column names (compared lower-case, without spaces); a file option overrides
+COLUMNS: dict[str, tuple[str, ...]] = {
+    "lon": ("lon", "lng", "long", "longitude", "x", "经度", "wgs84_lng", "wgs84_lon", "wgs_lng",
+            "gcj02_lng", "gcj02_lon", "gcj_lng", "bd09_lng", "bd09_lon", "bd_lng", "高德经度",
+            "百度经度", "经度坐标"),
+    "lat": ("lat", "latitude", "y", "纬度", "wgs84_lat", "wgs_lat", "gcj02_lat", "gcj_lat",
+            "bd09_lat", "bd_lat", "高德纬度", "百度纬度", "纬度坐标"),
+    "location": ("location", "坐标", "经纬度", "lnglat", "lonlat", "gcj02坐标", "百度坐标"),
+    "category": ("category", "category_id", "类别", "类型", "设施类别", "设施类型", "分类",
+                 "设施分类", "type"),
+    "name": ("name", "名称", "设施名称", "机构名称", "单位名称", "站点名称", "社区名称",
+             "小区名称", "街道名称", "区名称", "name_zh", "名字"),
+    "id": ("id", "facility_id", "community_id", "unit_id", "编号", "代码", "编码", "社区代码",
+           "统一编号", "code"),
+    "capacity": ("capacity", "places", "beds", "seats", "床位", "床位数", "托位", "托位数",
+                 "学位", "学位数", "餐位", "餐位数", "座位数", "容量"),
+    "area": ("area_m2", "floor_area", "floor_area_m2", "建筑面积", "面积", "场地面积",
+             "用地面积", "占地面积"),
+    "population": ("population", "pop", "人口", "常住人口", "总人口", "户籍人口", "人口数",
+                   "居住人口"),
+    "households": ("households", "户数", "总户数", "住户数"),
+    "elderly": ("elderly", "pop_60plus", "age_60plus", "60岁以上人口", "60岁及以上人口",
+                "老年人口", "老年人数", "60+"),
+    "children": ("children", "pop_children", "儿童人口", "0-6岁人口", "0～6岁人口", "0-3岁人口",
+                 "婴幼儿人口", "儿童数"),
+    "level": ("level", "级别", "层级", "admin_level"),
+}  # fmt: skip
+DATUM_HINTS = {"gcj": "gcj02", "高德": "gcj02", "amap": "gcj02", "bd": "bd09", "百度": "bd09",
+               "baidu": "bd09"}  # fmt: skip
+LEVEL_VALUES = {
+    "district": ("district", "区", "县", "区县", "县级市", "旗"),
+    "street": ("street", "subdistrict", "街道", "镇", "乡", "街道办事处", "乡镇", "苏木"),
+    "community": ("community", "社区", "村", "居委会", "村委会", "小区"),
+}
+OPTION_KEYS = {*COLUMNS, "crs", "sheet"}
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One finding about an input file."""
+
+    level: Literal["error", "warning"]
+    file: str
+    message: str
+    row: int | None = None  # spreadsheet row (header = 1) or feature number (first = 1)
+    column: str | None = None
+    row_label: str = "row"
+
+    def __str__(self) -> str:
+        where = [self.file]
+        if self.row is not None:
+            where.append(f"{self.row_label} {self.row}")
+        if self.column is not None:
+            where.append(f"column {self.column!r}")
+        return f"{', '.join(where)}: {self.message}"
+
+
+@dataclass
+class Problems:
+    """Errors and warnings found while reading planners' files."""
+
+    items: list[Problem] = field(default_factory=list)
+
+    def error(self, file: object, message: str, **where: object) -> None:
+        self.items.append(Problem("error", str(file), message, **where))
+
+    def warning(self, file: object, message: str, **where: object) -> None:
+        self.items.append(Problem("warning", str(file), message, **where))
+
+    @property
+    def errors(self) -> list[Problem]:
+        return [p for p in self.items if p.level == "error"]
+
+    @property
+    def warnings(self) -> list[Problem]:
+        return [p for p in self.items if p.level == "warning"]
+
+    def raise_errors(self) -> None:
+        """Raise one ``InputError`` listing the errors (the first ``MAX_LISTED`` of them)."""
+        errors = self.errors
+        if not errors:
+            return
+        lines = [str(p) for p in errors[:MAX_LISTED]]
+        if len(errors) > MAX_LISTED:
+            lines.append(f"... and {len(errors) - MAX_LISTED} more errors")
+        head = f"{len(errors)} error(s) in the input files:" if len(errors) > 1 else ""
+        raise InputError("\n".join([head, *lines]).strip())
+
+
+@dataclass(frozen=True)
+class FileSpec:
+    """A planner's file and its options (``path::key=value,key=value``)."""
+
+    path: Path
+    options: dict[str, str] = field(default_factory=dict)
+
+    @classmethod
+    def parse(cls, text: str | Path | FileSpec) -> FileSpec:
+        """Split ``path::key=value,...``; unknown option keys are an error."""
+        if isinstance(text, FileSpec):
+            return text
+        path, _, opts = str(text).partition("::")
+        options: dict[str, str] = {}
+        for item in filter(None, (o.strip() for o in opts.split(","))):
+            key, sep, value = item.partition("=")
+            key = key.strip().lower()
+            if not sep or key not in OPTION_KEYS or not value.strip():
+                msg = (
+                    f"{text}: bad file option {item!r}; expected key=value with key one of "
+                    f"{', '.join(sorted(OPTION_KEYS))}."
+                )
+                raise InputError(msg)
+            options[key] = value.strip()
+        return cls(Path(path), options)
+
+    def __str__(self) -> str:
+        return str(self.path)
+
+
+@dataclass
+class Table:
+    """A file's rows as text, with its geometry (vector files) and where each row came from."""
+
+    frame: pd.DataFrame  # cells as str, blanks as NaN
+    geometry: gpd.GeoSeries | None
+    row: np.ndarray  # spreadsheet row or feature number of each record
+    row_label: str
+
+
+def _norm(text: object) -> str:
+    return re.sub(r"[\s_]+", "", str(text)).lower()
+
+
+def read_table(spec: FileSpec, problems: Problems) -> Table | None:
+    """Read a CSV, XLSX or vector file as text cells; ``None`` (with an error) if unusable."""
+    path = spec.path
+    if not path.is_file():
+        problems.error(path, "file not found.")
+        return None
+    suffix = path.suffix.lower()
+    geometry = None
+    try:
+        if suffix in (".csv", ".txt", ".tsv"):
+            frame = _read_csv(path, "\t" if suffix == ".tsv" else ",")
+        elif suffix in (".xlsx", ".xlsm"):
+            sheet = spec.options.get("sheet", 0)
+            frame = pd.read_excel(path, sheet_name=sheet, dtype=str, engine="openpyxl")
+        elif suffix == ".xls":
+            problems.error(path, "old .xls workbooks are not read; save it as .xlsx or CSV.")
+            return None
+        else:
+            gdf = gpd.read_file(path)
+            if gdf.crs is None and len(gdf):
+                problems.error(path, "the file has no CRS; save it with one (e.g. EPSG:4326).")
+                return None
+            geometry = gdf.geometry
+            frame = pd.DataFrame(gdf.drop(columns=gdf.geometry.name)).astype(object)
+            frame = frame.where(frame.notna(), np.nan).map(
+                lambda v: v if isinstance(v, float) and np.isnan(v) else str(v)
+            )
+    except InputError:
+        raise
+    except Exception as exc:  # readers raise many types for corrupt files
+        problems.error(path, f"cannot read the file ({type(exc).__name__}: {exc}).")
+        return None
+    frame = frame.dropna(how="all") if geometry is None else frame
+    if frame.empty and (geometry is None or geometry.empty):
+        problems.error(path, "the file holds no rows.")
+        return None
+    frame.columns = [str(c).strip() for c in frame.columns]
+    if geometry is None:
+        return Table(frame.reset_index(drop=True), None, frame.index.to_numpy() + 2, "row")
+    return Table(frame.reset_index(drop=True), geometry, np.arange(len(frame)) + 1, "feature")
+
+
+def _read_csv(path: Path, sep: str) -> pd.DataFrame:
+    """A CSV in UTF-8 (with or without BOM), else GB18030 (a superset of GBK and GB2312)."""
+    for encoding in ("utf-8-sig", "gb18030"):
+        try:
+            return pd.read_csv(path, sep=sep, dtype=str, encoding=encoding, skipinitialspace=True)
+        except UnicodeDecodeError:
+            continue
+        except pd.errors.EmptyDataError:
+            return pd.DataFrame()
+    msg = f"{path}: neither UTF-8 nor GBK/GB18030 text. Save it as UTF-8 CSV."
+    raise InputError(msg)
+
+
+def find_column(table: Table, spec: FileSpec, key: str, problems: Problems) -> str | None:
+    """The column for ``key``: the file option, else the first known name present."""
+    if key in spec.options:
+        name = spec.options[key]
+        if name not in table.frame.columns:
+            problems.error(
+                spec, f"option {key}={name}: no such column; columns are {list(table.frame)}."
+            )
+        return name if name in table.frame.columns else None
+    by_norm = {_norm(c): c for c in table.frame.columns}
+    return next((by_norm[_norm(n)] for n in COLUMNS[key] if _norm(n) in by_norm), None)
+
+
+def numbers(
+    table: Table,
+    column: str | None,
+    spec: FileSpec,
+    problems: Problems,
+    *,
+    required: bool = False,
+    what: str = "a number",
+) -> np.ndarray:
+    """A column as floats ≥ 0 (NaN where blank); bad cells are errors naming row and column."""
+    n = len(table.frame)
+    if column is None:
+        return np.full(n, np.nan)
+    text = table.frame[column]
+    values = pd.to_numeric(text.astype(str).str.replace(",", "").str.strip(), errors="coerce")
+    values = values.where(text.notna()).to_numpy(float)
+    for i in np.flatnonzero(text.notna().to_numpy() & np.isnan(values)):
+        problems.error(spec, f"expected {what}, got {text.iloc[i]!r}.", **_at(table, i, column))
+    for i in np.flatnonzero(values < 0):
+        problems.error(spec, f"negative value {text.iloc[i]!r}.", **_at(table, i, column))
+    if required:
+        for i in np.flatnonzero(text.isna().to_numpy()):
+            problems.error(spec, f"{what} missing.", **_at(table, i, column))
+    return values
+
+
+def _at(table: Table, i: int, column: str | None = None) -> dict:
+    return {"row": int(table.row[i]), "column": column, "row_label": table.row_label}
+
+
+def _datum(spec: FileSpec, default: str, hint_columns: Sequence[str]) -> tuple[str, bool]:
+    """The file's CRS: its option, else a hint in a column name (高德经度), else ``default``.
+
+    Returns the CRS and whether it was given explicitly (option or hint)."""
+    if "crs" in spec.options:
+        return spec.options["crs"], True
+    for column in hint_columns:
+        for hint, datum in DATUM_HINTS.items():
+            if hint in _norm(column):
+                return datum, True
+    return default, False
+
+
+def _is_geographic(crs: str) -> bool:
+    name = crs.lower().replace("-", "").replace("_", "")
+    if name in DATUMS:
+        return True
+    from pyproj import CRS
+
+    try:
+        return CRS.from_user_input(crs).is_geographic
+    except Exception:  # an invalid CRS is reported by to_wgs84
+        return True
+
+
+def points_from_table(
+    table: Table,
+    spec: FileSpec,
+    crs: str,
+    problems: Problems,
+    extract_bounds: BaseGeometry | None = None,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, str]:
+    """WGS-84 lon/lat of each record, whether it is usable, and the datum it was read in.
+
+    Checks: coordinates present and numeric, latitude and longitude not swapped, no mix of
+    degrees and projected metres, GCJ-02/BD-09 points inside China, points inside the extract.
+    """
+    n = len(table.frame)
+    bad = np.zeros(n, bool)
+    if table.geometry is not None:
+        geom = table.geometry
+        empty = geom.isna().to_numpy() | geom.is_empty.to_numpy()
+        for i in np.flatnonzero(empty):
+            problems.error(spec, "no geometry.", **_at(table, i))
+        pts = geom.to_crs(4326) if geom.crs is not None else geom
+        reps = pts.representative_point()
+        x = np.where(empty, np.nan, reps.x.to_numpy())
+        y = np.where(empty, np.nan, reps.y.to_numpy())
+        datum, _ = _datum(spec, crs, [])
+        if datum.lower() not in ("gcj02", "bd09"):
+            datum = "wgs84"  # the file's own CRS was already applied
+        lon_col = lat_col = None
+        bad |= empty
+    else:
+        lon_col = find_column(table, spec, "lon", problems)
+        lat_col = find_column(table, spec, "lat", problems)
+        loc_col = find_column(table, spec, "location", problems)
+        if (lon_col is None or lat_col is None) and loc_col is not None:
+            parts = table.frame[loc_col].astype(str).str.split(r"[,，\s]+", n=1, expand=True)
+            frame = table.frame.assign(_lon=parts[0], _lat=parts[1] if parts.shape[1] > 1 else None)
+            table = Table(frame, None, table.row, table.row_label)
+            lon_col, lat_col = "_lon", "_lat"
+        if lon_col is None or lat_col is None:
+            problems.error(
+                spec,
+                "no longitude/latitude columns; name them 经度/纬度 (or lon/lat, lng/lat, a "
+                f"'location' column 'lon,lat'), or give ::lon=COLUMN,lat=COLUMN. Columns: "
+                f"{list(table.frame.columns)}.",
+            )
+            return np.full(n, np.nan), np.full(n, np.nan), np.ones(n, bool), crs
+        datum, _ = _datum(spec, crs, [lon_col, lat_col])
+        x, y = (
+            pd.to_numeric(table.frame[c], errors="coerce").to_numpy(float)
+            for c in (lon_col, lat_col)
+        )
+        for i in np.flatnonzero(np.isnan(x) | np.isnan(y)):
+            col = lon_col if np.isnan(x[i]) else lat_col
+            cell = table.frame[col].iloc[i]
+            got = "nothing" if pd.isna(cell) else repr(cell)
+            problems.error(spec, f"expected a coordinate number, got {got}.", **_at(table, i, col))
+        bad |= np.isnan(x) | np.isnan(y)
+    cols = (lon_col or "geometry", lat_col or "geometry")
+    ok = ~bad
+    if not _is_geographic(datum):
+        metres_like = ok & (np.abs(x) > 1000)
+        degree_like = ok & ~metres_like
+        if metres_like.any() and degree_like.any():
+            rows = table.row[degree_like][:5].tolist()
+            problems.error(
+                spec,
+                f"mixed coordinate systems: {degree_like.sum()} records look like degrees "
+                f"({table.row_label}s {rows}...) while the others are projected metres in {datum}.",
+                column=cols[0],
+            )
+            return x, y, np.ones(n, bool), datum
+    else:
+        metres_like = ok & ((np.abs(x) > 180) | (np.abs(y) > 180))
+        if metres_like.any():
+            example = table.row[metres_like][:5].tolist()
+            if metres_like.sum() < ok.sum():
+                problems.error(
+                    spec,
+                    f"mixed coordinate systems: {metres_like.sum()} of {ok.sum()} records hold "
+                    f"projected metres ({table.row_label}s {example}...) and the others degrees. "
+                    "Use one coordinate system per file.",
+                    column=cols[0],
+                )
+            else:
+                problems.error(
+                    spec,
+                    f"the coordinates look like projected metres (e.g. {x[metres_like][0]:.0f}, "
+                    f"{y[metres_like][0]:.0f}), not degrees; give the file's CRS, e.g. "
+                    "::crs=EPSG:4547 (CGCS2000 3-degree zone 39).",
+                    column=cols[0],
+                )
+            return x, y, np.ones(n, bool), datum
+        china = extract_bounds is None or _in_china(
+            extract_bounds.centroid.x, extract_bounds.centroid.y
+        )
+        swapped = ok & (np.abs(y) > 90) & (np.abs(x) <= 90)
+        if china:  # in China latitude is 18-54 and longitude 73-135
+            swapped |= ok & (x >= 18) & (x <= 54) & (y >= 73) & (y <= 135)
+        for i in np.flatnonzero(swapped):
+            problems.error(
+                spec,
+                f"longitude {x[i]} and latitude {y[i]} look swapped; check the columns "
+                f"{cols[0]!r}/{cols[1]!r} (or give ::lon={cols[1]},lat={cols[0]}).",
+                **_at(table, i, cols[1]),
+            )
+        out_of_range = ok & ~swapped & ((np.abs(x) > 180) | (np.abs(y) > 90))
+        for i in np.flatnonzero(out_of_range):
+            problems.error(spec, f"({x[i]}, {y[i]}) is not a longitude/latitude.", **_at(table, i))
+        ok &= ~swapped & ~out_of_range
+    lon, lat = np.full(n, np.nan), np.full(n, np.nan)
+    if ok.any():
+        try:
+            lon[ok], lat[ok] = to_wgs84(x[ok], y[ok], datum)
+        except InputError as exc:
+            problems.error(spec, str(exc))
+            return lon, lat, np.ones(n, bool), datum
+    if datum.lower() in ("gcj02", "bd09"):
+        outside = ok & ~_in_china(x, y)
+        for i in np.flatnonzero(outside):
+            problems.error(
+                spec,
+                f"({x[i]}, {y[i]}) lies outside China, where {datum.upper()} is not defined; "
+                "is the --crs right?",
+                **_at(table, i, cols[0]),
+            )
+        ok &= ~outside
+    if extract_bounds is not None:
+        outside = ok & ~shapely.contains_xy(extract_bounds, lon, lat)
+        for i in np.flatnonzero(outside):
+            problems.error(
+                spec,
+                f"({lon[i]:.6f}, {lat[i]:.6f}) lies outside the OSM extract "
+                f"{tuple(round(v, 4) for v in extract_bounds.bounds)}; remove the row or use a "
+                "larger extract.",
+                **_at(table, i, cols[0]),
+            )
+        ok &= ~outside
+    return lon, lat, ~ok, datum
+
+
+def _in_china(lon: object, lat: object) -> np.ndarray:
+    x0, y0, x1, y1 = CHINA_BOUNDS
+    lon, lat = np.asarray(lon, float), np.asarray(lat, float)
+    return (lon >= x0) & (lon <= x1) & (lat >= y0) & (lat <= y1)
+
+
+def _ids(table: Table, spec: FileSpec, problems: Problems, prefix: str) -> np.ndarray:
+    """Record ids from the id column (duplicates are errors), else ``<prefix>:<row>``."""
+    column = find_column(table, spec, "id", problems)
+    if column is None:
+        return np.array([f"{prefix}:{r}" for r in table.row], dtype=object)
+    ids = table.frame[column].astype(str).str.strip()
+    missing = table.frame[column].isna().to_numpy()
+    for i in np.flatnonzero(missing):
+        problems.error(spec, "id missing.", **_at(table, i, column))
+    dup = ids.duplicated(keep=False).to_numpy() & ~missing
+    for value in pd.unique(ids[dup]):
+        rows = table.row[(ids == value).to_numpy()].tolist()
+        problems.error(
+            spec,
+            f"duplicate id {value!r} in {table.row_label}s {rows}; ids must be unique.",
+            row=rows[1],
+            column=column,
+            row_label=table.row_label,
+        )
+    return np.array([f"{prefix}:{v}" for v in ids], dtype=object)
+
+
+def _names(table: Table, spec: FileSpec, problems: Problems) -> np.ndarray:
+    column = find_column(table, spec, "name", problems)
+    if column is None:
+        return np.full(len(table.frame), None, dtype=object)
+    names = table.frame[column]
+    return names.where(names.notna(), None).to_numpy(dtype=object)
+
+
+def category_labels(standards: Standards) -> dict[str, str]:
+    """Every accepted way to name a category (id, Chinese and English names, aliases) -> id."""
+    labels: dict[str, str] = {}
+    for cat in standards.categories.categories:
+        for text in (cat.id, cat.name.zh, cat.name.en, *cat.aliases):
+            labels[_norm(text)] = cat.id
+    return labels
+
+
+def read_facilities(
+    spec: FileSpec | str | Path,
+    standards: Standards,
+    crs: str = "wgs84",
+    extract_bounds: BaseGeometry | None = None,
+    problems: Problems | None = None,
+) -> gpd.GeoDataFrame:
+    """A planner's facility list as WGS-84 points.
+
+    Returns
+    -------
+    GeoDataFrame
+        ``facility_id``, ``category_id``, ``name``, ``capacity``, ``area_m2``, ``source``
+        (``planner``), ``source_file``, ``source_row`` and the coordinates as given
+        (``given_x``, ``given_y``, ``given_crs``); rows with errors are left out.
+    """
+    spec = FileSpec.parse(spec)
+    problems = problems if problems is not None else Problems()
+    table = read_table(spec, problems)
+    if table is None:
+        return _empty_facilities()
+    n = len(table.frame)
+    lon, lat, bad, datum = points_from_table(table, spec, crs, problems, extract_bounds)
+    labels = category_labels(standards)
+    cat_col = find_column(table, spec, "category", problems)
+    default = spec.options.get("category")
+    if default is not None and _norm(default) not in labels:
+        problems.error(spec, _unknown_category(default, labels, standards) + " (option category=)")
+        return _empty_facilities()
+    if cat_col is None and default is None:
+        problems.error(
+            spec,
+            "no category column (类别/类型/category) and no ::category=…; say which category the "
+            f"facilities are, e.g. {spec.path}::category=elderly_meal.",
+        )
+        return _empty_facilities()
+    cats = np.full(n, labels.get(_norm(default)) if default else None, dtype=object)
+    if cat_col is not None:
+        text = table.frame[cat_col]
+        for i in range(n):
+            if pd.isna(text.iloc[i]):
+                if default is None:
+                    problems.error(spec, "category missing.", **_at(table, i, cat_col))
+                    bad[i] = True
+                continue
+            cat = labels.get(_norm(text.iloc[i]))
+            if cat is None:
+                problems.error(
+                    spec,
+                    _unknown_category(text.iloc[i], labels, standards),
+                    **_at(table, i, cat_col),
+                )
+                bad[i] = True
+            cats[i] = cat
+    capacity = numbers(table, find_column(table, spec, "capacity", problems), spec, problems)
+    area = numbers(table, find_column(table, spec, "area", problems), spec, problems)
+    ids = _ids(table, spec, problems, f"planner:{spec.path.stem}")
+    keep = ~bad & pd.notna(cats)
+    frame = pd.DataFrame(
+        {
+            "facility_id": ids,
+            "category_id": cats,
+            "name": _names(table, spec, problems),
+            "source": "planner",
+            "matched_by": "planner",
+            "capacity": capacity,
+            "area_m2": area,
+            "source_file": str(spec.path),
+            "source_row": table.row,
+            "given_crs": datum,
+        }
+    )
+    gdf = gpd.GeoDataFrame(frame, geometry=gpd.points_from_xy(lon, lat), crs=4326)
+    return gdf[keep].reset_index(drop=True)
+
+
+def _unknown_category(value: object, labels: dict[str, str], standards: Standards) -> str:
+    names = {c.id: c.name.zh for c in standards.categories.categories}
+    close = difflib.get_close_matches(_norm(value), list(labels), n=1, cutoff=0.4)
+    hint = (
+        f" Did you mean {close[0]!r} ({names[labels[close[0]]]}, {labels[close[0]]})?"
+        if close
+        else ""
+    )
+    return f"unknown category {value!r}.{hint} Categories: {', '.join(names.values())}."
+
+
+def _empty_facilities() -> gpd.GeoDataFrame:
+    return gpd.GeoDataFrame(
+        {"facility_id": [], "category_id": [], "name": [], "capacity": [], "area_m2": []},
+        geometry=gpd.GeoSeries([], crs=4326),
+    )
+
+
+def check_datum(
+    facilities: gpd.GeoDataFrame,
+    distance_to_streets: object,
+    problems: Problems,
+    min_points: int = 3,
+) -> None:
+    """Flag a file whose points sit off the streets as if read in the wrong datum.
+
+    GCJ-02 and BD-09 shift points 300-700 m in Chinese cities. For each file, the median
+    distance to the walking network is compared with what it would be had the coordinates
+    been read in each other datum; a file that fits another datum three times better, and sits
+    more than 100 m off the streets as read, is an error naming the datum to use.
+
+    ``distance_to_streets(lon, lat)`` returns metres to the nearest walkable street.
+    """
+    if facilities.empty or "given_crs" not in facilities:
+        return
+    for file, group in facilities.groupby("source_file"):
+        if len(group) < min_points:
+            continue
+        datum = str(group["given_crs"].iloc[0]).lower()
+        if datum not in DATUMS:
+            continue
+        lon, lat = group.geometry.x.to_numpy(), group.geometry.y.to_numpy()
+        given = float(np.median(distance_to_streets(lon, lat)))
+        if given <= 100:
+            continue
+        # back to the coordinates as written, then read them in each other datum
+        raw = _from_wgs84(lon, lat, datum)
+        fits = {}
+        for other in DATUMS:
+            if other != datum:
+                ox, oy = to_wgs84(raw[0], raw[1], other)
+                fits[other] = float(np.median(distance_to_streets(ox, oy)))
+        best = min(fits, key=fits.get)
+        if fits[best] * 3 < given:
+            problems.error(
+                file,
+                f"the points sit a median {given:.0f} m from the nearest street when read as "
+                f"{datum.upper()}, but {fits[best]:.0f} m when read as {best.upper()}: the "
+                f"coordinates are probably {best.upper()} ({_datum_source(best)}). Give --crs "
+                f"{best} (or {file}::crs={best}).",
+            )
+
+
+def _datum_source(datum: str) -> str:
+    return {"gcj02": "Amap, Tencent", "bd09": "Baidu", "wgs84": "GPS, OSM"}[datum]
+
+
+def _from_wgs84(lon: np.ndarray, lat: np.ndarray, datum: str) -> tuple[np.ndarray, np.ndarray]:
+    import prcoords
+
+    if datum == "wgs84":
+        return lon, lat
+    forward = prcoords.wgs_gcj if datum == "gcj02" else prcoords.wgs_bd
+    out = np.array([forward(prcoords.Coords(la, lo)) for lo, la in zip(lon, lat, strict=True)])
+    return out[:, 1], out[:, 0]
+
+
+def _polygons(
+    table: Table, spec: FileSpec, crs: str, problems: Problems, what: str
+) -> tuple[np.ndarray, np.ndarray]:
+    """WGS-84 polygons of a vector file, invalid ones repaired (warning) or rejected (error)."""
+    n = len(table.frame)
+    bad = np.zeros(n, bool)
+    if table.geometry is None:
+        problems.error(
+            spec, f"{what} need polygons: give a GeoJSON, GeoPackage or Shapefile, not a table."
+        )
+        return np.full(n, None, dtype=object), np.ones(n, bool)
+    geom = table.geometry
+    raw = geom.to_numpy()
+    if geom.crs is not None and geom.crs.is_geographic:
+        far = np.array(
+            [g is not None and not g.is_empty and max(map(abs, g.bounds)) > 180 for g in raw]
+        )
+        if far.any():
+            problems.error(
+                spec,
+                f"the file says {geom.crs.to_string()} (degrees) but {far.sum()} features hold "
+                "coordinates in metres: mixed coordinate systems. Save it with its true CRS.",
+            )
+            return raw, np.ones(n, bool)
+    geoms = geom.to_crs(4326).to_numpy() if geom.crs is not None else raw
+    datum, _ = _datum(spec, crs, [])
+    if datum.lower() in ("gcj02", "bd09"):
+        geoms = np.array(
+            [
+                None
+                if g is None
+                else shapely.transform(
+                    g, lambda xy: np.column_stack(to_wgs84(xy[:, 0], xy[:, 1], datum))
+                )
+                for g in geoms
+            ],
+            dtype=object,
+        )
+    for i, g in enumerate(geoms):
+        if g is None or g.is_empty:
+            problems.error(spec, "no geometry.", **_at(table, i))
+            bad[i] = True
+        elif g.geom_type not in ("Polygon", "MultiPolygon"):
+            problems.error(spec, f"{g.geom_type}, expected a polygon.", **_at(table, i))
+            bad[i] = True
+        elif not g.is_valid:
+            reason = shapely.is_valid_reason(g)
+            fixed = shapely.make_valid(g)
+            parts = [
+                p for p in shapely.get_parts(fixed) if p.geom_type in ("Polygon", "MultiPolygon")
+            ]
+            fixed = shapely.union_all(parts) if parts else None
+            if fixed is None or fixed.is_empty or fixed.area <= 0:
+                problems.error(
+                    spec, f"invalid polygon ({reason}) that cannot be repaired.", **_at(table, i)
+                )
+                bad[i] = True
+            else:
+                problems.warning(
+                    spec,
+                    f"invalid polygon ({reason}) repaired; check its outline.",
+                    **_at(table, i),
+                )
+                geoms[i] = fixed
+    return geoms, bad
+
+
+def read_communities(
+    spec: FileSpec | str | Path,
+    crs: str = "wgs84",
+    problems: Problems | None = None,
+) -> gpd.GeoDataFrame:
+    """A planner's communities: polygons with official population, WGS-84.
+
+    Returns
+    -------
+    GeoDataFrame
+        ``community_id``, ``name``, ``population`` and, where the file has them,
+        ``households``, ``elderly`` (aged 60+) and ``children``; ``population_method`` is
+        ``official``. Rows with errors are left out.
+    """
+    spec = FileSpec.parse(spec)
+    problems = problems if problems is not None else Problems()
+    table = read_table(spec, problems)
+    if table is None:
+        return gpd.GeoDataFrame({"community_id": []}, geometry=gpd.GeoSeries([], crs=4326))
+    geoms, bad = _polygons(table, spec, crs, problems, "communities")
+    pop_col = find_column(table, spec, "population", problems)
+    if pop_col is None:
+        problems.error(
+            spec,
+            "no population column (人口/常住人口/population); give ::population=COLUMN. "
+            f"Columns: {list(table.frame.columns)}.",
+        )
+    population = numbers(table, pop_col, spec, problems, required=True, what="a population")
+    extra = {
+        key: numbers(table, find_column(table, spec, key, problems), spec, problems)
+        for key in ("households", "elderly", "children")
+    }
+    for key in ("elderly", "children"):
+        col = find_column(table, spec, key, problems)
+        for i in np.flatnonzero(extra[key] > population):
+            problems.error(
+                spec,
+                f"{extra[key][i]:.0f} exceeds the population {population[i]:.0f}.",
+                **_at(table, i, col),
+            )
+    ids = _ids(table, spec, problems, spec.path.stem)
+    frame = pd.DataFrame(
+        {
+            "community_id": ids,
+            "name": _names(table, spec, problems),
+            "population": population,
+            **extra,
+            "population_method": "official",
+            "population_estimated": False,
+            "source_file": str(spec.path),
+            "source_row": table.row,
+        }
+    )
+    keep = ~bad & ~np.isnan(population)
+    gdf = gpd.GeoDataFrame(frame, geometry=list(geoms), crs=4326)[keep].reset_index(drop=True)
+    _warn_overlaps(gdf, spec, problems, table.row_label)
+    return gdf
+
+
+def _warn_overlaps(gdf: gpd.GeoDataFrame, spec: FileSpec, problems: Problems, label: str) -> None:
+    """Overlapping communities: residents of the shared part are placed twice."""
+    if len(gdf) < 2:
+        return
+    metric = gdf.to_crs(gdf.estimate_utm_crs())
+    left, right = shapely.STRtree(metric.geometry.values).query(
+        metric.geometry.values, predicate="overlaps"
+    )
+    pairs = left < right
+    for a, b in zip(left[pairs], right[pairs], strict=True):
+        shared = metric.geometry.values[a].intersection(metric.geometry.values[b]).area
+        smaller = min(metric.geometry.values[a].area, metric.geometry.values[b].area)
+        if shared > 0.05 * smaller:
+            problems.warning(
+                spec,
+                f"overlaps {label} {gdf['source_row'].iloc[b]} by {shared:,.0f} m² "
+                f"({shared / smaller:.0%} of the smaller); check the boundaries.",
+                row=int(gdf["source_row"].iloc[a]),
+                row_label=label,
+            )
+
+
+def read_boundaries(
+    spec: FileSpec | str | Path, crs: str = "wgs84", problems: Problems | None = None
+) -> gpd.GeoDataFrame:
+    """A planner's district or street (街道/乡镇) boundaries, WGS-84.
+
+    The level comes from a level column (区/街道/镇…) or the file option ``level=street``.
+
+    Returns
+    -------
+    GeoDataFrame
+        ``unit_id``, ``name``, ``level`` (``district`` or ``street``).
+    """
+    spec = FileSpec.parse(spec)
+    problems = problems if problems is not None else Problems()
+    table = read_table(spec, problems)
+    empty = gpd.GeoDataFrame({"unit_id": [], "name": [], "level": []}, geometry=[], crs=4326)
+    if table is None:
+        return empty
+    geoms, bad = _polygons(table, spec, crs, problems, "boundaries")
+    n = len(table.frame)
+    by_value = {_norm(v): level for level, values in LEVEL_VALUES.items() for v in values}
+    level_col = find_column(table, spec, "level", problems)
+    default = spec.options.get("level")
+    if default is not None and _norm(default) not in by_value:
+        problems.error(spec, f"option level={default}: expected district (区) or street (街道).")
+        return empty
+    levels = np.full(n, by_value.get(_norm(default)) if default else None, dtype=object)
+    if level_col is not None:
+        for i, value in enumerate(table.frame[level_col]):
+            if pd.isna(value):
+                continue
+            levels[i] = by_value.get(_norm(value))
+            if levels[i] is None:
+                problems.error(
+                    spec,
+                    f"unknown level {value!r}; expected 区/district or 街道/street.",
+                    **_at(table, i, level_col),
+                )
+                bad[i] = True
+    if level_col is None and default is None:
+        problems.error(
+            spec, "no level column (级别/level); say what the polygons are: ::level=street (街道)."
+        )
+        return empty
+    for i in np.flatnonzero(levels == "community"):
+        problems.error(
+            spec, "community boundaries belong in --communities (with population).", **_at(table, i)
+        )
+        bad[i] = True
+    names = _names(table, spec, problems)
+    if all(v is None for v in names):
+        problems.warning(spec, "no name column (名称/name); units are named by their id.")
+    frame = pd.DataFrame(
+        {"unit_id": _ids(table, spec, problems, spec.path.stem), "name": names, "level": levels}
+    )
+    gdf = gpd.GeoDataFrame(frame, geometry=list(geoms), crs=4326)
+    return gdf[~bad & pd.notna(levels)].reset_index(drop=True)
