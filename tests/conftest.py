@@ -20,6 +20,14 @@ def need(path: Path) -> Path:
     return path
 
 
+@pytest.fixture(scope="session", autouse=True)
+def _cache_dir(tmp_path_factory):
+    """Keep the network cache of test runs out of the user's cache folder."""
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("CIRCLES_CACHE_DIR", str(tmp_path_factory.mktemp("cache")))
+        yield
+
+
 @pytest.fixture(scope="session")
 def standards():
     return load_standards()

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import geopandas as gpd
 import networkx as nx
 import numpy as np
 import pytest
 
-from circles.network import is_walkable
+from circles.network import _cell_key, _utm_crs, is_walkable, network_from_extract
+from circles.osm import read_extract
+from conftest import CHENGDU, need
 
 
 @pytest.mark.parametrize(
@@ -70,3 +73,32 @@ def test_network_is_clipped_to_study_area(shenzhen):
     margin = 0.02  # a segment leaving the area keeps its outer end
     assert nodes["x"].between(minx - margin, maxx + margin).all()
     assert nodes["y"].between(miny - margin, maxy + margin).all()
+
+
+def test_chengdu_network_size_is_unchanged(standards):
+    extract = read_extract(need(CHENGDU), {"name"})
+    network = network_from_extract(extract, standards.network)
+    assert (network.n_nodes, network.n_edges) == (8026, 9365)
+    lonlat = extract.node_lonlat
+    points = gpd.GeoSeries(gpd.points_from_xy(lonlat[:, 0], lonlat[:, 1]), crs="EPSG:4326")
+    assert network.crs == points.estimate_utm_crs()
+
+
+@pytest.mark.parametrize("scale", [1, 10**10])
+def test_cell_key_groups_and_orders_like_unique_rows(scale):
+    rng = np.random.default_rng(7)
+    cells = rng.integers(-50, 50, size=(5000, 2)) * np.array([scale, 1])
+    _, first, inverse = np.unique(cells, axis=0, return_index=True, return_inverse=True)
+    _, first_key, inverse_key = np.unique(_cell_key(cells), return_index=True, return_inverse=True)
+    np.testing.assert_array_equal(first, first_key)
+    np.testing.assert_array_equal(inverse.ravel(), inverse_key)
+
+
+def test_utm_zone_as_geopandas_estimates_it():
+    rng = np.random.default_rng(3)
+    lon = np.concatenate([rng.uniform(-180, 180, 40), [-180, -174, 0, 6, 104.0, 179.999]])
+    lat = np.concatenate([rng.uniform(-79.9, 83.9, 40), [10, 0, -30, 1e-9, 30.7, -45]])
+    for x, y in zip(lon, lat, strict=True):
+        box = np.array([[x - 0.01, y - 0.01], [x + 0.01, y + 0.01]])
+        points = gpd.GeoSeries(gpd.points_from_xy(box[:, 0], box[:, 1]), crs="EPSG:4326")
+        assert _utm_crs(box) == points.estimate_utm_crs(), (x, y)

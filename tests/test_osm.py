@@ -4,8 +4,11 @@ from __future__ import annotations
 
 import bz2
 import gzip
+import itertools
 import shutil
 
+import numpy as np
+import osmium
 import pytest
 import shapely
 
@@ -80,3 +83,78 @@ def test_parse_area_bad_bbox_and_polygon_file(tmp_path):
     )
     area = parse_area(f)
     assert area.area > 0
+
+
+TRICKY = """<?xml version='1.0' encoding='UTF-8'?>
+<osm version="0.6" generator="test">
+  <bounds minlat="29.9" minlon="103.9" maxlat="30.3" maxlon="104.3"/>
+  <node id="1" version="1" timestamp="2019-03-04T05:06:07Z" lat="30.1" lon="104.1"/>
+  <node id="2" lat="30.1000000" lon="104.2000000"/>
+  <node id="3" lat="30.0000001" lon="104.0000001">
+    <tag k="amenity" v="pharmacy"/><tag k="name" v="药店, 1=2 %x"/></node>
+  <node id="4" lat="30" lon="104"/>
+  <node id="12345678901" lat="30.15" lon="104.15"/>
+  <way id="10" version="1" timestamp="2020-01-02T03:04:05Z">
+    <nd ref="1"/><nd ref="99"/><nd ref="2"/><nd ref="3"/><nd ref="12345678901"/>
+    <nd ref="12345678901"/><nd ref="4"/>
+    <tag k="highway" v="footway"/><tag k="name" v="人民路, a=b %x @y"/>
+    <tag k="name:zh" v="人民路"/><tag k="sidewalk:both" v="yes"/></way>
+  <way id="11" version="1"><tag k="highway" v="footway"/></way>
+  <way id="12" version="1"><nd ref="2"/><nd ref="4"/><tag k="building" v="yes"/></way>
+</osm>
+"""
+
+
+def test_reader_edge_cases(tmp_path):
+    """Missing nodes, escaped tag text, integer coordinates, big ids, repeated nodes."""
+    path = tmp_path / "tricky.osm"
+    path.write_text(TRICKY, encoding="utf-8")
+    extract = read_extract(path, KEYS, area="103.95,29.95,104.25,30.25")
+    assert extract.way_ids.tolist() == [10, 11]
+    assert extract.way_tags[0] == {
+        "highway": "footway",
+        "sidewalk:both": "yes",
+        "name": "人民路, a=b %x @y",
+    }
+    # node 99 is missing: the way breaks there; the repeated node makes no segment
+    assert extract.segments.tolist() == [[2, 3], [3, 12345678901], [12345678901, 4]]
+    assert extract.segment_way.tolist() == [0, 0, 0]
+    assert extract.node_ids.tolist() == [2, 3, 4, 12345678901]
+    assert extract.node_lonlat.tolist() == [
+        [104.2, 30.1],
+        [104.0000001, 30.0000001],
+        [104.0, 30.0],
+        [104.15, 30.15],
+    ]
+    assert extract.features["name"].tolist() == ["药店, 1=2 %x"]
+    assert extract.data_date == "2020-01-02"
+
+
+def test_reader_matches_a_plain_pyosmium_pass(chengdu_xml):
+    """The bulk (OPL) reader sees the same ways, nodes and locations as pyosmium objects."""
+    ways, refs, lonlat = [], [], {}
+    processor = osmium.FileProcessor(str(CHENGDU)).with_locations()
+    for way in processor.with_filter(osmium.filter.EntityFilter(osmium.osm.WAY)):
+        if "highway" in way.tags:
+            ways.append(way.id)
+            nodes = [(n.ref, n.location) for n in way.nodes]
+            refs.append([r if loc.valid() else -1 for r, loc in nodes])
+            lonlat.update({r: (loc.lon, loc.lat) for r, loc in nodes if loc.valid()})
+    assert chengdu_xml.way_ids.tolist() == ways
+
+    def inside(ref: int) -> bool:
+        return ref >= 0 and shapely.contains_xy(chengdu_xml.area, *lonlat[ref])
+
+    expected = sorted(
+        (w, a, b)
+        for w, way_refs in enumerate(refs)
+        for a, b in itertools.pairwise(way_refs)
+        if a >= 0 and b >= 0 and a != b and (inside(a) or inside(b))
+    )
+    got = sorted(
+        (w, a, b)
+        for w, (a, b) in zip(chengdu_xml.segment_way, chengdu_xml.segments.tolist(), strict=True)
+    )
+    assert got == expected
+    located = np.array([lonlat[r] for r in chengdu_xml.node_ids])
+    np.testing.assert_array_equal(chengdu_xml.node_lonlat, located)

@@ -14,6 +14,7 @@ from pyproj import CRS, Transformer
 from scipy.sparse import coo_array
 from scipy.sparse.csgraph import connected_components
 
+from circles import cache as circles_cache
 from circles.errors import EmptyAreaError
 from circles.osm import WGS84, OsmExtract
 from circles.standards import NetworkSettings
@@ -50,7 +51,9 @@ class Network:
     """An undirected walking network as compact arrays in a local metric CRS.
 
     Nodes are numbered ``0..n-1``; ``edge_u[i]``–``edge_v[i]`` is edge ``i`` (a straight
-    segment between consecutive OSM way nodes), ``length_m[i]`` its length.
+    segment between consecutive OSM way nodes), ``length_m[i]`` its length. ``cache`` says
+    whether it was loaded from ``circles.cache`` (``"hit"``), built and cached (``"miss"``)
+    or built without the cache (``"off"``).
     """
 
     crs: CRS
@@ -65,6 +68,7 @@ class Network:
     main_component: int
     area_m: shapely.Geometry
     stats: dict[str, float | int] = field(default_factory=dict)
+    cache: str = "off"
 
     @property
     def n_nodes(self) -> int:
@@ -141,7 +145,9 @@ class Snap:
     snapped_xy: np.ndarray
 
 
-def network_from_extract(extract: OsmExtract, settings: NetworkSettings) -> Network:
+def network_from_extract(
+    extract: OsmExtract, settings: NetworkSettings, cache: bool = False
+) -> Network:
     """Build the walking network of an extract.
 
     Parameters
@@ -150,6 +156,10 @@ def network_from_extract(extract: OsmExtract, settings: NetworkSettings) -> Netw
         The clipped extract (``segments`` hold consecutive way-node pairs).
     settings
         Which highways are walkable (from the standards file).
+    cache
+        Reuse the network built earlier from the same extract and settings, from
+        ``circles.cache``; store it there when there is none. Only for an extract read with
+        the cache (``read_extract(..., cache=True)``), whose key it extends.
 
     Returns
     -------
@@ -161,6 +171,18 @@ def network_from_extract(extract: OsmExtract, settings: NetworkSettings) -> Netw
     EmptyAreaError
         No walkable way in the study area.
     """
+    if not (cache and extract.cache_key):
+        return _build(extract, settings)
+    key = circles_cache.network_key(extract.cache_key, settings)
+    network = circles_cache.load_network(key)
+    if network is None:
+        network = _build(extract, settings)
+        circles_cache.store_network(key, network)
+        network.cache = "miss"
+    return network
+
+
+def _build(extract: OsmExtract, settings: NetworkSettings) -> Network:
     walkable_way = np.fromiter(
         (is_walkable(tags, settings) for tags in extract.way_tags), bool, len(extract.way_tags)
     )
@@ -177,14 +199,12 @@ def network_from_extract(extract: OsmExtract, settings: NetworkSettings) -> Netw
     used, inverse = np.unique(segments.ravel(), return_inverse=True)
     uv = inverse.reshape(-1, 2)
     lonlat = extract.node_lonlat[np.searchsorted(extract.node_ids, used)]
-    crs = gpd.GeoSeries(
-        gpd.points_from_xy(lonlat[:, 0], lonlat[:, 1]), crs=WGS84
-    ).estimate_utm_crs()
+    crs = _utm_crs(lonlat)
     x, y = Transformer.from_crs(WGS84, crs, always_xy=True).transform(lonlat[:, 0], lonlat[:, 1])
     xy = np.column_stack([x, y])
     # distinct OSM nodes at the same spot (to the millimetre) are one place to a walker
     _, first_at, canonical = np.unique(
-        np.round(xy * 1000).astype(np.int64), axis=0, return_index=True, return_inverse=True
+        _cell_key(np.round(xy * 1000).astype(np.int64)), return_index=True, return_inverse=True
     )
     n_merged = len(used) - len(first_at)
     keep_node = np.sort(first_at)
@@ -210,7 +230,8 @@ def network_from_extract(extract: OsmExtract, settings: NetworkSettings) -> Netw
     n_pieces, labels = connected_components(adjacency, directed=False)
     sizes = np.bincount(labels)
     main = int(np.argmax(sizes))
-    highway = np.array([extract.way_tags[w].get("highway", "") for w in seg_way], dtype=object)
+    way_highway = np.array([tags.get("highway", "") for tags in extract.way_tags], dtype=object)
+    highway = way_highway[seg_way] if len(seg_way) else np.empty(0, dtype=object)
     area_m = _project(extract.area, crs)
     stats = {
         "nodes": n,
@@ -249,3 +270,31 @@ def network_from_extract(extract: OsmExtract, settings: NetworkSettings) -> Netw
 
 def _project(geom: shapely.Geometry, crs: CRS) -> shapely.Geometry:
     return gpd.GeoSeries([geom], crs=WGS84).to_crs(crs).iloc[0]
+
+
+def _utm_crs(lonlat: np.ndarray) -> CRS:
+    """The WGS-84 UTM zone of the points' bounding-box centre, as ``estimate_utm_crs``.
+
+    Computed from the zone bands (6° of longitude; north or south of the equator) instead
+    of a slow query of the PROJ database, except near a band's edge or the poles, where the
+    database decides as before.
+    """
+    (minx, miny), (maxx, maxy) = lonlat.min(axis=0), lonlat.max(axis=0)
+    lon, lat = np.mean([minx, maxx]), np.mean([miny, maxy])
+    zone = int((lon + 180) // 6) + 1
+    offset = (lon + 180) % 6
+    if -80 < lat < 84 and abs(lat) > 1e-6 and 1e-6 < offset < 6 - 1e-6 and 1 <= zone <= 60:
+        return CRS.from_epsg((32600 if lat > 0 else 32700) + zone)
+    corners = gpd.GeoSeries(gpd.points_from_xy([minx, maxx], [miny, maxy]), crs=WGS84)
+    return corners.estimate_utm_crs()
+
+
+def _cell_key(cells: np.ndarray) -> np.ndarray:
+    """One int64 per ``(x, y)`` integer pair, ordered as the pairs (row-wise unique in 1-D)."""
+    if len(cells) == 0:
+        return np.empty(0, np.int64)
+    low = cells.min(axis=0)
+    span = cells.max(axis=0) - low + 1
+    if span[0] * float(span[1]) >= 2**62:  # a continent in millimetres: compare rows instead
+        return np.unique(cells, axis=0, return_inverse=True)[1].ravel()
+    return (cells[:, 0] - low[0]) * span[1] + (cells[:, 1] - low[1])

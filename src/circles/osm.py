@@ -5,7 +5,10 @@ from __future__ import annotations
 import hashlib
 import logging
 import re
+import tempfile
+from collections.abc import Iterable
 from dataclasses import dataclass, field
+from datetime import datetime
 from pathlib import Path
 
 import geopandas as gpd
@@ -14,8 +17,8 @@ import osmium
 import shapely
 from shapely.geometry import Polygon, box
 from shapely.geometry.base import BaseGeometry
-from tqdm import tqdm
 
+from circles import cache as circles_cache
 from circles.coords import read_vector
 from circles.errors import EmptyAreaError, InputError
 
@@ -62,6 +65,9 @@ class OsmExtract:
         ``tags`` (dict) and ``geometry`` (WGS-84), clipped to the study area.
     data_date
         Date of the data (header timestamp, else the newest object), ISO format.
+    cache, cache_key
+        ``"hit"`` (loaded from ``circles.cache``), ``"miss"`` (read, then cached) or
+        ``"off"``; and the cache key (None when off).
     """
 
     path: Path
@@ -77,6 +83,8 @@ class OsmExtract:
     features: gpd.GeoDataFrame
     data_date: str
     warnings: list[str] = field(default_factory=list)
+    cache: str = "off"
+    cache_key: str | None = None
 
 
 def is_water(tags: osmium.osm.TagList | dict[str, str]) -> bool:
@@ -147,88 +155,276 @@ def parse_area(area: str | Path | BaseGeometry | None) -> BaseGeometry | None:
     return shapely.make_valid(polygons.to_crs(WGS84).union_all())
 
 
-class _Collector:
-    """Accumulates ways, their node locations and tagged features in one pass."""
+# highway ways go through osmium's OPL writer (C++) and are parsed here in bulk
+_OPL_ESCAPE = re.compile(r"%([0-9a-fA-F]+)%")
+_OPL_NODE_SEPARATORS = bytes.maketrans(b"nxy,", b"    ")
+_OPL_WAY = re.compile(rb"^w(-?\d+) dV t(\S*) T(\S*) N(\S*)$", re.MULTILINE)
+# WAY_KEYS need no OPL escaping, so they can be matched as written
+_OPL_WAY_TAG = re.compile(
+    rb"(?:^|,)(" + "|".join(map(re.escape, WAY_KEYS)).encode() + rb")=([^,]*)"
+)
+_CHUNK_BYTES = 1 << 25  # OPL parsed 32 MiB at a time: bounded memory on big extracts
+_FIXED = 10_000_000  # osmium's fixed-point coordinates: 1e-7 degree
+
+
+@dataclass
+class _Ways:
+    """Highway ways and their node sequences (one entry per way node), in file order."""
+
+    way_ids: np.ndarray
+    way_tags: list[dict[str, str]]
+    refs: np.ndarray  # OSM node id, -1 where the node is missing from the extract
+    lon: np.ndarray  # NaN where the node is missing
+    lat: np.ndarray
+    way_index: np.ndarray  # index into way_ids of each node
+    member_refs: np.ndarray  # nodes of any way (only read when bounds are estimated)
+    max_timestamp: str
+
+
+def _opl_text(raw: bytes) -> str:
+    """Decode an OPL-escaped string (``%<hex code point>%`` for special characters)."""
+    text = raw.decode("utf-8")
+    if "%" not in text:
+        return text
+    return _OPL_ESCAPE.sub(lambda m: chr(int(m.group(1), 16)), text)
+
+
+def _read(path: Path, feature_keys: frozenset[str], need_extent: bool) -> tuple[_Ways, _Features]:
+    """One pass over the file (after osmium's pass over multipolygon relations).
+
+    osmium's filters, in C++, keep highway ways (every way when ``need_extent``, for the
+    estimated bounds), candidate feature nodes and areas. The ways go with their node
+    locations to osmium's OPL writer, and their node lists are parsed in bulk afterwards;
+    only the feature nodes and areas reach Python, one object at a time.
+    """
+    found = _Features(feature_keys, need_extent)
+    area_keys = sorted(feature_keys | {"natural", "waterway", "landuse"})
+    # with_areas() also stores every node location and adds them to the ways
+    processor = osmium.FileProcessor(str(path)).with_areas(
+        osmium.filter.KeyFilter(*area_keys)  # the multipolygon relations worth assembling
+    )
+    if need_extent:  # every tagged node counts for the estimated bounds
+        node_filter = osmium.filter.EmptyTagFilter()
+    elif feature_keys:
+        node_filter = osmium.filter.KeyFilter(*sorted(feature_keys))
+    else:
+        node_filter = osmium.filter.EntityFilter(osmium.osm.NOTHING)
+    node_filter.enable_for(osmium.osm.NODE)
+    if need_extent:  # the nodes of every way count for the estimated bounds
+        way_filter = osmium.filter.EntityFilter(osmium.osm.WAY)
+    else:
+        way_filter = osmium.filter.KeyFilter("highway")
+    way_filter.enable_for(osmium.osm.WAY)
+    area_filter = osmium.filter.KeyFilter(*area_keys)
+    area_filter.enable_for(osmium.osm.AREA)
+    no_relations = osmium.filter.EntityFilter(osmium.osm.NODE | osmium.osm.WAY | osmium.osm.AREA)
+    with tempfile.TemporaryDirectory(prefix="circles-") as tmp:
+        opl = Path(tmp) / "ways.opl"
+        writer = osmium.SimpleWriter(
+            osmium.io.File(str(opl), "opl,locations_on_ways=true,add_metadata=timestamp")
+        )
+        try:
+            for filt in (node_filter, way_filter, area_filter, no_relations, writer):
+                processor.with_filter(filt)  # the writer also gets the features: no matter
+            processor.with_filter(osmium.filter.EntityFilter(osmium.osm.NODE | osmium.osm.AREA))
+            for obj in processor:
+                if obj.is_area():
+                    found.area(obj)
+                else:
+                    found.node(obj)
+        finally:
+            writer.close()
+        parts = []
+        with opl.open("rb") as handle:
+            while chunk := handle.read(_CHUNK_BYTES):
+                chunk += handle.readline()  # up to the end of the line
+                parts.append(_parse_opl_ways(chunk, keep_all=need_extent))
+    return _merge_ways(parts), found
+
+
+def _merge_ways(parts: list[tuple]) -> _Ways:
+    way_ids, way_tags, stamps = [], [], []
+    refs, lon, lat, way_index, member_refs = [], [], [], [], []
+    offset = 0
+    for p_ids, p_tags, p_stamp, p_refs, p_lon, p_lat, p_index, p_members in parts:
+        way_ids.append(p_ids)
+        way_tags.extend(p_tags)
+        stamps.append(p_stamp)
+        refs.append(p_refs)
+        lon.append(p_lon)
+        lat.append(p_lat)
+        way_index.append(p_index + offset)
+        member_refs.append(p_members)
+        offset += len(p_ids)
+
+    def cat(arrays: list[np.ndarray], dtype: type) -> np.ndarray:
+        return np.concatenate(arrays) if arrays else np.empty(0, dtype)
+
+    return _Ways(
+        way_ids=cat(way_ids, np.int64),
+        way_tags=way_tags,
+        refs=cat(refs, np.int64),
+        lon=cat(lon, np.float64),
+        lat=cat(lat, np.float64),
+        way_index=cat(way_index, np.int64),
+        member_refs=cat(member_refs, np.int64),
+        max_timestamp=max(stamps, default=""),
+    )
+
+
+def _parse_opl_ways(chunk: bytes, keep_all: bool) -> tuple:
+    """Parse OPL way lines ``w<id> dV t<time> T<k=v,...> N<n<id>x<lon>y<lat>,...>``."""
+    rows = _OPL_WAY.findall(chunk)  # node and area lines are skipped
+    if len(rows) != chunk.count(b"\nw") + chunk.startswith(b"w"):
+        msg = "unexpected OPL line from osmium"
+        raise RuntimeError(msg)
+    ids, tags, is_highway, node_fields = [], [], [], []
+    stamp = ""
+    parsed: dict[bytes, dict[str, str]] = {}  # many ways share their tags
+    for way_id, when, tag_field, node_field in rows:
+        way_tags = parsed.get(tag_field)
+        if way_tags is None:
+            found = {k.decode(): _opl_text(v) for k, v in _OPL_WAY_TAG.findall(tag_field)}
+            way_tags = parsed[tag_field] = {k: found[k] for k in WAY_KEYS if k in found}
+        highway = "highway" in way_tags
+        if highway:
+            ids.append(int(way_id))
+            tags.append(dict(way_tags))
+            if when[:4] > b"1970":
+                stamp = max(stamp, when.decode())
+        is_highway.append(highway)
+        node_fields.append(node_field)
+    counts = np.fromiter((f.count(b",") + 1 if f else 0 for f in node_fields), np.int64)
+    refs, x, y = _parse_node_list(b",".join(f for f in node_fields if f))
+    if len(refs) != counts.sum():
+        msg = "unexpected OPL node list from osmium"
+        raise RuntimeError(msg)
+    # osmium.osm.Location.valid(): inside -180..180, -90..90 degrees
+    valid = (np.abs(x) <= 180 * _FIXED) & (np.abs(y) <= 90 * _FIXED)
+    lon, lat = x / _FIXED, y / _FIXED  # as osmium's Location.lon, .lat
+    node_way = np.repeat(np.arange(len(counts)), counts)
+    on_highway = np.asarray(is_highway, bool)[node_way] if len(node_way) else np.zeros(0, bool)
+    way_number = np.cumsum(is_highway) - 1  # index among the highway ways of this chunk
+    members = refs if keep_all else np.empty(0, np.int64)
+    refs, lon, lat, valid = refs[on_highway], lon[on_highway], lat[on_highway], valid[on_highway]
+    refs = np.where(valid, refs, -1)
+    lon = np.where(valid, lon, np.nan)
+    lat = np.where(valid, lat, np.nan)
+    index = way_number[node_way[on_highway]] if len(way_number) else np.empty(0, np.int64)
+    return (
+        np.asarray(ids, dtype=np.int64),
+        tags,
+        stamp,
+        refs,
+        lon,
+        lat,
+        index.astype(np.int64),
+        members,
+    )
+
+
+def _parse_node_list(text: bytes) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Node ids and fixed-point coordinates (1e-7 degree) of an OPL ``n<id>x<lon>y<lat>,...``.
+
+    Numbers are parsed as integers, which is exact and much faster than parsing floats: the
+    decimal point is dropped and each coordinate scaled by the count of its decimals.
+    """
+    if not text:
+        return np.empty(0, np.int64), np.empty(0, np.int64), np.empty(0, np.int64)
+    text = text.replace(b"xy", b"x999y999")  # a node missing from the extract: out of range
+    raw = np.frombuffer(text, np.uint8)
+    xs, ys = np.flatnonzero(raw == ord("x")), np.flatnonzero(raw == ord("y"))
+    ends = np.append(np.flatnonzero(raw == ord(",")), len(raw))
+    if not len(xs) == len(ys) == len(ends):
+        msg = "unexpected OPL node list from osmium"
+        raise RuntimeError(msg)
+    dots = np.flatnonzero(raw == ord("."))
+    node = np.searchsorted(xs, dots) - 1
+    in_lat = dots > ys[node]
+    decimals = np.zeros((len(xs), 2), np.int64)
+    decimals[node[~in_lat], 0] = ys[node[~in_lat]] - dots[~in_lat] - 1
+    decimals[node[in_lat], 1] = ends[node[in_lat]] - dots[in_lat] - 1
+    numbers = text.translate(_OPL_NODE_SEPARATORS, b".")
+    values = np.fromstring(numbers, dtype=np.int64, sep=" ")
+    if len(values) != 3 * len(xs):
+        msg = "unexpected OPL node list from osmium"
+        raise RuntimeError(msg)
+    values = values.reshape(-1, 3)
+    fixed = values[:, 1:] * 10 ** (7 - decimals)
+    return values[:, 0], fixed[:, 0], fixed[:, 1]
+
+
+class _Features:
+    """Tagged nodes and areas that may be features (see ``_read``)."""
 
     def __init__(self, feature_keys: frozenset[str], need_extent: bool) -> None:
         self.feature_keys = feature_keys
         self.need_extent = need_extent
-        self.n_nodes = 0
         self.loose: list[tuple[int, float, float]] = []  # tagged nodes, for estimated bounds
-        self.member_refs: list[int] = []  # nodes of any way, for estimated bounds
-        self.way_ids: list[int] = []
-        self.way_tags: list[dict[str, str]] = []
-        self.refs: list[int] = []
-        self.lons: list[float] = []
-        self.lats: list[float] = []
-        self.way_index: list[int] = []
-        self.rows: list[tuple[str, int, str | None, dict[str, str], object]] = []
-        self.max_timestamp = ""
-        self.min_lon = self.min_lat = np.inf
-        self.max_lon = self.max_lat = -np.inf
+        self.osm_type: list[str] = []
+        self.osm_id: list[int] = []
+        self.names: list[str | None] = []
+        self.tags: list[dict[str, str]] = []
+        self.geometry: list[object] = []  # (lon, lat) for nodes, WKB for areas
+        self.newest: datetime | None = None
         self.wkb = osmium.geom.WKBFactory()
 
-    def wanted(self, tags: osmium.osm.TagList) -> bool:
-        return any(tag.k in self.feature_keys for tag in tags)
+    def wanted(self, tags: dict[str, str]) -> bool:
+        return any(k in self.feature_keys for k in tags)
 
     def node(self, n: osmium.osm.Node) -> None:
-        self.n_nodes += 1
         loc = n.location
-        if self.need_extent and loc.valid():
-            lon, lat = loc.lon, loc.lat
-            self.min_lon = min(self.min_lon, lon)
-            self.max_lon = max(self.max_lon, lon)
-            self.min_lat = min(self.min_lat, lat)
-            self.max_lat = max(self.max_lat, lat)
-            if n.tags:
-                self.loose.append((n.id, lon, lat))
-        if n.tags and self.wanted(n.tags) and loc.valid():
-            tags = dict(n.tags)
-            self.rows.append(
-                ("node", n.id, tags.get("name"), tags, shapely.Point(loc.lon, loc.lat))
-            )
-            self._stamp(n)
-
-    def way(self, w: osmium.osm.Way) -> None:
-        if self.need_extent:
-            self.member_refs.extend(n.ref for n in w.nodes)
-        highway = w.tags.get("highway")
-        if highway is None:
+        if not loc.valid():
             return
-        index = len(self.way_ids)
-        self.way_ids.append(w.id)
-        self.way_tags.append({k: w.tags[k] for k in WAY_KEYS if k in w.tags})
-        for node in w.nodes:
-            loc = node.location
-            if loc.valid():
-                self.refs.append(node.ref)
-                self.lons.append(loc.lon)
-                self.lats.append(loc.lat)
-                self.way_index.append(index)
-            else:  # a node missing from the extract breaks the way here
-                self.refs.append(-1)
-                self.lons.append(np.nan)
-                self.lats.append(np.nan)
-                self.way_index.append(index)
-        self._stamp(w)
+        tags = dict(n.tags)
+        if self.need_extent:
+            self.loose.append((n.id, loc.lon, loc.lat))
+            if not self.wanted(tags):
+                return
+        self._add("node", n.id, tags, (loc.lon, loc.lat))
+        self._stamp(n)
 
     def area(self, a: osmium.osm.Area) -> None:
-        if not (self.wanted(a.tags) or is_water(a.tags)):
+        tags = dict(a.tags)
+        if not (self.wanted(tags) or is_water(tags)):
             return
         try:
-            geom = shapely.from_wkb(self.wkb.create_multipolygon(a))
+            geom = bytes.fromhex(self.wkb.create_multipolygon(a))  # hex is slow to parse
         except RuntimeError:  # broken multipolygon: osmium could not assemble rings
             return
-        tags = dict(a.tags)
-        osm_type = "way" if a.from_way() else "relation"
-        self.rows.append((osm_type, a.orig_id(), tags.get("name"), tags, geom))
+        self._add("way" if a.from_way() else "relation", a.orig_id(), tags, geom)
         self._stamp(a)
+
+    def _add(self, osm_type: str, osm_id: int, tags: dict[str, str], geom: object) -> None:
+        self.osm_type.append(osm_type)
+        self.osm_id.append(osm_id)
+        self.names.append(tags.get("name"))
+        self.tags.append(tags)
+        self.geometry.append(geom)
 
     def _stamp(self, obj: osmium.osm.OSMObject) -> None:
         stamp = obj.timestamp
-        if stamp.year > 1970:
-            iso = stamp.isoformat()
-            self.max_timestamp = max(self.max_timestamp, iso)
+        if stamp.year > 1970 and (self.newest is None or stamp > self.newest):
+            self.newest = stamp
+
+    @property
+    def max_timestamp(self) -> str:
+        """The newest timestamp, ISO format ("" if none)."""
+        return "" if self.newest is None else self.newest.isoformat()
+
+    def frame(self) -> gpd.GeoDataFrame:
+        """The features as a WGS-84 GeoDataFrame (geometries built in bulk)."""
+        geoms = np.empty(len(self.geometry), dtype=object)
+        nodes = [i for i, kind in enumerate(self.osm_type) if kind == "node"]
+        areas = [i for i, kind in enumerate(self.osm_type) if kind != "node"]
+        if nodes:
+            geoms[nodes] = shapely.points(np.array([self.geometry[i] for i in nodes], float))
+        if areas:
+            geoms[areas] = shapely.from_wkb([self.geometry[i] for i in areas])
+        rows = zip(self.osm_type, self.osm_id, self.names, self.tags, geoms, strict=True)
+        return gpd.GeoDataFrame(
+            list(rows), columns=["osm_type", "osm_id", "name", "tags", "geometry"], crs=WGS84
+        )
 
 
 def _header(path: Path) -> tuple[Polygon | None, str]:
@@ -251,8 +447,12 @@ def read_extract(
     path: str | Path,
     feature_keys: set[str] | frozenset[str],
     area: str | Path | BaseGeometry | None = None,
+    cache: bool = False,
 ) -> OsmExtract:
     """Read an OSM extract and clip it to the study area.
+
+    Highway ways and their node locations are read in C++ (osmium writes them as OPL text
+    that numpy parses); only candidate features reach Python, one object at a time.
 
     Parameters
     ----------
@@ -264,6 +464,9 @@ def read_extract(
     area
         Study area: a bounding box string, a polygon file or a geometry; ``None`` uses the
         extract's data bounds.
+    cache
+        Reuse the result of an earlier call on the same file (name and content), area and
+        keys, from ``circles.cache``; store it there when there is none.
 
     Returns
     -------
@@ -279,35 +482,38 @@ def read_extract(
     path = Path(path)
     _check_path(path)
     study_area = parse_area(area)
+    if not cache:
+        return _read_extract(path, feature_keys, study_area, file_sha256(path))
+    sha256 = file_sha256(path)
+    key = circles_cache.extract_key(path.name, sha256, study_area, feature_keys)
+    extract = circles_cache.load_extract(key, path)
+    if extract is None:
+        extract = _read_extract(path, feature_keys, study_area, sha256)
+        circles_cache.store_extract(key, extract)
+        extract.cache, extract.cache_key = "miss", key
+    return extract
+
+
+def _read_extract(
+    path: Path, feature_keys: Iterable[str], study_area: BaseGeometry | None, sha256: str
+) -> OsmExtract:
+    log.info("reading %s", path.name)
     try:
         header_bounds, header_stamp = _header(path)
-        collector = _Collector(frozenset(feature_keys), need_extent=header_bounds is None)
-        processor = osmium.FileProcessor(str(path)).with_areas()
-        objects = tqdm(
-            processor,
-            desc=f"reading {path.name}",
-            unit=" objects",
-            disable=None,
-            unit_scale=True,
-            leave=False,
-        )
-        for obj in objects:
-            if obj.is_node():
-                collector.node(obj)
-            elif obj.is_way():
-                collector.way(obj)
-            elif obj.is_area():
-                collector.area(obj)
+        need_extent = header_bounds is None
+        ways, found = _read(path, frozenset(feature_keys), need_extent)
+        has_nodes = len(found.osm_id) > 0 or (ways.refs >= 0).any() or _has_nodes(path)
     except RuntimeError as exc:
         msg = (
             f"{path}: cannot read this OSM file ({exc}). It may be truncated or corrupt; "
             "download or export it again."
         )
         raise InputError(msg) from None
-    if collector.n_nodes == 0:
+    if not has_nodes:
         msg = f"{path}: the file holds no OSM nodes. Is it an empty export?"
         raise InputError(msg)
-    bounds = header_bounds or _estimated_bounds(collector)
+    features = found.frame()
+    bounds = header_bounds or _estimated_bounds(path, ways, found.loose, features)
     warnings: list[str] = []
     if study_area is None:
         study_area = bounds
@@ -329,31 +535,48 @@ def read_extract(
             )
             study_area = overlap
 
-    segments, segment_way, node_ids, node_lonlat = _clip_segments(collector, study_area)
-    features = gpd.GeoDataFrame(
-        collector.rows, columns=["osm_type", "osm_id", "name", "tags", "geometry"], crs=WGS84
-    )
+    segments, segment_way, node_ids, node_lonlat = _clip_segments(ways, study_area)
     if len(features):
         keep = features.intersects(study_area)
         features = features[keep].reset_index(drop=True)
     return OsmExtract(
         path=path,
-        sha256=file_sha256(path),
+        sha256=sha256,
         bounds=bounds,
         area=study_area,
-        way_ids=np.asarray(collector.way_ids, dtype=np.int64),
-        way_tags=collector.way_tags,
+        way_ids=ways.way_ids,
+        way_tags=ways.way_tags,
         segments=segments,
         segment_way=segment_way,
         node_ids=node_ids,
         node_lonlat=node_lonlat,
         features=features,
-        data_date=(header_stamp or collector.max_timestamp)[:10],
+        data_date=(header_stamp or max(ways.max_timestamp, found.max_timestamp))[:10],
         warnings=warnings,
     )
 
 
-def _estimated_bounds(c: _Collector) -> Polygon:
+def _has_nodes(path: Path) -> bool:
+    """Whether the file holds any node (reads only up to the first one)."""
+    return next(iter(osmium.FileProcessor(str(path), osmium.osm.NODE)), None) is not None
+
+
+def _node_extent(path: Path) -> Polygon:
+    """The extent of all nodes with a valid location (one Python call per node: rare)."""
+    lon_min = lat_min = np.inf
+    lon_max = lat_max = -np.inf
+    for n in osmium.FileProcessor(str(path), osmium.osm.NODE):
+        loc = n.location
+        if loc.valid():
+            lon, lat = loc.lon, loc.lat
+            lon_min, lon_max = min(lon_min, lon), max(lon_max, lon)
+            lat_min, lat_max = min(lat_min, lat), max(lat_max, lat)
+    return box(lon_min, lat_min, lon_max, lat_max)
+
+
+def _estimated_bounds(
+    path: Path, ways: _Ways, loose: list[tuple[int, float, float]], features: gpd.GeoDataFrame
+) -> Polygon:
     """Data bounds of an extract without a header box.
 
     Exports from openstreetmap.org or Overpass hold whole ways that run far past the box,
@@ -361,28 +584,25 @@ def _estimated_bounds(c: _Collector) -> Polygon:
     buildings, are only exported when inside the box: their extent is the estimate.
     """
     points = []
-    if c.loose:
-        ids, lon, lat = (np.asarray(v) for v in zip(*c.loose, strict=True))
-        off_way = ~np.isin(ids, np.asarray(c.member_refs, dtype=np.int64))
+    if loose:
+        ids, lon, lat = (np.asarray(v) for v in zip(*loose, strict=True))
+        off_way = ~np.isin(ids, ways.member_refs)
         points.append(np.column_stack([lon[off_way], lat[off_way]]))
-    buildings = [g for _, _, _, tags, g in c.rows if "building" in tags]
-    if buildings:
-        points.append(shapely.get_coordinates(shapely.centroid(buildings)))
+    buildings = features.geometry[features["tags"].map(lambda tags: "building" in tags)]
+    if len(buildings):
+        points.append(shapely.get_coordinates(shapely.centroid(buildings.to_numpy())))
     coords = np.concatenate(points) if points else np.empty((0, 2))
     if len(coords) < 10:
-        return box(c.min_lon, c.min_lat, c.max_lon, c.max_lat)
+        return _node_extent(path)
     (minlon, minlat), (maxlon, maxlat) = coords.min(axis=0), coords.max(axis=0)
     return box(minlon, minlat, maxlon, maxlat)
 
 
 def _clip_segments(
-    c: _Collector, area: BaseGeometry
+    ways: _Ways, area: BaseGeometry
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """Consecutive way-node pairs with at least one end inside the area (vectorised)."""
-    refs = np.asarray(c.refs, dtype=np.int64)
-    lon = np.asarray(c.lons, dtype=np.float64)
-    lat = np.asarray(c.lats, dtype=np.float64)
-    way = np.asarray(c.way_index, dtype=np.int64)
+    refs, lon, lat, way = ways.refs, ways.lon, ways.lat, ways.way_index
     if len(refs) < 2:
         return (
             np.empty((0, 2), np.int64),
@@ -390,10 +610,10 @@ def _clip_segments(
             np.empty(0, np.int64),
             np.empty((0, 2)),
         )
-    inside = shapely.contains_xy(area, lon, lat) if np.isfinite(lon).any() else np.zeros(0, bool)
-    inside &= refs >= 0
+    located = refs >= 0
+    inside = located & shapely.contains_xy(area, lon, lat)
     same_way = way[1:] == way[:-1]
-    valid = same_way & (refs[1:] >= 0) & (refs[:-1] >= 0) & (refs[1:] != refs[:-1])
+    valid = same_way & located[1:] & located[:-1] & (refs[1:] != refs[:-1])
     keep = valid & (inside[1:] | inside[:-1])
     first = np.flatnonzero(keep)
     segments = np.column_stack([refs[first], refs[first + 1]])
