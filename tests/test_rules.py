@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import networkx as nx
 import numpy as np
-from hypothesis import given
+import pytest
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from circles.rules import weighted_median
+from circles.rules import _group_stats, weighted_median
 
 
 def test_far_community_is_reported_as_kindergarten_gap(chengdu):
@@ -79,3 +80,35 @@ def test_larger_threshold_never_adds_gaps(t1, t2):
     share_lo = pop[dist <= lo].sum() / pop.sum()
     share_hi = pop[dist <= hi].sum() / pop.sum()
     assert share_hi >= share_lo
+
+
+@settings(max_examples=80, deadline=None)
+@given(
+    groups=st.lists(
+        st.lists(
+            st.tuples(
+                st.one_of(st.floats(0, 5000), st.just(np.inf)),
+                st.sampled_from([0.0, 1.0, 31.48, 43.743125, 250.5]),
+            ),
+            min_size=0,
+            max_size=7,
+        ),
+        min_size=1,
+        max_size=6,
+    )
+)
+def test_group_stats_match_per_group_computation(groups):
+    """The vectorised per-community statistics equal a plain loop over communities."""
+    codes = np.concatenate([np.full(len(g), i) for i, g in enumerate(groups)]).astype(np.int64)
+    dist = np.array([d for g in groups for d, _ in g], dtype=float)
+    pop = np.array([w for g in groups for _, w in g], dtype=float)
+    stats = _group_stats(codes, len(groups), dist, pop, 300.0)
+    for i, g in enumerate(groups):
+        d = np.array([x for x, _ in g], dtype=float)
+        w = np.array([x for _, x in g], dtype=float)
+        assert stats["total"][i] == pytest.approx(w.sum())
+        assert stats["inside"][i] == pytest.approx(w[d <= 300].sum())
+        assert stats["reached"][i] == pytest.approx(w[np.isfinite(d)].sum())
+        median = weighted_median(d, w) if len(d) else np.nan
+        assert stats["median"][i] == pytest.approx(median, nan_ok=True)
+        assert stats["worst"][i] == pytest.approx(d.max() if len(d) else np.nan, nan_ok=True)

@@ -50,7 +50,8 @@ def weighted_median(values: np.ndarray, weights: np.ndarray) -> float:
         return np.nan
     order = np.argsort(values, kind="stable")
     cum = np.cumsum(weights[order])
-    return float(values[order][np.searchsorted(cum, 0.5 * cum[-1])])
+    # an exact half between equal weights takes the lower value (allowing for rounding)
+    return float(values[order][np.searchsorted(cum, 0.5 * cum[-1] - 1e-9 * max(cum[-1], 1))])
 
 
 def _finite_or_nan(x: float) -> float:
@@ -94,6 +95,7 @@ def evaluate_rules(
         One row per unit and rule, columns ``RESULT_COLUMNS``.
     """
     rows: list[dict] = []
+    parts: list[pd.DataFrame] = []
     pop_total = float(communities["population"].sum())
     any_estimated = bool(communities["population_estimated"].any())
     district_id, district_name, _ = district
@@ -126,7 +128,9 @@ def evaluate_rules(
     for rule in standards.rules:
         common = {"rule_id": rule.id, "kind": rule.kind, "note": ""}
         if isinstance(rule, AccessRule):
-            rows.extend(
+            parts.append(pd.DataFrame(rows))
+            rows = []
+            parts.append(
                 _access_rows(
                     standards,
                     rule,
@@ -184,7 +188,7 @@ def evaluate_rules(
                     (units_street, fac_street),
                 )
             )
-    result = pd.DataFrame(rows)
+    result = pd.concat([p for p in [*parts, pd.DataFrame(rows)] if len(p)], ignore_index=True)
     for rule in standards.rules:  # coverage rates read the per-community results above
         if isinstance(rule, CoverageRateRule):
             common = {"rule_id": rule.id, "kind": rule.kind, "note": ""}
@@ -207,66 +211,95 @@ def _access_rows(
     acc: CategoryAccess,
     n_facilities: int,
     common: dict,
-) -> list[dict]:
+) -> pd.DataFrame:
+    """One row per community (if the rule is per community) and one for the district.
+
+    Vectorised over communities: a handful of array passes whatever their number.
+    """
     threshold = standards.threshold_m(rule.threshold)
     profile = rule.threshold.profile or "adult"
     speed = standards.profiles[profile].speed_m_s
     dist = np.where(np.isnan(acc.point_dist_m), np.inf, acc.point_dist_m)
     pop, weight_note = _weights(rule, demand)
-    within = dist <= threshold
-    base = {
-        **common,
-        "category_id": rule.category,
-        "threshold_m": threshold,
-        "threshold_min": threshold / speed / 60,
-        "profile": profile,
-        "target": rule.target_share,
-        "shortfall_unit": "residents" if rule.population == "total" else rule.population,
-        "facilities": n_facilities,
-        "note": weight_note,
-    }
-
-    def row(unit: dict, sel: np.ndarray) -> dict:
-        p, d = pop[sel], dist[sel]
-        total = p.sum()
-        inside = p[within[sel]].sum()
-        share = inside / total if total > 0 else np.nan
-        median = weighted_median(d, p)
-        worst = d.max() if len(d) else np.nan
-        out = {
-            **unit,
-            **base,
-            "value": share,
-            "median_dist_m": _finite_or_nan(median),
-            "worst_dist_m": _finite_or_nan(worst),
-            "median_time_min": _finite_or_nan(median / speed / 60),
-            "worst_time_min": _finite_or_nan(worst / speed / 60),
-            "reached_share": p[np.isfinite(d)].sum() / total if total > 0 else np.nan,
-        }
-        if n_facilities == 0:
-            out.update(
-                status=NO_DATA,
-                value=np.nan,
-                note="no facility of this category in the "
-                "study area: missing data, not a measured gap",
-            )
-        elif total <= 0:
-            out.update(status=NOT_EVALUATED, note="no residents")
-        else:
-            ok = share >= rule.target_share - 1e-9
-            out.update(
-                status=PASS if ok else FAIL, shortfall=max(0.0, rule.target_share * total - inside)
-            )
-        return out
-
     codes, uniques = pd.factorize(demand["community_id"])
-    rows = []
+    frames = []
     if rule.unit == "community":
-        groups = {u: np.flatnonzero(codes == i) for i, u in enumerate(uniques)}
-        for unit in units.to_dict("records"):
-            rows.append(row(unit, groups.get(unit["unit_id"], np.empty(0, np.int64))))
-    rows.append(row(district, np.arange(len(pop))))
-    return rows
+        stats = _group_stats(codes, len(uniques), dist, pop, threshold)
+        at = pd.Index(uniques).get_indexer(units["unit_id"])  # -1: no demand point
+        frame = pd.DataFrame({k: np.where(at >= 0, v[at], 0.0) for k, v in stats.items()})
+        for k in ("median", "worst"):
+            frame[k] = np.where(at >= 0, frame[k], np.nan)
+        frames.append(pd.concat([units.reset_index(drop=True), frame], axis=1))
+    stats = _group_stats(np.zeros(len(pop), np.int64), 1, dist, pop, threshold)
+    frames.append(pd.concat([pd.DataFrame([district]), pd.DataFrame(stats)], axis=1))
+    out = pd.concat(frames, ignore_index=True)
+    total, inside = out.pop("total").to_numpy(), out.pop("inside").to_numpy()
+    median, worst = out.pop("median").to_numpy(), out.pop("worst").to_numpy()
+    reached = out.pop("reached").to_numpy()
+    with np.errstate(invalid="ignore", divide="ignore"):
+        share = np.where(total > 0, inside / total, np.nan)
+        median = np.where(np.isfinite(median), median, np.nan)
+        worst = np.where(np.isfinite(worst), worst, np.nan)
+        out = out.assign(
+            **common,
+            category_id=rule.category,
+            threshold_m=threshold,
+            threshold_min=threshold / speed / 60,
+            profile=profile,
+            target=rule.target_share,
+            value=share,
+            shortfall_unit="residents" if rule.population == "total" else rule.population,
+            facilities=n_facilities,
+            median_dist_m=median,
+            worst_dist_m=worst,
+            median_time_min=median / speed / 60,
+            worst_time_min=worst / speed / 60,
+            reached_share=np.where(total > 0, reached / total, np.nan),
+        )
+    ok = share >= rule.target_share - 1e-9
+    out["status"] = np.where(total <= 0, NOT_EVALUATED, np.where(ok, PASS, FAIL))
+    out["shortfall"] = np.where(
+        total > 0, np.maximum(0.0, rule.target_share * total - inside), np.nan
+    )
+    out["note"] = np.where(total <= 0, "no residents", weight_note)
+    if n_facilities == 0:
+        out["status"], out["value"], out["shortfall"] = NO_DATA, np.nan, np.nan
+        out["note"] = (
+            "no facility of this category in the study area: missing data, not a measured gap"
+        )
+    return out
+
+
+def _group_stats(
+    codes: np.ndarray, n: int, dist: np.ndarray, pop: np.ndarray, threshold: float
+) -> dict[str, np.ndarray]:
+    """Per group: residents, residents within the threshold, residents reached within the
+    search limit, population-weighted median distance and worst distance (``inf`` where
+    beyond the search limit)."""
+    total = np.bincount(codes, pop, minlength=n)
+    if len(pop) == 0:
+        zero, nan = np.zeros(n), np.full(n, np.nan)
+        return {"total": zero, "inside": zero, "reached": zero, "median": nan, "worst": nan}
+    order = np.lexsort((dist, codes))
+    c, d, p = codes[order], dist[order], pop[order]
+    start = np.searchsorted(c, np.arange(n))
+    end = np.searchsorted(c, np.arange(n), side="right")
+    cum = np.cumsum(p)
+    before = np.where(start > 0, cum[np.maximum(start - 1, 0)], 0.0)
+    # first point at half the group's weight (less a rounding allowance: the cumulative sum
+    # runs over all groups, and an exact half between equal weights takes the lower point)
+    mid = np.searchsorted(
+        cum, before + 0.5 * total - 1e-9 * np.maximum(cum[-1] if len(cum) else 0, 1)
+    )
+    has = (end > start) & (total > 0)
+    mid = np.clip(mid, start, np.maximum(end - 1, start))
+    return {
+        "total": total,
+        "inside": np.bincount(codes, pop * (dist <= threshold), minlength=n),
+        "reached": np.bincount(codes, pop * np.isfinite(dist), minlength=n),
+        "median": np.where(has, d[np.minimum(mid, len(d) - 1)], np.nan),
+        "worst": np.where(end > start, d[np.maximum(end - 1, 0)], np.nan),
+    }
 
 
 WEIGHT_NAMES = {"elderly": "residents aged 60+", "children": "children"}
