@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -26,7 +26,7 @@ from circles.communities import (
 )
 from circles.divisions import find_division
 from circles.errors import EmptyAreaError, InputError
-from circles.facilities import facilities_from_osm, merge_facilities
+from circles.facilities import facilities_from_osm, merge_facilities, similar_names
 from circles.inputs import (
     FileSpec,
     Problems,
@@ -186,10 +186,10 @@ def analyze(
         )
     area = None if study_area is None else _buffer(study_area, buffer_m)
 
-    extract = read_extract(osm, feature_keys(standards), area)
+    extract = read_extract(osm, feature_keys(standards), area, cache=cache)
     warnings = list(extract.warnings)
     lap("read_osm")
-    network = network_from_extract(extract, standards.network)
+    network = network_from_extract(extract, standards.network, cache=cache)
     lap("network")
     metric = network.crs
     inner_m = network.area_m
@@ -202,11 +202,7 @@ def analyze(
     planner = pd.concat([osm_facilities.iloc[:0], *planner], ignore_index=True)
     planner = gpd.GeoDataFrame(planner, geometry="geometry", crs=WGS84)
 
-    def distance_to_streets(lon: np.ndarray, lat: np.ndarray) -> np.ndarray:
-        x, y = Transformer.from_crs(WGS84, metric, always_xy=True).transform(lon, lat)
-        return network.snap(np.column_stack([x, y])).connector_m
-
-    check_datum(planner, distance_to_streets, problems)
+    check_datum(planner, *_map_fits(network, osm_facilities, standards), problems)
     problems.raise_errors()
     facilities, merged = merge_facilities(
         osm_facilities,
@@ -300,6 +296,7 @@ def analyze(
     inner_wgs84 = _to(inner_m, WGS84, source=metric)
     summary["study_area_wgs84_bounds"] = [round(v, 6) for v in inner_wgs84.bounds]
     summary["read_area_wgs84_bounds"] = [round(v, 6) for v in extract.area.bounds]
+    summary["cache"] = {"read_osm": extract.cache, "network": network.cache}
     summary["planner_inputs"] = {
         "facility_files": [str(f) for f in facility_files],
         "planner_facilities": int(facilities["source"].str.startswith("planner").sum()),
@@ -329,6 +326,35 @@ def analyze(
         access=access,
         inputs=input_paths,
     )
+
+
+def _map_fits(
+    network: Network, osm_facilities: gpd.GeoDataFrame, standards: Standards
+) -> tuple[Callable, Callable]:
+    """How well points fit the map: distance to streets, same-name OSM facilities nearby."""
+    to_metric = Transformer.from_crs(WGS84, network.crs, always_xy=True)
+    osm_m = osm_facilities.to_crs(network.crs)
+    tree = shapely.STRtree(osm_m.geometry.values)
+    settings = standards.analysis
+
+    def distance_to_streets(lon: np.ndarray, lat: np.ndarray) -> np.ndarray:
+        return network.snap(np.column_stack(to_metric.transform(lon, lat))).connector_m
+
+    def osm_matches(points: gpd.GeoDataFrame) -> int:
+        pts = points.to_crs(network.crs)
+        p_idx, o_idx = tree.query(
+            pts.geometry.values, predicate="dwithin", distance=settings.merge_distance_m
+        )
+        same = pts["category_id"].to_numpy()[p_idx] == osm_m["category_id"].to_numpy()[o_idx]
+        names_p, names_o = pts["name"].to_numpy(), osm_m["name"].to_numpy()
+        hits = {
+            int(i)
+            for i, j in zip(p_idx[same], o_idx[same], strict=True)
+            if similar_names(names_p[i], names_o[j], settings.merge_name_similarity)
+        }
+        return len(hits)
+
+    return distance_to_streets, osm_matches
 
 
 def _study_area(
@@ -446,7 +472,7 @@ def _rule_category(standards: Standards, rule: object) -> str | None:
 def _rule_summary(rule_id: str, results: pd.DataFrame) -> dict:
     rows = results[results["rule_id"] == rule_id]
     district = rows[rows["unit_level"] == "district"]
-    community = rows[rows["unit_level"] == "community"]
+    community = rows[rows["unit_level"] != "district"]  # communities or streets
     out: dict = {
         "kind": rows["kind"].iloc[0] if len(rows) else None,
         "communities_failing": int((community["status"] == "fail").sum()),
@@ -478,6 +504,7 @@ def _summary(
     categories = []
     for cat in standards.categories.categories:
         fac = facilities[facilities["category_id"] == cat.id]
+        planner = fac["source"].astype(str).str.startswith("planner").to_numpy()
         dist = demand[f"dist_m.{cat.id}"].to_numpy()
         categories.append(
             {
@@ -487,7 +514,14 @@ def _summary(
                 "facilities": len(fac),
                 "matched_by_tag": int((fac["matched_by"] == "tag").sum()),
                 "matched_by_name": int((fac["matched_by"] == "name").sum()),
-                "data": "no_data" if fac.empty else "osm",
+                "from_planner": int(planner.sum()),
+                "data": "no_data"
+                if fac.empty
+                else "planner"
+                if planner.all()
+                else "osm"
+                if not planner.any()
+                else "osm+planner",
                 "median_dist_m": None
                 if fac.empty or np.isnan(dist).all()
                 else round(float(np.nanmedian(dist)), 1),
@@ -527,3 +561,80 @@ def _summary(
         "timings_s": timings,
         "warnings": warnings,
     }
+
+
+def check_inputs(
+    facilities: Sequence[str | Path | FileSpec] = (),
+    communities: str | Path | FileSpec | None = None,
+    boundaries: str | Path | FileSpec | None = None,
+    standards: Standards | str | Path | None = None,
+    crs: str = "wgs84",
+    osm: str | Path | None = None,
+) -> tuple[Problems, list[dict]]:
+    """Read and check planners' files without analysing.
+
+    With ``osm``, facility points are also checked against the extract's bounds and the
+    walking network (a wrong datum puts them 300-700 m off the streets).
+
+    Returns
+    -------
+    problems, files
+        Every error and warning, and one summary per file (what was read).
+    """
+    if not isinstance(standards, Standards):
+        standards = load_standards(standards)
+    problems = Problems()
+    bounds = None
+    fits = None
+    if osm is not None:
+        extract = read_extract(osm, feature_keys(standards), None)
+        network = network_from_extract(extract, standards.network)
+        bounds = extract.bounds
+        osm_facilities = facilities_from_osm(extract.features, standards.categories, network.crs)
+        fits = _map_fits(network, osm_facilities, standards)
+
+    files: list[dict] = []
+    read = []
+    for spec in map(FileSpec.parse, facilities):
+        gdf = read_facilities(spec, standards, crs, bounds, problems)
+        read.append(gdf)
+        names = {c.id: c.name.zh for c in standards.categories.categories}
+        files.append(
+            {
+                "file": str(spec),
+                "kind": "facilities",
+                "records": len(gdf),
+                "crs": gdf["given_crs"].iloc[0] if len(gdf) else crs,
+                "categories": {
+                    names[k]: int(v) for k, v in gdf["category_id"].value_counts().items()
+                },
+                "with_capacity": int(gdf["capacity"].notna().sum()),
+            }
+        )
+    if fits is not None and read:
+        check_datum(pd.concat(read, ignore_index=True), *fits, problems)
+    if communities is not None:
+        spec = FileSpec.parse(communities)
+        gdf = read_communities(spec, crs, problems)
+        files.append(
+            {
+                "file": str(spec),
+                "kind": "communities",
+                "records": len(gdf),
+                "population": float(gdf["population"].sum()) if len(gdf) else 0.0,
+                "with_elderly": bool(len(gdf) and gdf["elderly"].notna().all()),
+                "with_children": bool(len(gdf) and gdf["children"].notna().all()),
+            }
+        )
+    if boundaries is not None:
+        spec = FileSpec.parse(boundaries)
+        gdf = read_boundaries(spec, crs, problems)
+        files.append(
+            {
+                "file": str(spec),
+                "kind": "boundaries",
+                "records": len(gdf),
+                "levels": {str(k): int(v) for k, v in gdf["level"].value_counts().items()},
+            }
+        )
+    return problems, files

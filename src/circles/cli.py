@@ -181,6 +181,55 @@ def analyze(
     click.echo(f"wrote {', '.join(str(p) for p in paths)} in {time.perf_counter() - started:.1f} s")
 
 
+@main.command()
+@click.option("--facilities", "facility_files", multiple=True, help="Facility file; repeatable.")
+@click.option("--communities", default=None, help="Communities file (polygons, population).")
+@click.option("--boundaries", default=None, help="Street / district boundaries file.")
+@click.option("--crs", default="wgs84", show_default=True, help="wgs84, gcj02, bd09 or EPSG:xxxx.")
+@click.option(
+    "--osm",
+    type=click.Path(path_type=Path),
+    default=None,
+    help="Also check points against this extract: inside it, and on its streets (datum).",
+)
+@click.option("--standards", type=click.Path(path_type=Path), default=None)
+def check(
+    facility_files: tuple[str, ...],
+    communities: str | None,
+    boundaries: str | None,
+    crs: str,
+    osm: Path | None,
+    standards: Path | None,
+) -> None:
+    """Check your own files (facilities, communities, boundaries) without analysing.
+
+    Every problem is printed with file, row and column; exit code 2 if any is an error.
+    """
+    from circles.analysis import check_inputs
+
+    if not (facility_files or communities or boundaries):
+        raise UserError("nothing to check: give --facilities, --communities or --boundaries.")
+    try:
+        problems, files = check_inputs(facility_files, communities, boundaries, standards, crs, osm)
+    except CirclesError as exc:
+        raise UserError(str(exc)) from None
+    for f in files:
+        details = ", ".join(
+            f"{k}: {v}" for k, v in f.items() if k not in ("file", "kind", "records")
+        )
+        click.echo(f"{f['file']}: {f['records']} {f['kind']} read ({details})")
+    for p in problems.warnings:
+        click.echo(f"warning: {p}", err=True)
+    if problems.errors:
+        for p in problems.errors:
+            click.echo(f"error: {p}", err=True)
+        click.echo(
+            f"{len(problems.errors)} error(s), {len(problems.warnings)} warning(s)", err=True
+        )
+        sys.exit(2)
+    click.echo(f"no errors, {len(problems.warnings)} warning(s)")
+
+
 def _lonlat(text: str) -> tuple[float, float]:
     try:
         lon, lat = (float(v) for v in text.split(","))
@@ -241,7 +290,8 @@ def score(
     import geopandas as gpd
     import numpy as np
 
-    from circles.coords import read_points, to_wgs84
+    from circles.coords import to_wgs84
+    from circles.inputs import read_sites
     from circles.maps import write_sites_map
     from circles.report import atomic_write, write_table
     from circles.siting import score_sites
@@ -258,7 +308,7 @@ def score(
                 {"name": ["site"]}, geometry=gpd.points_from_xy(lon, lat), crs=4326
             )
         else:
-            points = read_points(sites, crs)
+            points = read_sites(sites, crs)
         lonlat = np.column_stack([points.geometry.x, points.geometry.y])
         names = points["name"].tolist() if points["name"].notna().all() else None
         result = score_sites(saved, category, lonlat, names, rule_id)
@@ -363,7 +413,7 @@ def recommend(
 
     import geopandas as gpd
 
-    from circles.coords import read_points
+    from circles.inputs import read_sites
     from circles.maps import write_sites_map
     from circles.report import atomic_write, write_table
     from circles.siting import access_rules, place_site, service_limit_m
@@ -373,7 +423,7 @@ def recommend(
     out = out or folder / "siting"
     try:
         saved = load_state(folder)
-        cands = "auto" if candidates == "auto" else read_points(Path(candidates), crs)
+        cands = "auto" if candidates == "auto" else read_sites(candidates, crs)
         rec = run(saved, category, k, cands, spacing, rule_id, method)
         out.mkdir(parents=True, exist_ok=True)
     except CirclesError as exc:
@@ -431,6 +481,126 @@ def recommend(
         f"wrote {out / 'recommend.json'}, {out / 'recommended_sites.csv'}, "
         f"{out / 'recommend_map.html'}"
     )
+
+
+@main.command()
+@click.option(
+    "--osm",
+    "osm",
+    type=click.Path(path_type=Path),
+    required=True,
+    help="OSM extract covering every district; on a cluster, at the same path on every worker.",
+)
+@click.option(
+    "--districts",
+    required=True,
+    help="Polygon file (GeoJSON, GPKG, SHP) with a name column (名称/name), or district names "
+    "or codes separated by commas: 西青区,南开区 or 120111,120104.",
+)
+@click.option(
+    "--scheduler",
+    default=None,
+    help="Address of a running Dask scheduler, e.g. tcp://10.0.0.5:8786. "
+    "Default: a local cluster on this machine.",
+)
+@click.option(
+    "--workers",
+    "n_workers",
+    type=int,
+    default=None,
+    help="Worker processes of the local cluster. Default: one per CPU (at most one per "
+    "district and per 2 GiB of memory).",
+)
+@click.option("--standards", type=click.Path(path_type=Path), default=None, help="Standards YAML.")
+@click.option("--lang", type=click.Choice(["zh", "en"]), default="zh", show_default=True)
+@click.option(
+    "--facilities",
+    "facility_files",
+    multiple=True,
+    help="Your facility file (CSV, XLSX, GeoJSON, GPKG, SHP); repeatable; options after ::.",
+)
+@click.option("--communities", default=None, help="Your communities with population.")
+@click.option(
+    "--boundaries", default=None, help="Your street (街道) boundaries, for per-street rules."
+)
+@click.option(
+    "--crs",
+    default="wgs84",
+    show_default=True,
+    help="Coordinates of your files: wgs84, gcj02 (Amap, Tencent), bd09 (Baidu) or EPSG:xxxx.",
+)
+@click.option(
+    "--buffer",
+    "buffer_m",
+    type=float,
+    default=None,
+    help="Read facilities and streets this many metres beyond each district. "
+    "Default: the largest walking threshold.",
+)
+@click.option("--no-cache", is_flag=True, help="Rebuild networks even if cached (per worker).")
+@click.option(
+    "--out",
+    type=click.Path(path_type=Path),
+    required=True,
+    help="Output folder: one folder per district and batch.json.",
+)
+def batch(
+    osm: Path,
+    districts: str,
+    scheduler: str | None,
+    n_workers: int | None,
+    standards: Path | None,
+    lang: str,
+    facility_files: tuple[str, ...],
+    communities: str | None,
+    boundaries: str | None,
+    crs: str,
+    buffer_m: float | None,
+    no_cache: bool,
+    out: Path,
+) -> None:
+    """Analyse many districts as parallel tasks on Dask (local, or a cluster with --scheduler)."""
+    from circles.batch import BATCH_FILE, DistrictRun, format_table, run_batch
+
+    if scheduler is not None and n_workers is not None:
+        raise UserError("--workers sets the local cluster; with --scheduler the cluster decides")
+    import distributed  # sets its loggers' levels on import; quieter unless -vv
+
+    if not logging.getLogger().isEnabledFor(logging.DEBUG):
+        logging.getLogger(distributed.__name__).setLevel(logging.WARNING)
+    done = 0
+
+    def report(run: DistrictRun) -> None:
+        nonlocal done
+        done += 1
+        what = run.output if run.status == "ok" else run.error
+        click.echo(f"[{done}] {run.name}: {run.status} in {run.seconds:.1f} s: {what}")
+
+    try:
+        runs = run_batch(
+            osm,
+            districts,
+            out,
+            scheduler=scheduler,
+            n_workers=n_workers,
+            on_done=report,
+            standards=standards,
+            lang=lang,
+            facilities=facility_files,
+            communities=communities,
+            boundaries=boundaries,
+            crs=crs,
+            buffer_m=buffer_m,
+            cache=not no_cache,
+        )
+    except CirclesError as exc:
+        raise UserError(str(exc)) from None
+    click.echo(format_table(runs))
+    failed = sum(r.status == "failed" for r in runs)
+    click.echo(f"wrote {out / BATCH_FILE}")
+    if failed:
+        click.echo(f"circles: {failed} of {len(runs)} districts failed", err=True)
+        sys.exit(1)
 
 
 @main.command("map")

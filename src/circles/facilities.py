@@ -133,7 +133,9 @@ def facilities_from_osm(
 
 def _name_key(name: object) -> str:
     """A name for comparison: no spaces, brackets or punctuation."""
-    return re.sub(r"[\s()（）\[\]【】·,，.。\-_]+", "", str(name or "")).lower()
+    if not isinstance(name, str):  # None or NaN
+        return ""
+    return re.sub(r"[\s()（）\[\]【】·,，.。\-_]+", "", name).lower()
 
 
 def similar_names(a: object, b: object, threshold: float) -> bool:
@@ -154,7 +156,8 @@ def merge_facilities(
     """Planner facilities added to the OSM ones; the same facility in both counts once.
 
     A planner record and an OSM feature of the same category within ``distance_m`` of each
-    other with similar names are one facility: the planner record is kept (it carries capacity
+    other with similar names (or, when either has no name, within a fifth of that distance)
+    are one facility: the planner record is kept (it carries capacity
     and official names), its ``source`` becomes ``planner+osm`` and it takes the OSM id (and
     the OSM capacity or area where the planner left them blank). Closest pairs match first;
     each record matches at most once.
@@ -183,7 +186,11 @@ def merge_facilities(
         i, j = int(p_idx[k]), int(o_idx[k])
         if i in used_p or j in used_o:
             continue
-        if similar_names(planner["name"].iloc[i], osm["name"].iloc[j], name_similarity):
+        name_p, name_o = planner["name"].iloc[i], osm["name"].iloc[j]
+        unnamed = not _name_key(name_p) or not _name_key(name_o)
+        if similar_names(name_p, name_o, name_similarity) or (
+            unnamed and dist[k] <= distance_m / 5
+        ):
             used_p.add(i)
             used_o.add(j)
             planner.loc[planner.index[i], ["source", "osm_type", "osm_id"]] = [
@@ -196,4 +203,5 @@ def merge_facilities(
                     planner.loc[planner.index[i], column] = osm[column].iloc[j]
     kept_osm = osm.drop(index=osm.index[sorted(used_o)])
     both = pd.concat([kept_osm, planner], ignore_index=True)
+    both["osm_id"] = both["osm_id"].astype("Int64")
     return gpd.GeoDataFrame(both, geometry="geometry", crs=osm.crs), len(used_p)

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import difflib
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
@@ -23,6 +23,7 @@ from typing import Literal
 import geopandas as gpd
 import numpy as np
 import pandas as pd
+import prcoords
 import shapely
 from shapely.geometry.base import BaseGeometry
 
@@ -30,8 +31,9 @@ from circles.coords import DATUMS, to_wgs84
 from circles.errors import InputError
 from circles.standards import Standards
 
+STREET_TEST_OFF_M = 150  # a datum shift leaves points this far off the streets (median)
+STREET_TEST_MIN_POINTS = 5
 MAX_LISTED = 15  # problems printed per run; the rest are counted
-CHINA_BOUNDS = (73.4, 18.1, 135.1, 53.6)  # where GCJ-02 / BD-09 are defined (mainland bbox)
 
 # detected column names (compared lower-case, without spaces); a file option overrides
 COLUMNS: dict[str, tuple[str, ...]] = {
@@ -162,7 +164,7 @@ class Table:
     row_label: str
 
 
-def _norm(text: object) -> str:
+def normalise(text: object) -> str:
     return re.sub(r"[\s_]+", "", str(text)).lower()
 
 
@@ -223,15 +225,16 @@ def _read_csv(path: Path, sep: str) -> pd.DataFrame:
 
 def find_column(table: Table, spec: FileSpec, key: str, problems: Problems) -> str | None:
     """The column for ``key``: the file option, else the first known name present."""
-    if key in spec.options:
+    if key in spec.options and not (key == "category" and spec.options[key] not in table.frame):
+        # (``category=`` names a column, or else the category of every row)
         name = spec.options[key]
         if name not in table.frame.columns:
             problems.error(
                 spec, f"option {key}={name}: no such column; columns are {list(table.frame)}."
             )
         return name if name in table.frame.columns else None
-    by_norm = {_norm(c): c for c in table.frame.columns}
-    return next((by_norm[_norm(n)] for n in COLUMNS[key] if _norm(n) in by_norm), None)
+    by_norm = {normalise(c): c for c in table.frame.columns}
+    return next((by_norm[normalise(n)] for n in COLUMNS[key] if normalise(n) in by_norm), None)
 
 
 def numbers(
@@ -249,18 +252,20 @@ def numbers(
         return np.full(n, np.nan)
     text = table.frame[column]
     values = pd.to_numeric(text.astype(str).str.replace(",", "").str.strip(), errors="coerce")
-    values = values.where(text.notna()).to_numpy(float)
-    for i in np.flatnonzero(text.notna().to_numpy() & np.isnan(values)):
-        problems.error(spec, f"expected {what}, got {text.iloc[i]!r}.", **_at(table, i, column))
+    values = values.where(text.notna()).to_numpy(float, copy=True)
+    for i in np.flatnonzero(text.notna().to_numpy() & ~np.isfinite(values)):
+        problems.error(spec, f"expected {what}, got {text.iloc[i]!r}.", **cell(table, i, column))
     for i in np.flatnonzero(values < 0):
-        problems.error(spec, f"negative value {text.iloc[i]!r}.", **_at(table, i, column))
+        problems.error(spec, f"negative value {text.iloc[i]!r}.", **cell(table, i, column))
+    values[~np.isfinite(values) | (values < 0)] = np.nan  # reported above; never used
     if required:
         for i in np.flatnonzero(text.isna().to_numpy()):
-            problems.error(spec, f"{what} missing.", **_at(table, i, column))
+            problems.error(spec, f"{what} missing.", **cell(table, i, column))
     return values
 
 
-def _at(table: Table, i: int, column: str | None = None) -> dict:
+def cell(table: Table, i: int, column: str | None = None) -> dict:
+    """Where record ``i`` is, as ``Problems.error`` keywords (row, column, row label)."""
     return {"row": int(table.row[i]), "column": column, "row_label": table.row_label}
 
 
@@ -272,7 +277,7 @@ def _datum(spec: FileSpec, default: str, hint_columns: Sequence[str]) -> tuple[s
         return spec.options["crs"], True
     for column in hint_columns:
         for hint, datum in DATUM_HINTS.items():
-            if hint in _norm(column):
+            if hint in normalise(column):
                 return datum, True
     return default, False
 
@@ -307,7 +312,7 @@ def points_from_table(
         geom = table.geometry
         empty = geom.isna().to_numpy() | geom.is_empty.to_numpy()
         for i in np.flatnonzero(empty):
-            problems.error(spec, "no geometry.", **_at(table, i))
+            problems.error(spec, "no geometry.", **cell(table, i))
         pts = geom.to_crs(4326) if geom.crs is not None else geom
         reps = pts.representative_point()
         x = np.where(empty, np.nan, reps.x.to_numpy())
@@ -341,9 +346,9 @@ def points_from_table(
         )
         for i in np.flatnonzero(np.isnan(x) | np.isnan(y)):
             col = lon_col if np.isnan(x[i]) else lat_col
-            cell = table.frame[col].iloc[i]
-            got = "nothing" if pd.isna(cell) else repr(cell)
-            problems.error(spec, f"expected a coordinate number, got {got}.", **_at(table, i, col))
+            value = table.frame[col].iloc[i]
+            got = "nothing" if pd.isna(value) else repr(value)
+            problems.error(spec, f"expected a coordinate number, got {got}.", **cell(table, i, col))
         bad |= np.isnan(x) | np.isnan(y)
     cols = (lon_col or "geometry", lat_col or "geometry")
     ok = ~bad
@@ -391,19 +396,12 @@ def points_from_table(
                 spec,
                 f"longitude {x[i]} and latitude {y[i]} look swapped; check the columns "
                 f"{cols[0]!r}/{cols[1]!r} (or give ::lon={cols[1]},lat={cols[0]}).",
-                **_at(table, i, cols[1]),
+                **cell(table, i, cols[1]),
             )
         out_of_range = ok & ~swapped & ((np.abs(x) > 180) | (np.abs(y) > 90))
         for i in np.flatnonzero(out_of_range):
-            problems.error(spec, f"({x[i]}, {y[i]}) is not a longitude/latitude.", **_at(table, i))
+            problems.error(spec, f"({x[i]}, {y[i]}) is not a longitude/latitude.", **cell(table, i))
         ok &= ~swapped & ~out_of_range
-    lon, lat = np.full(n, np.nan), np.full(n, np.nan)
-    if ok.any():
-        try:
-            lon[ok], lat[ok] = to_wgs84(x[ok], y[ok], datum)
-        except InputError as exc:
-            problems.error(spec, str(exc))
-            return lon, lat, np.ones(n, bool), datum
     if datum.lower() in ("gcj02", "bd09"):
         outside = ok & ~_in_china(x, y)
         for i in np.flatnonzero(outside):
@@ -411,9 +409,16 @@ def points_from_table(
                 spec,
                 f"({x[i]}, {y[i]}) lies outside China, where {datum.upper()} is not defined; "
                 "is the --crs right?",
-                **_at(table, i, cols[0]),
+                **cell(table, i, cols[0]),
             )
         ok &= ~outside
+    lon, lat = np.full(n, np.nan), np.full(n, np.nan)
+    if ok.any():
+        try:
+            lon[ok], lat[ok] = to_wgs84(x[ok], y[ok], datum)
+        except InputError as exc:
+            problems.error(spec, str(exc))
+            return lon, lat, np.ones(n, bool), datum
     if extract_bounds is not None:
         outside = ok & ~shapely.contains_xy(extract_bounds, lon, lat)
         for i in np.flatnonzero(outside):
@@ -422,16 +427,16 @@ def points_from_table(
                 f"({lon[i]:.6f}, {lat[i]:.6f}) lies outside the OSM extract "
                 f"{tuple(round(v, 4) for v in extract_bounds.bounds)}; remove the row or use a "
                 "larger extract.",
-                **_at(table, i, cols[0]),
+                **cell(table, i, cols[0]),
             )
         ok &= ~outside
     return lon, lat, ~ok, datum
 
 
 def _in_china(lon: object, lat: object) -> np.ndarray:
-    x0, y0, x1, y1 = CHINA_BOUNDS
-    lon, lat = np.asarray(lon, float), np.asarray(lat, float)
-    return (lon >= x0) & (lon <= x1) & (lat >= y0) & (lat <= y1)
+    """Where GCJ-02 and BD-09 are defined (prcoords' own test)."""
+    pairs = zip(np.atleast_1d(lon), np.atleast_1d(lat), strict=True)
+    return np.array([prcoords.sanity_in_china_p(prcoords.Coords(la, lo)) for lo, la in pairs])
 
 
 def _ids(table: Table, spec: FileSpec, problems: Problems, prefix: str) -> np.ndarray:
@@ -442,7 +447,7 @@ def _ids(table: Table, spec: FileSpec, problems: Problems, prefix: str) -> np.nd
     ids = table.frame[column].astype(str).str.strip()
     missing = table.frame[column].isna().to_numpy()
     for i in np.flatnonzero(missing):
-        problems.error(spec, "id missing.", **_at(table, i, column))
+        problems.error(spec, "id missing.", **cell(table, i, column))
     dup = ids.duplicated(keep=False).to_numpy() & ~missing
     for value in pd.unique(ids[dup]):
         rows = table.row[(ids == value).to_numpy()].tolist()
@@ -469,7 +474,7 @@ def category_labels(standards: Standards) -> dict[str, str]:
     labels: dict[str, str] = {}
     for cat in standards.categories.categories:
         for text in (cat.id, cat.name.zh, cat.name.en, *cat.aliases):
-            labels[_norm(text)] = cat.id
+            labels[normalise(text)] = cat.id
     return labels
 
 
@@ -499,7 +504,7 @@ def read_facilities(
     labels = category_labels(standards)
     cat_col = find_column(table, spec, "category", problems)
     default = spec.options.get("category")
-    if default is not None and _norm(default) not in labels:
+    if default is not None and normalise(default) not in labels:
         problems.error(spec, _unknown_category(default, labels, standards) + " (option category=)")
         return _empty_facilities()
     if cat_col is None and default is None:
@@ -509,21 +514,21 @@ def read_facilities(
             f"facilities are, e.g. {spec.path}::category=elderly_meal.",
         )
         return _empty_facilities()
-    cats = np.full(n, labels.get(_norm(default)) if default else None, dtype=object)
+    cats = np.full(n, labels.get(normalise(default)) if default else None, dtype=object)
     if cat_col is not None:
         text = table.frame[cat_col]
         for i in range(n):
             if pd.isna(text.iloc[i]):
                 if default is None:
-                    problems.error(spec, "category missing.", **_at(table, i, cat_col))
+                    problems.error(spec, "category missing.", **cell(table, i, cat_col))
                     bad[i] = True
                 continue
-            cat = labels.get(_norm(text.iloc[i]))
+            cat = labels.get(normalise(text.iloc[i]))
             if cat is None:
                 problems.error(
                     spec,
                     _unknown_category(text.iloc[i], labels, standards),
-                    **_at(table, i, cat_col),
+                    **cell(table, i, cat_col),
                 )
                 bad[i] = True
             cats[i] = cat
@@ -551,7 +556,7 @@ def read_facilities(
 
 def _unknown_category(value: object, labels: dict[str, str], standards: Standards) -> str:
     names = {c.id: c.name.zh for c in standards.categories.categories}
-    close = difflib.get_close_matches(_norm(value), list(labels), n=1, cutoff=0.4)
+    close = difflib.get_close_matches(normalise(value), list(labels), n=1, cutoff=0.4)
     hint = (
         f" Did you mean {close[0]!r} ({names[labels[close[0]]]}, {labels[close[0]]})?"
         if close
@@ -569,47 +574,68 @@ def _empty_facilities() -> gpd.GeoDataFrame:
 
 def check_datum(
     facilities: gpd.GeoDataFrame,
-    distance_to_streets: object,
-    problems: Problems,
+    distance_to_streets: Callable[[np.ndarray, np.ndarray], np.ndarray],
+    osm_matches: Callable[[gpd.GeoDataFrame], int] | None = None,
+    problems: Problems | None = None,
     min_points: int = 3,
-) -> None:
-    """Flag a file whose points sit off the streets as if read in the wrong datum.
+) -> Problems:
+    """Flag a file whose points fit the map better when read in another datum.
 
-    GCJ-02 and BD-09 shift points 300-700 m in Chinese cities. For each file, the median
-    distance to the walking network is compared with what it would be had the coordinates
-    been read in each other datum; a file that fits another datum three times better, and sits
-    more than 100 m off the streets as read, is an error naming the datum to use.
+    GCJ-02 (Amap, Tencent) and BD-09 (Baidu) shift points 300-700 m in Chinese cities. Each
+    file's coordinates, as written, are read in each datum and two fits are compared:
 
-    ``distance_to_streets(lon, lat)`` returns metres to the nearest walkable street.
+    - the median distance to the walking network (points placed at entrances or on streets
+      sit on it in the right datum and off it in a wrong one);
+    - ``osm_matches``: how many points have an OSM facility of the same category and a
+      similar name nearby.
+
+    A file that fits another datum clearly better is an error naming the datum: at least
+    twice as many same-name OSM facilities (two or more); or, when no point matches an OSM
+    facility by name, points a median over ``STREET_TEST_OFF_M`` off the streets that sit
+    three times closer in the other datum. In dense street grids a shifted point often lands
+    near another street, so the street test only catches clear cases; the name test needs
+    OSM facilities of the file's categories.
     """
+    problems = problems if problems is not None else Problems()
     if facilities.empty or "given_crs" not in facilities:
-        return
+        return problems
     for file, group in facilities.groupby("source_file"):
-        if len(group) < min_points:
-            continue
         datum = str(group["given_crs"].iloc[0]).lower()
-        if datum not in DATUMS:
+        if len(group) < min_points or datum not in DATUMS:
             continue
-        lon, lat = group.geometry.x.to_numpy(), group.geometry.y.to_numpy()
-        given = float(np.median(distance_to_streets(lon, lat)))
-        if given <= 100:
-            continue
-        # back to the coordinates as written, then read them in each other datum
-        raw = _from_wgs84(lon, lat, datum)
+        raw = _from_wgs84(group.geometry.x.to_numpy(), group.geometry.y.to_numpy(), datum)
         fits = {}
-        for other in DATUMS:
-            if other != datum:
-                ox, oy = to_wgs84(raw[0], raw[1], other)
-                fits[other] = float(np.median(distance_to_streets(ox, oy)))
-        best = min(fits, key=fits.get)
-        if fits[best] * 3 < given:
+        for reading in DATUMS:
+            lon, lat = to_wgs84(raw[0], raw[1], reading)
+            moved = group.set_geometry(gpd.points_from_xy(lon, lat, crs=4326))
+            fits[reading] = (
+                float(np.median(distance_to_streets(lon, lat))),
+                osm_matches(moved) if osm_matches is not None else 0,
+            )
+        given_m, given_n = fits.pop(datum)
+        best = min(fits, key=lambda k: (-fits[k][1], fits[k][0]))
+        best_m, best_n = fits[best]
+        why = None
+        if best_n >= 2 and best_n >= 2 * given_n + 1:
+            why = (
+                f"{best_n} of its {len(group)} facilities lie near an OSM facility of the same "
+                f"name when read as {best.upper()}, {given_n} when read as {datum.upper()}"
+            )
+        elif given_n == 0 and len(group) >= STREET_TEST_MIN_POINTS:
+            best = min(fits, key=lambda k: fits[k][0])
+            best_m = fits[best][0]
+            if given_m > STREET_TEST_OFF_M and best_m * 3 < given_m:
+                why = (
+                    f"the points sit a median {given_m:.0f} m from the nearest street when read "
+                    f"as {datum.upper()}, {best_m:.0f} m when read as {best.upper()}"
+                )
+        if why:
             problems.error(
                 file,
-                f"the points sit a median {given:.0f} m from the nearest street when read as "
-                f"{datum.upper()}, but {fits[best]:.0f} m when read as {best.upper()}: the "
-                f"coordinates are probably {best.upper()} ({_datum_source(best)}). Give --crs "
-                f"{best} (or {file}::crs={best}).",
+                f"the coordinates look like {best.upper()} ({_datum_source(best)}), not "
+                f"{datum.upper()}: {why}. Give --crs {best} (or {file}::crs={best}).",
             )
+    return problems
 
 
 def _datum_source(datum: str) -> str:
@@ -617,8 +643,6 @@ def _datum_source(datum: str) -> str:
 
 
 def _from_wgs84(lon: np.ndarray, lat: np.ndarray, datum: str) -> tuple[np.ndarray, np.ndarray]:
-    import prcoords
-
     if datum == "wgs84":
         return lon, lat
     forward = prcoords.wgs_gcj if datum == "gcj02" else prcoords.wgs_bd
@@ -626,7 +650,7 @@ def _from_wgs84(lon: np.ndarray, lat: np.ndarray, datum: str) -> tuple[np.ndarra
     return out[:, 1], out[:, 0]
 
 
-def _polygons(
+def polygons_from_table(
     table: Table, spec: FileSpec, crs: str, problems: Problems, what: str
 ) -> tuple[np.ndarray, np.ndarray]:
     """WGS-84 polygons of a vector file, invalid ones repaired (warning) or rejected (error)."""
@@ -666,10 +690,10 @@ def _polygons(
         )
     for i, g in enumerate(geoms):
         if g is None or g.is_empty:
-            problems.error(spec, "no geometry.", **_at(table, i))
+            problems.error(spec, "no geometry.", **cell(table, i))
             bad[i] = True
         elif g.geom_type not in ("Polygon", "MultiPolygon"):
-            problems.error(spec, f"{g.geom_type}, expected a polygon.", **_at(table, i))
+            problems.error(spec, f"{g.geom_type}, expected a polygon.", **cell(table, i))
             bad[i] = True
         elif not g.is_valid:
             reason = shapely.is_valid_reason(g)
@@ -680,14 +704,14 @@ def _polygons(
             fixed = shapely.union_all(parts) if parts else None
             if fixed is None or fixed.is_empty or fixed.area <= 0:
                 problems.error(
-                    spec, f"invalid polygon ({reason}) that cannot be repaired.", **_at(table, i)
+                    spec, f"invalid polygon ({reason}) that cannot be repaired.", **cell(table, i)
                 )
                 bad[i] = True
             else:
                 problems.warning(
                     spec,
                     f"invalid polygon ({reason}) repaired; check its outline.",
-                    **_at(table, i),
+                    **cell(table, i),
                 )
                 geoms[i] = fixed
     return geoms, bad
@@ -712,7 +736,7 @@ def read_communities(
     table = read_table(spec, problems)
     if table is None:
         return gpd.GeoDataFrame({"community_id": []}, geometry=gpd.GeoSeries([], crs=4326))
-    geoms, bad = _polygons(table, spec, crs, problems, "communities")
+    geoms, bad = polygons_from_table(table, spec, crs, problems, "communities")
     pop_col = find_column(table, spec, "population", problems)
     if pop_col is None:
         problems.error(
@@ -731,7 +755,7 @@ def read_communities(
             problems.error(
                 spec,
                 f"{extra[key][i]:.0f} exceeds the population {population[i]:.0f}.",
-                **_at(table, i, col),
+                **cell(table, i, col),
             )
     ids = _ids(table, spec, problems, spec.path.stem)
     frame = pd.DataFrame(
@@ -792,25 +816,25 @@ def read_boundaries(
     empty = gpd.GeoDataFrame({"unit_id": [], "name": [], "level": []}, geometry=[], crs=4326)
     if table is None:
         return empty
-    geoms, bad = _polygons(table, spec, crs, problems, "boundaries")
+    geoms, bad = polygons_from_table(table, spec, crs, problems, "boundaries")
     n = len(table.frame)
-    by_value = {_norm(v): level for level, values in LEVEL_VALUES.items() for v in values}
+    by_value = {normalise(v): level for level, values in LEVEL_VALUES.items() for v in values}
     level_col = find_column(table, spec, "level", problems)
     default = spec.options.get("level")
-    if default is not None and _norm(default) not in by_value:
+    if default is not None and normalise(default) not in by_value:
         problems.error(spec, f"option level={default}: expected district (区) or street (街道).")
         return empty
-    levels = np.full(n, by_value.get(_norm(default)) if default else None, dtype=object)
+    levels = np.full(n, by_value.get(normalise(default)) if default else None, dtype=object)
     if level_col is not None:
         for i, value in enumerate(table.frame[level_col]):
             if pd.isna(value):
                 continue
-            levels[i] = by_value.get(_norm(value))
+            levels[i] = by_value.get(normalise(value))
             if levels[i] is None:
                 problems.error(
                     spec,
                     f"unknown level {value!r}; expected 区/district or 街道/street.",
-                    **_at(table, i, level_col),
+                    **cell(table, i, level_col),
                 )
                 bad[i] = True
     if level_col is None and default is None:
@@ -820,7 +844,9 @@ def read_boundaries(
         return empty
     for i in np.flatnonzero(levels == "community"):
         problems.error(
-            spec, "community boundaries belong in --communities (with population).", **_at(table, i)
+            spec,
+            "community boundaries belong in --communities (with population).",
+            **cell(table, i),
         )
         bad[i] = True
     names = _names(table, spec, problems)
@@ -831,3 +857,22 @@ def read_boundaries(
     )
     gdf = gpd.GeoDataFrame(frame, geometry=list(geoms), crs=4326)
     return gdf[~bad & pd.notna(levels)].reset_index(drop=True)
+
+
+def read_sites(path: str | Path | FileSpec, crs: str = "wgs84") -> gpd.GeoDataFrame:
+    """Candidate or proposed sites (points, optional names) from a planner's file, WGS-84.
+
+    Raises
+    ------
+    InputError
+        Listing every problem of the file (same checks as facility files).
+    """
+    spec = FileSpec.parse(path)
+    problems = Problems()
+    table = read_table(spec, problems)
+    problems.raise_errors()
+    lon, lat, bad, _ = points_from_table(table, spec, crs, problems)
+    problems.raise_errors()
+    return gpd.GeoDataFrame(
+        {"name": _names(table, spec, problems)}, geometry=gpd.points_from_xy(lon, lat), crs=4326
+    )[~bad].reset_index(drop=True)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import tempfile
 from collections.abc import Callable
 from pathlib import Path
@@ -64,6 +65,8 @@ VALUES = {
     "street": ("街道", "street"),
     "district": ("区", "district"),
     "residents": ("人", "residents"),
+    "elderly": ("名60岁以上老人", "residents aged 60+"),
+    "children": ("名儿童", "children"),
     "facilities": ("处", "facilities"),
     "communities": ("个社区", "communities"),
     "places": ("个托位/床位", "places"),
@@ -132,6 +135,99 @@ def gaps_table(analysis: Analysis) -> pd.DataFrame:
     return table.rename(columns={k: v[0 if lang == "zh" else 1] for k, v in HEADERS.items()})
 
 
+SUMMARY_HEADERS = {
+    "category": ("设施类别", "category"),
+    "facilities": ("设施数", "facilities"),
+    "data": ("数据来源", "data source"),
+    "rule": ("规则", "rule"),
+    "status": ("全区结果", "district result"),
+    "value": ("全区现状值", "district value"),
+    "failing": ("未达标单元数", "units failing"),
+    "passing": ("达标单元数", "units passing"),
+}
+DATA_SOURCES = {
+    "no_data": ("无数据", "no data"),
+    "osm": ("OpenStreetMap", "OpenStreetMap"),
+    "planner": ("规划部门文件", "planner's file"),
+    "osm+planner": ("OpenStreetMap + 规划部门文件", "OpenStreetMap + planner's file"),
+}
+FAIL_FILL = "#FFC7CE"  # Excel's light red "bad" fill
+HEADER_FILL = "#DDEBF7"
+
+
+def write_workbook(analysis: Analysis, table: pd.DataFrame, path: Path) -> None:
+    """``gaps.xlsx``: a summary sheet, then one sheet per category with its rules' rows.
+
+    Headers in the analysis language, header row frozen, failing rows filled light red (a
+    conditional format on the result column, so it follows edits and filters).
+    """
+    from xlsxwriter.utility import xl_col_to_name
+
+    lang = analysis.lang
+    i = 0 if lang == "zh" else 1
+    category_col, status_col = HEADERS["category_name"][i], HEADERS["status"][i]
+    failing = label("fail", lang)
+    summary_rows = []
+    for cat in analysis.summary["categories"]:
+        for rule_id, r in cat["rules"].items() or {None: {}}.items():
+            summary_rows.append(
+                {
+                    "category": cat["name_zh"] if lang == "zh" else cat["name_en"],
+                    "facilities": cat["facilities"],
+                    "data": DATA_SOURCES[cat["data"]][i],
+                    "rule": analysis.standards.rule(rule_id).name(lang) if rule_id else "",
+                    "status": label(r.get("district_status", ""), lang),
+                    "value": r.get("district_value"),
+                    "failing": r.get("communities_failing"),
+                    "passing": r.get("communities_passing"),
+                }
+            )
+    summary = pd.DataFrame(summary_rows).rename(
+        columns={k: v[i] for k, v in SUMMARY_HEADERS.items()}
+    )
+    sheets = {("汇总" if lang == "zh" else "Summary"): summary}
+    for name, rows in table.groupby(category_col, sort=False):
+        sheets[_sheet_name(str(name), sheets)] = rows
+    rest = table[table[category_col].isna()]
+    if len(rest):
+        sheets[_sheet_name("其他" if lang == "zh" else "Other", sheets)] = rest
+
+    def write(tmp: Path) -> None:
+        with pd.ExcelWriter(tmp, engine="xlsxwriter") as writer:
+            book = writer.book
+            header = book.add_format({"bold": True, "bg_color": HEADER_FILL, "border": 1})
+            bad = book.add_format({"bg_color": FAIL_FILL})
+            for sheet, frame in sheets.items():
+                frame.to_excel(writer, sheet_name=sheet, index=False)
+                ws = writer.sheets[sheet]
+                ws.freeze_panes(1, 0)
+                for j, column in enumerate(frame.columns):
+                    ws.write(0, j, column, header)
+                    width = max([len(str(column))] + [len(str(v)) for v in frame[column][:200]])
+                    ws.set_column(j, j, min(4 + width * 1.5, 50))
+                if status_col in frame and len(frame):
+                    col = xl_col_to_name(frame.columns.get_loc(status_col))
+                    ws.conditional_format(
+                        1,
+                        0,
+                        len(frame),
+                        len(frame.columns) - 1,
+                        {"type": "formula", "criteria": f'=${col}2="{failing}"', "format": bad},
+                    )
+
+    atomic_write(path, write)
+
+
+def _sheet_name(name: str, taken: dict) -> str:
+    """An Excel sheet name: no []:*?/\\ characters, at most 31 long, unique."""
+    clean = re.sub(r"[\[\]:*?/\\]", "_", name)[:31] or "sheet"
+    out, k = clean, 2
+    while out in taken:
+        out = f"{clean[:28]}_{k}"
+        k += 1
+    return out
+
+
 def write_table(table: pd.DataFrame, path: Path, lang: str) -> None:
     """Write a table as CSV for Excel (UTF-8 with BOM) with headers in ``lang``.
 
@@ -173,7 +269,7 @@ def _json_default(value: object) -> object:
 
 
 def write_outputs(analysis: Analysis, out_dir: Path, inputs: list[Path]) -> list[Path]:
-    """Write ``analysis.gpkg``, ``gaps.csv`` (UTF-8 with BOM) and ``summary.json``.
+    """Write ``analysis.gpkg``, ``gaps.xlsx``, ``gaps.csv`` (UTF-8 with BOM), ``summary.json``.
 
     Raises
     ------
@@ -185,7 +281,14 @@ def write_outputs(analysis: Analysis, out_dir: Path, inputs: list[Path]) -> list
     except OSError as exc:
         msg = f"{out_dir}: cannot create the output folder ({exc}). Choose another --out."
         raise InputError(msg) from None
-    names = ("analysis.gpkg", "gaps.csv", "summary.json", STATE_FILE, STANDARDS_FILE)
+    names = (
+        "analysis.gpkg",
+        "gaps.xlsx",
+        "gaps.csv",
+        "summary.json",
+        STATE_FILE,
+        STANDARDS_FILE,
+    )
     targets = {name: out_dir / name for name in names}
     protected = {p.resolve() for p in inputs}
     for path in targets.values():
@@ -209,6 +312,7 @@ def write_outputs(analysis: Analysis, out_dir: Path, inputs: list[Path]) -> list
     atomic_write(
         targets["gaps.csv"], lambda tmp: table.to_csv(tmp, index=False, encoding="utf-8-sig")
     )
+    write_workbook(analysis, table, targets["gaps.xlsx"])
     text = json.dumps(analysis.summary, ensure_ascii=False, indent=2, default=_json_default)
     atomic_write(targets["summary.json"], lambda tmp: tmp.write_text(text + "\n", encoding="utf-8"))
     save_state(analysis, lambda name, writer: atomic_write(targets[name], writer))

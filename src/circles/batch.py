@@ -1,0 +1,636 @@
+"""Analyse many districts as independent tasks on a Dask cluster (local or remote)."""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import logging
+import os
+import re
+import shutil
+import tempfile
+import time
+import traceback
+import unicodedata
+import uuid
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import asdict, dataclass, field
+from datetime import datetime, timezone
+from glob import escape
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from shapely.geometry.base import BaseGeometry
+
+from circles import __version__
+from circles.errors import CirclesError, InputError
+
+if TYPE_CHECKING:
+    from distributed import Client
+
+log = logging.getLogger(__name__)
+
+ATTEMPTS = 2  # a failed district is tried once more
+MAX_LOCAL_WORKERS = 16
+GIB_PER_LOCAL_WORKER = 2  # memory a worker is given at least on the default local cluster
+BATCH_FILE = "batch.json"
+VECTOR_SUFFIXES = {".geojson", ".json", ".gpkg", ".shp", ".fgb", ".kml", ".gml", ".zip"}
+_NAME_SEPARATORS = re.compile(r"[,，、;；\n]+")
+_UNSAFE = re.compile(r'[/\\:*?"<>|\s\x00-\x1f\x7f]+')
+_RESERVED = {"con", "prn", "aux", "nul"} | {f"{p}{i}" for p in ("com", "lpt") for i in range(10)}
+_EXTRA_NAME_COLUMNS = ("district", "district_name", "区", "区县", "县区", "行政区", "区县名称")
+
+
+@dataclass(frozen=True)
+class District:
+    """One district of a batch: folder name, display name and WGS-84 polygon.
+
+    ``code`` is set for a division of China (``find_division``); it is then analysed as
+    ``analyze(district=code)``, exactly as ``circles analyze --district`` does.
+    """
+
+    slug: str
+    name: str
+    geometry: BaseGeometry
+    code: str | None = None
+
+
+@dataclass
+class DistrictRun:
+    """How one district went: ``status`` is ``ok`` or ``failed``."""
+
+    name: str
+    slug: str
+    code: str | None
+    status: str
+    attempts: int
+    seconds: float  # wall time of its attempts on the workers
+    output: str | None  # the district's folder (only when ok)
+    error: str | None = None
+    errors: list[str] = field(default_factory=list)  # one per failed attempt
+    traceback: str | None = None  # for an unexpected (non-input) error
+    worker: str | None = None
+    figures: dict = field(default_factory=dict)
+
+
+def slugify(name: str) -> str:
+    """A folder name for ``name``: Chinese kept; ``/\\:*?"<>|``, spaces and controls -> ``_``."""
+    slug = _UNSAFE.sub("_", unicodedata.normalize("NFC", str(name)).strip())
+    slug = slug.strip("._")[:80].rstrip("._")
+    if slug.lower() in _RESERVED or slug.lower() == BATCH_FILE:
+        slug += "_"
+    return slug
+
+
+def parse_districts(text: str | Path, crs: str = "wgs84") -> list[District]:
+    """The districts named by ``--districts``.
+
+    ``text`` is a polygon file (GeoJSON, GeoPackage, Shapefile; options after ``::`` as in
+    ``circles.inputs``, e.g. ``districts.gpkg::name=QXMC,crs=gcj02``) with a name column
+    (名称/name/区…, else an id column), or names/codes of China's divisions separated by
+    commas (``西青区,南开区`` or ``120111,120104``).
+
+    Raises
+    ------
+    InputError
+        Unreadable file, missing name column, unknown or ambiguous division, or two
+        districts that would share an output folder.
+    """
+    text = str(text).strip()
+    path = Path(text.partition("::")[0]).expanduser()
+    if "::" in text or path.suffix.lower() in VECTOR_SUFFIXES or path.is_file():
+        districts = _districts_from_file(text, crs)
+    else:
+        districts = _districts_from_names(text)
+    seen: dict[str, str] = {}
+    clashes = []
+    for d in districts:
+        if d.slug.casefold() in seen:
+            clashes.append(f"{seen[d.slug.casefold()]!r} and {d.name!r} -> {d.slug!r}")
+        seen.setdefault(d.slug.casefold(), d.name)
+    if clashes:
+        msg = (
+            f"--districts {text}: districts given twice or sharing an output folder name: "
+            f"{'; '.join(clashes)}. Give each district once, with a distinct name."
+        )
+        raise InputError(msg)
+    return districts
+
+
+def _districts_from_names(text: str) -> list[District]:
+    from circles.divisions import find_division
+
+    names = [n.strip() for n in _NAME_SEPARATORS.split(text) if n.strip()]
+    if not names:
+        msg = "--districts: give a polygon file or district names/codes, e.g. 西青区,南开区."
+        raise InputError(msg)
+    districts, errors = [], []
+    for name in names:
+        try:
+            division = find_division(name)
+        except InputError as exc:  # worded for analyze --district
+            text = str(exc).replace("--district ", "--districts: ", 1)
+            errors.append(text.replace("--area FILE", "a polygon file as --districts"))
+            continue
+        districts.append(
+            District(
+                slugify(division.full_name), division.full_name, division.geometry, division.code
+            )
+        )
+    if errors:
+        raise InputError("\n".join(errors))
+    return districts
+
+
+def _districts_from_file(text: str, crs: str) -> list[District]:
+    from circles.inputs import (
+        FileSpec,
+        Problems,
+        cell,
+        find_column,
+        normalise,
+        polygons_from_table,
+        read_table,
+    )
+
+    spec = FileSpec.parse(text)
+    spec = FileSpec(spec.path.expanduser(), spec.options)
+    problems = Problems()
+    table = read_table(spec, problems)
+    if table is None:
+        problems.raise_errors()
+    geoms, bad = polygons_from_table(table, spec, crs, problems, "districts")
+    column = find_column(table, spec, "name", problems)
+    if column is None:
+        by_norm = {normalise(c): c for c in table.frame.columns}
+        column = next(
+            (by_norm[normalise(n)] for n in _EXTRA_NAME_COLUMNS if normalise(n) in by_norm), None
+        )
+    column = column or find_column(table, spec, "id", problems)
+    if column is None:
+        problems.error(
+            spec,
+            "no name column (名称/name/区) or id column to name the districts and their "
+            f"output folders; give ::name=COLUMN. Columns: {list(table.frame.columns)}.",
+        )
+        problems.raise_errors()
+    districts = []
+    for i, (name, geom) in enumerate(zip(table.frame[column], geoms, strict=True)):
+        if not isinstance(name, str) or not name.strip():
+            problems.error(spec, "district name missing.", **cell(table, i, column))
+        elif not slugify(name):
+            problems.error(
+                spec, f"name {name!r} gives no usable folder name.", **cell(table, i, column)
+            )
+        elif not bad[i]:
+            districts.append(District(slugify(name), name.strip(), geom))
+    problems.raise_errors()
+    for warning in problems.warnings:
+        log.warning("%s", warning)
+    return districts
+
+
+@dataclass(frozen=True)
+class _Options:
+    """``analyze`` options checked on the client, with absolute paths for the workers."""
+
+    standards: str | None
+    lang: str
+    facilities: tuple
+    communities: object
+    boundaries: object
+    crs: str
+    buffer_m: float | None
+    cache: bool = True
+
+    def analyze_kwargs(self) -> dict:
+        return {
+            "standards": self.standards,
+            "lang": self.lang,
+            "facilities": self.facilities,
+            "communities": self.communities,
+            "boundaries": self.boundaries,
+            "crs": self.crs,
+            "buffer_m": self.buffer_m,
+            "cache": self.cache,
+        }
+
+
+def _check_osm(osm: str | Path) -> Path:
+    path = Path(osm).expanduser().resolve()
+    if not path.is_file():
+        msg = f"{osm}: OSM file not found."
+        raise InputError(msg)
+    try:
+        with path.open("rb") as handle:
+            handle.read(1)
+    except OSError as exc:
+        msg = f"{osm}: cannot read the OSM file ({exc})."
+        raise InputError(msg) from None
+    return path
+
+
+def _check_options(
+    standards: str | Path | None = None,
+    lang: str = "zh",
+    facilities: Sequence[object] = (),
+    communities: object = None,
+    boundaries: object = None,
+    crs: str = "wgs84",
+    buffer_m: float | None = None,
+    cache: bool = True,
+) -> _Options:
+    """Read every input once on the client so that input errors stop the batch up front."""
+    from circles.inputs import (
+        FileSpec,
+        Problems,
+        read_boundaries,
+        read_communities,
+        read_facilities,
+    )
+    from circles.standards import load_standards
+
+    if lang not in ("zh", "en"):
+        msg = f"lang {lang!r}: expected zh or en."
+        raise InputError(msg)
+    if buffer_m is not None and buffer_m < 0:
+        msg = f"buffer {buffer_m}: expected metres ≥ 0."
+        raise InputError(msg)
+    if standards is not None:
+        standards = str(Path(standards).expanduser().resolve())
+    loaded = load_standards(standards)
+
+    def absolute(source: object) -> object:
+        spec = FileSpec.parse(source)  # type: ignore[arg-type]
+        return FileSpec(spec.path.expanduser().resolve(), spec.options)
+
+    problems = Problems()
+    facilities = tuple(absolute(f) for f in facilities)
+    for spec in facilities:
+        read_facilities(spec, loaded, crs, None, problems)
+    if communities is not None:
+        communities = absolute(communities)
+        read_communities(communities, crs, problems)
+    if boundaries is not None:
+        boundaries = absolute(boundaries)
+        units = read_boundaries(boundaries, crs, problems)
+        if (units["level"] == "district").sum() > 1:
+            problems.error(
+                boundaries,
+                "several district polygons; in a batch the districts come from --districts: "
+                "give streets only here (::level=street).",
+            )
+    problems.raise_errors()
+    return _Options(standards, lang, facilities, communities, boundaries, crs, buffer_m, cache)
+
+
+def _run_district(osm: str, district: District, out_dir: str, options: _Options) -> dict:
+    """One task, run on a worker: analyse a district into a hidden partial folder.
+
+    Never raises: the outcome (partial folder and figures, or the error) is returned, and the
+    client renames the partial folder into place. A failed attempt removes its folder.
+    """
+    started = time.perf_counter()
+    worker = None
+    with contextlib.suppress(Exception):
+        from distributed import get_worker
+
+        worker = get_worker().address
+    partial = None
+    try:
+        from circles.analysis import analyze
+
+        partial = Path(out_dir) / f".{district.slug}.partial-{uuid.uuid4().hex[:8]}"
+        partial.mkdir()  # with the umask's permissions, unlike mkdtemp
+        kwargs = options.analyze_kwargs()
+        if district.code is not None:
+            result = analyze(osm, district=district.code, district_name=district.name, **kwargs)
+        else:
+            result = analyze(osm, area=district.geometry, district_name=district.name, **kwargs)
+        extra = [Path(options.standards)] if options.standards else []
+        result.write(partial, inputs=extra)
+        summary = json.loads((partial / "summary.json").read_text(encoding="utf-8"))
+        return {
+            "ok": True,
+            "partial": str(partial),
+            "figures": figures(summary),
+            "seconds": time.perf_counter() - started,
+            "worker": worker,
+        }
+    except Exception as exc:  # the client reports it and tries once more
+        if partial is not None:
+            shutil.rmtree(partial, ignore_errors=True)
+        expected = isinstance(exc, CirclesError)
+        return {
+            "ok": False,
+            "error": str(exc) if expected else f"{type(exc).__name__}: {exc}",
+            "traceback": None if expected else traceback.format_exc(),
+            "seconds": time.perf_counter() - started,
+            "worker": worker,
+        }
+
+
+def figures(summary: dict) -> dict:
+    """Key figures of a district's ``summary.json`` for the batch table."""
+    rules = [r for c in summary["categories"] for r in c["rules"].values()]
+    return {
+        "communities": summary["communities"]["count"],
+        "population": summary["communities"]["population"],
+        "population_estimated": summary["communities"]["population_estimated"],
+        "facilities": sum(c["facilities"] for c in summary["categories"]),
+        "rules_pass": sum(r.get("district_status") == "pass" for r in rules),
+        "rules_fail": sum(r.get("district_status") == "fail" for r in rules),
+        "rules_no_data": sum(r.get("district_status") == "no_data" for r in rules),
+        "no_data_categories": len(summary["no_data_categories"]),
+        "network_nodes": summary["network"]["nodes"],
+        "warnings": len(summary["warnings"]),
+    }
+
+
+def local_workers(n_districts: int) -> int:
+    """Workers of the default local cluster: one per CPU, capped by districts and memory."""
+    import psutil
+
+    try:
+        cpus = len(os.sched_getaffinity(0))
+    except AttributeError:  # not on Linux
+        cpus = os.cpu_count() or 1
+    by_memory = psutil.virtual_memory().total // (GIB_PER_LOCAL_WORKER * 2**30)
+    return max(1, min(cpus, n_districts, MAX_LOCAL_WORKERS, by_memory))
+
+
+@contextlib.contextmanager
+def _connect(scheduler: str | Client | None, n_workers: int) -> Iterator[Client]:
+    from distributed import Client, LocalCluster
+
+    if isinstance(scheduler, Client):
+        yield scheduler
+        return
+    if scheduler is None:
+        cluster = LocalCluster(
+            n_workers=n_workers,
+            threads_per_worker=1,
+            processes=True,
+            host="127.0.0.1",
+            dashboard_address="127.0.0.1:0",  # a free port; a page only if bokeh is installed
+        )
+        with cluster, Client(cluster, set_as_default=False) as client:
+            log.info("local cluster of %d workers, dashboard %s", n_workers, cluster.dashboard_link)
+            yield client
+        return
+    try:
+        client = Client(scheduler, set_as_default=False, timeout="10s")
+    except (OSError, TimeoutError, ValueError) as exc:
+        msg = (
+            f"--scheduler {scheduler}: cannot connect ({exc}). Start it with `dask scheduler` "
+            "and give its address, e.g. tcp://10.0.0.5:8786."
+        )
+        raise InputError(msg) from None
+    with client:
+        yield client
+
+
+def run_batch(
+    osm: str | Path,
+    districts: str | Path | Sequence[District],
+    out_dir: str | Path,
+    scheduler: str | Client | None = None,
+    n_workers: int | None = None,
+    on_done: Callable[[DistrictRun], None] | None = None,
+    **analyze_options: Any,
+) -> list[DistrictRun]:
+    """Analyse each district as a task, write ``out_dir/<slug>/`` and ``out_dir/batch.json``.
+
+    Parameters
+    ----------
+    osm
+        OSM extract covering every district; workers read it at the same (absolute) path.
+    districts
+        ``--districts`` text (see ``parse_districts``) or parsed districts.
+    out_dir
+        Output folder, also read by the workers at the same path.
+    scheduler
+        Address of a running Dask scheduler (``tcp://host:8786``) or a ``Client``; default a
+        local cluster of ``n_workers`` processes (default ``local_workers``).
+    on_done
+        Called on the client as each district finishes.
+    **analyze_options
+        ``standards``, ``lang``, ``facilities``, ``communities``, ``boundaries``, ``crs``,
+        ``buffer_m``, ``cache`` as in ``analyze`` (each worker host has its own cache).
+
+    Returns
+    -------
+    list[DistrictRun]
+        In the order of ``districts``.
+
+    Raises
+    ------
+    InputError
+        An input error found before any task is submitted.
+    """
+    started = time.perf_counter()
+    osm = _check_osm(osm)
+    crs = analyze_options.get("crs", "wgs84")
+    if isinstance(districts, str | Path):
+        districts = parse_districts(districts, crs)
+    districts = list(districts)
+    if not districts:
+        msg = "--districts: no districts given."
+        raise InputError(msg)
+    options = _check_options(**analyze_options)
+    out = Path(out_dir).expanduser().resolve()
+    if out.exists() and not out.is_dir():
+        msg = f"{out_dir}: not a folder. Choose another --out."
+        raise InputError(msg)
+    if n_workers is not None and n_workers < 1:
+        msg = f"workers {n_workers}: expected at least 1."
+        raise InputError(msg)
+    try:
+        with _connect(scheduler, n_workers or local_workers(len(districts))) as client:
+            address = client.scheduler.address
+            try:
+                out.mkdir(parents=True, exist_ok=True)
+            except OSError as exc:
+                msg = f"{out_dir}: cannot create the output folder ({exc}). Choose another --out."
+                raise InputError(msg) from None
+            _remove_partials(out, districts)
+            runs = _run_all(client, osm, districts, out, options, on_done)
+    finally:
+        if out.is_dir():  # partial folders left by a worker that died or an interrupted run
+            _remove_partials(out, districts)
+    _write_report(out, osm, address, options, runs, time.perf_counter() - started)
+    return runs
+
+
+def _run_all(
+    client: Client,
+    osm: Path,
+    districts: list[District],
+    out: Path,
+    options: _Options,
+    on_done: Callable[[DistrictRun], None] | None,
+) -> list[DistrictRun]:
+    from distributed import as_completed
+
+    runs: list[DistrictRun | None] = [None] * len(districts)
+    attempts = [[] for _ in districts]  # one outcome per attempt
+    token = uuid.uuid4().hex[:8]
+
+    def submit(i: int) -> object:
+        key = f"circles-district-{i}-attempt-{len(attempts[i]) + 1}-{token}"
+        return client.submit(
+            _run_district, str(osm), districts[i], str(out), options, key=key, pure=False
+        )
+
+    index = {}
+    futures = []
+    for i in range(len(districts)):
+        future = submit(i)
+        index[future.key] = i
+        futures.append(future)
+    queue = as_completed(futures, loop=client.loop)
+    del futures
+    for future in queue:
+        i = index.pop(future.key)
+        try:
+            outcome = future.result()
+        except Exception as exc:  # the worker died, or the task could not run
+            outcome = {"ok": False, "error": f"{type(exc).__name__}: {exc}", "seconds": 0.0}
+            outcome["traceback"] = "".join(traceback.format_exception(exc))
+        future.release()
+        attempts[i].append(outcome)
+        if not outcome["ok"]:
+            log.warning(
+                "%s: attempt %d of %d failed: %s",
+                districts[i].name,
+                len(attempts[i]),
+                ATTEMPTS,
+                outcome["error"],
+            )
+            if len(attempts[i]) < ATTEMPTS:
+                retry = submit(i)
+                index[retry.key] = i
+                queue.add(retry)
+                continue
+        runs[i] = _finish(out, districts[i], attempts[i])
+        if on_done is not None:
+            on_done(runs[i])
+    return [r for r in runs if r is not None]
+
+
+def _finish(out: Path, district: District, attempts: list[dict]) -> DistrictRun:
+    """Move a complete result into ``out/<slug>``; after a failure leave no folder there."""
+    last = attempts[-1]
+    final = out / district.slug
+    run = DistrictRun(
+        name=district.name,
+        slug=district.slug,
+        code=district.code,
+        status="ok" if last["ok"] else "failed",
+        attempts=len(attempts),
+        seconds=round(sum(a["seconds"] for a in attempts), 2),
+        output=None,
+        errors=[a["error"] for a in attempts if not a["ok"]],
+        worker=last.get("worker"),
+    )
+    if last["ok"]:
+        try:
+            _replace(Path(last["partial"]), final)
+        except OSError as exc:
+            run.status = "failed"
+            run.error = f"cannot move the result into {final}: {exc}"
+            shutil.rmtree(last["partial"], ignore_errors=True)
+        else:
+            run.output = str(final)
+            run.figures = last["figures"]
+    else:
+        run.error = last["error"]
+        run.traceback = last.get("traceback")
+    if run.status == "failed":
+        _replace(None, final)  # an earlier run's folder would pass for this run's result
+    return run
+
+
+def _replace(new: Path | None, final: Path) -> None:
+    """Put ``new`` at ``final`` (``None``: remove ``final``), never leaving a mix of the two."""
+    old = None
+    if final.exists() or final.is_symlink():
+        old = Path(tempfile.mkdtemp(prefix=f".{final.name}.old-", dir=final.parent)) / "x"
+        final.rename(old)
+    if new is not None:
+        try:
+            new.rename(final)
+        except OSError:
+            if old is not None:
+                old.rename(final)
+            raise
+    if old is not None:
+        shutil.rmtree(old.parent, ignore_errors=True)
+
+
+def _remove_partials(out: Path, districts: Sequence[District]) -> None:
+    for d in districts:
+        for kind in ("partial", "old"):
+            for stale in out.glob(f".{escape(d.slug)}.{kind}-*"):
+                shutil.rmtree(stale, ignore_errors=True)
+
+
+def _write_report(
+    out: Path,
+    osm: Path,
+    scheduler: str | None,
+    options: _Options,
+    runs: list[DistrictRun],
+    seconds: float,
+) -> None:
+    from circles.report import atomic_write
+
+    report = {
+        "circles_version": __version__,
+        "finished": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        "osm": str(osm),
+        "scheduler": scheduler,
+        "options": {k: v for k, v in options.analyze_kwargs().items() if k != "facilities"}
+        | {"facilities": [str(f) for f in options.facilities]},
+        "wall_time_s": round(seconds, 2),
+        "ok": sum(r.status == "ok" for r in runs),
+        "failed": sum(r.status == "failed" for r in runs),
+        "districts": [asdict(r) for r in runs],
+    }
+    text = json.dumps(report, ensure_ascii=False, indent=2, default=str)
+    atomic_write(out / BATCH_FILE, lambda tmp: tmp.write_text(text + "\n", encoding="utf-8"))
+
+
+def _width(text: str) -> int:
+    return sum(2 if unicodedata.east_asian_width(c) in "WF" else 1 for c in text)
+
+
+def format_table(runs: Sequence[DistrictRun]) -> str:
+    """The runs as an aligned text table (Chinese characters count double)."""
+    header = ["district", "status", "tries", "s", "communities", "population", "rules fail"]
+    rows = [header]
+    for r in runs:
+        f = r.figures
+        rows.append(
+            [
+                r.name,
+                r.status,
+                str(r.attempts),
+                f"{r.seconds:.1f}",
+                str(f.get("communities", "")),
+                f"{f['population']:,}" if "population" in f else "",
+                f"{f['rules_fail']}/{f['rules_fail'] + f['rules_pass']}" if f else "",
+            ]
+        )
+    widths = [max(_width(row[c]) for row in rows) for c in range(len(header))]
+    lines = []
+    for row in rows:
+        cells = [
+            cell + " " * (w - _width(cell)) if c < 2 else " " * (w - _width(cell)) + cell
+            for c, (cell, w) in enumerate(zip(row, widths, strict=True))
+        ]
+        lines.append("  ".join(cells).rstrip())
+    for r in runs:
+        if r.status == "failed":
+            lines.append(f"{r.name}: {r.error}")
+    return "\n".join(lines)

@@ -1,0 +1,136 @@
+"""circles batch: districts as tasks on a two-worker Dask cluster give the single-run results."""
+
+from __future__ import annotations
+
+import json
+
+import geopandas as gpd
+import pandas as pd
+import pyogrio
+import pytest
+from click.testing import CliRunner
+from shapely.geometry import box
+
+from circles import analyze
+from circles.batch import parse_districts, run_batch, slugify
+from circles.cli import main
+from circles.errors import InputError
+from conftest import OSM_DIR, need
+
+CHENGDU_PBF = OSM_DIR / "chengdu_central_osmconvert_2018.osm.pbf"
+WEST = ("西片", box(104.04, 30.655, 104.075, 30.69))
+EAST = ("东片", box(104.075, 30.655, 104.11, 30.69))
+OUTSIDE = ("城外 A/B", box(105.0, 31.0, 105.01, 31.01))  # far beyond the extract: analyze fails
+
+
+@pytest.fixture(scope="module")
+def scheduler(tmp_path_factory):
+    """A local cluster of two worker processes on loopback; its scheduler address.
+
+    Workers and this process share an empty network cache, not the user's.
+    """
+    distributed = pytest.importorskip("distributed")
+    need(CHENGDU_PBF)
+    with pytest.MonkeyPatch.context() as env:
+        env.setenv("CIRCLES_CACHE_DIR", str(tmp_path_factory.mktemp("cache")))  # before spawning
+        # a free dashboard port: the default 8787 may be taken, and Dask then warns
+        with distributed.LocalCluster(
+            n_workers=2,
+            threads_per_worker=1,
+            processes=True,
+            host="127.0.0.1",
+            dashboard_address="127.0.0.1:0",
+        ) as cluster:
+            yield cluster.scheduler_address
+
+
+def districts_file(path, districts):
+    names, geoms = zip(*districts, strict=True)
+    gdf = gpd.GeoDataFrame({"名称": list(names)}, geometry=list(geoms), crs=4326)
+    gdf.to_file(path, driver="GeoJSON", engine="pyogrio")
+    return path
+
+
+def without_timings(summary: dict) -> dict:
+    """What must agree between runs: all but stage times and whether the cache was used."""
+    return {k: v for k, v in summary.items() if k not in ("timings_s", "cache")}
+
+
+def test_batch_gives_the_results_of_each_district_run_alone(scheduler, tmp_path):
+    out = tmp_path / "out"
+    runs = run_batch(
+        CHENGDU_PBF, districts_file(tmp_path / "d.geojson", [WEST, EAST]), out, scheduler
+    )
+    assert [(r.name, r.status, r.attempts) for r in runs] == [("西片", "ok", 1), ("东片", "ok", 1)]
+    assert len({r.worker for r in runs}) >= 1
+    report = json.loads((out / "batch.json").read_text(encoding="utf-8"))
+    assert report["ok"] == 2 and report["failed"] == 0
+    for (name, area), run, listed in zip([WEST, EAST], runs, report["districts"], strict=True):
+        folder = out / name
+        assert run.output == str(folder) == listed["output"]
+        alone = analyze(CHENGDU_PBF, area=area, district_name=name, cache=False)
+        alone.write(tmp_path / "alone" / name)
+        expected = tmp_path / "alone" / name
+        assert (folder / "gaps.csv").read_bytes() == (expected / "gaps.csv").read_bytes()
+        summary = json.loads((folder / "summary.json").read_text(encoding="utf-8"))
+        alone_summary = json.loads((expected / "summary.json").read_text(encoding="utf-8"))
+        assert without_timings(summary) == without_timings(alone_summary)
+        for layer in ("communities", "demand_points", "facilities"):
+            pd.testing.assert_frame_equal(
+                pyogrio.read_dataframe(folder / "analysis.gpkg", layer=layer),
+                pyogrio.read_dataframe(expected / "analysis.gpkg", layer=layer),
+            )
+        assert listed["figures"]["communities"] == summary["communities"]["count"] > 0
+        assert listed["figures"]["population"] == summary["communities"]["population"]
+    assert sorted(p.name for p in out.iterdir()) == sorted(["batch.json", "西片", "东片"])
+
+
+def test_failed_district_is_retried_reported_and_leaves_no_folder(scheduler, tmp_path):
+    out = tmp_path / "out"
+    bad = slugify(OUTSIDE[0])
+    (out / bad).mkdir(parents=True)  # a previous run's result, not this run's
+    (out / bad / "gaps.csv").write_text("old\n")
+    (out / f".{bad}.partial-dead").mkdir()  # left by a worker that died
+    path = districts_file(tmp_path / "d.geojson", [OUTSIDE, WEST])
+    args = ["batch", "--osm", str(CHENGDU_PBF), "--districts", str(path), "--out", str(out)]
+    result = CliRunner().invoke(main, [*args, "--scheduler", scheduler])
+    assert result.exit_code == 1, result.output
+    report = json.loads((out / "batch.json").read_text(encoding="utf-8"))
+    failed, ok = report["districts"]
+    assert (failed["name"], failed["status"], failed["attempts"]) == (OUTSIDE[0], "failed", 2)
+    assert "outside the extract" in failed["error"] and len(failed["errors"]) == 2
+    assert failed["output"] is None and failed["traceback"] is None
+    assert (ok["name"], ok["status"], ok["attempts"]) == ("西片", "ok", 1)
+    assert (report["ok"], report["failed"]) == (1, 1)
+    assert sorted(p.name for p in out.iterdir()) == ["batch.json", "西片"]
+    assert (out / "西片" / "gaps.csv").exists()
+    assert "failed" in result.output and "西片" in result.output
+
+
+def test_input_errors_stop_the_batch_before_any_task(tmp_path):
+    need(CHENGDU_PBF)
+    nowhere = "tcp://127.0.0.1:9"  # never contacted: the inputs are checked first
+    cases = [
+        (["--osm", str(tmp_path / "missing.osm.pbf"), "--districts", "西青区"], "not found"),
+        (["--osm", str(CHENGDU_PBF), "--districts", "西青区,不存在区"], "不存在区"),
+        (["--osm", str(CHENGDU_PBF), "--districts", str(tmp_path / "d.geojson")], "not found"),
+    ]
+    for args, message in cases:
+        result = CliRunner().invoke(
+            main, ["batch", *args, "--scheduler", nowhere, "--out", str(tmp_path / "out")]
+        )
+        assert result.exit_code == 2, result.output
+        assert message in result.output and "connect" not in result.output
+    assert not (tmp_path / "out").exists()
+
+
+def test_districts_by_name_or_code_and_folder_names():
+    districts = parse_districts("西青区，120104")
+    assert [(d.name, d.code, d.slug) for d in districts] == [
+        ("天津市西青区", "120111", "天津市西青区"),
+        ("天津市南开区", "120104", "天津市南开区"),
+    ]
+    assert slugify(' 南开区/学府街道: "A"<1>|?* ') == "南开区_学府街道_A_1"
+    assert slugify("../x.") == "x" and slugify("CON") == "CON_"
+    with pytest.raises(InputError, match="given twice"):
+        parse_districts("西青区,120111")

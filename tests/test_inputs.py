@@ -1,0 +1,435 @@
+"""Planners' files: facilities, communities and boundaries read, checked and used."""
+
+from __future__ import annotations
+
+import json
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import prcoords
+import pytest
+from click.testing import CliRunner
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from shapely.geometry import Point, Polygon, box
+
+from circles import analyze
+from circles.cli import main
+from circles.errors import InputError
+from circles.inputs import Problems, check_datum, read_boundaries, read_communities, read_facilities
+from conftest import CHENGDU, need
+
+CHENGDU_BOX = box(104.03, 30.64, 104.12, 30.72)
+
+
+def gcj(lon, lat):
+    """WGS-84 -> GCJ-02 (what Amap exports), with prcoords."""
+    out = [prcoords.wgs_gcj(prcoords.Coords(la, lo)) for lo, la in zip(lon, lat, strict=True)]
+    return np.array([c.lon for c in out]), np.array([c.lat for c in out])
+
+
+def errors_of(problems: Problems) -> list[str]:
+    return [str(p) for p in problems.errors]
+
+
+def test_gbk_csv_with_chinese_headers_names_and_capacity(tmp_path, standards):
+    path = tmp_path / "助餐点.csv"
+    pd.DataFrame(
+        {
+            "编号": ["A1", "A2", "A3"],
+            "名称": ["长者食堂", "老年餐桌", "托育园"],
+            "类别": ["老年食堂", "elderly_meal", "托育机构（3岁以下）"],
+            "经度": [104.07, 104.08, 104.09],
+            "纬度": [30.67, 30.68, 30.69],
+            "床位数": ["40", "", "1,200"],
+        }
+    ).to_csv(path, index=False, encoding="gbk")
+    problems = Problems()
+    gdf = read_facilities(path, standards, problems=problems)
+    assert problems.items == []
+    assert gdf["category_id"].tolist() == ["elderly_meal", "elderly_meal", "childcare"]
+    assert gdf["name"].tolist() == ["长者食堂", "老年餐桌", "托育园"]
+    assert gdf["facility_id"].tolist() == [f"planner:助餐点:A{i}" for i in (1, 2, 3)]
+    np.testing.assert_array_equal(gdf["capacity"].to_numpy(), [40, np.nan, 1200])
+    assert gdf["source_row"].tolist() == [2, 3, 4]
+
+
+def test_gcj02_test_pair_lands_within_2_m(tmp_path, standards):
+    path = tmp_path / "amap.csv"
+    path.write_text("name,category,lng,lat\n天安门东,kindergarten,116.42703,39.90245\n", "utf-8")
+    gdf = read_facilities(f"{path}::crs=gcj02", standards)
+    got = gpd.GeoSeries(gdf.geometry, crs=4326).to_crs(32650).iloc[0]
+    want = gpd.GeoSeries([Point(116.42079, 39.90105)], crs=4326).to_crs(32650).iloc[0]
+    assert got.distance(want) < 2.0
+
+
+def test_datum_hint_in_column_name_and_location_column(tmp_path, standards):
+    path = tmp_path / "hint.csv"
+    path.write_text("名称,高德经度,高德纬度\n甲,116.42703,39.90245\n", encoding="utf-8")
+    gdf = read_facilities(f"{path}::category=幼儿园", standards)
+    assert gdf["given_crs"].iloc[0] == "gcj02"
+    path2 = tmp_path / "location.csv"
+    path2.write_text('name,type,location\n乙,幼儿园,"104.07,30.67"\n', encoding="utf-8")
+    gdf2 = read_facilities(path2, standards)
+    assert (gdf2.geometry.x.iloc[0], gdf2.geometry.y.iloc[0]) == (104.07, 30.67)
+
+
+def test_xlsx_and_geojson_facilities(tmp_path, standards):
+    xlsx = tmp_path / "sites.xlsx"
+    pd.DataFrame(
+        {"机构名称": ["甲托育"], "经度": [104.07], "纬度": [30.67], "托位": [80]}
+    ).to_excel(xlsx, index=False)
+    gdf = read_facilities(f"{xlsx}::category=childcare", standards)
+    assert gdf["capacity"].tolist() == [80] and gdf["name"].tolist() == ["甲托育"]
+    geojson = tmp_path / "sites.geojson"
+    gpd.GeoDataFrame(
+        {"name": ["乙"], "category": ["药店"]}, geometry=[Point(104.07, 30.67)], crs=4326
+    ).to_file(geojson)
+    assert read_facilities(geojson, standards)["category_id"].tolist() == ["pharmacy"]
+
+
+@pytest.mark.parametrize(
+    ("rows", "expected"),
+    [
+        # swapped latitude/longitude, named with row and column
+        (
+            "甲,幼儿园,30.67,104.07",
+            "row 2, column '纬度': longitude 30.67 and latitude 104.07 look swapped",
+        ),
+        # non-numeric coordinate
+        ("甲,幼儿园,abc,30.67", "row 2, column '经度': expected a coordinate number, got 'abc'"),
+        # unknown category with a close match
+        (
+            "甲,老年食唐,104.07,30.67",
+            "row 2, column '类别': unknown category '老年食唐'. Did you mean '老年食堂'",
+        ),
+        # outside the extract
+        ("甲,幼儿园,121.47,31.23", "lies outside the OSM extract"),
+        # mixed degrees and projected metres
+        ("甲,幼儿园,104.07,30.67\n乙,幼儿园,404123.5,3395012.1", "mixed coordinate systems"),
+        # all projected metres without a CRS
+        ("甲,幼儿园,404123.5,3395012.1", "look like projected metres"),
+        # negative capacity
+        ("甲,幼儿园,104.07,30.67,-5", "row 2, column '学位': negative value '-5'"),
+    ],
+)
+def test_bad_facility_rows_are_specific_errors(tmp_path, standards, rows, expected):
+    path = tmp_path / "bad.csv"
+    header = "名称,类别,经度,纬度" + (",学位" if rows.count(",") == 4 else "")
+    path.write_text(f"{header}\n{rows}\n", encoding="utf-8")
+    problems = Problems()
+    read_facilities(path, standards, extract_bounds=CHENGDU_BOX, problems=problems)
+    assert any(expected in e for e in errors_of(problems)), errors_of(problems)
+    assert all(e.startswith(str(path)) for e in errors_of(problems))
+
+
+def test_gcj02_outside_china_duplicate_ids_and_empty_files(tmp_path, standards):
+    path = tmp_path / "paris.csv"
+    path.write_text("id,name,category,lon,lat\n1,a,pharmacy,2.35,48.85\n1,b,pharmacy,2.36,48.86\n")
+    problems = Problems()
+    read_facilities(f"{path}::crs=gcj02", standards, problems=problems)
+    text = "\n".join(errors_of(problems))
+    assert "outside China, where GCJ02 is not defined" in text
+    assert "duplicate id '1' in rows [2, 3]" in text
+    empty = tmp_path / "empty.csv"
+    empty.write_text("", encoding="utf-8")
+    header_only = tmp_path / "header.csv"
+    header_only.write_text("name,category,lon,lat\n", encoding="utf-8")
+    for f in (empty, header_only):
+        problems = Problems()
+        read_facilities(f, standards, problems=problems)
+        assert errors_of(problems) == [f"{f}: the file holds no rows."]
+    with pytest.raises(InputError, match="holds no rows"):
+        problems.raise_errors()
+
+
+def community_file(tmp_path, rows, name="c.geojson"):
+    gdf = gpd.GeoDataFrame(
+        [{k: v for k, v in r.items() if k != "geometry"} for r in rows],
+        geometry=[r["geometry"] for r in rows],
+        crs=4326,
+    )
+    path = tmp_path / name
+    gdf.to_file(path)
+    return path
+
+
+def test_communities_population_errors_and_polygon_repair(tmp_path):
+    square = box(104.07, 30.67, 104.08, 30.68)
+    bowtie = Polygon([(104.08, 30.67), (104.09, 30.68), (104.09, 30.67), (104.08, 30.68)])
+    line_like = Polygon([(104.1, 30.7), (104.11, 30.7), (104.12, 30.7)])
+    path = community_file(
+        tmp_path,
+        [
+            {"社区名称": "甲", "常住人口": "3000", "60岁以上人口": "600", "geometry": square},
+            {"社区名称": "乙", "常住人口": "-5", "60岁以上人口": "1", "geometry": square},
+            {"社区名称": "丙", "常住人口": "很多", "60岁以上人口": "1", "geometry": square},
+            {"社区名称": "丁", "常住人口": "100", "60岁以上人口": "200", "geometry": bowtie},
+            {"社区名称": "戊", "常住人口": "100", "60岁以上人口": "1", "geometry": line_like},
+        ],
+    )
+    problems = Problems()
+    gdf = read_communities(path, problems=problems)
+    text = "\n".join(str(p) for p in problems.items)
+    assert "feature 2, column '常住人口': negative value '-5'" in text
+    assert "feature 3, column '常住人口': expected a population, got '很多'" in text
+    assert "feature 4, column '60岁以上人口': 200 exceeds the population 100" in text
+    assert "feature 4: invalid polygon (Self-intersection" in text  # repaired: a warning
+    assert any(p.level == "warning" and p.row == 4 for p in problems.items)
+    assert "feature 5: invalid polygon" in text and "cannot be repaired" in text
+    assert gdf["name"].tolist() == ["甲", "丁"]
+    assert gdf.geometry.is_valid.all()
+    assert gdf["population_method"].eq("official").all()
+
+
+def test_mixed_crs_in_vector_file_and_missing_population_column(tmp_path):
+    path = tmp_path / "metres.geojson"
+    ring = [[404000, 3395000], [404100, 3395000], [404100, 3395100], [404000, 3395000]]
+    feature = {
+        "type": "Feature",
+        "properties": {"name": "甲", "population": 10},
+        "geometry": {"type": "Polygon", "coordinates": [ring]},
+    }
+    path.write_text(
+        json.dumps({"type": "FeatureCollection", "features": [feature]}), encoding="utf-8"
+    )
+    problems = Problems()
+    read_communities(path, problems=problems)
+    assert "mixed coordinate systems" in "\n".join(errors_of(problems))
+    no_pop = community_file(tmp_path, [{"name": "甲", "geometry": box(104, 30, 104.01, 30.01)}])
+    problems = Problems()
+    read_communities(no_pop, problems=problems)
+    assert "no population column" in "\n".join(errors_of(problems))
+
+
+def test_boundaries_levels(tmp_path):
+    path = community_file(
+        tmp_path,
+        [
+            {"名称": "甲街道", "级别": "街道", "geometry": box(104.0, 30.6, 104.1, 30.7)},
+            {"名称": "乙镇", "级别": "镇", "geometry": box(104.1, 30.6, 104.2, 30.7)},
+            {"名称": "丙", "级别": "省", "geometry": box(104.2, 30.6, 104.3, 30.7)},
+        ],
+        "streets.geojson",
+    )
+    problems = Problems()
+    gdf = read_boundaries(path, problems=problems)
+    assert gdf["level"].tolist() == ["street", "street"]
+    assert "feature 3, column '级别': unknown level '省'" in "\n".join(errors_of(problems))
+
+
+def test_datum_check_by_street_distance():
+    """Points on streets in the right datum, 300+ m off in the one they were given in."""
+    lon = np.linspace(104.05, 104.10, 8)
+    lat = np.full(8, 30.67)
+    gx, gy = gcj(lon, lat)
+    facilities = gpd.GeoDataFrame(
+        {"source_file": ["f.csv"] * 8, "given_crs": "wgs84", "category_id": "pharmacy"},
+        geometry=gpd.points_from_xy(gx, gy),
+        crs=4326,
+    )
+
+    def street_at_lat(x, y):  # one street along latitude 30.67 (WGS-84)
+        return np.abs(np.asarray(y) - 30.67) * 111_000 + 5
+
+    problems = check_datum(facilities, street_at_lat)
+    assert "look like GCJ02 (Amap, Tencent), not WGS84" in errors_of(problems)[0]
+    assert "Give --crs gcj02" in errors_of(problems)[0]
+    right = facilities.set_geometry(gpd.points_from_xy(lon, lat, crs=4326))
+    assert check_datum(right, street_at_lat).items == []
+
+
+@pytest.fixture(scope="module")
+def planner_files(tmp_path_factory, chengdu):
+    """Real Chengdu kindergartens exported as from Amap (GCJ-02, GBK), communities with 60+."""
+    folder = tmp_path_factory.mktemp("planner")
+    kg = chengdu.facilities[chengdu.facilities["category_id"] == "kindergarten"]
+    x, y = gcj(kg.geometry.x.to_numpy(), kg.geometry.y.to_numpy())
+    pd.DataFrame(
+        {
+            "名称": kg["name"].fillna("未命名幼儿园"),
+            "类别": "幼儿园",
+            "经度": x,
+            "纬度": y,
+            "学位": 270,
+        }
+    ).to_csv(folder / "kindergartens.csv", index=False, encoding="gbk")
+    comm = chengdu.communities[["community_id", "name", "population", "geometry"]].copy()
+    comm["population"] = comm["population"].round()
+    comm["elderly"] = (comm["population"] * 0.2).round()
+    comm.rename(columns={"community_id": "id"}).to_file(folder / "communities.geojson")
+    minx, miny, maxx, maxy = comm.total_bounds
+    mid = (minx + maxx) / 2
+    gpd.GeoDataFrame(
+        {"name": ["西", "东"], "level": ["street", "street"]},
+        geometry=[box(minx, miny, mid, maxy), box(mid, miny, maxx, maxy)],
+        crs=4326,
+    ).to_file(folder / "streets.geojson")
+    return folder
+
+
+def test_wrong_datum_is_caught_on_real_data(planner_files):
+    result = CliRunner().invoke(
+        main,
+        [
+            "check",
+            "--facilities",
+            str(planner_files / "kindergartens.csv"),
+            "--osm",
+            str(need(CHENGDU)),
+        ],
+    )
+    assert result.exit_code == 2, result.output
+    assert "look like GCJ02 (Amap, Tencent), not WGS84" in result.output
+    assert "Give --crs gcj02" in result.output
+    ok = CliRunner().invoke(
+        main,
+        [
+            "check",
+            "--facilities",
+            str(planner_files / "kindergartens.csv"),
+            "--crs",
+            "gcj02",
+            "--osm",
+            str(need(CHENGDU)),
+            "--communities",
+            str(planner_files / "communities.geojson"),
+        ],
+    )
+    assert ok.exit_code == 0, ok.output
+    assert "7 facilities read" in ok.output and "no errors" in ok.output
+
+
+def test_planner_files_in_an_analysis(planner_files, chengdu, standards, tmp_path):
+    result = analyze(
+        need(CHENGDU),
+        standards=standards,
+        facilities=[planner_files / "kindergartens.csv"],
+        crs="gcj02",
+        communities=planner_files / "communities.geojson",
+        boundaries=planner_files / "streets.geojson",
+    )
+    fac = result.facilities[result.facilities["category_id"] == "kindergarten"]
+    # the same kindergartens as OSM's, back from GCJ-02 (< 1 m off): each counts once
+    osm_kg = chengdu.facilities.query("category_id == 'kindergarten'")
+    assert len(fac) == len(osm_kg)
+    assert fac["source"].eq("planner+osm").all()
+    assert sorted(fac["osm_id"]) == sorted(osm_kg["osm_id"])
+    assert fac["capacity"].eq(270).all()
+    # official population, not estimated; elderly weighting where the file has 60+
+    assert not result.communities["population_estimated"].any()
+    assert result.summary["communities"]["population_estimated"] is False
+    r = result.results
+    elderly = r[(r["rule_id"] == "elderly_meal_15min_elderly")]
+    assert elderly["status"].eq("no_data").all()
+    kg = r[(r["rule_id"] == "kindergarten_300m") & (r["unit_level"] == "district")].iloc[0]
+    assert kg["note"] == "weighted by all residents: no counts of children in the communities"
+    # per-street presence rule evaluated on the two streets
+    streets = r[(r["rule_id"] == "elderly_daycare_per_street")]
+    assert streets["unit_level"].tolist() == ["street", "street"]
+    assert streets["population"].sum() == pytest.approx(result.communities["population"].sum())
+    paths = result.write(tmp_path / "out")
+    assert (tmp_path / "out" / "gaps.xlsx") in paths
+
+
+def test_elderly_weighting_changes_the_share(planner_files, standards):
+    canteens = planner_files / "canteens.csv"
+    pd.DataFrame(
+        {"名称": ["食堂一", "食堂二"], "经度": [104.075, 104.09], "纬度": [30.675, 30.69]}
+    ).to_csv(canteens, index=False)
+    result = analyze(
+        need(CHENGDU),
+        standards=standards,
+        facilities=[f"{canteens}::category=老年助餐点"],
+        communities=planner_files / "communities.geojson",
+    )
+    r = result.results
+    row = r[(r["rule_id"] == "elderly_meal_15min_elderly") & (r["unit_level"] == "district")]
+    assert row["note"].iloc[0] == "weighted by residents aged 60+"
+    assert row["shortfall_unit"].iloc[0] == "elderly"
+    # elderly are 20% of everyone in every community: the share equals the unweighted one
+    demand = result.demand_points
+    within = demand["dist_m.elderly_meal"] <= standards.threshold_m(
+        standards.rule("elderly_meal_15min_elderly").threshold
+    )
+    expected = demand.loc[within, "elderly"].sum() / demand["elderly"].sum()
+    assert row["value"].iloc[0] == pytest.approx(expected)
+
+
+def test_gaps_workbook(chengdu, tmp_path):
+    import openpyxl
+
+    chengdu.write(tmp_path)
+    book = openpyxl.load_workbook(tmp_path / "gaps.xlsx")
+    assert book.sheetnames[0] == "汇总"
+    assert "幼儿园" in book.sheetnames and "老年助餐点" in book.sheetnames
+    sheet = book["幼儿园"]
+    assert sheet.freeze_panes == "A2"
+    headers = [c.value for c in sheet[1]]
+    assert "结果" in headers and "单元名称" in headers
+    results = [row[headers.index("结果")] for row in sheet.iter_rows(min_row=2, values_only=True)]
+    assert "未达标" in results
+    rules = [r.formula[0] for cf in sheet.conditional_formatting for r in cf.rules]
+    column = openpyxl.utils.get_column_letter(headers.index("结果") + 1)
+    assert rules == [f'${column}2="未达标"']
+    summary = book["汇总"]
+    assert [c.value for c in summary[1]][:3] == ["设施类别", "设施数", "数据来源"]
+
+
+def test_district_by_name(standards):
+    result = analyze(need(CHENGDU), standards=standards, district="金牛区")
+    assert result.summary["district"] == {"id": "510106", "name": "成都市金牛区"}
+    runner = CliRunner().invoke(
+        main, ["analyze", "--osm", str(need(CHENGDU)), "--district", "鼓楼区", "--out", "x"]
+    )
+    assert runner.exit_code == 2
+    assert "南京市鼓楼区 (320106)" in runner.output
+
+
+CELLS = st.one_of(
+    st.none(),
+    st.text(st.characters(exclude_categories=("Cc", "Cs")), max_size=8),
+    st.floats(allow_nan=True, allow_infinity=True).map(str),
+    st.sampled_from(["幼儿园", "老年食堂", "kindergarten", "-1", "1e309", "104.07", "30.67"]),
+)
+
+
+@settings(
+    max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(rows=st.lists(st.tuples(CELLS, CELLS, CELLS, CELLS, CELLS), min_size=0, max_size=6))
+def test_malformed_facility_rows_never_crash(tmp_path, standards, rows):
+    path = tmp_path / "fuzz.csv"
+    frame = pd.DataFrame(rows, columns=["名称", "类别", "经度", "纬度", "床位"])
+    frame.to_csv(path, index=False, encoding="utf-8")
+    problems = Problems()
+    gdf = read_facilities(path, standards, extract_bounds=CHENGDU_BOX, problems=problems)
+    # every kept row is a valid point inside the extract with a known category
+    assert gdf.geometry.within(CHENGDU_BOX).all()
+    assert gdf["category_id"].isin(standards.category_ids).all()
+    # every error names this file; row errors name a data row of it
+    for p in problems.errors:
+        assert p.file == str(path)
+        assert p.row is None or 2 <= p.row <= len(rows) + 1
+    assert len(gdf) + len({p.row for p in problems.errors if p.row}) <= max(len(rows), 1)
+
+
+@settings(
+    max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(pops=st.lists(CELLS, min_size=1, max_size=5))
+def test_malformed_population_never_crashes(tmp_path, pops):
+    path = community_file(
+        tmp_path,
+        [
+            {"name": f"c{i}", "population": p, "geometry": box(104 + i, 30, 104.01 + i, 30.01)}
+            for i, p in enumerate(pops)
+        ],
+        "fuzz.geojson",
+    )
+    problems = Problems()
+    gdf = read_communities(path, problems=problems)
+    assert (gdf["population"] >= 0).all() and gdf["population"].notna().all()
+    bad_rows = {p.row for p in problems.errors}
+    assert len(gdf) == len(pops) - len(bad_rows)
