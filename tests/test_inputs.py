@@ -433,3 +433,22 @@ def test_malformed_population_never_crashes(tmp_path, pops):
     assert (gdf["population"] >= 0).all() and gdf["population"].notna().all()
     bad_rows = {p.row for p in problems.errors}
     assert len(gdf) == len(pops) - len(bad_rows)
+
+
+def test_shapefile_communities_with_gbk_attributes(tmp_path):
+    """A Shapefile from a Chinese GIS: GBK attributes declared in its .cpg file."""
+    gdf = gpd.GeoDataFrame(
+        {"社区名称": ["甲社区", "乙社区"], "常住人口": [3000, 4500], "户数": [1000, 1500]},
+        geometry=[box(104.07, 30.67, 104.08, 30.68), box(104.08, 30.67, 104.09, 30.68)],
+        crs=4490,  # CGCS2000
+    )
+    path = tmp_path / "社区.shp"
+    gdf.to_file(path, encoding="gbk")
+    assert path.with_suffix(".cpg").read_text().strip().upper() in ("GBK", "CP936", "936")
+    problems = Problems()
+    read = read_communities(path, problems=problems)
+    assert problems.items == []
+    assert read["name"].tolist() == ["甲社区", "乙社区"]
+    assert read["population"].tolist() == [3000, 4500]
+    assert read["households"].tolist() == [1000, 1500]
+    assert read.crs.to_epsg() == 4326

@@ -217,7 +217,7 @@ class _Options:
 
 
 def _check_osm(osm: str | Path) -> Path:
-    path = Path(osm).expanduser().resolve()
+    path = Path(osm).expanduser().absolute()
     if not path.is_file():
         msg = f"{osm}: OSM file not found."
         raise InputError(msg)
@@ -257,12 +257,12 @@ def _check_options(
         msg = f"buffer {buffer_m}: expected metres ≥ 0."
         raise InputError(msg)
     if standards is not None:
-        standards = str(Path(standards).expanduser().resolve())
+        standards = str(Path(standards).expanduser().absolute())
     loaded = load_standards(standards)
 
     def absolute(source: object) -> object:
         spec = FileSpec.parse(source)  # type: ignore[arg-type]
-        return FileSpec(spec.path.expanduser().resolve(), spec.options)
+        return FileSpec(spec.path.expanduser().absolute(), spec.options)
 
     problems = Problems()
     facilities = tuple(absolute(f) for f in facilities)

