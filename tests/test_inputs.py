@@ -331,6 +331,8 @@ def test_planner_files_in_an_analysis(planner_files, chengdu, standards, tmp_pat
     assert streets["population"].sum() == pytest.approx(result.communities["population"].sum())
     paths = result.write(tmp_path / "out")
     assert (tmp_path / "out" / "gaps.xlsx") in paths
+    warnings = pd.read_excel(tmp_path / "out" / "gaps.xlsx", sheet_name="警告")["警告"].tolist()
+    assert warnings == result.warnings and len(warnings) >= 1
 
 
 def test_elderly_weighting_changes_the_share(planner_files, standards):

@@ -156,7 +156,8 @@ HEADER_FILL = "#DDEBF7"
 
 
 def write_workbook(analysis: Analysis, table: pd.DataFrame, path: Path) -> None:
-    """``gaps.xlsx``: a summary sheet, then one sheet per category with its rules' rows.
+    """``gaps.xlsx``: a summary sheet, one sheet per category with its rules' rows, and the
+    run's warnings (input files, network) when there are any.
 
     Headers in the analysis language, header row frozen, failing rows filled light red (a
     conditional format on the result column, so it follows edits and filters).
@@ -191,6 +192,9 @@ def write_workbook(analysis: Analysis, table: pd.DataFrame, path: Path) -> None:
     rest = table[table[category_col].isna()]
     if len(rest):
         sheets[_sheet_name("其他" if lang == "zh" else "Other", sheets)] = rest
+    if analysis.warnings:
+        title = "警告" if lang == "zh" else "Warnings"
+        sheets[_sheet_name(title, sheets)] = pd.DataFrame({title: analysis.warnings})
 
     def write(tmp: Path) -> None:
         with pd.ExcelWriter(tmp, engine="xlsxwriter") as writer:
