@@ -149,7 +149,7 @@ def load_network(key: str) -> Network | None:
             edge_v=arrays["edge_v"],
             length_m=arrays["length_m"],
             edge_way_id=arrays["edge_way_id"],
-            edge_highway=np.array(meta["highways"], dtype=object)[arrays["edge_highway"]],
+            edge_highway=np.array(meta["highways"], dtype=str)[arrays["edge_highway"]],
             component=arrays["component"],
             main_component=meta["main_component"],
             area_m=shapely.from_wkb(arrays["area_m"].tobytes()),

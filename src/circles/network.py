@@ -85,6 +85,7 @@ class Network:
 
     @cached_property
     def _edge_tree(self) -> shapely.STRtree:
+        """R-tree of the main piece's edges, for ``snap``."""
         idx = self.main_edges
         lines = shapely.linestrings(
             np.stack([self.node_xy[self.edge_u[idx]], self.node_xy[self.edge_v[idx]]], axis=1)
@@ -230,8 +231,9 @@ def _build(extract: OsmExtract, settings: NetworkSettings) -> Network:
     n_pieces, labels = connected_components(adjacency, directed=False)
     sizes = np.bincount(labels)
     main = int(np.argmax(sizes))
-    way_highway = np.array([tags.get("highway", "") for tags in extract.way_tags], dtype=object)
-    highway = way_highway[seg_way] if len(seg_way) else np.empty(0, dtype=object)
+    # fixed-width strings: indexing and concatenating them stays in numpy
+    way_highway = np.array([tags.get("highway", "") for tags in extract.way_tags], dtype=str)
+    highway = way_highway[seg_way] if len(seg_way) else np.empty(0, dtype=str)
     area_m = _project(extract.area, crs)
     stats = {
         "nodes": n,
