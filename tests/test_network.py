@@ -102,3 +102,17 @@ def test_utm_zone_as_geopandas_estimates_it():
         box = np.array([[x - 0.01, y - 0.01], [x + 0.01, y + 0.01]])
         points = gpd.GeoSeries(gpd.points_from_xy(box[:, 0], box[:, 1]), crs="EPSG:4326")
         assert _utm_crs(box) == points.estimate_utm_crs(), (x, y)
+
+
+def test_parallel_snapping_equals_one_query(standards):
+    """Snapping a large batch in threads gives exactly the single-call nearest edges."""
+    import shapely
+
+    from circles.network import PARALLEL_SNAP_POINTS, _nearest
+
+    net = network_from_extract(read_extract(need(CHENGDU), set()), standards.network)
+    rng = np.random.default_rng(3)
+    xy = net.node_xy[rng.choice(net.n_nodes, PARALLEL_SNAP_POINTS + 5000)]
+    points = shapely.points(xy + rng.normal(0, 30, xy.shape))
+    one = net._edge_tree.query_nearest(points, all_matches=False)[1]
+    np.testing.assert_array_equal(_nearest(net._edge_tree, points), one)

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import logging
+import os
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from functools import cached_property
 
@@ -20,6 +22,19 @@ from circles.osm import WGS84, OsmExtract
 from circles.standards import NetworkSettings
 
 log = logging.getLogger(__name__)
+
+PARALLEL_SNAP_POINTS = 20_000  # above this, snapping runs on all cores (GEOS releases the GIL)
+
+
+def _nearest(tree: shapely.STRtree, points: np.ndarray) -> np.ndarray:
+    """Index of the nearest tree geometry to each point; large batches in parallel threads."""
+    workers = os.cpu_count() or 1
+    if len(points) < PARALLEL_SNAP_POINTS or workers == 1:
+        return tree.query_nearest(points, all_matches=False)[1]
+    chunks = np.array_split(points, workers * 4)
+    with ThreadPoolExecutor(workers) as pool:
+        parts = pool.map(lambda c: tree.query_nearest(c, all_matches=False)[1], chunks)
+        return np.concatenate(list(parts))
 
 
 def is_walkable(tags: dict[str, str], settings: NetworkSettings) -> bool:
@@ -105,8 +120,7 @@ class Network:
         xy = np.asarray(xy, dtype=float).reshape(-1, 2)
         if len(xy) == 0:
             return Snap(np.empty(0, np.int64), np.empty(0), np.empty(0), np.empty((0, 2)))
-        _, tree_idx = self._edge_tree.query_nearest(shapely.points(xy), all_matches=False)
-        edge = self.main_edges[tree_idx]
+        edge = self.main_edges[_nearest(self._edge_tree, shapely.points(xy))]
         a, b = self.node_xy[self.edge_u[edge]], self.node_xy[self.edge_v[edge]]
         ab = b - a
         t = np.einsum("ij,ij->i", xy - a, ab) / np.maximum(np.einsum("ij,ij->i", ab, ab), 1e-12)
