@@ -104,9 +104,7 @@ def routing_graph(network: Network, points: Snap, facilities: Snap) -> RoutingGr
         edge_w=np.concatenate([und_w, facilities.connector_m]),
         directed=np.concatenate([np.zeros(len(und_u), bool), np.ones(len(fac_node), bool)]),
         edge_source=np.concatenate([source, np.full(len(fac_node), -1)]),
-        edge_highway=np.concatenate(
-            [network.edge_highway[source], np.full(len(fac_node), "")]
-        ),
+        edge_highway=np.concatenate([network.edge_highway[source], np.full(len(fac_node), "")]),
         edge_in_main=np.concatenate(
             [
                 network.component[network.edge_u[source]] == network.main_component,

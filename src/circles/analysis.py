@@ -587,18 +587,18 @@ def check_inputs(
     bounds = None
     fits = None
     if osm is not None:
-        extract = read_extract(osm, feature_keys(standards), None)
-        network = network_from_extract(extract, standards.network)
+        extract = read_extract(osm, feature_keys(standards), None, cache=True)
+        network = network_from_extract(extract, standards.network, cache=True)
         bounds = extract.bounds
         osm_facilities = facilities_from_osm(extract.features, standards.categories, network.crs)
         fits = _map_fits(network, osm_facilities, standards)
 
     files: list[dict] = []
     read = []
+    names = {c.id: c.name.zh for c in standards.categories.categories}
     for spec in map(FileSpec.parse, facilities):
         gdf = read_facilities(spec, standards, crs, bounds, problems)
         read.append(gdf)
-        names = {c.id: c.name.zh for c in standards.categories.categories}
         files.append(
             {
                 "file": str(spec),

@@ -80,11 +80,45 @@ INPUT_OPTIONS = [
 ]
 
 
-def input_options(command: Callable) -> Callable:
-    """The options ``analyze`` and ``batch`` share: standards, language and planner files."""
-    for option in reversed(INPUT_OPTIONS):
-        command = option(command)
-    return command
+SITING_OPTIONS = [
+    click.option(
+        "--analysis",
+        "folder",
+        type=click.Path(path_type=Path),
+        required=True,
+        help="Folder written by `circles analyze`.",
+    ),
+    click.option("--category", required=True, help="Category id, e.g. elderly_meal."),
+    click.option(
+        "--crs",
+        default="wgs84",
+        show_default=True,
+        help="Datum of site coordinates: wgs84, gcj02 (Amap/Tencent), bd09 (Baidu), EPSG:xxxx.",
+    ),
+    click.option("--rule", "rule_id", default=None, help="Access rule to use (default: first)."),
+    click.option("--lang", type=click.Choice(["zh", "en"]), default="zh", show_default=True),
+    click.option(
+        "--out",
+        type=click.Path(path_type=Path),
+        default=None,
+        help="Output folder. Default: <analysis>/siting.",
+    ),
+]
+
+
+def _options(options: list[Callable]) -> Callable[[Callable], Callable]:
+    """A decorator applying a list of click options in order."""
+
+    def apply(command: Callable) -> Callable:
+        for option in reversed(options):
+            command = option(command)
+        return command
+
+    return apply
+
+
+input_options = _options(INPUT_OPTIONS)  # analyze, batch: standards, language, planner files
+siting_options = _options(SITING_OPTIONS)  # score, recommend: saved analysis and category
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -226,7 +260,8 @@ def check(
         problems, files = check_inputs(facility_files, communities, boundaries, standards, crs, osm)
     except CirclesError as exc:
         raise UserError(str(exc)) from None
-    for f in files:
+    failed = {p.file for p in problems.errors}
+    for f in (f for f in files if f["file"] not in failed):
         details = ", ".join(
             f"{k}: {v}" for k, v in f.items() if k not in ("file", "kind", "records")
         )
@@ -256,14 +291,7 @@ def _lonlat(text: str) -> tuple[float, float]:
 
 
 @main.command()
-@click.option(
-    "--analysis",
-    "folder",
-    type=click.Path(path_type=Path),
-    required=True,
-    help="Folder written by `circles analyze`.",
-)
-@click.option("--category", required=True, help="Category id, e.g. elderly_meal.")
+@siting_options
 @click.option("--at", "at", default=None, help="One site as LON,LAT.")
 @click.option(
     "--sites",
@@ -271,21 +299,7 @@ def _lonlat(text: str) -> tuple[float, float]:
     default=None,
     help="Candidate sites: CSV with lon/lat columns, or GeoJSON / GeoPackage.",
 )
-@click.option(
-    "--crs",
-    default="wgs84",
-    show_default=True,
-    help="Datum of the coordinates: wgs84, gcj02 (Amap/Tencent), bd09 (Baidu), EPSG:xxxx.",
-)
-@click.option("--rule", "rule_id", default=None, help="Access rule to rank by (default: first).")
 @click.option("--top", default=5, show_default=True, help="Sites drawn on the map with --sites.")
-@click.option("--lang", type=click.Choice(["zh", "en"]), default="zh", show_default=True)
-@click.option(
-    "--out",
-    type=click.Path(path_type=Path),
-    default=None,
-    help="Output folder. Default: <analysis>/siting.",
-)
 def score(
     folder: Path,
     category: str,
@@ -370,14 +384,7 @@ def score(
 
 
 @main.command()
-@click.option(
-    "--analysis",
-    "folder",
-    type=click.Path(path_type=Path),
-    required=True,
-    help="Folder written by `circles analyze`.",
-)
-@click.option("--category", required=True, help="Category id, e.g. elderly_meal.")
+@siting_options
 @click.option("--count", "k", type=int, required=True, help="Number of new sites K.")
 @click.option(
     "--candidates",
@@ -385,7 +392,6 @@ def score(
     show_default=True,
     help="auto (street nodes in or next to residential land) or a CSV/GeoJSON file.",
 )
-@click.option("--crs", default="wgs84", show_default=True, help="Datum of a candidate file.")
 @click.option(
     "--min-spacing",
     "spacing",
@@ -394,20 +400,12 @@ def score(
     show_default=True,
     help="Minimum straight-line distance between chosen sites, metres.",
 )
-@click.option("--rule", "rule_id", default=None, help="Access rule to cover (default: first).")
 @click.option(
     "--method",
     type=click.Choice(["auto", "exact", "greedy"]),
     default="auto",
     show_default=True,
     help="auto: exact MILP when small enough, else lazy greedy.",
-)
-@click.option("--lang", type=click.Choice(["zh", "en"]), default="zh", show_default=True)
-@click.option(
-    "--out",
-    type=click.Path(path_type=Path),
-    default=None,
-    help="Output folder. Default: <analysis>/siting.",
 )
 def recommend(
     folder: Path,

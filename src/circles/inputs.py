@@ -25,6 +25,7 @@ import numpy as np
 import pandas as pd
 import prcoords
 import shapely
+from pyproj import CRS
 from shapely.geometry.base import BaseGeometry
 
 from circles.coords import DATUMS, to_wgs84
@@ -286,8 +287,6 @@ def _is_geographic(crs: str) -> bool:
     name = crs.lower().replace("-", "").replace("_", "")
     if name in DATUMS:
         return True
-    from pyproj import CRS
-
     try:
         return CRS.from_user_input(crs).is_geographic
     except Exception:  # an invalid CRS is reported by to_wgs84
