@@ -8,13 +8,14 @@ the peak resident memory (``ru_maxrss``, a process-lifetime peak) belongs to tha
 2. City-scale network side at four sizes: read OSM, build the network, snap homes and
    facilities, 16 nearest-facility searches. These extracts carry almost no residential
    polygons or POIs, so homes and facilities are sampled on the network (seed 42).
-3. Loading (read OSM + network) without the cache, filling it, and from it in a new process.
+3. Loading (read OSM + network) without the cache, filling it, and from it, each run in a
+   new process (medians of several runs).
 4. A full ``circles analyze`` of Porto with SYNTHETIC communities (500 m, then 250 m grid
    cells over the main network piece, population proportional to the street length in each
    cell) and SYNTHETIC facilities (sampled on the network, seed 42): Porto has no
    residential polygons and almost no POIs.
 
-    python benchmarks/bench_scale.py [--skip-district] [--skip-city] [--skip-analyze]
+    python benchmarks/bench_scale.py [--skip-district] [--skip-city] [--skip-cache] [--skip-analyze]
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ import json
 import os
 import platform
 import resource
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -40,6 +42,7 @@ PORTO = SHARED / "osm-scale" / "porto_portugal.osm.pbf"
 N_HOMES, N_FACILITIES = 50_000, 200  # network side: homes, facilities per category
 POPULATION = 1_500_000  # synthetic Porto communities, in all
 CELLS_M = (500.0, 250.0)  # synthetic Porto communities: grid cell sizes
+LOAD_RUNS = {"off": 3, "fill": 1, "hit": 5}  # load-stage runs per extract, each a new process
 
 
 def peak_mib() -> float:
@@ -117,8 +120,8 @@ def work_network(path: Path) -> dict:
     }
 
 
-def work_load(path: Path, mode: str) -> dict:
-    """Read OSM + build the network: ``cold`` (cache off, then filling it) or ``hit``."""
+def work_load(path: Path, run: str) -> dict:
+    """Read OSM + build the network once: ``off`` (cache off), ``fill`` or ``hit``."""
     from circles import load_standards
     from circles.analysis import feature_keys
     from circles.network import network_from_extract
@@ -126,18 +129,14 @@ def work_load(path: Path, mode: str) -> dict:
 
     standards = load_standards()
     keys = feature_keys(standards)
-    out = {}
-    for run in ("off", "fill") if mode == "cold" else ("hit",):
-        start = time.perf_counter()
-        extract = read_extract(path, keys, cache=run != "off")
-        net = network_from_extract(extract, standards.network, cache=run != "off")
-        out[run] = {
-            "s": round(time.perf_counter() - start, 3),
-            "status": f"{extract.cache}/{net.cache}",
-            "edges": net.n_edges,
-        }
-    out["peak_mib"] = round(peak_mib())
-    return out
+    start = time.perf_counter()
+    extract = read_extract(path, keys, cache=run != "off")
+    net = network_from_extract(extract, standards.network, cache=run != "off")
+    return {
+        "s": time.perf_counter() - start,
+        "status": f"{extract.cache}/{net.cache}",
+        "edges": net.n_edges,
+    }
 
 
 def work_inputs(path: Path, out_dir: Path, cell_m: float) -> dict:
@@ -276,25 +275,36 @@ def cities(tmp: Path) -> None:
 
 
 def cache_table(tmp: Path) -> None:
-    print("\n## Load stage (read OSM + network): cold, filling the cache, from the cache\n")
-    print("Each hit in a new process, as a second `circles analyze` would be.\n")
+    print("\n## Load stage (read OSM + network): cache off, filling the cache, from the cache\n")
+    print(
+        f"Every run in a new process, as a new `circles analyze` would be: cache off "
+        f"{LOAD_RUNS['off']} times, filling once, from the cache {LOAD_RUNS['hit']} times; "
+        "medians, with the range in brackets.\n"
+    )
     print("| extract | edges | cache off s | filling s | hit s | off / hit |")
     print("|---|---|---|---|---|---|")
     for name in ["chengdu_central_osmconvert_2018.osm", *CITIES]:
-        folder = "osm" if name in DISTRICTS else "osm-scale"
+        path = SHARED / ("osm" if name in DISTRICTS else "osm-scale") / name
         cache_dir = tmp / f"cache-{name}"
-        cold = worker("load", SHARED / folder / name, "cold", cache_dir=cache_dir)
-        hit = worker("load", SHARED / folder / name, "hit", cache_dir=cache_dir)
-        if "error" in cold or "error" in hit:
-            print(f"| {name} | failed: {cold.get('error') or hit.get('error')} |")
+        runs = {
+            run: [worker("load", path, run, cache_dir=cache_dir) for _ in range(n)]
+            for run, n in LOAD_RUNS.items()
+        }
+        failed = [r["error"] for rs in runs.values() for r in rs if "error" in r]
+        if failed:
+            print(f"| {name} | failed: {failed[0]} |")
             continue
-        off, fill, again = cold["off"], cold["fill"], hit["hit"]
-        if again["status"] != "hit/hit" or again["edges"] != off["edges"]:
-            print(f"| {name} | cache not hit: {again} |")
+        edges = runs["off"][0]["edges"]
+        wrong = [r for r in runs["hit"] if r["status"] != "hit/hit" or r["edges"] != edges]
+        if wrong or runs["fill"][0]["status"] != "miss/miss":
+            print(f"| {name} | cache not filled or not hit: {wrong or runs['fill']} |")
             continue
+        s = {run: sorted(r["s"] for r in rs) for run, rs in runs.items()}
+        off, hit = statistics.median(s["off"]), statistics.median(s["hit"])
         print(
-            f"| {name} | {off['edges']:,} | {off['s']:.2f} | {fill['s']:.2f} | "
-            f"{again['s']:.3f} | {off['s'] / again['s']:.0f}× |"
+            f"| {name} | {edges:,} | {off:.2f} ({s['off'][0]:.2f}–{s['off'][-1]:.2f}) | "
+            f"{s['fill'][0]:.2f} | {hit:.3f} ({s['hit'][0]:.3f}–{s['hit'][-1]:.3f}) | "
+            f"{off / hit:.0f}× |"
         )
 
 

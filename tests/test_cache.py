@@ -18,7 +18,7 @@ from circles.osm import read_extract
 from conftest import CHENGDU, need
 
 KEYS = {"amenity", "shop", "building", "landuse", "name"}
-EXTRACT_ARRAYS = ["way_ids", "segments", "segment_way", "node_ids", "node_lonlat"]
+WAY_ARRAYS = ["way_ids", "segments", "segment_way", "node_ids", "node_lonlat"]
 NETWORK_ARRAYS = [
     "node_osm_id",
     "node_xy",
@@ -47,11 +47,11 @@ def load(path, standards, area=None, keys=KEYS, settings=None):
 
 def assert_same(a, b):
     (ex_a, net_a), (ex_b, net_b) = a, b
-    for name in EXTRACT_ARRAYS:
-        x, y = getattr(ex_a, name), getattr(ex_b, name)
+    for name in WAY_ARRAYS:
+        x, y = getattr(ex_a.ways, name), getattr(ex_b.ways, name)
         assert x.dtype == y.dtype
         np.testing.assert_array_equal(x, y)
-    assert ex_a.way_tags == ex_b.way_tags
+    assert ex_a.ways.tags == ex_b.ways.tags
     assert (ex_a.sha256, ex_a.data_date, ex_a.warnings) == (
         ex_b.sha256,
         ex_b.data_date,
@@ -72,7 +72,11 @@ def assert_same(a, b):
 def test_second_load_hits_and_is_identical(cache, standards):
     first = load(need(CHENGDU), standards)
     assert (first[0].cache, first[1].cache) == ("miss", "miss")
-    assert len(list(cache.glob("*.npz"))) == 2
+    assert sorted(p.name.split("-")[0] for p in cache.glob("*.npz")) == [
+        "extract",
+        "network",
+        "ways",
+    ]
     second = load(CHENGDU, standards)
     assert (second[0].cache, second[1].cache) == ("hit", "hit")
     assert_same(first, second)
@@ -104,7 +108,26 @@ def test_changed_settings_area_keys_or_file_miss(cache, standards, tmp_path):
     extract, network = load(copy, standards)
     assert (extract.cache, network.cache) == ("miss", "miss")
     assert network.n_edges == 9365
-    assert len(list(cache.glob("*.npz"))) == 9
+    assert len(list(cache.glob("*.npz"))) == 13  # 4 extracts with their ways, 5 networks
+
+
+def test_ways_load_only_when_the_network_is_built(cache, standards, monkeypatch):
+    first = load(need(CHENGDU), standards)
+    (ways_entry,) = cache.glob("ways-*.npz")
+    ways_entry.unlink()
+    extract, network = load(CHENGDU, standards)  # the cached network needs no ways
+    assert (extract.cache, network.cache) == ("hit", "hit")
+    assert callable(extract._ways)
+    assert_same(first, (extract, network))  # the ways, read from the file again
+    assert not callable(extract._ways)
+    assert ways_entry.exists()  # and cached again
+
+    no_footways = standards.network.model_copy(
+        update={"highway_include": [h for h in standards.network.highway_include if h != "footway"]}
+    )
+    extract, network = load(CHENGDU, standards, settings=no_footways)
+    assert (extract.cache, network.cache) == ("hit", "miss")
+    assert 0 < network.n_edges < first[1].n_edges
 
 
 TINY = """<?xml version='1.0' encoding='UTF-8'?>
@@ -181,7 +204,7 @@ def test_cache_directory(monkeypatch, tmp_path):
 
 def test_analyze_uses_the_cache(cache, standards):
     first = analyze(need(CHENGDU), standards=standards)
-    assert len(list(cache.glob("*.npz"))) == 2
+    assert len(list(cache.glob("*.npz"))) == 3
     second = analyze(CHENGDU, standards=standards)
     pd.testing.assert_frame_equal(first.results, second.results)
     pd.testing.assert_frame_equal(

@@ -79,7 +79,7 @@ def test_chengdu_network_size_is_unchanged(standards):
     extract = read_extract(need(CHENGDU), {"name"})
     network = network_from_extract(extract, standards.network)
     assert (network.n_nodes, network.n_edges) == (8026, 9365)
-    lonlat = extract.node_lonlat
+    lonlat = extract.ways.node_lonlat
     points = gpd.GeoSeries(gpd.points_from_xy(lonlat[:, 0], lonlat[:, 1]), crs="EPSG:4326")
     assert network.crs == points.estimate_utm_crs()
 

@@ -36,13 +36,13 @@ def test_formats_read_the_same_data(fmt, tmp_path, chengdu_xml):
         with src.open("rb") as fin, opener(path, "wb") as fout:
             shutil.copyfileobj(fin, fout)
     other = read_extract(path, KEYS, area=chengdu_xml.area)
-    assert len(other.segments) == len(chengdu_xml.segments)
+    assert len(other.ways.segments) == len(chengdu_xml.ways.segments)
     assert len(other.features) == len(chengdu_xml.features)
 
 
 def test_bbox_clips_network_and_features(chengdu_xml):
     small = read_extract(need(CHENGDU), KEYS, area="104.07,30.67,104.09,30.69")
-    assert 0 < len(small.segments) < len(chengdu_xml.segments) / 4
+    assert 0 < len(small.ways.segments) < len(chengdu_xml.ways.segments) / 4
     box = shapely.box(104.07, 30.67, 104.09, 30.69)
     assert small.features.intersects(box).all()
 
@@ -110,17 +110,17 @@ def test_reader_edge_cases(tmp_path):
     path = tmp_path / "tricky.osm"
     path.write_text(TRICKY, encoding="utf-8")
     extract = read_extract(path, KEYS, area="103.95,29.95,104.25,30.25")
-    assert extract.way_ids.tolist() == [10, 11]
-    assert extract.way_tags[0] == {
+    assert extract.ways.way_ids.tolist() == [10, 11]
+    assert extract.ways.tags[0] == {
         "highway": "footway",
         "sidewalk:both": "yes",
         "name": "人民路, a=b %x @y",
     }
     # node 99 is missing: the way breaks there; the repeated node makes no segment
-    assert extract.segments.tolist() == [[2, 3], [3, 12345678901], [12345678901, 4]]
-    assert extract.segment_way.tolist() == [0, 0, 0]
-    assert extract.node_ids.tolist() == [2, 3, 4, 12345678901]
-    assert extract.node_lonlat.tolist() == [
+    assert extract.ways.segments.tolist() == [[2, 3], [3, 12345678901], [12345678901, 4]]
+    assert extract.ways.segment_way.tolist() == [0, 0, 0]
+    assert extract.ways.node_ids.tolist() == [2, 3, 4, 12345678901]
+    assert extract.ways.node_lonlat.tolist() == [
         [104.2, 30.1],
         [104.0000001, 30.0000001],
         [104.0, 30.0],
@@ -140,7 +140,7 @@ def test_reader_matches_a_plain_pyosmium_pass(chengdu_xml):
             nodes = [(n.ref, n.location) for n in way.nodes]
             refs.append([r if loc.valid() else -1 for r, loc in nodes])
             lonlat.update({r: (loc.lon, loc.lat) for r, loc in nodes if loc.valid()})
-    assert chengdu_xml.way_ids.tolist() == ways
+    assert chengdu_xml.ways.way_ids.tolist() == ways
 
     def inside(ref: int) -> bool:
         return ref >= 0 and shapely.contains_xy(chengdu_xml.area, *lonlat[ref])
@@ -153,8 +153,10 @@ def test_reader_matches_a_plain_pyosmium_pass(chengdu_xml):
     )
     got = sorted(
         (w, a, b)
-        for w, (a, b) in zip(chengdu_xml.segment_way, chengdu_xml.segments.tolist(), strict=True)
+        for w, (a, b) in zip(
+            chengdu_xml.ways.segment_way, chengdu_xml.ways.segments.tolist(), strict=True
+        )
     )
     assert got == expected
-    located = np.array([lonlat[r] for r in chengdu_xml.node_ids])
-    np.testing.assert_array_equal(chengdu_xml.node_lonlat, located)
+    located = np.array([lonlat[r] for r in chengdu_xml.ways.node_ids])
+    np.testing.assert_array_equal(chengdu_xml.ways.node_lonlat, located)

@@ -5,7 +5,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
-import pandas as pd
 from scipy.sparse import csr_array
 from scipy.sparse.csgraph import dijkstra
 
@@ -33,7 +32,7 @@ class RoutingGraph:
     edge_in_main: np.ndarray  # street piece in the main network piece
     node_xy: np.ndarray  # metric coordinates (a facility node sits where it joins)
     point_node: np.ndarray
-    facility_node: np.ndarray
+    facility_node: np.ndarray  # source node of facility k: facility_node[0] + k (last nodes)
     n_network: int
 
     @property
@@ -60,11 +59,12 @@ def routing_graph(network: Network, points: Snap, facilities: Snap) -> RoutingGr
     node = np.where(at_u, network.edge_u[edge], network.edge_v[edge]).astype(np.int64)
     inner = ~(at_u | at_v)
 
-    # interior split points: one node per distinct (edge, offset in mm)
-    key = np.column_stack([edge[inner], np.round(offset[inner] * 1000).astype(np.int64)])
-    uniq, inv = np.unique(key, axis=0, return_inverse=True)
-    node[inner] = n + inv.ravel()
-    split_edge, split_off = uniq[:, 0], uniq[:, 1] / 1000.0
+    # interior split points: one node per distinct (edge, offset in mm), as one sortable key
+    mm = np.round(offset[inner] * 1000).astype(np.int64)
+    key = edge[inner].astype(np.int64) << 32 | mm  # offsets < 2**32 mm (4,295 km)
+    uniq, inv = np.unique(key, return_inverse=True)
+    node[inner] = n + inv
+    split_edge, split_off = uniq >> 32, (uniq & 0xFFFFFFFF) / 1000.0
     n_split = len(uniq)
 
     # chains u -> s1 -> ... -> sk -> v along each split edge (uniq is sorted by edge, offset)
@@ -164,7 +164,7 @@ def nearest_facility(
     at_point = dist[graph.point_node]
     reached = np.isfinite(at_point)
     point_dist = np.where(reached, at_point + point_connector_m, np.nan)
-    row_of_node = pd.Series(facility_rows, index=sources)
     nearest = np.full(n_points, -1)
-    nearest[reached] = row_of_node.loc[source[graph.point_node[reached]]].to_numpy()
+    # facility k's source node is facility_node[k] = facility_node[0] + k
+    nearest[reached] = source[graph.point_node[reached]] - graph.facility_node[0]
     return CategoryAccess(dist, point_dist, nearest, limit_m)

@@ -22,13 +22,13 @@ if TYPE_CHECKING:
     import geopandas as gpd
 
     from circles.network import Network
-    from circles.osm import OsmExtract
+    from circles.osm import OsmExtract, Ways
     from circles.standards import NetworkSettings
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
 
-FORMAT = 1  # bump when what is stored, or how, changes
+FORMAT = 2  # bump when what is stored, or how, changes
 
 
 def cache_dir() -> Path:
@@ -80,8 +80,13 @@ def _code_digest() -> str:
     return digest.hexdigest()
 
 
-def load_extract(key: str, path: Path) -> OsmExtract | None:
-    """The cached extract of ``key`` (read from ``path``), or None."""
+def load_extract(key: str, path: Path, reread: Callable[[], Ways]) -> OsmExtract | None:
+    """The cached extract of ``key`` (read from ``path``), or None.
+
+    Its highway ways are a separate entry, loaded when first used (a cached network needs
+    none); ``reread()`` reads them from the file again (and caches them) if that entry is
+    gone by then.
+    """
     from circles.osm import WGS84, OsmExtract
 
     def build(arrays: dict[str, np.ndarray], meta: dict) -> OsmExtract:
@@ -90,41 +95,42 @@ def load_extract(key: str, path: Path) -> OsmExtract | None:
             sha256=meta["sha256"],
             bounds=shapely.from_wkb(arrays["bounds"].tobytes()),
             area=shapely.from_wkb(arrays["area"].tobytes()),
+            features=_features(arrays, meta, WGS84),
+            data_date=meta["data_date"],
+            _ways=lambda: _load("ways", key, build_ways) or _store_ways(key, reread()),
+            warnings=meta["warnings"],
+            cache="hit",
+            cache_key=key,
+        )
+
+    def build_ways(arrays: dict[str, np.ndarray], meta: dict) -> Ways:
+        from circles.osm import Ways
+
+        table = meta["tag_table"]  # ways share their tag dicts (read-only)
+        return Ways(
             way_ids=arrays["way_ids"],
-            way_tags=[dict(meta["way_tag_table"][c]) for c in arrays["way_tag"].tolist()],
+            tags=[table[c] for c in arrays["way_tag"].tolist()],
             segments=arrays["segments"],
             segment_way=arrays["segment_way"],
             node_ids=arrays["node_ids"],
             node_lonlat=arrays["node_lonlat"],
-            features=_features(arrays, meta, WGS84),
-            data_date=meta["data_date"],
-            warnings=meta["warnings"],
-            cache="hit",
-            cache_key=key,
         )
 
     return _load("extract", key, build)
 
 
 def store_extract(key: str, extract: OsmExtract) -> None:
-    """Cache a parsed extract under ``key``."""
+    """Cache a parsed extract under ``key``: its ways, then the rest."""
+    _store_ways(key, extract.ways)
     features = extract.features
-    table, codes = _shared(extract.way_tags)  # most ways have the tags of many others
     arrays = {
         "bounds": _bytes(shapely.to_wkb(extract.bounds)),
         "area": _bytes(shapely.to_wkb(extract.area)),
-        "way_ids": extract.way_ids,
-        "way_tag": codes,
-        "segments": extract.segments,
-        "segment_way": extract.segment_way,
-        "node_ids": extract.node_ids,
-        "node_lonlat": extract.node_lonlat,
         "feature_osm_id": features["osm_id"].to_numpy(np.int64),
         **_geometry_arrays(features.geometry.to_numpy()),
     }
     meta = {
         "sha256": extract.sha256,
-        "way_tag_table": table,
         "data_date": extract.data_date,
         "warnings": extract.warnings,
         "feature_osm_type": features["osm_type"].tolist(),
@@ -132,6 +138,20 @@ def store_extract(key: str, extract: OsmExtract) -> None:
         "feature_dtypes": {c: str(t) for c, t in features.dtypes.items() if c != "geometry"},
     }
     _store("extract", key, arrays, meta)
+
+
+def _store_ways(key: str, ways: Ways) -> Ways:
+    table, codes = _shared(ways.tags)  # most ways have the tags of many others
+    arrays = {
+        "way_ids": ways.way_ids,
+        "way_tag": codes,
+        "segments": ways.segments,
+        "segment_way": ways.segment_way,
+        "node_ids": ways.node_ids,
+        "node_lonlat": ways.node_lonlat,
+    }
+    _store("ways", key, arrays, {"tag_table": table})
+    return ways
 
 
 def load_network(key: str) -> Network | None:

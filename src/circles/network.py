@@ -168,7 +168,7 @@ def network_from_extract(
     Parameters
     ----------
     extract
-        The clipped extract (``segments`` hold consecutive way-node pairs).
+        The clipped extract (its ``ways`` are what the network is built from).
     settings
         Which highways are walkable (from the standards file).
     cache
@@ -198,22 +198,23 @@ def network_from_extract(
 
 
 def _build(extract: OsmExtract, settings: NetworkSettings) -> Network:
+    ways = extract.ways
     walkable_way = np.fromiter(
-        (is_walkable(tags, settings) for tags in extract.way_tags), bool, len(extract.way_tags)
+        (is_walkable(tags, settings) for tags in ways.tags), bool, len(ways.tags)
     )
-    seg_keep = walkable_way[extract.segment_way] if len(extract.segment_way) else np.zeros(0, bool)
-    segments = extract.segments[seg_keep]
-    seg_way = extract.segment_way[seg_keep]
+    seg_keep = walkable_way[ways.segment_way] if len(ways.segment_way) else np.zeros(0, bool)
+    segments = ways.segments[seg_keep]
+    seg_way = ways.segment_way[seg_keep]
     if len(segments) == 0:
         msg = (
             f"no walkable street in the study area of {extract.path.name}: "
-            f"{len(extract.segments)} way segments lie inside it, none walkable. "
+            f"{len(ways.segments)} way segments lie inside it, none walkable. "
             "Check --area, or that the extract holds highways."
         )
         raise EmptyAreaError(msg)
     used, inverse = np.unique(segments.ravel(), return_inverse=True)
     uv = inverse.reshape(-1, 2)
-    lonlat = extract.node_lonlat[np.searchsorted(extract.node_ids, used)]
+    lonlat = ways.node_lonlat[np.searchsorted(ways.node_ids, used)]
     crs = _utm_crs(lonlat)
     x, y = Transformer.from_crs(WGS84, crs, always_xy=True).transform(lonlat[:, 0], lonlat[:, 1])
     xy = np.column_stack([x, y])
@@ -246,7 +247,7 @@ def _build(extract: OsmExtract, settings: NetworkSettings) -> Network:
     sizes = np.bincount(labels)
     main = int(np.argmax(sizes))
     # fixed-width strings: indexing and concatenating them stays in numpy
-    way_highway = np.array([tags.get("highway", "") for tags in extract.way_tags], dtype=str)
+    way_highway = np.array([tags.get("highway", "") for tags in ways.tags], dtype=str)
     highway = way_highway[seg_way] if len(seg_way) else np.empty(0, dtype=str)
     area_m = _project(extract.area, crs)
     stats = {
@@ -275,7 +276,7 @@ def _build(extract: OsmExtract, settings: NetworkSettings) -> Network:
         edge_u=lo,
         edge_v=hi,
         length_m=length,
-        edge_way_id=extract.way_ids[seg_way],
+        edge_way_id=ways.way_ids[seg_way],
         edge_highway=highway,
         component=labels,
         main_component=main,

@@ -6,7 +6,7 @@ import hashlib
 import logging
 import re
 import tempfile
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -41,6 +41,29 @@ WAY_KEYS = (
 
 
 @dataclass
+class Ways:
+    """Highway ways clipped to the study area: what the walking network is built from.
+
+    Attributes
+    ----------
+    way_ids, tags
+        The ways and their walking-relevant tags (position i describes way i).
+    segments
+        ``(n, 2)`` int64 OSM node ids of consecutive way nodes, with ``segment_way`` the way
+        index of each segment; only segments touching the study area are kept.
+    node_ids, node_lonlat
+        Sorted OSM node ids used by ``segments`` and their coordinates.
+    """
+
+    way_ids: np.ndarray
+    tags: list[dict[str, str]]
+    segments: np.ndarray
+    segment_way: np.ndarray
+    node_ids: np.ndarray
+    node_lonlat: np.ndarray
+
+
+@dataclass
 class OsmExtract:
     """What circles needs from an extract, already clipped to the study area.
 
@@ -52,19 +75,15 @@ class OsmExtract:
         The extract's data bounds (header box, else the extent of its nodes), WGS-84.
     area
         The study area, WGS-84.
-    way_ids, way_tags
-        Highway ways and their walking-relevant tags (position i describes way i).
-    segments
-        ``(n, 2)`` int64 OSM node ids of consecutive way nodes, with ``segment_way`` the way
-        index of each segment; only segments touching the study area are kept.
-    node_ids, node_lonlat
-        Sorted OSM node ids used by ``segments`` and their coordinates.
     features
         Tagged nodes and areas (closed ways, multipolygons) that may be facilities,
         buildings or residential land: columns ``osm_type``, ``osm_id``, ``name``,
         ``tags`` (dict) and ``geometry`` (WGS-84), clipped to the study area.
     data_date
         Date of the data (header timestamp, else the newest object), ISO format.
+    ways
+        The highway ways (see ``Ways``). Loaded on first use when the extract comes from the
+        cache, where a cached network does not need them.
     cache, cache_key
         ``"hit"`` (loaded from ``circles.cache``), ``"miss"`` (read, then cached) or
         ``"off"``; and the cache key (None when off).
@@ -74,17 +93,18 @@ class OsmExtract:
     sha256: str
     bounds: Polygon
     area: BaseGeometry
-    way_ids: np.ndarray
-    way_tags: list[dict[str, str]]
-    segments: np.ndarray
-    segment_way: np.ndarray
-    node_ids: np.ndarray
-    node_lonlat: np.ndarray
     features: gpd.GeoDataFrame
     data_date: str
+    _ways: Ways | Callable[[], Ways] = field(repr=False)  # the ways, or how to load them
     warnings: list[str] = field(default_factory=list)
     cache: str = "off"
     cache_key: str | None = None
+
+    @property
+    def ways(self) -> Ways:
+        if callable(self._ways):
+            self._ways = self._ways()
+        return self._ways
 
 
 def is_water(tags: osmium.osm.TagList | dict[str, str]) -> bool:
@@ -112,11 +132,12 @@ def _check_path(path: Path) -> None:
 
 
 def file_sha256(path: Path) -> str:
-    """Content hash of a file (hex)."""
-    digest = hashlib.sha256()
-    with path.open("rb") as handle:
-        for chunk in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(chunk)
+    """Content hash of a file (hex); read into one reused buffer, as ``hashlib.file_digest``."""
+    digest, buffer = hashlib.sha256(), bytearray(1 << 18)
+    view = memoryview(buffer)
+    with path.open("rb", buffering=0) as handle:
+        while size := handle.readinto(buffer):
+            digest.update(view[:size])
     return digest.hexdigest()
 
 
@@ -486,7 +507,9 @@ def read_extract(
         return _read_extract(path, feature_keys, study_area, file_sha256(path))
     sha256 = file_sha256(path)
     key = circles_cache.extract_key(path.name, sha256, study_area, feature_keys)
-    extract = circles_cache.load_extract(key, path)
+    extract = circles_cache.load_extract(
+        key, path, lambda: _read_extract(path, feature_keys, study_area, sha256).ways
+    )
     if extract is None:
         extract = _read_extract(path, feature_keys, study_area, sha256)
         circles_cache.store_extract(key, extract)
@@ -544,13 +567,8 @@ def _read_extract(
         sha256=sha256,
         bounds=bounds,
         area=study_area,
-        way_ids=ways.way_ids,
-        way_tags=ways.way_tags,
-        segments=segments,
-        segment_way=segment_way,
-        node_ids=node_ids,
-        node_lonlat=node_lonlat,
         features=features,
+        _ways=Ways(ways.way_ids, ways.way_tags, segments, segment_way, node_ids, node_lonlat),
         data_date=(header_stamp or max(ways.max_timestamp, found.max_timestamp))[:10],
         warnings=warnings,
     )
