@@ -90,8 +90,9 @@ def routing_graph(network: Network, points: Snap, facilities: Snap) -> RoutingGr
     n_points = len(points.edge)
     fac_node = n + n_split + np.arange(len(facilities.edge))
     total = n + n_split + len(facilities.edge)
-    rows = np.concatenate([und_u, und_v, fac_node])
-    cols = np.concatenate([und_v, und_u, node[n_points:]])
+    index = np.int32 if total < 2**31 else np.int64  # scipy's own choice, made before it copies
+    rows = np.concatenate([und_u, und_v, fac_node], dtype=index, casting="same_kind")
+    cols = np.concatenate([und_v, und_u, node[n_points:]], dtype=index, casting="same_kind")
     weights = np.concatenate([und_w, und_w, facilities.connector_m])
     matrix = csr_array((weights, (rows, cols)), shape=(total, total))
     a, b = network.node_xy[network.edge_u[split_edge]], network.node_xy[network.edge_v[split_edge]]
