@@ -28,8 +28,6 @@ class RoutingGraph:
     edge_w: np.ndarray
     directed: np.ndarray
     edge_source: np.ndarray  # network edge each street piece comes from; -1 for connectors
-    edge_highway: np.ndarray  # highway value of each street piece ("" for connectors)
-    edge_in_main: np.ndarray  # street piece in the main network piece
     node_xy: np.ndarray  # metric coordinates (a facility node sits where it joins)
     point_node: np.ndarray
     facility_node: np.ndarray  # source node of facility k: facility_node[0] + k (last nodes)
@@ -105,13 +103,6 @@ def routing_graph(network: Network, points: Snap, facilities: Snap) -> RoutingGr
         edge_w=np.concatenate([und_w, facilities.connector_m]),
         directed=np.concatenate([np.zeros(len(und_u), bool), np.ones(len(fac_node), bool)]),
         edge_source=np.concatenate([source, np.full(len(fac_node), -1)]),
-        edge_highway=np.concatenate([network.edge_highway[source], np.full(len(fac_node), "")]),
-        edge_in_main=np.concatenate(
-            [
-                network.component[network.edge_u[source]] == network.main_component,
-                np.zeros(len(fac_node), bool),
-            ]
-        ),
         node_xy=node_xy,
         point_node=node[:n_points],
         facility_node=fac_node,

@@ -34,6 +34,9 @@ def state_arrays(analysis: Analysis) -> dict[str, np.ndarray]:
     demand, fac = analysis.demand_points, analysis.facilities
     communities = analysis.communities
     codes = communities.reset_index().set_index("community_id")["index"]
+    street = graph.edge_source >= 0  # the rest are facility connectors
+    source = np.maximum(graph.edge_source, 0)
+    edges = analysis.network  # the network's edges, in its order
     arrays = {
         "crs_wkt": np.array(analysis.crs.to_wkt()),
         "area_wkb": np.frombuffer(shapely.to_wkb(analysis.area_m), dtype=np.uint8),
@@ -46,8 +49,8 @@ def state_arrays(analysis: Analysis) -> dict[str, np.ndarray]:
         "edge_v": graph.edge_v,
         "edge_w": graph.edge_w,
         "directed": graph.directed,
-        "edge_highway": graph.edge_highway.astype(str),
-        "edge_in_main": graph.edge_in_main,
+        "edge_highway": np.where(street, edges["highway"].to_numpy(str)[source], ""),
+        "edge_in_main": street & edges["in_main"].to_numpy(bool)[source],
         "point_node": graph.point_node,
         "point_connector_m": demand["connector_m"].to_numpy(float),
         "point_population": demand["population"].to_numpy(float),
