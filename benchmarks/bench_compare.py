@@ -328,7 +328,7 @@ def save_setup(title, net, nodes, notes, tmp: Path, repeat: int) -> Setup:
     with os.fdopen(fd, "wb") as f:
         pickle.dump({"network": clean, "nodes": nodes}, f, protocol=pickle.HIGHEST_PROTOCOL)
     repeat = repeat or (SMALL_REPEAT if net.n_nodes < SMALL_NODES else 3)
-    notes.append(f"each approach: best of {repeat} runs in its process")
+    notes.append(f"N = {repeat} runs per approach, in its process")
     return Setup(title, Path(name), net, nodes, notes, repeat)
 
 
