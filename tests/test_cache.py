@@ -13,6 +13,7 @@ import pytest
 
 from circles import analyze
 from circles.cache import cache_dir
+from circles.errors import InputError
 from circles.network import network_from_extract
 from circles.osm import read_extract
 from conftest import CHENGDU, need
@@ -128,6 +129,20 @@ def test_ways_load_only_when_the_network_is_built(cache, standards, monkeypatch)
     extract, network = load(CHENGDU, standards, settings=no_footways)
     assert (extract.cache, network.cache) == ("hit", "miss")
     assert 0 < network.n_edges < first[1].n_edges
+
+
+def test_ways_are_not_reread_from_a_changed_file(cache, standards, tmp_path):
+    copy = tmp_path / CHENGDU.name
+    shutil.copyfile(need(CHENGDU), copy)
+    load(copy, standards)
+    for entry in [*cache.glob("ways-*.npz"), *cache.glob("network-*.npz")]:
+        entry.unlink()
+    extract = read_extract(copy, KEYS, cache=True)  # a hit: the ways are not loaded yet
+    with copy.open("ab") as handle:
+        handle.write(b"<!-- edited meanwhile -->\n")
+    with pytest.raises(InputError, match="changed while circles was using it"):
+        network_from_extract(extract, standards.network, cache=True)
+    assert not list(cache.glob("network-*.npz"))  # nothing cached under the old key
 
 
 TINY = """<?xml version='1.0' encoding='UTF-8'?>

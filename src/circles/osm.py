@@ -507,9 +507,15 @@ def read_extract(
         return _read_extract(path, feature_keys, study_area, file_sha256(path))
     sha256 = file_sha256(path)
     key = circles_cache.extract_key(path.name, sha256, study_area, feature_keys)
-    extract = circles_cache.load_extract(
-        key, path, lambda: _read_extract(path, feature_keys, study_area, sha256).ways
-    )
+
+    def reread_ways() -> Ways:  # only if the cached ways are gone when a network is built
+        _check_path(path)
+        if file_sha256(path) != sha256:  # else a network of the new file under the old key
+            msg = f"{path}: the file changed while circles was using it; run again."
+            raise InputError(msg)
+        return _read_extract(path, feature_keys, study_area, sha256).ways
+
+    extract = circles_cache.load_extract(key, path, reread_ways)
     if extract is None:
         extract = _read_extract(path, feature_keys, study_area, sha256)
         circles_cache.store_extract(key, extract)
