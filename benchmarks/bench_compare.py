@@ -481,6 +481,12 @@ def ratio_text(other: dict, circles: dict, target: float, like: tuple[str, ...])
     return f"{text}; query only {query:.0f}×; target ≥{target:g}×: {verdict}"
 
 
+def entry(label, report: dict, names: dict[str, str], ratio, agreement, note="") -> tuple:
+    """One table row of an approach's run: label, timed parts, wall, memory, ratio, agreement."""
+    timed = fmt_parts(report["timings"], names) + note
+    return (label, timed, sum(report["timings"].values()), mem_text(report), ratio, agreement)
+
+
 def bench_setup(setup: Setup, args, out: list[str]) -> bool:
     """Run all approaches on one setup, append its markdown table to ``out``; True if agreed."""
     net, limit, thr = setup.net, args.limit, args.threshold
@@ -494,17 +500,7 @@ def bench_setup(setup: Setup, args, out: list[str]) -> bool:
         "graph": "routing graph (CSR)",
         "search": "multi-source Dijkstra",
     }
-    wall = sum(circ["timings"].values())
-    entries.append(
-        (
-            f"**circles**, limit {limit:g} m",
-            fmt_parts(circ["timings"], circ_names),
-            wall,
-            mem_text(circ),
-            "1×",
-            "reference",
-        )
-    )
+    entries.append(entry(f"**circles**, limit {limit:g} m", circ, circ_names, "1×", "reference"))
 
     nxr = spawn(setup, "networkx", limit, args)
     c = compare_dist(circ["result"], nxr["result"], limit, EXACT_TOL_M)
@@ -515,11 +511,10 @@ def bench_setup(setup: Setup, args, out: list[str]) -> bool:
         "search": "multi_source_dijkstra_path_length",
     }
     entries.append(
-        (
+        entry(
             f"networkx {version('networkx')}, cutoff {limit:g} m",
-            fmt_parts(nxr["timings"], names),
-            sum(nxr["timings"].values()),
-            mem_text(nxr),
+            nxr,
+            names,
             ratio_text(nxr, circ, 10, LIKE_NX),
             dist_text(c, EXACT_TOL_M),
         )
@@ -542,13 +537,13 @@ def bench_setup(setup: Setup, args, out: list[str]) -> bool:
             if mode == "mm_precompute":
                 label += f" with precompute({limit:g})"
         entries.append(
-            (
+            entry(
                 label,
-                fmt_parts(pan["timings"], names) + f" ({pan['threads']} OpenMP threads)",
-                sum(pan["timings"].values()),
-                mem_text(pan),
+                pan,
+                names,
                 ratio_text(pan, circ, 1, LIKE_ALL),
                 dist_text(c, PANDANA_TOL_M, checked=mode != "raw"),
+                note=f" ({pan['threads']} OpenMP threads)",
             )
         )
     if len(modes) == 1:
@@ -566,29 +561,19 @@ def bench_setup(setup: Setup, args, out: list[str]) -> bool:
         )
 
     circ_iso = spawn(setup, "circles", thr, args, n_fac=n_iso)
-    wall = sum(circ_iso["timings"].values())
     circ_names["snap"] = f"STRtree of {net.n_edges:,} edges + snap {n_iso} facilities"
-    entries.append(
-        (
-            f"**circles**, limit {thr:g} m (for the recipe)",
-            fmt_parts(circ_iso["timings"], circ_names),
-            wall,
-            mem_text(circ_iso),
-            "1×",
-            "reference",
-        )
-    )
+    label = f"**circles**, limit {thr:g} m (for the recipe)"
+    entries.append(entry(label, circ_iso, circ_names, "1×", "reference"))
     iso = spawn(setup, "osmnx", thr, args, n_fac=n_iso)
     c = compare_cover(circ_iso["result"], iso["result"].astype(bool), thr)
     agreed &= c["ok"]
     names = {"build": "OSMnx-shaped MultiDiGraph from arrays", "snap": "nearest_nodes"}
     names["search"] = f"{n_iso} × ego_graph(radius={thr:g}, distance='length') + union"
     entries.append(
-        (
+        entry(
             f"OSMnx isochrone recipe (networkx {version('networkx')})",
-            fmt_parts(iso["timings"], names),
-            sum(iso["timings"].values()),
-            mem_text(iso),
+            iso,
+            names,
             ratio_text(iso, circ_iso, 100, LIKE_NX),
             cover_text(c, thr),
         )
