@@ -97,15 +97,17 @@ def best_of(repeat: int, run):
 
 def work_circles(net, nodes: np.ndarray, limit: float):
     from circles.access import nearest_facility, routing_graph
+    from circles.attach import network_streets
 
     n = net.n_nodes
 
     def run():
         fresh = dataclasses.replace(net)  # new object: no cached STRtree from an earlier repeat
         t0 = time.perf_counter()
-        facilities = fresh.snap(fresh.node_xy[nodes])
+        streets = network_streets(fresh)
+        facilities = streets.attach(fresh.node_xy[nodes])
         t1 = time.perf_counter()
-        graph = routing_graph(fresh, fresh.snap(np.empty((0, 2))), facilities)
+        graph = routing_graph(fresh, streets.attach(np.empty((0, 2))), facilities)
         t2 = time.perf_counter()
         access = nearest_facility(graph, np.arange(len(nodes)), np.empty(0), limit)
         t3 = time.perf_counter()
@@ -300,18 +302,19 @@ def mm_lengths(length_m: np.ndarray) -> np.ndarray:
 def on_own_node(net, nodes: np.ndarray) -> np.ndarray:
     """Whether circles' snap of each node's position lands on that node (not a crossing edge)."""
     from circles.access import SNAP_TOLERANCE_M
+    from circles.attach import network_streets
 
-    snap = net.snap(net.node_xy[nodes])
-    length = net.length_m[snap.edge]
-    at_u = (snap.offset_m <= SNAP_TOLERANCE_M) & (net.edge_u[snap.edge] == nodes)
-    at_v = (snap.offset_m >= length - SNAP_TOLERANCE_M) & (net.edge_v[snap.edge] == nodes)
+    snap = network_streets(net).attach(net.node_xy[nodes])
+    length = net.length_m[snap.piece]
+    at_u = (snap.offset_m <= SNAP_TOLERANCE_M) & (net.edge_u[snap.piece] == nodes)
+    at_v = (snap.offset_m >= length - SNAP_TOLERANCE_M) & (net.edge_v[snap.piece] == nodes)
     return at_u | at_v
 
 
 def load_network(path: Path, standards):
-    from circles.analysis import feature_keys
     from circles.network import network_from_extract
     from circles.osm import read_extract
+    from circles.pipeline import feature_keys
 
     extract = read_extract(path, feature_keys(standards))
     net = network_from_extract(extract, standards.network)

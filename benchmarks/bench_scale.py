@@ -88,9 +88,10 @@ def work_district(path: Path) -> dict:
 def work_network(path: Path) -> dict:
     from circles import load_standards
     from circles.access import nearest_facility, routing_graph
-    from circles.analysis import feature_keys
+    from circles.attach import network_streets
     from circles.network import network_from_extract
     from circles.osm import read_extract
+    from circles.pipeline import feature_keys
 
     standards = load_standards()
     rng = np.random.default_rng(42)
@@ -104,7 +105,8 @@ def work_network(path: Path) -> dict:
     n_cat = len(standards.category_ids)
     jitter = rng.normal(0, 20, (N_HOMES + N_FACILITIES * n_cat, 2))
     xy = net.node_xy[rng.choice(main_nodes, len(jitter))] + jitter
-    homes, shops = net.snap(xy[:N_HOMES]), net.snap(xy[N_HOMES:])
+    streets = network_streets(net)
+    homes, shops = streets.attach(xy[:N_HOMES]), streets.attach(xy[N_HOMES:])
     graph = routing_graph(net, homes, shops)
     stages.lap("snap+graph")
     for i, cat in enumerate(standards.category_ids):
@@ -123,9 +125,9 @@ def work_network(path: Path) -> dict:
 def work_load(path: Path, run: str) -> dict:
     """Read OSM + build the network once: ``off`` (cache off), ``fill`` or ``hit``."""
     from circles import load_standards
-    from circles.analysis import feature_keys
     from circles.network import network_from_extract
     from circles.osm import read_extract
+    from circles.pipeline import feature_keys
 
     standards = load_standards()
     keys = feature_keys(standards)
@@ -145,9 +147,9 @@ def work_inputs(path: Path, out_dir: Path, cell_m: float) -> dict:
     import shapely
 
     from circles import load_standards
-    from circles.analysis import feature_keys
     from circles.network import network_from_extract
     from circles.osm import WGS84, read_extract
+    from circles.pipeline import feature_keys
 
     standards = load_standards()
     net = network_from_extract(read_extract(path, feature_keys(standards)), standards.network)

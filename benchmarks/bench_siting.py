@@ -14,9 +14,10 @@ from pathlib import Path
 
 import numpy as np
 
-from circles import analyze
-from circles.siting import recommend, score_site
-from circles.store import load_state
+from circles import analyze, write_outputs
+from circles.recommend import recommend
+from circles.saved import load_analysis
+from circles.score import score_site
 
 CHENGDU = (
     Path(__file__).resolve().parents[2] / "shared" / "osm" / "chengdu_central_osmconvert_2018.osm"
@@ -25,9 +26,9 @@ CHENGDU = (
 
 def main() -> None:
     with tempfile.TemporaryDirectory() as folder:
-        analyze(CHENGDU).write(folder)
+        write_outputs(analyze(CHENGDU), folder)
         start = time.perf_counter()
-        saved = load_state(folder)
+        saved = load_analysis(folder)
         print(f"load saved analysis: {time.perf_counter() - start:.3f} s")
         rng = np.random.default_rng(7)
         minx, miny, maxx, maxy = 104.045, 30.655, 104.125, 30.725

@@ -12,6 +12,7 @@ from hypothesis import strategies as st
 from pyproj import CRS
 
 from circles.access import nearest_facility, routing_graph
+from circles.attach import network_streets
 from circles.network import Network
 
 
@@ -36,8 +37,8 @@ def toy_network() -> Network:
 
 def test_toy_exact_distances_count_connectors_and_same_edge_walks():
     net = toy_network()
-    homes = net.snap(np.array([[50.0, 10.0], [250.0, -20.0], [100.0, 40.0]]))
-    shops = net.snap(np.array([[200.0, 5.0]]))
+    homes = network_streets(net).attach(np.array([[50.0, 10.0], [250.0, -20.0], [100.0, 40.0]]))
+    shops = network_streets(net).attach(np.array([[200.0, 5.0]]))
     graph = routing_graph(net, homes, shops)
     acc = nearest_facility(graph, np.array([0]), homes.connector_m, limit_m=10_000)
     # home 0: 10 connector + 150 along the street + 5 shop connector
@@ -48,8 +49,8 @@ def test_toy_exact_distances_count_connectors_and_same_edge_walks():
 
 def test_toy_limit_leaves_far_points_unreached_with_nan():
     net = toy_network()
-    homes = net.snap(np.array([[0.0, 0.0], [300.0, 0.0]]))
-    shops = net.snap(np.array([[300.0, 0.0]]))
+    homes = network_streets(net).attach(np.array([[0.0, 0.0], [300.0, 0.0]]))
+    shops = network_streets(net).attach(np.array([[300.0, 0.0]]))
     graph = routing_graph(net, homes, shops)
     acc = nearest_facility(graph, np.array([0]), homes.connector_m, limit_m=250)
     assert np.isnan(acc.point_dist_m[0])
@@ -59,8 +60,8 @@ def test_toy_limit_leaves_far_points_unreached_with_nan():
 
 def test_no_facility_gives_all_unreached():
     net = toy_network()
-    homes = net.snap(np.array([[0.0, 0.0]]))
-    graph = routing_graph(net, homes, net.snap(np.empty((0, 2))))
+    homes = network_streets(net).attach(np.array([[0.0, 0.0]]))
+    graph = routing_graph(net, homes, network_streets(net).attach(np.empty((0, 2))))
     acc = nearest_facility(graph, np.array([], dtype=np.int64), homes.connector_m, 1000)
     assert np.isnan(acc.point_dist_m).all()
 
@@ -79,12 +80,12 @@ def to_networkx(graph) -> nx.DiGraph:
 
 def test_distances_equal_networkx_multi_source_dijkstra_on_real_extracts(real):
     """Every category's distances equal networkx's multi-source Dijkstra within 0.01 m."""
-    graph = real.graph
+    graph = real.state.graph
     g = to_networkx(graph)
     demand = real.demand_points
     fac = real.facilities
     checked = 0
-    for cat_id, acc in real.access.items():
+    for cat_id, acc in real.state.access.items():
         rows = np.flatnonzero(fac["category_id"].to_numpy() == cat_id)
         if len(rows) == 0:
             continue
@@ -124,7 +125,7 @@ def test_adding_a_facility_never_lengthens_a_walk(data):
     rng_pts = st.tuples(st.floats(-20, 320), st.floats(-20, 70))
     homes_xy = np.array(data.draw(st.lists(rng_pts, min_size=1, max_size=8)))
     shops_xy = np.array(data.draw(st.lists(rng_pts, min_size=2, max_size=5)))
-    homes, shops = net.snap(homes_xy), net.snap(shops_xy)
+    homes, shops = network_streets(net).attach(homes_xy), network_streets(net).attach(shops_xy)
     graph = routing_graph(net, homes, shops)
     fewer = nearest_facility(graph, np.arange(len(shops_xy) - 1), homes.connector_m, 10_000)
     more = nearest_facility(graph, np.arange(len(shops_xy)), homes.connector_m, 10_000)
@@ -133,8 +134,8 @@ def test_adding_a_facility_never_lengthens_a_walk(data):
 
 def test_point_far_outside_network_keeps_its_connector():
     net = toy_network()
-    homes = net.snap(np.array([[0.0, 500.0]]))
-    shops = net.snap(np.array([[0.0, 0.0]]))
+    homes = network_streets(net).attach(np.array([[0.0, 500.0]]))
+    shops = network_streets(net).attach(np.array([[0.0, 0.0]]))
     acc = nearest_facility(routing_graph(net, homes, shops), np.array([0]), homes.connector_m, 1e4)
     assert acc.point_dist_m[0] == pytest.approx(np.hypot(100, 450) + 150)
 

@@ -18,6 +18,7 @@ from circles import analyze
 from circles.cli import main
 from circles.errors import InputError
 from circles.inputs import Problems, check_datum, read_boundaries, read_communities, read_facilities
+from circles.report import write_outputs
 from conftest import CHENGDU, need
 
 CHENGDU_BOX = box(104.03, 30.64, 104.12, 30.72)
@@ -329,7 +330,7 @@ def test_planner_files_in_an_analysis(planner_files, chengdu, standards, tmp_pat
     streets = r[(r["rule_id"] == "elderly_daycare_per_street")]
     assert streets["unit_level"].tolist() == ["street", "street"]
     assert streets["population"].sum() == pytest.approx(result.communities["population"].sum())
-    paths = result.write(tmp_path / "out")
+    paths = write_outputs(result, tmp_path / "out")
     assert (tmp_path / "out" / "gaps.xlsx") in paths
     warnings = pd.read_excel(tmp_path / "out" / "gaps.xlsx", sheet_name="警告")["警告"].tolist()
     assert warnings == result.warnings and len(warnings) >= 1
@@ -362,7 +363,7 @@ def test_elderly_weighting_changes_the_share(planner_files, standards):
 def test_gaps_workbook(chengdu, tmp_path):
     import openpyxl
 
-    chengdu.write(tmp_path)
+    write_outputs(chengdu, tmp_path)
     book = openpyxl.load_workbook(tmp_path / "gaps.xlsx")
     assert book.sheetnames[0] == "汇总"
     assert "幼儿园" in book.sheetnames and "老年助餐点" in book.sheetnames

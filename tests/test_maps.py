@@ -13,7 +13,8 @@ import pytest
 
 from circles.errors import InputError
 from circles.maps import write_district_maps
-from circles.store import load_state
+from circles.report import write_outputs
+from circles.saved import load_analysis
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 CHROMEDRIVER = shutil.which("chromedriver")
@@ -22,8 +23,8 @@ CHROMEDRIVER = shutil.which("chromedriver")
 @pytest.fixture(scope="module")
 def saved(chengdu, tmp_path_factory):
     folder = tmp_path_factory.mktemp("analysis")
-    chengdu.write(folder)
-    return load_state(folder)
+    write_outputs(chengdu, folder)
+    return load_analysis(folder)
 
 
 @pytest.fixture(scope="module")

@@ -108,11 +108,12 @@ def test_parallel_snapping_equals_one_query(standards):
     """Snapping a large batch in threads gives exactly the single-call nearest edges."""
     import shapely
 
-    from circles.network import PARALLEL_SNAP_POINTS, _nearest
+    from circles.attach import PARALLEL_POINTS, _nearest, network_streets
 
     net = network_from_extract(read_extract(need(CHENGDU), set()), standards.network)
     rng = np.random.default_rng(3)
-    xy = net.node_xy[rng.choice(net.n_nodes, PARALLEL_SNAP_POINTS + 5000)]
+    xy = net.node_xy[rng.choice(net.n_nodes, PARALLEL_POINTS + 5000)]
     points = shapely.points(xy + rng.normal(0, 30, xy.shape))
-    one = net._edge_tree.query_nearest(points, all_matches=False)[1]
-    np.testing.assert_array_equal(_nearest(net._edge_tree, points), one)
+    tree = network_streets(net).tree
+    one = tree.query_nearest(points, all_matches=False)[1]
+    np.testing.assert_array_equal(_nearest(tree, points), one)

@@ -8,7 +8,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from circles.rules import _group_stats, weighted_median
+from circles.measures import group_stats, weighted_median
 
 
 def test_far_community_is_reported_as_kindergarten_gap(chengdu):
@@ -23,7 +23,7 @@ def test_far_community_is_reported_as_kindergarten_gap(chengdu):
     # independent check: no kindergarten within the threshold of any of its demand points
     pts = chengdu.demand_points[chengdu.demand_points["community_id"] == worst["unit_id"]]
     g = nx.Graph()
-    gr = chengdu.graph
+    gr = chengdu.state.graph
     for u, v, w in zip(gr.edge_u, gr.edge_v, gr.edge_w, strict=True):
         g.add_edge(int(u), int(v), weight=float(w))
     fac = chengdu.facilities
@@ -102,13 +102,31 @@ def test_group_stats_match_per_group_computation(groups):
     codes = np.concatenate([np.full(len(g), i) for i, g in enumerate(groups)]).astype(np.int64)
     dist = np.array([d for g in groups for d, _ in g], dtype=float)
     pop = np.array([w for g in groups for _, w in g], dtype=float)
-    stats = _group_stats(codes, len(groups), dist, pop, 300.0)
+    stats = group_stats(codes, len(groups), dist, pop, 300.0)
     for i, g in enumerate(groups):
         d = np.array([x for x, _ in g], dtype=float)
         w = np.array([x for _, x in g], dtype=float)
-        assert stats["total"][i] == pytest.approx(w.sum())
-        assert stats["inside"][i] == pytest.approx(w[d <= 300].sum())
-        assert stats["reached"][i] == pytest.approx(w[np.isfinite(d)].sum())
-        median = weighted_median(d, w) if len(d) else np.nan
-        assert stats["median"][i] == pytest.approx(median, nan_ok=True)
-        assert stats["worst"][i] == pytest.approx(d.max() if len(d) else np.nan, nan_ok=True)
+        assert stats.total[i] == pytest.approx(w.sum())
+        assert stats.inside[i] == pytest.approx(w[d <= 300].sum())
+        assert stats.reached[i] == pytest.approx(w[np.isfinite(d)].sum())
+        assert stats.median[i] == pytest.approx(_plain_median(d, w), nan_ok=True)
+        assert stats.worst[i] == pytest.approx(d.max() if len(d) else np.nan, nan_ok=True)
+
+
+def _plain_median(values: np.ndarray, weights: np.ndarray) -> float:
+    """Weighted median by a loop: the smallest value whose cumulative weight reaches half
+    (an exact half takes the lower value)."""
+    if weights.sum() <= 0:
+        return np.nan
+    half, cum = weights.sum() / 2, 0.0
+    for v, w in sorted(zip(values, weights, strict=True), key=lambda p: p[0]):
+        cum += w
+        if cum >= half * (1 - 1e-12):
+            return v
+    return np.nan
+
+
+@given(st.lists(st.tuples(st.floats(0, 1e4), st.floats(0.01, 100)), min_size=1, max_size=30))
+def test_weighted_median_equals_plain_loop(pairs):
+    values, weights = (np.array(v) for v in zip(*pairs, strict=True))
+    assert weighted_median(values, weights) == pytest.approx(_plain_median(values, weights))

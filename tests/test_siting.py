@@ -7,6 +7,7 @@ import json
 
 import geopandas as gpd
 import numpy as np
+import pandas as pd
 import pytest
 import shapely
 from click.testing import CliRunner
@@ -15,53 +16,140 @@ from circles import analyze
 from circles.cli import main
 from circles.coords import to_wgs84
 from circles.errors import InputError
-from circles.siting import (
-    auto_candidates,
-    coverage_matrix,
-    exact_mclp,
-    greedy_mclp,
-    place_site,
-    recommend,
-    score_site,
-    service_areas,
-)
-from circles.store import load_state
+from circles.recommend import auto_candidates, coverage_matrix, exact_mclp, greedy_mclp, recommend
+from circles.report import write_outputs
+from circles.saved import load_analysis
+from circles.score import place_site, score_site
+from circles.service_areas import service_areas
+from circles.store import FORMAT_VERSION, load_state
 from conftest import CHENGDU, need
 
 SITES = [(104.08, 30.69), (104.1, 30.675), (104.063, 30.707)]
+SAMPLES = CHENGDU.parents[1] / "planner-samples"
 
 
 @pytest.fixture(scope="module")
 def saved(chengdu, tmp_path_factory):
     folder = tmp_path_factory.mktemp("chengdu")
-    chengdu.write(folder)
-    return load_state(folder)
+    write_outputs(chengdu, folder)
+    return load_analysis(folder)
+
+
+def _district(results, rule_id):
+    rows = results[(results.rule_id == rule_id) & (results.unit_level == "district")]
+    return rows.iloc[0]
+
+
+def _assert_score_equals_reanalysis(score, before, after, counted):
+    """Every per-rule number of ``score`` equals the analyses without and with the site."""
+    res_a, res_b = before.results, after.results
+    for rule in score["rules"]:
+        a, b = _district(res_a, rule["rule_id"]), _district(res_b, rule["rule_id"])
+        assert rule["counted"] == counted
+        weight = "population" if counted == "total" else counted
+        inside_a = (a["value"] * a["population"]) if a["status"] != "no_data" else None
+        # newly covered residents, counted as the rule counts them, from the re-analysis's
+        # own demand points and distances
+        t = rule["threshold_m"]
+        w = after.demand_points[weight].to_numpy()
+        d_a = before.demand_points[f"dist_m.{score['category_id']}"].fillna(np.inf).to_numpy()
+        d_b = after.demand_points[f"dist_m.{score['category_id']}"].fillna(np.inf).to_numpy()
+        newly = w[(d_a > t) & (d_b <= t)].sum()
+        assert rule["newly_covered_population"] == pytest.approx(newly, abs=0.051)
+        assert rule["share_after"] == pytest.approx(b["value"], abs=1e-6)
+        if inside_a is not None:
+            assert rule["share_before"] == pytest.approx(a["value"], abs=1e-6)
+        for what in ("median", "worst"):
+            for when, row in (("before", a), ("after", b)):
+                got, want = rule[f"{what}_dist_m_{when}"], row[f"{what}_dist_m"]
+                if pd.isna(want):
+                    assert got is None
+                else:
+                    assert got == pytest.approx(want, abs=0.051)
+                    assert rule[f"{what}_time_min_{when}"] == pytest.approx(
+                        row[f"{what}_time_min"], abs=0.006
+                    )
+        ca = res_a[(res_a.rule_id == rule["rule_id"]) & (res_a.unit_level == "community")]
+        cb = res_b[(res_b.rule_id == rule["rule_id"]) & (res_b.unit_level == "community")]
+        passing = set(cb[cb.status == "pass"].unit_id) - set(ca[ca.status == "pass"].unit_id)
+        assert {c["community_id"] for c in rule["communities_newly_passing"]} == passing
+
+
+def _with_site(category, lon, lat):
+    return gpd.GeoDataFrame(
+        {"category_id": [category], "name": ["拟建设施"]},
+        geometry=[shapely.Point(lon, lat)],
+        crs=4326,
+    )
 
 
 @pytest.mark.parametrize("category", ["kindergarten", "elderly_meal", "supermarket"])
-def test_newly_covered_equals_full_reanalysis_with_the_site(category, saved, chengdu, standards):
+def test_score_equals_full_reanalysis_with_the_site(category, saved, chengdu, standards):
     for lon, lat in SITES:
         score = score_site(saved, category, lon, lat)
-        site = gpd.GeoDataFrame(
-            {"category_id": [category]}, geometry=[shapely.Point(lon, lat)], crs=4326
+        again = analyze(
+            need(CHENGDU), standards=standards, facilities=[_with_site(category, lon, lat)]
         )
-        again = analyze(need(CHENGDU), standards=standards, facilities=[site])
-        pop = again.demand_points["population"].to_numpy()
-        before = chengdu.demand_points[f"dist_m.{category}"].fillna(np.inf).to_numpy()
-        after = again.demand_points[f"dist_m.{category}"].fillna(np.inf).to_numpy()
-        res_a, res_b = chengdu.results, again.results
-        for rule in score["rules"]:
-            t = rule["threshold_m"]
-            newly = pop[(before > t) & (after <= t)].sum()
-            assert rule["newly_covered_population"] == pytest.approx(newly, abs=0.051)
-            a = res_a[(res_a.rule_id == rule["rule_id"]) & (res_a.unit_level == "community")]
-            b = res_b[(res_b.rule_id == rule["rule_id"]) & (res_b.unit_level == "community")]
-            passing = set(b[b.status == "pass"].unit_id) - set(a[a.status == "pass"].unit_id)
-            assert {c["community_id"] for c in rule["communities_newly_passing"]} == passing
+        _assert_score_equals_reanalysis(score, chengdu, again, "total")
         if (chengdu.facilities["category_id"] == category).any():
-            # redundancy: the site's distance to the nearest existing facility, checked as the
-            # re-analysis distance of the new facility's join point to the old facilities
             assert score["nearest_existing_m"] is None or score["nearest_existing_m"] > 0
+
+
+def test_score_counts_residents_as_the_elderly_rule_does(standards, tmp_path):
+    """With the planner's communities (60+ counts) and meal points, an elderly rule's score
+    counts residents aged 60+, exactly as a re-analysis with the site added."""
+    inputs = {
+        "communities": SAMPLES / "社区.geojson",
+        "facilities": [f"{SAMPLES / '老年助餐点.xlsx'}::category=elderly_meal,crs=gcj02"],
+    }
+    if not inputs["communities"].exists():
+        pytest.skip("planner samples not found: ../shared/planner-samples")
+    before = analyze(need(CHENGDU), standards=standards, **inputs)
+    write_outputs(before, tmp_path)
+    saved_planner = load_analysis(tmp_path)
+    lon, lat = 104.08, 30.69
+    score = score_site(saved_planner, "elderly_meal", lon, lat)
+    facilities = [*inputs["facilities"], _with_site("elderly_meal", lon, lat)]
+    after = analyze(
+        need(CHENGDU), standards=standards, communities=inputs["communities"], facilities=facilities
+    )
+    _assert_score_equals_reanalysis(score, before, after, "elderly")
+    assert score["rules"][0]["newly_covered_population"] > 0
+    elderly = before.demand_points["elderly"].sum()
+    assert elderly < before.demand_points["population"].sum()
+
+
+def test_saved_state_rebuilds_the_same_objects(chengdu, saved):
+    graph, loaded = chengdu.state.graph, saved.state.graph
+    for name, value in graph.to_arrays().items():
+        np.testing.assert_array_equal(
+            getattr(loaded, name, None)
+            if name not in ("indptr", "indices", "data")
+            else getattr(loaded.matrix, name),
+            value,
+        )
+    for cat_id, acc in chengdu.state.access.items():
+        again = saved.state.access[cat_id]
+        np.testing.assert_array_equal(again.node_dist_m, acc.node_dist_m)
+        np.testing.assert_array_equal(again.nearest_facility, acc.nearest_facility)
+        assert again.limit_m == acc.limit_m
+
+
+def test_old_or_foreign_state_is_refused_naming_its_version(saved, tmp_path):
+    arrays = dict(np.load(saved.folder / "access.npz"))
+    old = {k: v for k, v in arrays.items() if k != "format_version"} | {"indptr": np.arange(3)}
+    np.savez(tmp_path / "old.npz", **old)
+    with pytest.raises(InputError, match=r"format 1 .*reads access.npz format"):
+        load_state(tmp_path / "old.npz")
+    np.savez(tmp_path / "new.npz", **arrays | {"format_version": np.array(FORMAT_VERSION + 1)})
+    with pytest.raises(InputError, match=f"format {FORMAT_VERSION + 1}"):
+        load_state(tmp_path / "new.npz")
+    np.savez(tmp_path / "foreign.npz", x=np.arange(3))
+    with pytest.raises(InputError, match="no circles state"):
+        load_state(tmp_path / "foreign.npz")
+    (tmp_path / "text.npz").write_text("not a zip", encoding="utf-8")
+    with pytest.raises(InputError, match="cannot read"):
+        load_state(tmp_path / "text.npz")
 
 
 def test_some_site_newly_covers_people(saved):
@@ -72,11 +160,11 @@ def test_some_site_newly_covers_people(saved):
 def test_exact_solver_equals_brute_force_on_real_instance(saved, standards):
     rule = standards.access_rules("kindergarten")[0]
     threshold = standards.threshold_m(rule.threshold)
-    old = np.nan_to_num(saved.point_dist("kindergarten"), nan=np.inf)
+    old = saved.state.point_dist("kindergarten")
     points = np.flatnonzero(old > threshold)
     nodes = auto_candidates(saved)[::150][:14]
     cover = coverage_matrix(saved, nodes, points, threshold)
-    weights = saved.point_population[points]
+    weights = saved.state.demand["population"][points]
     assert cover.nnz > 0
 
     def covered(chosen) -> float:
@@ -113,12 +201,17 @@ def test_min_spacing_is_respected(saved):
 
 
 def test_service_areas_nest_and_hold_reached_nodes(saved):
-    site = place_site(saved, 104.08, 30.69, 1000)
-    areas = service_areas(saved, site.node_dist_m, 1.1).to_crs(saved.crs)
+    site = place_site(saved, "kindergarten", 104.08, 30.69)
+    speed = saved.standards.speed_m_s("adult")
+    areas = service_areas(saved.state.graph, saved.crs, site.node_dist_m, saved.standards, "adult")
+    areas = areas.to_crs(saved.crs)
     five, ten, fifteen = areas.geometry.values
     assert five.area < ten.area < fifteen.area
     assert fifteen.buffer(1e-6).contains(ten)
-    reached = saved.node_xy[: saved.n_network][site.node_dist_m[: saved.n_network] <= 5 * 66]
+    graph = saved.state.graph
+    reached = graph.node_xy[: graph.n_network][
+        site.node_dist_m[: graph.n_network] <= 5 * 60 * speed
+    ]
     assert shapely.contains_xy(five.buffer(0.01), reached[:, 0], reached[:, 1]).all()
 
 
@@ -139,7 +232,7 @@ def test_bad_input(saved, tmp_path):
     with pytest.raises(InputError, match="holds no site"):
         recommend(saved, "kindergarten", 2, candidates=empty)
     with pytest.raises(InputError, match="not an analysis folder"):
-        load_state(tmp_path)
+        load_analysis(tmp_path)
 
 
 def test_cli_score_and_recommend(saved, tmp_path):

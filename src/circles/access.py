@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cached_property
 
 import numpy as np
 from scipy.sparse import csr_array
 from scipy.sparse.csgraph import dijkstra
 
-from circles.network import Network, Snap
+from circles.attach import Attachment, Streets
+from circles.network import Network
 
 SNAP_TOLERANCE_M = 1e-3  # points closer than this to an edge end join that node
 
@@ -32,13 +34,64 @@ class RoutingGraph:
     point_node: np.ndarray
     facility_node: np.ndarray  # source node of facility k: facility_node[0] + k (last nodes)
     n_network: int
+    network_highway: np.ndarray  # highway type of every network edge
+    network_in_main: np.ndarray  # whether each network edge is in the main piece
 
     @property
     def n_nodes(self) -> int:
         return self.matrix.shape[0]
 
+    @cached_property
+    def street_pieces(self) -> np.ndarray:
+        """Undirected pieces of the main network piece: where proposed sites join."""
+        main = self.network_in_main[np.maximum(self.edge_source, 0)]
+        return np.flatnonzero(~self.directed & main)
 
-def routing_graph(network: Network, points: Snap, facilities: Snap) -> RoutingGraph:
+    @cached_property
+    def piece_highway(self) -> np.ndarray:
+        """Highway type of every piece (empty for facility connectors)."""
+        return np.where(
+            self.edge_source >= 0, self.network_highway[np.maximum(self.edge_source, 0)], ""
+        )
+
+    @cached_property
+    def streets(self) -> Streets:
+        """The street pieces, indexed for attaching points (reported by piece index)."""
+        idx = self.street_pieces
+        a, b = self.node_xy[self.edge_u[idx]], self.node_xy[self.edge_v[idx]]
+        return Streets(a, b, self.edge_w[idx], idx)
+
+    def to_arrays(self) -> dict[str, np.ndarray]:
+        """The graph as named arrays (``from_arrays`` rebuilds the same graph)."""
+        arrays = {f: getattr(self, f) for f in GRAPH_ARRAYS}
+        m = self.matrix
+        return arrays | {"indptr": m.indptr, "indices": m.indices, "data": m.data}
+
+    @classmethod
+    def from_arrays(cls, arrays: dict[str, np.ndarray]) -> RoutingGraph:
+        """The graph saved by ``to_arrays``."""
+        n = len(arrays["node_xy"])
+        matrix = csr_array((arrays["data"], arrays["indices"], arrays["indptr"]), shape=(n, n))
+        fields = {f: arrays[f] for f in GRAPH_ARRAYS}
+        return cls(matrix=matrix, **fields | {"n_network": int(arrays["n_network"])})
+
+
+GRAPH_ARRAYS = (
+    "edge_u",
+    "edge_v",
+    "edge_w",
+    "directed",
+    "edge_source",
+    "node_xy",
+    "point_node",
+    "facility_node",
+    "n_network",
+    "network_highway",
+    "network_in_main",
+)
+
+
+def routing_graph(network: Network, points: Attachment, facilities: Attachment) -> RoutingGraph:
     """Split edges where demand points and facilities join, and add facility source nodes.
 
     Parameters
@@ -46,10 +99,10 @@ def routing_graph(network: Network, points: Snap, facilities: Snap) -> RoutingGr
     network
         The walking network.
     points, facilities
-        Snaps of demand points and facilities to the network.
+        Where demand points and facilities join the network (pieces are network edges).
     """
     n = network.n_nodes
-    edge = np.concatenate([points.edge, facilities.edge])
+    edge = np.concatenate([points.piece, facilities.piece])
     offset = np.concatenate([points.offset_m, facilities.offset_m])
     length = network.length_m[edge]
     at_u = offset <= SNAP_TOLERANCE_M
@@ -85,9 +138,9 @@ def routing_graph(network: Network, points: Snap, facilities: Snap) -> RoutingGr
     und_v = np.concatenate([network.edge_v[keep], chain_v])
     und_w = np.concatenate([network.length_m[keep], chain_w])
 
-    n_points = len(points.edge)
-    fac_node = n + n_split + np.arange(len(facilities.edge))
-    total = n + n_split + len(facilities.edge)
+    n_points = len(points.piece)
+    fac_node = n + n_split + np.arange(len(facilities.piece))
+    total = n + n_split + len(facilities.piece)
     index = np.int32 if total < 2**31 else np.int64  # scipy's own choice, made before it copies
     rows = np.concatenate([und_u, und_v, fac_node], dtype=index, casting="same_kind")
     cols = np.concatenate([und_v, und_u, node[n_points:]], dtype=index, casting="same_kind")
@@ -95,7 +148,7 @@ def routing_graph(network: Network, points: Snap, facilities: Snap) -> RoutingGr
     matrix = csr_array((weights, (rows, cols)), shape=(total, total))
     a, b = network.node_xy[network.edge_u[split_edge]], network.node_xy[network.edge_v[split_edge]]
     frac = (split_off / network.length_m[split_edge])[:, None]
-    node_xy = np.concatenate([network.node_xy, a + (b - a) * frac, facilities.snapped_xy])
+    node_xy = np.concatenate([network.node_xy, a + (b - a) * frac, facilities.joined_xy])
     return RoutingGraph(
         matrix=matrix,
         edge_u=np.concatenate([und_u, fac_node]),
@@ -107,6 +160,8 @@ def routing_graph(network: Network, points: Snap, facilities: Snap) -> RoutingGr
         point_node=node[:n_points],
         facility_node=fac_node,
         n_network=n,
+        network_highway=network.edge_highway,
+        network_in_main=network.component[network.edge_u] == network.main_component,
     )
 
 
@@ -160,3 +215,32 @@ def nearest_facility(
     # facility k's source node is facility_node[k] = facility_node[0] + k
     nearest[reached] = source[graph.point_node[reached]] - graph.facility_node[0]
     return CategoryAccess(dist, point_dist, nearest, limit_m)
+
+
+@dataclass
+class SiteReach:
+    """Where one proposed site joins the streets and how far it is from every routing node."""
+
+    xy: np.ndarray
+    connector_m: float
+    ends: tuple[int, int]  # the street piece's end nodes
+    to_ends_m: tuple[float, float]  # walking distance from the site to each end
+    node_dist_m: np.ndarray  # per routing node; inf beyond the limit
+
+
+def reach_from_site(graph: RoutingGraph, xy: np.ndarray, limit_m: float) -> SiteReach:
+    """Attach a metric point to the nearest street piece and search outwards from it.
+
+    Two bounded searches, from both ends of the piece it joins, give the exact distance to
+    every node: every walk leaves the piece through one of its ends. Distances beyond
+    ``limit_m`` are ``inf``, as in ``nearest_facility``; the site's connector counts.
+    """
+    att = graph.streets.attach(np.asarray(xy, dtype=float).reshape(1, 2))
+    piece, offset, connector = int(att.piece[0]), float(att.offset_m[0]), float(att.connector_m[0])
+    a, b = int(graph.edge_u[piece]), int(graph.edge_v[piece])
+    to_a = connector + offset
+    to_b = connector + float(graph.edge_w[piece]) - offset
+    d = dijkstra(graph.matrix, indices=[a, b], limit=limit_m)
+    node_dist = np.minimum(to_a + d[0], to_b + d[1])
+    node_dist[node_dist > limit_m] = np.inf
+    return SiteReach(np.asarray(xy, float), connector, (a, b), (to_a, to_b), node_dist)

@@ -298,7 +298,8 @@ def _run_district(osm: str, district: District, out_dir: str, options: _Options)
         worker = get_worker().address
     partial = None
     try:
-        from circles.analysis import analyze
+        from circles.pipeline import analyze
+        from circles.report import write_outputs
 
         partial = Path(out_dir) / f".{district.slug}.partial-{uuid.uuid4().hex[:8]}"
         partial.mkdir()  # with the umask's permissions, unlike mkdtemp
@@ -308,7 +309,7 @@ def _run_district(osm: str, district: District, out_dir: str, options: _Options)
         else:
             result = analyze(osm, area=district.geometry, district_name=district.name, **kwargs)
         extra = [Path(options.standards)] if options.standards else []
-        result.write(partial, inputs=extra)
+        write_outputs(result, partial, extra)
         summary = json.loads((partial / "summary.json").read_text(encoding="utf-8"))
         return {
             "ok": True,

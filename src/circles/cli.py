@@ -179,7 +179,8 @@ def analyze(
     out: Path | None,
 ) -> None:
     """Walking access to every facility category, per community, street and district."""
-    from circles.analysis import analyze as run
+    from circles.pipeline import analyze as run
+    from circles.report import write_outputs
 
     started = time.perf_counter()
     osm = osm or sample_extract()
@@ -199,7 +200,7 @@ def analyze(
             boundaries=boundaries,
             crs=crs,
         )
-        paths = result.write(out, inputs=[p for p in (standards,) if p is not None])
+        paths = write_outputs(result, out, [p for p in (standards,) if p is not None])
     except CirclesError as exc:
         raise UserError(str(exc)) from None
     s = result.summary
@@ -252,7 +253,7 @@ def check(
 
     Every problem is printed with file, row and column; exit code 2 if any is an error.
     """
-    from circles.analysis import check_inputs
+    from circles.pipeline import check_inputs
 
     if not (facility_files or communities or boundaries):
         raise UserError("nothing to check: give --facilities, --communities or --boundaries.")
@@ -321,14 +322,14 @@ def score(
     from circles.inputs import read_sites
     from circles.maps import write_sites_map
     from circles.report import atomic_write, write_table
-    from circles.siting import score_sites
-    from circles.store import load_state
+    from circles.saved import load_analysis
+    from circles.score import score_sites
 
     if (at is None) == (sites is None):
         raise UserError("give exactly one of --at LON,LAT or --sites FILE")
     out = out or folder / "siting"
     try:
-        saved = load_state(folder)
+        saved = load_analysis(folder)
         if at is not None:
             lon, lat = to_wgs84(*_lonlat(at), crs)
             points = gpd.GeoDataFrame(
@@ -426,14 +427,14 @@ def recommend(
 
     from circles.inputs import read_sites
     from circles.maps import write_sites_map
+    from circles.recommend import recommend as run
     from circles.report import atomic_write, write_table
-    from circles.siting import access_rules, place_site, service_limit_m
-    from circles.siting import recommend as run
-    from circles.store import load_state
+    from circles.saved import load_analysis
+    from circles.score import place_site
 
     out = out or folder / "siting"
     try:
-        saved = load_state(folder)
+        saved = load_analysis(folder)
         cands = "auto" if candidates == "auto" else read_sites(candidates, crs)
         rec = run(saved, category, k, cands, spacing, rule_id, method)
         out.mkdir(parents=True, exist_ok=True)
@@ -446,6 +447,8 @@ def recommend(
         "method": rec.method,
         "candidates": rec.candidates,
         "seconds": round(rec.seconds, 2),
+        "counted": rec.counted,
+        "weighting": rec.weighting,
         "uncovered_population_before": round(rec.uncovered_before, 1),
         "uncovered_population_after": round(rec.uncovered_after, 1),
         "greedy_vs_exact": rec.greedy_vs_exact,
@@ -458,9 +461,8 @@ def recommend(
     sites = gpd.GeoDataFrame(
         rec.sites, geometry=gpd.points_from_xy(rec.sites["lon"], rec.sites["lat"]), crs=4326
     )
-    limit = max(rec.threshold_m, service_limit_m(saved, access_rules(saved, category)))
     dists = [
-        (int(r), place_site(saved, lon, lat, limit).node_dist_m)
+        (int(r), place_site(saved, category, lon, lat).node_dist_m)
         for r, lon, lat in zip(rec.sites["rank"], rec.sites["lon"], rec.sites["lat"], strict=True)
     ]
     title = f"{category}: {'推荐新增选址' if lang == 'zh' else 'recommended sites'} K={k}"
@@ -627,10 +629,10 @@ def map_(
 ) -> None:
     """Per-district HTML gap maps with an index page (and print-ready figures)."""
     from circles.maps import write_district_maps
-    from circles.store import load_state
+    from circles.saved import load_analysis
 
     try:
-        saved = load_state(folder)
+        saved = load_analysis(folder)
         paths, _ = write_district_maps(saved, out, district, category, offline, lang)
         if figure_category:
             from circles.figures import write_figures

@@ -16,7 +16,7 @@ from matplotlib_scalebar.scalebar import ScaleBar
 from circles.errors import CirclesError, InputError
 from circles.maps import ATTRIBUTION, STATUS_COLOURS, _community_status, _t
 from circles.report import atomic_write
-from circles.store import SavedAnalysis
+from circles.saved import SavedAnalysis
 
 A4_LANDSCAPE_IN = (11.69, 8.27)
 CJK_FONTS = (
@@ -85,7 +85,7 @@ def gap_figure(saved: SavedAnalysis, category_id: str, lang: str = "zh") -> Figu
 
     fig = Figure(figsize=A4_LANDSCAPE_IN, dpi=300)
     ax = fig.subplots()
-    area = gpd.GeoSeries([saved.area_m], crs=saved.crs)
+    area = gpd.GeoSeries([saved.study_area_m], crs=saved.crs)
     area.boundary.plot(ax=ax, color="#666", linewidth=0.6, linestyle="--")
     edges.plot(ax=ax, color="#b0b0b0", linewidth=0.25)
     communities.plot(
@@ -106,7 +106,7 @@ def gap_figure(saved: SavedAnalysis, category_id: str, lang: str = "zh") -> Figu
             linewidth=0.6,
             zorder=5,
         )
-    minx, miny, maxx, maxy = saved.area_m.bounds
+    minx, miny, maxx, maxy = saved.study_area_m.bounds
     ax.set_xlim(minx, maxx)
     ax.set_ylim(miny, maxy)
     ax.set_axis_off()

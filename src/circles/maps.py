@@ -19,8 +19,8 @@ from jinja2 import Template
 
 from circles.errors import InputError
 from circles.report import atomic_write
-from circles.siting import access_rules, service_areas, service_speed
-from circles.store import SavedAnalysis
+from circles.saved import SavedAnalysis
+from circles.service_areas import service_areas
 
 ATTRIBUTION = "© OpenStreetMap contributors"
 STATUS_COLOURS = {"pass": "#1a9850", "fail": "#d73027", "no_data": "#bdbdbd"}
@@ -196,7 +196,9 @@ def district_map(
         gpd.GeoSeries(metric.simplify(2.0, preserve_topology=True), crs=saved.crs).to_crs(4326)
     )
     fmap = _new_map(offline)
-    minx, miny, maxx, maxy = gpd.GeoSeries([saved.area_m], crs=saved.crs).to_crs(4326).total_bounds
+    minx, miny, maxx, maxy = (
+        gpd.GeoSeries([saved.study_area_m], crs=saved.crs).to_crs(4326).total_bounds
+    )
     fmap.fit_bounds([[miny, minx], [maxy, maxx]])
     counts = {
         "communities": 0,
@@ -256,13 +258,10 @@ def district_map(
         ).add_to(fmap)
         counts["communities"] += len(layer)
 
-        rule_access = std.access_rules(cat_id)
         dist = saved.node_dist(cat_id)
         if np.isfinite(dist).any():
-            profile = next(
-                (r.threshold.profile for r in rule_access if r.threshold.profile), "adult"
-            )
-            rings = service_areas(saved, dist, std.profiles[profile].speed_m_s)
+            profile = std.category_profile(cat_id)
+            rings = service_areas(saved.state.graph, saved.crs, dist, std, profile)
             rings = rings.to_crs(saved.crs)
             rings = rings.set_geometry(rings.simplify(3.0, preserve_topology=True)).to_crs(4326)
             group = folium.FeatureGroup(f"{cat.name(lang)} · {_t('areas', lang)}", show=i == 0)
@@ -316,10 +315,9 @@ def district_map(
 
     # demand points shaded by walking time to the first category
     first = categories[0]
-    speed = std.profiles[
-        next((r.threshold.profile for r in std.access_rules(first) if r.threshold.profile), "adult")
-    ].speed_m_s
-    minutes = pd.to_numeric(demand[f"dist_m.{first}"], errors="coerce") / speed / 60
+    minutes = std.m_to_minutes(
+        pd.to_numeric(demand[f"dist_m.{first}"], errors="coerce"), std.category_profile(first)
+    )
     points = demand[["population", "geometry"]].copy()
     points["minutes"] = minutes.round(1)
     points["colour"] = BEYOND_COLOUR
@@ -520,8 +518,12 @@ def write_sites_map(
     ``rank_dist`` pairs each site's rank with its walking distance to every routing node.
     Returns the service areas drawn.
     """
-    speed = service_speed(saved, access_rules(saved, category_id))
-    rings = [service_areas(saved, dist, speed).assign(rank=rank) for rank, dist in rank_dist]
+    std, graph = saved.standards, saved.state.graph
+    profile = std.category_profile(category_id)
+    rings = [
+        service_areas(graph, saved.crs, dist, std, profile).assign(rank=rank)
+        for rank, dist in rank_dist
+    ]
     areas = (
         pd.concat(rings, ignore_index=True)
         if rings

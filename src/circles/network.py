@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import logging
-import os
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from functools import cached_property
 
@@ -22,19 +20,6 @@ from circles.osm import WGS84, OsmExtract
 from circles.standards import NetworkSettings
 
 log = logging.getLogger(__name__)
-
-PARALLEL_SNAP_POINTS = 20_000  # above this, snapping runs on all cores (GEOS releases the GIL)
-
-
-def _nearest(tree: shapely.STRtree, points: np.ndarray) -> np.ndarray:
-    """Index of the nearest tree geometry to each point; large batches in parallel threads."""
-    workers = os.cpu_count() or 1
-    if len(points) < PARALLEL_SNAP_POINTS or workers == 1:
-        return tree.query_nearest(points, all_matches=False)[1]
-    chunks = np.array_split(points, workers * 4)
-    with ThreadPoolExecutor(workers) as pool:
-        parts = pool.map(lambda c: tree.query_nearest(c, all_matches=False)[1], chunks)
-        return np.concatenate(list(parts))
 
 
 def is_walkable(tags: dict[str, str], settings: NetworkSettings) -> bool:
@@ -98,36 +83,10 @@ class Network:
         """Indices of edges in the largest connected piece (where points are snapped)."""
         return np.flatnonzero(self.component[self.edge_u] == self.main_component)
 
-    @cached_property
-    def _edge_tree(self) -> shapely.STRtree:
-        """R-tree of the main piece's edges, for ``snap``."""
-        idx = self.main_edges
-        lines = shapely.linestrings(
-            np.stack([self.node_xy[self.edge_u[idx]], self.node_xy[self.edge_v[idx]]], axis=1)
-        )
-        return shapely.STRtree(lines)
-
     def to_metric(self, lon: np.ndarray, lat: np.ndarray) -> np.ndarray:
         """Project WGS-84 longitude/latitude to this network's metric CRS, ``(n, 2)``."""
         x, y = Transformer.from_crs(WGS84, self.crs, always_xy=True).transform(lon, lat)
         return np.column_stack([x, y])
-
-    def snap(self, xy: np.ndarray) -> Snap:
-        """Snap metric points to the nearest edge of the main network piece.
-
-        The connector (straight line from the point to the edge) is part of every walk.
-        """
-        xy = np.asarray(xy, dtype=float).reshape(-1, 2)
-        if len(xy) == 0:
-            return Snap(np.empty(0, np.int64), np.empty(0), np.empty(0), np.empty((0, 2)))
-        edge = self.main_edges[_nearest(self._edge_tree, shapely.points(xy))]
-        a, b = self.node_xy[self.edge_u[edge]], self.node_xy[self.edge_v[edge]]
-        ab = b - a
-        t = np.einsum("ij,ij->i", xy - a, ab) / np.maximum(np.einsum("ij,ij->i", ab, ab), 1e-12)
-        t = np.clip(t, 0.0, 1.0)
-        on_edge = a + ab * t[:, None]
-        connector = np.hypot(*(xy - on_edge).T)
-        return Snap(edge, t * self.length_m[edge], connector, on_edge)
 
     def edges_gdf(self) -> gpd.GeoDataFrame:
         """The network's edges as a WGS-84 GeoDataFrame (for output and checks)."""
@@ -148,16 +107,6 @@ class Network:
             }
         )
         return gpd.GeoDataFrame(frame, geometry=lines, crs=self.crs).to_crs(WGS84)
-
-
-@dataclass
-class Snap:
-    """Where points join the network: edge index, offset from its ``u`` end, connector length."""
-
-    edge: np.ndarray
-    offset_m: np.ndarray
-    connector_m: np.ndarray
-    snapped_xy: np.ndarray
 
 
 def network_from_extract(

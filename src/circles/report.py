@@ -6,7 +6,7 @@ import json
 import os
 import re
 import tempfile
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -14,7 +14,8 @@ import numpy as np
 import pandas as pd
 
 from circles.errors import InputError
-from circles.store import STANDARDS_FILE, STATE_FILE, save_state
+from circles.saved import STANDARDS_FILE
+from circles.store import STATE_FILE
 
 if TYPE_CHECKING:
     from circles.analysis import Analysis
@@ -272,7 +273,9 @@ def _json_default(value: object) -> object:
     return str(value)
 
 
-def write_outputs(analysis: Analysis, out_dir: Path, inputs: list[Path]) -> list[Path]:
+def write_outputs(
+    analysis: Analysis, out_dir: str | Path, extra_inputs: Sequence[Path] = ()
+) -> list[Path]:
     """Write ``analysis.gpkg``, ``gaps.xlsx``, ``gaps.csv`` (UTF-8 with BOM), ``summary.json``.
 
     Raises
@@ -280,6 +283,7 @@ def write_outputs(analysis: Analysis, out_dir: Path, inputs: list[Path]) -> list
     InputError
         If an output would overwrite one of the inputs, or the folder cannot be created.
     """
+    out_dir = Path(out_dir)
     try:
         out_dir.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
@@ -294,7 +298,7 @@ def write_outputs(analysis: Analysis, out_dir: Path, inputs: list[Path]) -> list
         STANDARDS_FILE,
     )
     targets = {name: out_dir / name for name in names}
-    protected = {p.resolve() for p in inputs}
+    protected = {Path(p).resolve() for p in [*analysis.inputs, *extra_inputs]}
     for path in targets.values():
         if path.resolve() in protected:
             msg = f"{path}: this output would overwrite an input file. Choose another --out folder."
@@ -319,5 +323,9 @@ def write_outputs(analysis: Analysis, out_dir: Path, inputs: list[Path]) -> list
     write_workbook(analysis, table, targets["gaps.xlsx"])
     text = json.dumps(analysis.summary, ensure_ascii=False, indent=2, default=_json_default)
     atomic_write(targets["summary.json"], lambda tmp: tmp.write_text(text + "\n", encoding="utf-8"))
-    save_state(analysis, lambda name, writer: atomic_write(targets[name], writer))
+    atomic_write(targets[STATE_FILE], analysis.state.save)
+    standards_json = analysis.standards.model_dump_json(indent=1)
+    atomic_write(
+        targets[STANDARDS_FILE], lambda tmp: tmp.write_text(standards_json, encoding="utf-8")
+    )
     return list(targets.values())

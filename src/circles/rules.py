@@ -2,13 +2,18 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import geopandas as gpd
 import numpy as np
 import pandas as pd
 import shapely
 
 from circles.access import CategoryAccess
+from circles.basis import NO_DATA, CategoryBasis, category_bases
+from circles.measures import GroupStats, beyond_as_inf, group_stats, meets, rule_weights
 from circles.standards import (
+    DEFAULT_PROFILE,
     AccessRule,
     CoverageRateRule,
     PerCapitaRule,
@@ -16,7 +21,7 @@ from circles.standards import (
     Standards,
 )
 
-PASS, FAIL, NO_DATA, NOT_EVALUATED = "pass", "fail", "no_data", "not_evaluated"
+PASS, FAIL, NOT_EVALUATED = "pass", "fail", "not_evaluated"
 RESULT_COLUMNS = [
     "unit_level",
     "unit_id",
@@ -44,20 +49,6 @@ RESULT_COLUMNS = [
 ]
 
 
-def weighted_median(values: np.ndarray, weights: np.ndarray) -> float:
-    """Population-weighted median; values may be ``inf`` (beyond the search horizon)."""
-    if len(values) == 0 or weights.sum() <= 0:
-        return np.nan
-    order = np.argsort(values, kind="stable")
-    cum = np.cumsum(weights[order])
-    # an exact half between equal weights takes the lower value (allowing for rounding)
-    return float(values[order][np.searchsorted(cum, 0.5 * cum[-1] - 1e-9 * max(cum[-1], 1))])
-
-
-def _finite_or_nan(x: float) -> float:
-    return x if np.isfinite(x) else np.nan
-
-
 def evaluate_rules(
     standards: Standards,
     communities: gpd.GeoDataFrame,
@@ -70,9 +61,9 @@ def evaluate_rules(
     """Evaluate every rule per community, per street (where boundaries are given) and for
     the district.
 
-    A rule on a category with no facility in the study area gets status ``no_data``: absent
-    OSM data is not evidence of a gap. Rules on streets get ``not_evaluated`` when no street
-    boundaries were given.
+    A rule on a category with no known facility gets status ``no_data`` (see
+    ``circles.basis``): absent data is not evidence of a gap. Rules on streets get
+    ``not_evaluated`` when no street boundaries were given.
 
     Parameters
     ----------
@@ -80,8 +71,9 @@ def evaluate_rules(
         The standards profile.
     communities, demand, facilities
         Metric-CRS tables (``population`` on communities and demand points; ``elderly`` and
-        ``children`` on demand points where known). Facilities may carry ``in_area``
-        (inside the district, not in its buffer): only those count for presence and supply.
+        ``children`` on demand points where known). Facilities carry ``source`` and may carry
+        ``in_area`` (inside the district, not in its buffer): only those count for presence
+        and supply.
     access
         Search result per category id.
     district
@@ -94,145 +86,163 @@ def evaluate_rules(
     DataFrame
         One row per unit and rule, columns ``RESULT_COLUMNS``.
     """
-    rows: list[dict] = []
-    parts: list[pd.DataFrame] = []
-    pop_total = float(communities["population"].sum())
-    any_estimated = bool(communities["population_estimated"].any())
-    district_id, district_name, _ = district
-    count_of = facilities.groupby("category_id").size()  # reachable ones, buffer included
+    units = _units(communities, demand, facilities, district, streets)
     in_area = (
         facilities["in_area"].to_numpy(bool)
         if "in_area" in facilities
         else np.ones(len(facilities), bool)
     )
-    count_in = facilities[in_area].groupby("category_id").size()
-    units_street, fac_street = _street_units(streets, demand, facilities)
+    bases = category_bases(
+        standards.category_ids,
+        facilities["category_id"].to_numpy(),
+        facilities["source"].to_numpy(),
+        in_area,
+    )
+    parts = []
+    for rule in standards.rules:
+        common = {"rule_id": rule.id, "kind": rule.kind, "note": ""}
+        if isinstance(rule, AccessRule):
+            acc = access[rule.category]
+            parts.append(_access_rows(standards, rule, units, demand, acc, bases, common))
+        elif isinstance(rule, PresenceRule):
+            parts.append(_presence_rows(rule, units, facilities, in_area, bases, common))
+        elif isinstance(rule, PerCapitaRule):
+            parts.append(_per_capita_rows(rule, units, facilities, in_area, bases, common))
+    result = pd.concat([p for p in parts if len(p)], ignore_index=True)
+    coverage = [  # coverage rates read the per-community results above
+        _coverage_row(standards, rule, result, units.district)
+        for rule in standards.rules
+        if isinstance(rule, CoverageRateRule)
+    ]
+    if coverage:
+        result = pd.concat([result, pd.DataFrame(coverage)], ignore_index=True)
+    return result.reindex(columns=RESULT_COLUMNS)
+
+
+@dataclass
+class Units:
+    """The units rules are judged on, and which unit each facility lies in."""
+
+    district: dict
+    communities: pd.DataFrame
+    streets: pd.DataFrame | None
+    fac_community: pd.Series  # facility row -> community id
+    fac_street: pd.Series  # facility row -> street id
+
+
+def _units(
+    communities: gpd.GeoDataFrame,
+    demand: gpd.GeoDataFrame,
+    facilities: gpd.GeoDataFrame,
+    district: tuple[str, str, shapely.Geometry],
+    streets: gpd.GeoDataFrame | None,
+) -> Units:
+    """District, community and street units with their population."""
+    district_id, district_name, _ = district
     unit_district = {
         "unit_level": "district",
         "unit_id": district_id,
         "unit_name": district_name,
-        "population": pop_total,
-        "population_estimated": any_estimated,
+        "population": float(communities["population"].sum()),
+        "population_estimated": bool(communities["population_estimated"].any()),
     }
     units_community = communities[
         ["community_id", "name", "population", "population_estimated"]
     ].rename(columns={"community_id": "unit_id", "name": "unit_name"})
     units_community.insert(0, "unit_level", "community")
-
-    # facility -> community (point in polygon)
     f_idx, c_idx = shapely.STRtree(communities.geometry.values).query(
         facilities.geometry.values, predicate="within"
     )
     fac_community = pd.Series(communities["community_id"].to_numpy()[c_idx], index=f_idx)
+    units_street, fac_street = _street_units(streets, demand, facilities)
+    return Units(unit_district, units_community, units_street, fac_community, fac_street)
 
-    for rule in standards.rules:
-        common = {"rule_id": rule.id, "kind": rule.kind, "note": ""}
-        if isinstance(rule, AccessRule):
-            parts.append(pd.DataFrame(rows))
-            rows = []
-            parts.append(
-                _access_rows(
-                    standards,
-                    rule,
-                    units_community,
-                    unit_district,
-                    demand,
-                    access[rule.category],
-                    int(count_of.get(rule.category, 0)),
-                    common,
-                )
-            )
-        elif isinstance(rule, PresenceRule):
-            n_cat = int(count_in.get(rule.category, 0))
-            base = {
-                **common,
-                "category_id": rule.category,
-                "target": rule.min_count,
-                "shortfall_unit": "facilities",
-                "facilities": n_cat,
-            }
-            in_cat = facilities["category_id"].to_numpy() == rule.category
-            if rule.unit == "street" and units_street is None:
-                rows.append(
-                    {
-                        **unit_district,
-                        **base,
-                        "status": NOT_EVALUATED,
-                        "note": "street boundaries not given (--boundaries)",
-                    }
-                )
-            elif rule.unit == "street":
-                counts = fac_street[in_cat[fac_street.index]].value_counts()
-                for unit in units_street.to_dict("records"):
-                    rows.append(
-                        _presence(unit, base, int(counts.get(unit["unit_id"], 0)), rule, n_cat)
-                    )
-            elif rule.unit == "community":
-                counts = fac_community[in_cat[fac_community.index]].value_counts()
-                for unit in units_community.to_dict("records"):
-                    rows.append(
-                        _presence(unit, base, int(counts.get(unit["unit_id"], 0)), rule, n_cat)
-                    )
-            else:
-                rows.append(_presence(unit_district, base, n_cat, rule, n_cat))
-        elif isinstance(rule, PerCapitaRule):
-            rows.extend(
-                _per_capita_rows(
-                    rule,
-                    facilities,
-                    in_area,
-                    fac_community,
-                    units_community,
-                    unit_district,
-                    common,
-                    (units_street, fac_street),
-                )
-            )
-    result = pd.concat([p for p in [*parts, pd.DataFrame(rows)] if len(p)], ignore_index=True)
-    for rule in standards.rules:  # coverage rates read the per-community results above
-        if isinstance(rule, CoverageRateRule):
-            common = {"rule_id": rule.id, "kind": rule.kind, "note": ""}
-            result = pd.concat(
-                [
-                    result,
-                    pd.DataFrame([_coverage_row(standards, rule, result, unit_district, common)]),
-                ],
-                ignore_index=True,
-            )
-    return result.reindex(columns=RESULT_COLUMNS)
+
+def access_stats(
+    standards: Standards,
+    rule: AccessRule,
+    dist_m: np.ndarray,
+    weights: np.ndarray,
+    community_codes: np.ndarray,
+    n_communities: int,
+) -> tuple[GroupStats, GroupStats]:
+    """An access rule's measures per community and for the district.
+
+    The one computation behind ``gaps.csv``, ``summary.json``, ``score`` and ``recommend``.
+
+    Parameters
+    ----------
+    dist_m
+        Walking distance of every demand point, ``inf`` beyond the search limit.
+    weights
+        The residents the rule counts at each point (``measures.rule_weights``).
+    community_codes
+        Community ``0..n_communities-1`` of every demand point.
+    """
+    threshold = standards.threshold_m(rule)
+    per_community = group_stats(community_codes, n_communities, dist_m, weights, threshold)
+    whole = group_stats(np.zeros(len(weights), np.int64), 1, dist_m, weights, threshold)
+    return per_community, whole
 
 
 def _access_rows(
     standards: Standards,
     rule: AccessRule,
-    units: pd.DataFrame,
-    district: dict,
+    units: Units,
     demand: gpd.GeoDataFrame,
     acc: CategoryAccess,
-    n_facilities: int,
+    bases: dict[str, CategoryBasis],
     common: dict,
 ) -> pd.DataFrame:
-    """One row per community (if the rule is per community) and one for the district.
-
-    Vectorised over communities: a handful of array passes whatever their number.
-    """
-    threshold = standards.threshold_m(rule.threshold)
-    profile = rule.threshold.profile or "adult"
-    speed = standards.profiles[profile].speed_m_s
-    dist = np.where(np.isnan(acc.point_dist_m), np.inf, acc.point_dist_m)
-    pop, weight_note = _weights(rule, demand)
+    """One row per community (if the rule is per community) and one for the district."""
+    weights, _, weight_note = rule_weights(rule, demand)
     codes, uniques = pd.factorize(demand["community_id"])
+    per_community, whole = access_stats(
+        standards, rule, beyond_as_inf(acc.point_dist_m), weights, codes, len(uniques)
+    )
     frames = []
     if rule.unit == "community":
-        stats = _group_stats(codes, len(uniques), dist, pop, threshold)
-        at = pd.Index(uniques).get_indexer(units["unit_id"])  # -1: no demand point
-        frame = pd.DataFrame({k: np.where(at >= 0, v[at], 0.0) for k, v in stats.items()})
-        for k in ("median", "worst"):
-            frame[k] = np.where(at >= 0, frame[k], np.nan)
-        frames.append(pd.concat([units.reset_index(drop=True), frame], axis=1))
-    stats = _group_stats(np.zeros(len(pop), np.int64), 1, dist, pop, threshold)
-    frames.append(pd.concat([pd.DataFrame([district]), pd.DataFrame(stats)], axis=1))
-    out = pd.concat(frames, ignore_index=True)
+        at = pd.Index(uniques).get_indexer(units.communities["unit_id"])  # -1: no demand point
+        frames.append((units.communities.reset_index(drop=True), _take(per_community, at)))
+    frames.append((pd.DataFrame([units.district]), whole))
+    out = pd.concat([_stats_frame(u, s) for u, s in frames], ignore_index=True)
+    return _judge_access(standards, rule, out, bases[rule.category], weight_note, common)
+
+
+def _take(stats: GroupStats, at: np.ndarray) -> GroupStats:
+    """Stats of the groups ``at`` (``-1``: a unit without demand points)."""
+    has = at >= 0
+
+    def pick(values: np.ndarray, empty: float) -> np.ndarray:
+        return np.where(has, values[at], empty)
+
+    return GroupStats(
+        pick(stats.total, 0.0),
+        pick(stats.inside, 0.0),
+        pick(stats.reached, 0.0),
+        pick(stats.median, np.nan),
+        pick(stats.worst, np.nan),
+    )
+
+
+def _stats_frame(units: pd.DataFrame, stats: GroupStats) -> pd.DataFrame:
+    """Unit rows beside their measures."""
+    columns = {"total": stats.total, "inside": stats.inside, "reached": stats.reached}
+    columns |= {"median": stats.median, "worst": stats.worst}
+    return pd.concat([units, pd.DataFrame(columns)], axis=1)
+
+
+def _judge_access(
+    standards: Standards,
+    rule: AccessRule,
+    out: pd.DataFrame,
+    basis: CategoryBasis,
+    weight_note: str,
+    common: dict,
+) -> pd.DataFrame:
+    """Share, pass / fail / no data, shortfall and times of access rows."""
+    threshold = standards.threshold_m(rule)
+    profile = rule.threshold.profile or DEFAULT_PROFILE
     total, inside = out.pop("total").to_numpy(), out.pop("inside").to_numpy()
     median, worst = out.pop("median").to_numpy(), out.pop("worst").to_numpy()
     reached = out.pop("reached").to_numpy()
@@ -244,25 +254,26 @@ def _access_rows(
             **common,
             category_id=rule.category,
             threshold_m=threshold,
-            threshold_min=threshold / speed / 60,
+            threshold_min=standards.m_to_minutes(threshold, profile),
             profile=profile,
             target=rule.target_share,
             value=share,
             shortfall_unit="residents" if rule.population == "total" else rule.population,
-            facilities=n_facilities,
+            facilities=basis.facilities,
             median_dist_m=median,
             worst_dist_m=worst,
-            median_time_min=median / speed / 60,
-            worst_time_min=worst / speed / 60,
+            median_time_min=standards.m_to_minutes(median, profile),
+            worst_time_min=standards.m_to_minutes(worst, profile),
             reached_share=np.where(total > 0, reached / total, np.nan),
         )
-    ok = share >= rule.target_share - 1e-9
-    out["status"] = np.where(total <= 0, NOT_EVALUATED, np.where(ok, PASS, FAIL))
+    out["status"] = np.where(
+        total <= 0, NOT_EVALUATED, np.where(meets(share, rule.target_share), PASS, FAIL)
+    )
     out["shortfall"] = np.where(
         total > 0, np.maximum(0.0, rule.target_share * total - inside), np.nan
     )
     out["note"] = np.where(total <= 0, "no residents", weight_note)
-    if n_facilities == 0:
+    if basis.no_data:
         out["status"], out["value"], out["shortfall"] = NO_DATA, np.nan, np.nan
         out["note"] = (
             "no facility of this category in the study area: missing data, not a measured gap"
@@ -270,56 +281,47 @@ def _access_rows(
     return out
 
 
-def _group_stats(
-    codes: np.ndarray, n: int, dist: np.ndarray, pop: np.ndarray, threshold: float
-) -> dict[str, np.ndarray]:
-    """Per group: residents, residents within the threshold, residents reached within the
-    search limit, population-weighted median distance and worst distance (``inf`` where
-    beyond the search limit)."""
-    total = np.bincount(codes, pop, minlength=n)
-    if len(pop) == 0:
-        zero, nan = np.zeros(n), np.full(n, np.nan)
-        return {"total": zero, "inside": zero, "reached": zero, "median": nan, "worst": nan}
-    order = np.lexsort((dist, codes))
-    c, d, p = codes[order], dist[order], pop[order]
-    start = np.searchsorted(c, np.arange(n))
-    end = np.searchsorted(c, np.arange(n), side="right")
-    cum = np.cumsum(p)
-    before = np.where(start > 0, cum[np.maximum(start - 1, 0)], 0.0)
-    # first point at half the group's weight (less a rounding allowance: the cumulative sum
-    # runs over all groups, and an exact half between equal weights takes the lower point)
-    mid = np.searchsorted(
-        cum, before + 0.5 * total - 1e-9 * np.maximum(cum[-1] if len(cum) else 0, 1)
-    )
-    has = (end > start) & (total > 0)
-    mid = np.clip(mid, start, np.maximum(end - 1, start))
-    return {
-        "total": total,
-        "inside": np.bincount(codes, pop * (dist <= threshold), minlength=n),
-        "reached": np.bincount(codes, pop * np.isfinite(dist), minlength=n),
-        "median": np.where(has, d[np.minimum(mid, len(d) - 1)], np.nan),
-        "worst": np.where(end > start, d[np.maximum(end - 1, 0)], np.nan),
+def _presence_rows(
+    rule: PresenceRule,
+    units: Units,
+    facilities: gpd.GeoDataFrame,
+    in_area: np.ndarray,
+    bases: dict[str, CategoryBasis],
+    common: dict,
+) -> pd.DataFrame:
+    """Facilities counted per unit against ``min_count``."""
+    basis = bases[rule.category]
+    base = {
+        **common,
+        "category_id": rule.category,
+        "target": rule.min_count,
+        "shortfall_unit": "facilities",
+        "facilities": basis.in_area,
     }
+    in_cat = facilities["category_id"].to_numpy() == rule.category
+    if rule.unit == "street" and units.streets is None:
+        note = "street boundaries not given (--boundaries)"
+        return pd.DataFrame([{**units.district, **base, "status": NOT_EVALUATED, "note": note}])
+    if rule.unit == "district":
+        return pd.DataFrame([_presence(units.district, base, basis.in_area, rule, basis)])
+    table, fac_unit = (
+        (units.streets, units.fac_street)
+        if rule.unit == "street"
+        else (units.communities, units.fac_community)
+    )
+    counts = fac_unit[in_cat[fac_unit.index]].value_counts()
+    return pd.DataFrame(
+        [
+            _presence(unit, base, int(counts.get(unit["unit_id"], 0)), rule, basis)
+            for unit in table.to_dict("records")
+        ]
+    )
 
 
-WEIGHT_NAMES = {"elderly": "residents aged 60+", "children": "children"}
-
-
-def _weights(rule: AccessRule, demand: gpd.GeoDataFrame) -> tuple[np.ndarray, str]:
-    """Whose homes a rule counts: all residents, or the elderly / children where known."""
-    total = demand["population"].to_numpy(float)
-    if rule.population == "total":
-        return total, ""
-    what = WEIGHT_NAMES[rule.population]
-    values = demand[rule.population].to_numpy(float) if rule.population in demand else None
-    if values is None or np.isnan(values).any():
-        return total, f"weighted by all residents: no counts of {what} in the communities"
-    return values, f"weighted by {what}"
-
-
-def _presence(unit: dict, base: dict, count: int, rule: PresenceRule, n_cat: int) -> dict:
+def _presence(unit: dict, base: dict, count: int, rule: PresenceRule, basis: CategoryBasis) -> dict:
+    """One unit's presence row."""
     out = {**unit, **base, "value": count}
-    if n_cat == 0:
+    if basis.no_data:
         out.update(
             status=NO_DATA, value=np.nan, note="no facility of this category in the study area"
         )
@@ -331,64 +333,71 @@ def _presence(unit: dict, base: dict, count: int, rule: PresenceRule, n_cat: int
 
 def _per_capita_rows(
     rule: PerCapitaRule,
+    units: Units,
     facilities: gpd.GeoDataFrame,
     in_area: np.ndarray,
-    fac_community: pd.Series,
-    units_community: pd.DataFrame,
-    district: dict,
+    bases: dict[str, CategoryBasis],
     common: dict,
-    street: tuple[pd.DataFrame | None, pd.Series],
-) -> list[dict]:
-    sel = facilities["category_id"].to_numpy() == rule.category
-    values = facilities[rule.attribute].to_numpy(float)
-    unit_label = "places" if rule.attribute == "capacity" else "m2"
+) -> pd.DataFrame:
+    """Supply (capacity or floor area) per ``per`` residents, per unit."""
     base = {
         **common,
         "category_id": rule.category,
         "target": rule.target,
-        "shortfall_unit": unit_label,
+        "shortfall_unit": "places" if rule.attribute == "capacity" else "m2",
     }
-
-    def row(unit: dict, mask: np.ndarray) -> dict:
-        n = int(mask.sum())
-        known = mask & ~np.isnan(values)
-        supply = float(values[known].sum())
-        pop = unit["population"]
-        out = {**unit, **base, "facilities": n}
-        if n == 0 or not known.any():
-            what = "facility" if n == 0 else f"value of '{rule.attribute}'"
-            out.update(status=NO_DATA, note=f"no {what} for this category in the unit")
-            return out
-        rate = supply / pop * rule.per if pop > 0 else np.nan
-        ok = rate >= rule.target
-        note = (
-            ""
-            if known.sum() == n
-            else f"{n - int(known.sum())} of {n} facilities lack '{rule.attribute}'"
-        )
-        out.update(
-            value=rate,
-            status=PASS if ok else FAIL,
-            note=note,
-            shortfall=max(0.0, rule.target * pop / rule.per - supply),
-        )
-        return out
-
-    units_street, fac_street = street
-    if rule.unit == "street" and units_street is None:
+    sel = facilities["category_id"].to_numpy() == rule.category
+    values = facilities[rule.attribute].to_numpy(float)
+    basis = bases[rule.category]
+    if rule.unit == "street" and units.streets is None:
         note = "street boundaries not given (--boundaries)"
-        return [{**district, **base, "status": NOT_EVALUATED, "note": note}]
+        return pd.DataFrame([{**units.district, **base, "status": NOT_EVALUATED, "note": note}])
     if rule.unit == "district":
-        return [row(district, sel & in_area)]
-    units, fac_unit = (
-        (units_street, fac_street) if rule.unit == "street" else (units_community, fac_community)
+        return pd.DataFrame([_supply(rule, units.district, base, values, sel & in_area, basis)])
+    table, fac_unit = (
+        (units.streets, units.fac_street)
+        if rule.unit == "street"
+        else (units.communities, units.fac_community)
     )
     rows = []
-    for unit in units.to_dict("records"):
+    for unit in table.to_dict("records"):
         in_unit = np.zeros(len(facilities), bool)
         in_unit[fac_unit.index[fac_unit.to_numpy() == unit["unit_id"]]] = True
-        rows.append(row(unit, sel & in_unit))
-    return rows
+        rows.append(_supply(rule, unit, base, values, sel & in_unit, basis))
+    return pd.DataFrame(rows)
+
+
+def _supply(
+    rule: PerCapitaRule,
+    unit: dict,
+    base: dict,
+    values: np.ndarray,
+    mask: np.ndarray,
+    basis: CategoryBasis,
+) -> dict:
+    """One unit's per-capita row: the supply of its facilities ``mask`` per ``per`` residents.
+
+    A unit without a facility of a category that has data supplies nothing (a gap); facilities
+    that all lack the attribute leave the value unknown (no data).
+    """
+    n = int(mask.sum())
+    known = mask & ~np.isnan(values)
+    supply = float(values[known].sum())
+    pop = unit["population"]
+    out = {**unit, **base, "facilities": n}
+    if basis.no_data or (n > 0 and not known.any()):
+        what = "facility" if basis.no_data else f"value of '{rule.attribute}'"
+        out.update(status=NO_DATA, note=f"no {what} for this category in the unit")
+        return out
+    rate = supply / pop * rule.per if pop > 0 else np.nan
+    missing = n - int(known.sum())
+    out.update(
+        value=rate,
+        status=PASS if meets(rate, rule.target) else FAIL,
+        note=f"{missing} of {n} facilities lack '{rule.attribute}'" if missing else "",
+        shortfall=max(0.0, rule.target * pop / rule.per - supply),
+    )
+    return out
 
 
 def _street_units(
@@ -420,13 +429,16 @@ def _street_units(
 
 
 def _coverage_row(
-    standards: Standards, rule: CoverageRateRule, result: pd.DataFrame, district: dict, common: dict
+    standards: Standards, rule: CoverageRateRule, result: pd.DataFrame, district: dict
 ) -> dict:
+    """The share of communities (or of their residents) that pass ``of_rule``."""
     of = result[(result["rule_id"] == rule.of_rule) & (result["unit_level"] == "community")]
     base = {
         **district,
-        **common,
-        "category_id": getattr(standards.rule(rule.of_rule), "category", None),
+        "rule_id": rule.id,
+        "kind": rule.kind,
+        "note": "",
+        "category_id": standards.category_of(rule),
         "target": rule.target,
         "shortfall_unit": "communities" if rule.measure == "units" else "residents",
     }
@@ -444,6 +456,6 @@ def _coverage_row(
     return {
         **base,
         "value": value,
-        "status": PASS if value >= rule.target - 1e-9 else FAIL,
+        "status": PASS if meets(value, rule.target) else FAIL,
         "shortfall": shortfall,
     }

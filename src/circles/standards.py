@@ -7,6 +7,7 @@ from importlib import resources
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
+import numpy as np
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
@@ -14,6 +15,7 @@ from circles.errors import StandardsError
 
 Lang = Literal["zh", "en"]
 UNIT_LEVELS = ("community", "street", "district")
+DEFAULT_PROFILE = "adult"  # the speed of thresholds given in metres, when shown as minutes
 
 
 class _Strict(BaseModel):
@@ -168,6 +170,7 @@ class CoverageRateRule(_Rule):
     unit: Literal["district"] = "district"
 
 
+AnyRule = AccessRule | PresenceRule | PerCapitaRule | CoverageRateRule
 Rule = Annotated[
     AccessRule | PresenceRule | PerCapitaRule | CoverageRateRule, Field(discriminator="kind")
 ]
@@ -240,17 +243,52 @@ class Standards(_Strict):
         msg = f"unknown rule {rule_id!r}"
         raise StandardsError(msg)
 
-    def threshold_m(self, threshold: Threshold) -> float:
-        """Walking distance in metres of a threshold (minutes x profile speed)."""
+    # -- walking speed and distance: minutes become metres here and nowhere else ----
+    def speed_m_s(self, profile: str | None = None) -> float:
+        """Walking speed of a profile; ``None`` (a threshold in metres) walks at adult speed."""
+        return self.profiles[profile or DEFAULT_PROFILE].speed_m_s
+
+    def minutes_to_m(self, minutes: float, profile: str | None = None) -> float:
+        """Walking distance in metres covered in ``minutes`` at a profile's speed."""
+        return minutes * 60.0 * self.speed_m_s(profile)
+
+    def m_to_minutes(self, metres: float | np.ndarray, profile: str | None = None) -> object:
+        """Walking time in minutes of ``metres`` at a profile's speed (arrays allowed)."""
+        return metres / self.speed_m_s(profile) / 60.0
+
+    def threshold_m(self, threshold: Threshold | AccessRule) -> float:
+        """Walking distance in metres of a threshold or an access rule's threshold."""
+        if isinstance(threshold, AccessRule):
+            threshold = threshold.threshold
         if threshold.unit == "m":
             return threshold.value
-        return threshold.value * 60.0 * self.profiles[str(threshold.profile)].speed_m_s
+        return self.minutes_to_m(threshold.value, threshold.profile)
+
+    def category_profile(self, category_id: str) -> str:
+        """Speed profile of a category's walking times and service areas: the profile of its
+        first access rule in minutes, else adult."""
+        rules = self.access_rules(category_id)
+        return next((r.threshold.profile for r in rules if r.threshold.profile), DEFAULT_PROFILE)
 
     def access_rules(self, category_id: str | None = None) -> list[AccessRule]:
         """Access rules, optionally of one category."""
         return [
             r for r in self.rules if isinstance(r, AccessRule) and category_id in (None, r.category)
         ]
+
+    def category_of(
+        self, rule: AccessRule | PresenceRule | PerCapitaRule | CoverageRateRule
+    ) -> str:
+        """The facility category a rule judges (a coverage rate: that of the rule it counts)."""
+        if isinstance(rule, CoverageRateRule):
+            return self.category_of(self.rule(rule.of_rule))
+        return rule.category
+
+    def rules_of(
+        self, category_id: str
+    ) -> list[AccessRule | PresenceRule | PerCapitaRule | CoverageRateRule]:
+        """Every rule judging a category, in file order."""
+        return [r for r in self.rules if self.category_of(r) == category_id]
 
     def search_limit_m(self, category_id: str) -> float:
         """Search horizon of a category: the configured limit, never below its largest threshold."""

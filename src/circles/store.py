@@ -1,163 +1,140 @@
-"""Save and load the arrays that siting reuses (routing graph, distances, demand) as one .npz."""
+"""The access state of an analysis (routing graph, searches, demand, facilities) and its one
+saved form, ``access.npz``: what the analysis computed is what scoring and maps load.
+"""
 
 from __future__ import annotations
 
-import json
-from collections.abc import Callable
 from dataclasses import dataclass
-from functools import cached_property
 from pathlib import Path
-from typing import TYPE_CHECKING
 
-import geopandas as gpd
 import numpy as np
 import shapely
 from pyproj import CRS
-from scipy.sparse import csr_array
 
+from circles.access import CategoryAccess, RoutingGraph
 from circles.errors import InputError
-from circles.standards import Standards
-
-if TYPE_CHECKING:
-    from circles.analysis import Analysis
 
 STATE_FILE = "access.npz"
-STANDARDS_FILE = "standards.json"
-
-
-def state_arrays(analysis: Analysis) -> dict[str, np.ndarray]:
-    """The arrays of an analysis that scoring and recommending need."""
-    graph = analysis.graph
-    if graph is None:
-        msg = "this Analysis holds no routing graph (was it built by circles.analyze?)"
-        raise ValueError(msg)
-    demand, fac = analysis.demand_points, analysis.facilities
-    communities = analysis.communities
-    codes = communities.reset_index().set_index("community_id")["index"]
-    street = graph.edge_source >= 0  # the rest are facility connectors
-    source = np.maximum(graph.edge_source, 0)
-    edges = analysis.network  # the network's edges, in its order
-    arrays = {
-        "crs_wkt": np.array(analysis.crs.to_wkt()),
-        "area_wkb": np.frombuffer(shapely.to_wkb(analysis.area_m), dtype=np.uint8),
-        "indptr": graph.matrix.indptr,
-        "indices": graph.matrix.indices,
-        "data": graph.matrix.data,
-        "node_xy": graph.node_xy,
-        "n_network": np.array(graph.n_network),
-        "edge_u": graph.edge_u,
-        "edge_v": graph.edge_v,
-        "edge_w": graph.edge_w,
-        "directed": graph.directed,
-        "edge_highway": np.where(street, edges["highway"].to_numpy(str)[source], ""),
-        "edge_in_main": street & edges["in_main"].to_numpy(bool)[source],
-        "point_node": graph.point_node,
-        "point_connector_m": demand["connector_m"].to_numpy(float),
-        "point_population": demand["population"].to_numpy(float),
-        "point_community": codes.loc[demand["community_id"]].to_numpy(),
-        "community_id": communities["community_id"].to_numpy(str),
-        "community_name": communities["name"].fillna("").to_numpy(str),
-        "community_population": communities["population"].to_numpy(float),
-        "facility_node": graph.facility_node,
-        "facility_category": fac["category_id"].to_numpy(str),
-        "facility_id": fac["facility_id"].to_numpy(str),
-    }
-    for cat_id, acc in analysis.access.items():
-        arrays[f"node_dist.{cat_id}"] = acc.node_dist_m
-        arrays[f"point_dist.{cat_id}"] = acc.point_dist_m
-        arrays[f"limit.{cat_id}"] = np.array(acc.limit_m)
-    return arrays
-
-
-def save_state(analysis: Analysis, write: Callable[[str, Callable[[Path], None]], None]) -> None:
-    """Write the state arrays and the standards used, through ``write(name, writer)``."""
-    arrays = state_arrays(analysis)
-    standards_json = analysis.standards.model_dump_json(indent=1)
-    write(STATE_FILE, lambda tmp: np.savez(tmp, **arrays))
-    write(STANDARDS_FILE, lambda tmp: tmp.write_text(standards_json, encoding="utf-8"))
+FORMAT_VERSION = 2  # 1: circles 0.1 before the routing graph was saved whole (no version key)
+DEMAND_ARRAYS = ("connector_m", "population", "elderly", "children", "community")
+COMMUNITY_ARRAYS = ("community_id", "name", "population")
+FACILITY_ARRAYS = ("facility_id", "category", "source", "in_area")
 
 
 @dataclass
-class SavedAnalysis:
-    """A saved analysis, loaded for scoring and recommending sites."""
+class AccessState:
+    """Everything the walking-access searches of one analysis know.
 
-    folder: Path
-    standards: Standards
+    Attributes
+    ----------
+    crs, study_area_m
+        The metric CRS and the study area (not the buffered read area) in it.
+    graph
+        The routing graph.
+    access
+        One search result per category id.
+    demand
+        Per demand point: ``connector_m``, ``population``, ``elderly`` and ``children``
+        (``NaN`` where unknown) and ``community`` (row in ``communities``).
+    communities
+        Per community: ``community_id``, ``name`` and ``population``.
+    facilities
+        Per facility (graph order): ``facility_id``, ``category``, ``source``, ``in_area``.
+    """
+
     crs: CRS
-    area_m: shapely.Geometry
-    matrix: csr_array
-    arrays: dict[str, np.ndarray]
-
-    def __getattr__(self, name: str) -> np.ndarray:
-        try:
-            return self.__dict__["arrays"][name]
-        except KeyError:
-            raise AttributeError(name) from None
-
-    def node_dist(self, category_id: str) -> np.ndarray:
-        return self.arrays[f"node_dist.{category_id}"]
+    study_area_m: shapely.Geometry
+    graph: RoutingGraph
+    access: dict[str, CategoryAccess]
+    demand: dict[str, np.ndarray]
+    communities: dict[str, np.ndarray]
+    facilities: dict[str, np.ndarray]
 
     def point_dist(self, category_id: str) -> np.ndarray:
-        return self.arrays[f"point_dist.{category_id}"]
+        """Walking distance of every demand point to the category, ``inf`` beyond the limit."""
+        dist = self.access[category_id].point_dist_m
+        return np.where(np.isnan(dist), np.inf, dist)
 
-    def limit(self, category_id: str) -> float:
-        return float(self.arrays[f"limit.{category_id}"])
+    def to_arrays(self) -> dict[str, np.ndarray]:
+        """The state as named arrays (``from_arrays`` rebuilds the same state)."""
+        arrays = {
+            "format_version": np.array(FORMAT_VERSION),
+            "crs_wkt": np.array(self.crs.to_wkt()),
+            "study_area_wkb": np.frombuffer(shapely.to_wkb(self.study_area_m), dtype=np.uint8),
+        }
+        arrays |= {f"graph.{k}": v for k, v in self.graph.to_arrays().items()}
+        for group in ("demand", "communities", "facilities"):
+            arrays |= {f"{group}.{k}": v for k, v in getattr(self, group).items()}
+        for cat_id, acc in self.access.items():
+            arrays[f"access.{cat_id}.node_dist_m"] = acc.node_dist_m
+            arrays[f"access.{cat_id}.point_dist_m"] = acc.point_dist_m
+            arrays[f"access.{cat_id}.nearest_facility"] = acc.nearest_facility
+            arrays[f"access.{cat_id}.limit_m"] = np.array(acc.limit_m)
+        return arrays
 
-    @cached_property
-    def summary(self) -> dict:
-        """The analysis's ``summary.json`` (district, input, data date)."""
-        return json.loads((self.folder / "summary.json").read_text(encoding="utf-8"))
+    @classmethod
+    def from_arrays(cls, arrays: dict[str, np.ndarray]) -> AccessState:
+        """The state saved by ``to_arrays``."""
 
-    @cached_property
-    def street(self) -> np.ndarray:
-        """Indices of undirected street pieces of the main network piece (where sites join)."""
-        return np.flatnonzero(~self.directed & self.edge_in_main)
+        def group(prefix: str) -> dict[str, np.ndarray]:
+            return {k[len(prefix) :]: v for k, v in arrays.items() if k.startswith(prefix)}
 
-    @cached_property
-    def street_tree(self) -> shapely.STRtree:
-        idx = self.street
-        xy = self.node_xy
-        return shapely.STRtree(
-            shapely.linestrings(np.stack([xy[self.edge_u[idx]], xy[self.edge_v[idx]]], axis=1))
+        categories = {k.split(".")[1] for k in arrays if k.startswith("access.")}
+        access = {
+            cat: CategoryAccess(
+                node_dist_m=arrays[f"access.{cat}.node_dist_m"],
+                point_dist_m=arrays[f"access.{cat}.point_dist_m"],
+                nearest_facility=arrays[f"access.{cat}.nearest_facility"],
+                limit_m=float(arrays[f"access.{cat}.limit_m"]),
+            )
+            for cat in sorted(categories)
+        }
+        return cls(
+            crs=CRS.from_wkt(str(arrays["crs_wkt"])),
+            study_area_m=shapely.from_wkb(arrays["study_area_wkb"].tobytes()),
+            graph=RoutingGraph.from_arrays(group("graph.")),
+            access=access,
+            demand=group("demand."),
+            communities=group("communities."),
+            facilities=group("facilities."),
         )
 
-    def layer(self, name: str) -> gpd.GeoDataFrame:
-        """A layer of ``analysis.gpkg`` (communities, facilities, ...), WGS-84."""
-        return gpd.read_file(self.folder / "analysis.gpkg", layer=name)
+    def save(self, path: Path) -> None:
+        """Write the state to ``path`` (an ``.npz`` file)."""
+        np.savez(path, **self.to_arrays())
 
 
-def load_state(folder: str | Path) -> SavedAnalysis:
-    """Load a saved analysis folder written by ``circles analyze``.
+def load_state(path: str | Path) -> AccessState:
+    """Read ``access.npz``.
 
     Raises
     ------
     InputError
-        When the folder or its files are missing or unreadable.
+        When the file is unreadable, not a circles state, or of another format version.
     """
-    folder = Path(folder)
-    path = folder / STATE_FILE
-    if not path.is_file() or not (folder / STANDARDS_FILE).is_file():
-        msg = (
-            f"{folder}: not an analysis folder ({STATE_FILE} or {STANDARDS_FILE} missing). "
-            "Run `circles analyze --out FOLDER` first and pass that folder to --analysis."
-        )
-        raise InputError(msg)
+    path = Path(path)
     try:
-        with np.load(path) as npz:
+        with np.load(path, allow_pickle=False) as npz:
             arrays = {k: npz[k] for k in npz.files}
-        standards = Standards.model_validate_json(
-            (folder / STANDARDS_FILE).read_text(encoding="utf-8")
-        )
     except (OSError, ValueError) as exc:
         msg = f"{path}: cannot read the saved analysis ({exc}). Run `circles analyze` again."
         raise InputError(msg) from None
-    n = len(arrays["node_xy"])
-    matrix = csr_array((arrays["data"], arrays["indices"], arrays["indptr"]), shape=(n, n))
-    return SavedAnalysis(
-        folder=folder,
-        standards=standards,
-        crs=CRS.from_wkt(str(arrays["crs_wkt"])),
-        area_m=shapely.from_wkb(arrays["area_wkb"].tobytes()),
-        matrix=matrix,
-        arrays=arrays,
-    )
+    version = int(arrays["format_version"]) if "format_version" in arrays else None
+    if version != FORMAT_VERSION:
+        found = (
+            "format 1 (an older circles)"
+            if version is None and "indptr" in arrays
+            else "no circles state"
+            if version is None
+            else f"format {version}"
+        )
+        msg = (
+            f"{path}: holds {found}; this circles reads {STATE_FILE} format {FORMAT_VERSION}. "
+            "Run `circles analyze` again to write it."
+        )
+        raise InputError(msg)
+    try:
+        return AccessState.from_arrays(arrays)
+    except (KeyError, ValueError) as exc:
+        msg = f"{path}: the saved analysis is incomplete ({exc}). Run `circles analyze` again."
+        raise InputError(msg) from None

@@ -1,0 +1,748 @@
+"""The analysis as a pipeline of named stages: planner inputs -> OSM -> network -> facilities
+-> residents -> access -> rules -> the ``Analysis`` record."""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TypeVar
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import shapely
+from pyproj import Transformer
+from shapely.geometry.base import BaseGeometry
+from tqdm import tqdm
+
+from circles import __version__
+from circles.access import CategoryAccess, nearest_facility, routing_graph
+from circles.analysis import Analysis
+from circles.attach import Attachment, Streets, network_streets
+from circles.communities import (
+    buildings_from_osm,
+    communities_from_osm,
+    estimate_population,
+    spread_population,
+)
+from circles.divisions import find_division
+from circles.errors import EmptyAreaError, InputError
+from circles.facilities import facilities_from_osm, merge_facilities, similar_names
+from circles.inputs import (
+    FileSpec,
+    Problems,
+    check_datum,
+    read_boundaries,
+    read_communities,
+    read_facilities,
+)
+from circles.network import Network, network_from_extract
+from circles.osm import WGS84, OsmExtract, is_water, parse_area, read_extract
+from circles.rules import evaluate_rules
+from circles.standards import Lang, Standards, load_standards
+from circles.store import AccessState
+from circles.summary import summarise
+
+log = logging.getLogger(__name__)
+T = TypeVar("T")
+FacilitySource = str | Path | FileSpec | gpd.GeoDataFrame
+
+
+def feature_keys(standards: Standards) -> set[str]:
+    """Tag keys that make an OSM object worth keeping as a feature."""
+    keys = {"name", "name:zh", "building", "landuse"}
+    for cat in standards.categories.categories:
+        for selector in cat.tags:
+            keys.update(selector)
+    return keys
+
+
+class Stopwatch:
+    """Times the pipeline's stages: the one place ``timings_s`` comes from."""
+
+    def __init__(self) -> None:
+        self.timings: dict[str, float] = {}
+
+    def run(self, stage: str, func: Callable[..., T], *args: object) -> T:
+        """Run one stage and record its wall time."""
+        started = time.perf_counter()
+        out = func(*args)
+        self.timings[stage] = round(time.perf_counter() - started, 3)
+        log.info("%s done in %.2f s", stage, self.timings[stage])
+        return out
+
+
+def analyze(
+    osm: str | Path,
+    area: str | Path | BaseGeometry | None = None,
+    standards: Standards | str | Path | None = None,
+    lang: Lang = "zh",
+    district_name: str | None = None,
+    facilities: Sequence[FacilitySource] = (),
+    cache: bool = True,
+    *,
+    district: str | None = None,
+    buffer_m: float | None = None,
+    communities: str | Path | FileSpec | None = None,
+    boundaries: str | Path | FileSpec | None = None,
+    crs: str = "wgs84",
+) -> Analysis:
+    """Analyse walking access to every facility category in a district.
+
+    Parameters
+    ----------
+    osm
+        OSM extract (.osm, .osm.bz2, .osm.gz, .osm.pbf).
+    area
+        Study area: ``minlon,minlat,maxlon,maxlat``, a polygon file or a geometry; default
+        the extract's data bounds.
+    standards
+        A ``Standards`` object or a YAML path; default ``configs/default.yaml``.
+    lang
+        Language of names in outputs: ``zh`` (default) or ``en``.
+    district_name
+        Name of the district; default the division's name, else the extract's file name.
+    facilities
+        Planners' facility files (``FileSpec`` or ``path::options``, see ``circles.inputs``)
+        or GeoDataFrames of points with ``category_id`` (and optionally ``name``,
+        ``capacity``, ``area_m2``), merged with the OSM facilities.
+    cache
+        Reuse the parsed extract and built network of an earlier run on the same file and
+        settings (see ``circles.cache``).
+    district
+        A district of China by name or code (西青区, 天津市西青区, 120111) as the study area.
+    buffer_m
+        Facilities and streets are read this far beyond the study area, so that residents near
+        its edge reach facilities across it; default the largest walking threshold.
+    communities
+        Planner's communities with official population (replace the OSM-derived ones).
+    boundaries
+        Planner's street (街道) and district boundaries for per-street rules.
+    crs
+        Coordinates of the planners' files: ``wgs84``, ``gcj02``, ``bd09`` or ``EPSG:xxxx``
+        (a file's own option or CRS comes first).
+
+    Returns
+    -------
+    Analysis
+
+    Raises
+    ------
+    InputError
+        Any error in the input files, listed with file, row and column.
+    """
+    standards = standards if isinstance(standards, Standards) else load_standards(standards)
+    given = read_planner_inputs(
+        area, district, district_name, facilities, communities, boundaries, crs
+    )
+    buffer_m = default_buffer_m(standards) if buffer_m is None else buffer_m
+    clock = Stopwatch()
+    extract = clock.run("read_osm", read_osm, osm, standards, given.study_area, buffer_m, cache)
+    network = clock.run("network", network_from_extract, extract, standards.network, cache)
+    study_area_m = study_area_in(network, given.study_area)
+    found = clock.run("facilities", find_facilities, extract, network, standards, given)
+    people = clock.run(
+        "communities", place_residents, extract, network, study_area_m, standards, given
+    )
+    access = clock.run("access", search_access, network, found, people, study_area_m, standards)
+    district_unit = (*given.district_of(extract), study_area_m)
+    results = clock.run("rules", judge, standards, people, access, district_unit, given, network)
+    stages = Stages(given, extract, network, found, people, access, district_unit, results)
+    return assemble(stages, standards, lang, buffer_m, clock.timings)
+
+
+@dataclass
+class PlannerInputs:
+    """The study area and the planner's files, read and checked before OSM is read."""
+
+    study_area: BaseGeometry | None  # WGS-84; None: the extract's data bounds
+    district_id: str | None
+    district_name: str | None
+    units: gpd.GeoDataFrame | None  # the planner's boundaries (streets, maybe a district)
+    communities: gpd.GeoDataFrame | None
+    communities_spec: FileSpec | None
+    boundaries_spec: FileSpec | None
+    problems: Problems
+    crs: str
+    facility_sources: list[FacilitySource]
+
+    def district_of(self, extract: OsmExtract) -> tuple[str, str]:
+        """The district's id and name (default: the extract's file name)."""
+        district_id = self.district_id or Path(extract.path).name.split(".")[0]
+        return district_id, self.district_name or district_id
+
+    @property
+    def facility_specs(self) -> list[FileSpec]:
+        """The facility files given (not GeoDataFrames)."""
+        return [f for f in self.facility_sources if isinstance(f, FileSpec)]
+
+    def paths(self, osm: Path) -> list[Path]:
+        """Every input file: outputs never overwrite these."""
+        specs = [*self.facility_specs, self.communities_spec, self.boundaries_spec]
+        return [osm, *(s.path for s in specs if s is not None)]
+
+    @property
+    def streets(self) -> gpd.GeoDataFrame | None:
+        """The planner's street (街道) units, if given."""
+        return None if self.units is None else self.units[self.units["level"] == "street"]
+
+
+def read_planner_inputs(
+    area: str | Path | BaseGeometry | None,
+    district: str | None,
+    district_name: str | None,
+    facilities: Sequence[FacilitySource],
+    communities: str | Path | FileSpec | None,
+    boundaries: str | Path | FileSpec | None,
+    crs: str,
+) -> PlannerInputs:
+    """Stage 0: the study area (from ``area``, ``district`` or a district boundary) and the
+    planner's communities and boundaries, read and checked; every error raised at once."""
+    problems = Problems()
+    communities_spec = None if communities is None else FileSpec.parse(communities)
+    boundaries_spec = None if boundaries is None else FileSpec.parse(boundaries)
+    study_area, district_id = parse_area(area), None
+    if district is not None:
+        if study_area is not None:
+            msg = "give either --district or --area, not both."
+            raise InputError(msg)
+        division = find_division(district)
+        study_area, district_id = division.geometry, division.code
+        district_name = district_name or division.full_name
+    units = None
+    if boundaries_spec is not None:
+        units = read_boundaries(boundaries_spec, crs, problems)
+        study_area, district_id, district_name = _district_from_units(
+            units, boundaries_spec, problems, (study_area, district_id, district_name)
+        )
+    planner_communities = (
+        None if communities_spec is None else read_communities(communities_spec, crs, problems)
+    )
+    problems.raise_errors()
+    return PlannerInputs(
+        study_area,
+        district_id or district_name,
+        district_name,
+        units,
+        planner_communities,
+        communities_spec,
+        boundaries_spec,
+        problems,
+        crs,
+        [f if isinstance(f, gpd.GeoDataFrame) else FileSpec.parse(f) for f in facilities],
+    )
+
+
+def _district_from_units(
+    units: gpd.GeoDataFrame,
+    spec: FileSpec,
+    problems: Problems,
+    current: tuple[BaseGeometry | None, str | None, str | None],
+) -> tuple[BaseGeometry | None, str | None, str | None]:
+    """The district polygon of a boundaries file as the study area, when none was given."""
+    study_area, district_id, district_name = current
+    districts = units[units["level"] == "district"]
+    if len(districts) > 1:
+        problems.error(
+            spec,
+            f"{len(districts)} district polygons; circles analyze takes one district at a "
+            "time (use circles batch for several) — keep one, or give streets only.",
+        )
+    elif len(districts) == 1 and study_area is None:
+        study_area = districts.geometry.iloc[0]
+        district_id = str(districts["unit_id"].iloc[0])
+        district_name = district_name or districts["name"].iloc[0]
+    return study_area, district_id, district_name
+
+
+def default_buffer_m(standards: Standards) -> float:
+    """How far beyond the study area to read: the largest walking threshold."""
+    return max((standards.threshold_m(r) for r in standards.access_rules()), default=0)
+
+
+def read_osm(
+    osm: str | Path,
+    standards: Standards,
+    study_area: BaseGeometry | None,
+    buffer_m: float,
+    cache: bool,
+) -> OsmExtract:
+    """Stage 1: the extract, read over the study area grown by ``buffer_m`` (the read area)."""
+    read_area = None if study_area is None else _buffer(study_area, buffer_m)
+    return read_extract(osm, feature_keys(standards), read_area, cache=cache)
+
+
+def study_area_in(network: Network, study_area: BaseGeometry | None) -> BaseGeometry:
+    """The study area in the network's metric CRS (default: all that was read)."""
+    if study_area is None:
+        return network.area_m
+    return shapely.intersection(_to(study_area, network.crs), network.area_m)
+
+
+@dataclass
+class Facilities:
+    """Stage 3's output: OSM and planner facilities merged (WGS-84)."""
+
+    table: gpd.GeoDataFrame
+    merged_with_osm: int
+
+
+def find_facilities(
+    extract: OsmExtract, network: Network, standards: Standards, given: PlannerInputs
+) -> Facilities:
+    """Stage 3: facilities from OSM tags and names, plus the planner's, each counted once."""
+    problems, metric = given.problems, network.crs
+    osm_facilities = facilities_from_osm(extract.features, standards.categories, metric)
+    planner = [
+        _planner_points(f, standards, given.crs, extract.bounds, problems)
+        for f in given.facility_sources
+    ]
+    problems.raise_errors()
+    planner = pd.concat([osm_facilities.iloc[:0], *planner], ignore_index=True)
+    planner = gpd.GeoDataFrame(planner, geometry="geometry", crs=WGS84)
+    check_datum(planner, *_map_fits(network, osm_facilities, standards), problems)
+    problems.raise_errors()
+    settings = standards.analysis
+    table, merged = merge_facilities(
+        osm_facilities, planner, metric, settings.merge_distance_m, settings.merge_name_similarity
+    )
+    return Facilities(table, merged)
+
+
+@dataclass
+class Residents:
+    """Stage 4's output: communities and the demand points where their residents live
+    (metric CRS)."""
+
+    communities: gpd.GeoDataFrame
+    demand: gpd.GeoDataFrame
+
+
+def place_residents(
+    extract: OsmExtract,
+    network: Network,
+    study_area_m: BaseGeometry,
+    standards: Standards,
+    given: PlannerInputs,
+) -> Residents:
+    """Stage 4: the planner's communities, or OSM residential areas with an estimated
+    population, and their residents spread over buildings (or a grid)."""
+    metric = network.crs
+    buildings = buildings_from_osm(extract.features, standards.population, metric)
+    if given.communities is None:
+        communities = communities_from_osm(extract.features, study_area_m, metric)
+        if communities.empty:
+            msg = (
+                "no residential area (landuse=residential) in the study area of "
+                f"{extract.path.name}; circles needs communities to place residents. Give a "
+                "larger --area, or your own communities with --communities FILE."
+            )
+            raise EmptyAreaError(msg)
+        return Residents(*estimate_population(communities, buildings, standards.population))
+    comm = given.communities.to_crs(metric)
+    inside = shapely.intersects(comm.representative_point().values, study_area_m)
+    spec = given.communities_spec
+    if not inside.any():
+        msg = (
+            f"none of the {len(comm)} communities of {spec} lies in the study area "
+            f"{tuple(round(v, 4) for v in extract.area.bounds)}; check the file and --area."
+        )
+        raise EmptyAreaError(msg)
+    if (~inside).any():
+        n_out = int((~inside).sum())
+        given.problems.warning(
+            spec, f"{n_out} communities lie outside the study area and were left out"
+        )
+    return Residents(*spread_population(comm[inside], buildings, standards.population))
+
+
+@dataclass
+class Access:
+    """Stage 5's output: the access state, and where facilities and homes joined the streets."""
+
+    state: AccessState
+    facilities_m: gpd.GeoDataFrame  # metric, with ``in_area``
+    facility_join: Attachment
+    demand_join: Attachment
+
+
+def search_access(
+    network: Network,
+    found: Facilities,
+    people: Residents,
+    study_area_m: BaseGeometry,
+    standards: Standards,
+) -> Access:
+    """Stage 5: attach homes and facilities to the streets, split the network there, and run
+    one multi-source search per category."""
+    fac_m = found.table.to_crs(network.crs)
+    fac_m["in_area"] = shapely.intersects(fac_m.geometry.values, study_area_m)
+    streets = network_streets(network)
+    fac_join = streets.attach(shapely.get_coordinates(fac_m.geometry.values))
+    dem_join = streets.attach(shapely.get_coordinates(people.demand.geometry.values))
+    graph = routing_graph(network, dem_join, fac_join)
+    access: dict[str, CategoryAccess] = {}
+    categories = fac_m["category_id"].to_numpy()
+    for cat_id in tqdm(standards.category_ids, desc="access", unit="category", disable=None):
+        rows = np.flatnonzero(categories == cat_id)
+        limit = standards.search_limit_m(cat_id)
+        access[cat_id] = nearest_facility(graph, rows, dem_join.connector_m, limit)
+    state = AccessState(
+        crs=network.crs,
+        study_area_m=study_area_m,
+        graph=graph,
+        access=access,
+        demand=_demand_arrays(people, dem_join),
+        communities=_community_arrays(people.communities),
+        facilities={
+            "facility_id": fac_m["facility_id"].to_numpy(str),
+            "category": categories.astype(str),
+            "source": fac_m["source"].to_numpy(str),
+            "in_area": fac_m["in_area"].to_numpy(bool),
+        },
+    )
+    return Access(state, fac_m, fac_join, dem_join)
+
+
+def _demand_arrays(people: Residents, join: Attachment) -> dict[str, np.ndarray]:
+    """Per demand point: connector, residents (all, 60+, children; NaN where unknown), and its
+    community's row."""
+    demand = people.demand
+    codes = pd.Index(people.communities["community_id"]).get_indexer(demand["community_id"])
+    nan = np.full(len(demand), np.nan)
+    return {
+        "connector_m": join.connector_m,
+        "population": demand["population"].to_numpy(float),
+        "elderly": demand["elderly"].to_numpy(float) if "elderly" in demand else nan,
+        "children": demand["children"].to_numpy(float) if "children" in demand else nan,
+        "community": codes,
+    }
+
+
+def _community_arrays(communities: gpd.GeoDataFrame) -> dict[str, np.ndarray]:
+    """Per community: id, name and population."""
+    return {
+        "community_id": communities["community_id"].to_numpy(str),
+        "name": communities["name"].fillna("").to_numpy(str),
+        "population": communities["population"].to_numpy(float),
+    }
+
+
+def judge(
+    standards: Standards,
+    people: Residents,
+    access: Access,
+    district: tuple[str, str, BaseGeometry],
+    given: PlannerInputs,
+    network: Network,
+) -> pd.DataFrame:
+    """Stage 6: every rule per community, street and district."""
+    streets = given.streets
+    return evaluate_rules(
+        standards,
+        people.communities,
+        people.demand,
+        access.facilities_m,
+        access.state.access,
+        district,
+        None if streets is None else streets.to_crs(network.crs),
+    )
+
+
+@dataclass
+class Stages:
+    """What the stages of one run produced, in order."""
+
+    given: PlannerInputs
+    extract: OsmExtract
+    network: Network
+    facilities: Facilities
+    people: Residents
+    access: Access
+    district: tuple[str, str, BaseGeometry]
+    results: pd.DataFrame
+
+
+def assemble(
+    stages: Stages, standards: Standards, lang: Lang, buffer_m: float, timings: dict
+) -> Analysis:
+    """The ``Analysis`` record: layers with access and rule columns, summary, warnings."""
+    extract, network, access = stages.extract, stages.network, stages.access
+    warnings = [*extract.warnings, *_network_warnings(standards, network, access)]
+    warnings.extend(str(p) for p in stages.given.problems.warnings)
+    facilities = stages.facilities.table.assign(
+        connector_m=access.facility_join.connector_m,
+        network_node=access.state.graph.facility_node,
+        in_area=access.facilities_m["in_area"].to_numpy(),
+    )
+    demand = _with_access(
+        stages.people.demand, access.demand_join.connector_m, access.state.access, facilities
+    )
+    communities = _with_rule_columns(stages.people.communities, stages.results)
+    summary = _run_summary(stages, standards, buffer_m, timings, warnings)
+    water = extract.features[extract.features["tags"].map(is_water)]
+    return Analysis(
+        standards=standards,
+        lang=lang,
+        crs=network.crs,
+        study_area_m=stages.district[2],
+        communities=communities.to_crs(WGS84),
+        facilities=facilities,
+        demand_points=demand.to_crs(WGS84),
+        network=network.edges_gdf(),
+        water=water[["osm_type", "osm_id", "geometry"]],
+        results=stages.results,
+        summary=summary,
+        state=access.state,
+        warnings=warnings,
+        inputs=stages.given.paths(Path(extract.path)),
+    )
+
+
+def _network_warnings(standards: Standards, network: Network, access: Access) -> list[str]:
+    """Homes far from any street, and pieces of the network cut off from the main one."""
+    warnings = []
+    far = standards.analysis.far_connector_m
+    n_far = int((access.demand_join.connector_m > far).sum())
+    if n_far:
+        warnings.append(
+            f"{n_far} demand points are more than {far:.0f} m from the walking "
+            "network; their walks include that straight connector"
+        )
+    if network.stats["pieces"] > 1:
+        warnings.append(
+            f"the walking network has {network.stats['pieces'] - 1} piece(s) disconnected from "
+            f"the main one ({network.stats['other_pieces_nodes']} of {network.stats['nodes']} "
+            "nodes); they are kept in the output but points are snapped to the main piece"
+        )
+    return warnings
+
+
+def _run_summary(
+    stages: Stages, standards: Standards, buffer_m: float, timings: dict, warnings: list[str]
+) -> dict:
+    """``summary.json``: inputs, areas, network, communities, categories, timings, warnings."""
+    extract, network, given = stages.extract, stages.network, stages.given
+    district_id, district_name, study_area_m = stages.district
+    study_area = _to(study_area_m, WGS84, source=network.crs)
+    facilities = stages.facilities.table
+    return {
+        "district": {"id": district_id, "name": district_name},
+        "circles_version": __version__,
+        "input": {
+            "osm": str(extract.path),
+            "sha256": extract.sha256,
+            "data_date": extract.data_date or None,
+        },
+        "study_area_wgs84_bounds": [round(v, 6) for v in study_area.bounds],
+        "extract_bounds_wgs84": [round(v, 6) for v in extract.bounds.bounds],
+        "standards": {
+            "path": standards.path,
+            "name_zh": standards.name.zh,
+            "name_en": standards.name.en,
+        },
+        "crs": network.crs.to_string(),
+        "network": network.stats,
+        **summarise(
+            standards, facilities, stages.people.communities, stages.people.demand, stages.results
+        ),
+        "timings_s": timings,
+        "warnings": warnings,
+        "read_area_wgs84_bounds": [round(v, 6) for v in extract.area.bounds],
+        "cache": {"read_osm": extract.cache, "network": network.cache},
+        "planner_inputs": {
+            "facility_files": [str(f) for f in given.facility_specs],
+            "planner_facilities": int(facilities["source"].str.startswith("planner").sum()),
+            "merged_with_osm": stages.facilities.merged_with_osm,
+            "communities_file": None
+            if given.communities_spec is None
+            else str(given.communities_spec),
+            "boundaries_file": None if given.units is None else str(given.boundaries_spec),
+            "streets": 0 if given.streets is None else len(given.streets),
+            "buffer_m": buffer_m,
+            "crs": given.crs,
+        },
+    }
+
+
+def _map_fits(
+    network: Network, osm_facilities: gpd.GeoDataFrame, standards: Standards
+) -> tuple[Callable, Callable]:
+    """How well points fit the map: distance to streets, same-name OSM facilities nearby."""
+    to_metric = Transformer.from_crs(WGS84, network.crs, always_xy=True)
+    streets: Streets = network_streets(network)
+    osm_m = osm_facilities.to_crs(network.crs)
+    tree = shapely.STRtree(osm_m.geometry.values)
+    settings = standards.analysis
+
+    def distance_to_streets(lon: np.ndarray, lat: np.ndarray) -> np.ndarray:
+        return streets.attach(np.column_stack(to_metric.transform(lon, lat))).connector_m
+
+    def osm_matches(points: gpd.GeoDataFrame) -> int:
+        pts = points.to_crs(network.crs)
+        p_idx, o_idx = tree.query(
+            pts.geometry.values, predicate="dwithin", distance=settings.merge_distance_m
+        )
+        same = pts["category_id"].to_numpy()[p_idx] == osm_m["category_id"].to_numpy()[o_idx]
+        names_p, names_o = pts["name"].to_numpy(), osm_m["name"].to_numpy()
+        hits = {
+            int(i)
+            for i, j in zip(p_idx[same], o_idx[same], strict=True)
+            if similar_names(names_p[i], names_o[j], settings.merge_name_similarity)
+        }
+        return len(hits)
+
+    return distance_to_streets, osm_matches
+
+
+def _buffer(area: BaseGeometry, buffer_m: float) -> BaseGeometry:
+    """The area grown by ``buffer_m`` metres (in its local UTM zone), WGS-84."""
+    if buffer_m <= 0:
+        return area
+    utm = gpd.GeoSeries([area], crs=WGS84).estimate_utm_crs()
+    return _to(_to(area, utm).buffer(buffer_m), WGS84, source=utm)
+
+
+def _to(geom: BaseGeometry, crs: object, source: object = WGS84) -> BaseGeometry:
+    return gpd.GeoSeries([geom], crs=source).to_crs(crs).iloc[0]
+
+
+def _planner_points(
+    source: str | Path | FileSpec | gpd.GeoDataFrame,
+    standards: Standards,
+    crs: str,
+    bounds: BaseGeometry,
+    problems: Problems,
+) -> gpd.GeoDataFrame:
+    """A planner facility file read and checked, or a GeoDataFrame given from Python."""
+    if not isinstance(source, gpd.GeoDataFrame):
+        return read_facilities(source, standards, crs, bounds, problems)
+    known = set(standards.category_ids)
+    unknown = sorted(set(source["category_id"]) - known)
+    if unknown:
+        msg = f"unknown facility categories {unknown}; expected ids such as {sorted(known)[:5]}"
+        raise InputError(msg)
+    points = source.to_crs(WGS84)
+    frame = pd.DataFrame(
+        {
+            "facility_id": [f"planner:{i}" for i in range(len(points))],
+            "category_id": points["category_id"].to_numpy(),
+            "name": points["name"].to_numpy() if "name" in points else None,
+            "source": "planner",
+            "matched_by": "planner",
+            "capacity": points["capacity"].to_numpy(float) if "capacity" in points else np.nan,
+            "area_m2": points["area_m2"].to_numpy(float) if "area_m2" in points else np.nan,
+        }
+    )
+    geometry = points.geometry.representative_point().values
+    return gpd.GeoDataFrame(frame, geometry=geometry, crs=WGS84)
+
+
+def _with_access(
+    demand: gpd.GeoDataFrame,
+    connector: np.ndarray,
+    access: dict[str, CategoryAccess],
+    facilities: gpd.GeoDataFrame,
+) -> gpd.GeoDataFrame:
+    """Demand points with their connector, and per category the walk and nearest facility."""
+    columns = {"connector_m": connector}
+    ids = facilities["facility_id"].to_numpy()
+    for cat_id, acc in access.items():
+        columns[f"dist_m.{cat_id}"] = acc.point_dist_m
+        columns[f"facility.{cat_id}"] = np.where(
+            acc.nearest_facility >= 0,
+            ids[np.maximum(acc.nearest_facility, 0)] if len(ids) else None,
+            None,
+        )
+    return demand.assign(**columns)
+
+
+def _with_rule_columns(communities: gpd.GeoDataFrame, results: pd.DataFrame) -> gpd.GeoDataFrame:
+    """Communities with ``<rule_id>.status`` / ``.value`` / ``.shortfall`` columns."""
+    per_community = results[results["unit_level"] == "community"]
+    wide = per_community.pivot(
+        index="unit_id", columns="rule_id", values=["status", "value", "shortfall"]
+    )
+    wide.columns = [f"{rule}.{what}" for what, rule in wide.columns]
+    wide = wide[sorted(wide.columns)]
+    return communities.merge(wide, left_on="community_id", right_index=True, how="left")
+
+
+def check_inputs(
+    facilities: Sequence[str | Path | FileSpec] = (),
+    communities: str | Path | FileSpec | None = None,
+    boundaries: str | Path | FileSpec | None = None,
+    standards: Standards | str | Path | None = None,
+    crs: str = "wgs84",
+    osm: str | Path | None = None,
+) -> tuple[Problems, list[dict]]:
+    """Read and check planners' files without analysing.
+
+    With ``osm``, facility points are also checked against the extract's bounds and the
+    walking network (a wrong datum puts them 300-700 m off the streets).
+
+    Returns
+    -------
+    problems, files
+        Every error and warning, and one summary per file (what was read).
+    """
+    if not isinstance(standards, Standards):
+        standards = load_standards(standards)
+    problems = Problems()
+    bounds = None
+    fits = None
+    if osm is not None:
+        extract = read_extract(osm, feature_keys(standards), None, cache=True)
+        network = network_from_extract(extract, standards.network, cache=True)
+        bounds = extract.bounds
+        osm_facilities = facilities_from_osm(extract.features, standards.categories, network.crs)
+        fits = _map_fits(network, osm_facilities, standards)
+
+    files: list[dict] = []
+    read = []
+    names = {c.id: c.name.zh for c in standards.categories.categories}
+    for spec in map(FileSpec.parse, facilities):
+        gdf = read_facilities(spec, standards, crs, bounds, problems)
+        read.append(gdf)
+        files.append(
+            {
+                "file": str(spec),
+                "kind": "facilities",
+                "records": len(gdf),
+                "crs": gdf["given_crs"].iloc[0] if len(gdf) else crs,
+                "categories": {
+                    names[k]: int(v) for k, v in gdf["category_id"].value_counts().items()
+                },
+                "with_capacity": int(gdf["capacity"].notna().sum()),
+            }
+        )
+    if fits is not None and read:
+        check_datum(pd.concat(read, ignore_index=True), *fits, problems)
+    if communities is not None:
+        spec = FileSpec.parse(communities)
+        gdf = read_communities(spec, crs, problems)
+        files.append(
+            {
+                "file": str(spec),
+                "kind": "communities",
+                "records": len(gdf),
+                "population": float(gdf["population"].sum()) if len(gdf) else 0.0,
+                "with_elderly": bool(len(gdf) and gdf["elderly"].notna().all()),
+                "with_children": bool(len(gdf) and gdf["children"].notna().all()),
+            }
+        )
+    if boundaries is not None:
+        spec = FileSpec.parse(boundaries)
+        gdf = read_boundaries(spec, crs, problems)
+        files.append(
+            {
+                "file": str(spec),
+                "kind": "boundaries",
+                "records": len(gdf),
+                "levels": {str(k): int(v) for k, v in gdf["level"].value_counts().items()},
+            }
+        )
+    return problems, files

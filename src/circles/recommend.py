@@ -1,0 +1,340 @@
+"""Recommend K new sites: the maximal covering location problem, exact (PuLP/CBC) or lazy greedy."""
+
+from __future__ import annotations
+
+import heapq
+import time
+from dataclasses import dataclass, field
+
+import cbcbox
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import pulp
+import shapely
+from pyproj import Transformer
+from scipy.sparse import csr_array
+from scipy.sparse.csgraph import dijkstra
+from scipy.spatial import cKDTree
+
+from circles.access import reach_from_site
+from circles.errors import InputError
+from circles.measures import meets, rule_weights
+from circles.rules import access_stats
+from circles.saved import SavedAnalysis
+from circles.score import access_rules, site_position
+from circles.standards import AccessRule
+
+NOT_STREET = ("motorway", "motorway_link", "trunk", "trunk_link")
+EXACT_MAX_CANDIDATES = 5000
+EXACT_MAX_PAIRS = 300_000
+
+
+def auto_candidates(saved: SavedAnalysis, near_m: float = 50.0) -> np.ndarray:
+    """Street nodes of the main network inside or within ``near_m`` of residential land.
+
+    Motorway and trunk nodes, nodes in water and nodes of disconnected pieces are excluded.
+    """
+    graph = saved.state.graph
+    idx = graph.street_pieces[~np.isin(graph.piece_highway[graph.street_pieces], NOT_STREET)]
+    nodes = np.unique(np.concatenate([graph.edge_u[idx], graph.edge_v[idx]]))
+    communities = saved.layer("communities").to_crs(saved.crs)
+    near = shapely.STRtree(communities.geometry.values).query(
+        shapely.points(graph.node_xy[nodes]), predicate="dwithin", distance=near_m
+    )[0]
+    nodes = nodes[np.unique(near)]
+    water = saved.layer("water")
+    if len(water):
+        wet = shapely.STRtree(water.to_crs(saved.crs).geometry.values).query(
+            shapely.points(graph.node_xy[nodes]), predicate="within"
+        )[0]
+        nodes = np.delete(nodes, np.unique(wet))
+    return nodes
+
+
+def coverage_matrix(
+    saved: SavedAnalysis, nodes: np.ndarray, points: np.ndarray, threshold_m: float
+) -> csr_array:
+    """Which demand points each candidate node covers within ``threshold_m`` (sparse, 0/1).
+
+    Bounded searches from the candidates, in chunks so that memory stays small.
+    """
+    graph, demand = saved.state.graph, saved.state.demand
+    chunk = max(1, int(2e7 // graph.n_nodes))
+    point_node = graph.point_node[points]
+    connector = demand["connector_m"][points]
+    rows, cols = [], []
+    for start in range(0, len(nodes), chunk):
+        dist = dijkstra(graph.matrix, indices=nodes[start : start + chunk], limit=threshold_m)
+        r, c = np.nonzero(dist[:, point_node] + connector[None, :] <= threshold_m)
+        rows.append(r + start)
+        cols.append(c)
+    r, c = np.concatenate(rows), np.concatenate(cols)
+    return csr_array((np.ones(len(r)), (r, c)), shape=(len(nodes), len(points)))
+
+
+def greedy_mclp(
+    cover: csr_array, weights: np.ndarray, k: int, conflicts: list[np.ndarray] | None = None
+) -> list[int]:
+    """Lazy greedy (CELF) for the maximal covering location problem.
+
+    ``conflicts[j]`` lists candidates too close to ``j`` to be chosen with it.
+    """
+    covered = np.zeros(cover.shape[1], bool)
+    heap = [(-g, j) for j, g in enumerate(cover @ weights) if g > 0]
+    heapq.heapify(heap)
+    banned = np.zeros(cover.shape[0], bool)
+    chosen: list[int] = []
+    while heap and len(chosen) < k:
+        _, j = heapq.heappop(heap)
+        if banned[j]:
+            continue
+        cols = cover.indices[cover.indptr[j] : cover.indptr[j + 1]]
+        gain = weights[cols[~covered[cols]]].sum()
+        if heap and gain < -heap[0][0] - 1e-9:
+            heapq.heappush(heap, (-gain, j))
+            continue
+        if gain <= 0:
+            break
+        chosen.append(j)
+        covered[cols] = True
+        banned[j] = True
+        if conflicts is not None:
+            banned[conflicts[j]] = True
+    return chosen
+
+
+def exact_mclp(
+    cover: csr_array,
+    weights: np.ndarray,
+    k: int,
+    conflicts: list[np.ndarray] | None = None,
+    time_limit_s: float = 60.0,
+) -> tuple[list[int], str]:
+    """Solve the maximal covering location problem exactly with PuLP + CBC.
+
+    Returns the chosen candidates and the solver status (``Optimal`` when proven).
+    """
+    n_cand, n_pts = cover.shape
+    prob = pulp.LpProblem("mclp", pulp.LpMaximize)
+    x = [prob.add_variable(f"x{j}", cat="Binary") for j in range(n_cand)]
+    y = [prob.add_variable(f"y{i}", lowBound=0, upBound=1) for i in range(n_pts)]
+    prob += pulp.lpSum(float(weights[i]) * y[i] for i in range(n_pts))
+    by_point = cover.T.tocsr()
+    for i in range(n_pts):
+        cands = by_point.indices[by_point.indptr[i] : by_point.indptr[i + 1]]
+        prob += y[i] <= pulp.lpSum(x[j] for j in cands)
+    prob += pulp.lpSum(x) <= k
+    for j, near in enumerate(conflicts or []):
+        if len(near):
+            prob += pulp.lpSum(x[m] for m in near) <= len(near) * (1 - x[j])
+    solver = pulp.COIN_CMD(path=cbcbox.cbc_bin_path(), msg=False, timeLimit=time_limit_s)
+    status = prob.solve(solver)
+    chosen = [j for j in range(n_cand) if (x[j].value() or 0) > 0.5]
+    return chosen, pulp.LpStatus[status]
+
+
+@dataclass
+class Recommendation:
+    """Chosen sites with their marginal gains, the method that ran, and what stays uncovered.
+
+    Residents are counted as the rule counts them (all, aged 60+, or children).
+    """
+
+    sites: pd.DataFrame
+    method: str
+    rule_id: str
+    threshold_m: float
+    uncovered_before: float
+    uncovered_after: float
+    communities_still_failing: list[str]
+    greedy_vs_exact: dict | None
+    candidates: int
+    seconds: float
+    counted: str = "total"
+    weighting: str = ""
+    site_xy: np.ndarray = field(default_factory=lambda: np.empty((0, 2)), repr=False)
+    points_covered: np.ndarray = field(default_factory=lambda: np.empty(0, int), repr=False)
+    points_uncovered: np.ndarray = field(default_factory=lambda: np.empty(0, int), repr=False)
+
+
+def recommend(
+    saved: SavedAnalysis,
+    category_id: str,
+    k: int,
+    candidates: gpd.GeoDataFrame | str = "auto",
+    min_spacing_m: float = 0.0,
+    rule_id: str | None = None,
+    method: str = "auto",
+) -> Recommendation:
+    """Choose ``k`` sites that newly cover the most residents within the rule's threshold,
+    residents counted as the rule counts them.
+
+    Parameters
+    ----------
+    candidates
+        ``"auto"`` (street nodes in or next to residential land) or a GeoDataFrame of points.
+    min_spacing_m
+        Chosen sites are at least this far apart (straight line).
+    method
+        ``"auto"`` (exact when small enough, else lazy greedy), ``"exact"`` or ``"greedy"``.
+    """
+    started = time.perf_counter()
+    if k < 1:
+        msg = f"--count must be at least 1, got {k}."
+        raise InputError(msg)
+    rule = access_rules(saved, category_id, rule_id)[0]
+    threshold = saved.standards.threshold_m(rule)
+    old = saved.state.point_dist(category_id)
+    points = np.flatnonzero(old > threshold)
+    all_weights, counted, note = rule_weights(rule, saved.state.demand)
+    weights = all_weights[points]
+    xy, cover = _candidates(saved, candidates, points, threshold)
+    useful = np.flatnonzero(np.diff(cover.indptr) > 0)  # candidates covering nobody drop out
+    cover, xy = cover[useful], xy[useful]
+    conflicts = _conflicts(xy, min_spacing_m)
+    chosen, used, comparison = _solve(cover, weights, k, conflicts, method)
+    order, gains = _by_marginal_gain(cover, weights, chosen)
+    covered = np.zeros(len(points), bool)
+    for j in order:
+        covered |= _row(cover, j)
+    final = old.copy()
+    final[points[covered]] = np.minimum(final[points[covered]], threshold)
+    return Recommendation(
+        sites=_sites_table(saved, xy[order], gains),
+        method=used,
+        rule_id=rule.id,
+        threshold_m=threshold,
+        uncovered_before=float(weights.sum()),
+        uncovered_after=float(weights[~covered].sum()),
+        communities_still_failing=_failing(saved, rule, final, all_weights),
+        greedy_vs_exact=comparison,
+        candidates=len(xy),
+        seconds=time.perf_counter() - started,
+        counted=counted,
+        weighting=note,
+        site_xy=xy[order] if order else np.empty((0, 2)),
+        points_covered=points[covered],
+        points_uncovered=points[~covered],
+    )
+
+
+def _candidates(
+    saved: SavedAnalysis,
+    candidates: gpd.GeoDataFrame | str,
+    points: np.ndarray,
+    threshold: float,
+) -> tuple[np.ndarray, csr_array]:
+    """Candidate positions (metric) and the demand points each covers."""
+    graph, demand = saved.state.graph, saved.state.demand
+    if isinstance(candidates, str):
+        nodes = auto_candidates(saved)
+        return graph.node_xy[nodes], coverage_matrix(saved, nodes, points, threshold)
+    if candidates.empty:
+        msg = "the candidate file holds no site; give at least one point."
+        raise InputError(msg)
+    wgs84 = candidates.to_crs(4326).geometry
+    xy = np.array([site_position(saved, p.x, p.y) for p in wgs84]).reshape(-1, 2)
+    dist = np.array(
+        [reach_from_site(graph, p, threshold).node_dist_m[graph.point_node[points]] for p in xy]
+    )
+    hit = dist + demand["connector_m"][points][None, :] <= threshold
+    return xy, csr_array(hit.astype(float))
+
+
+def _conflicts(xy: np.ndarray, min_spacing_m: float) -> list[np.ndarray] | None:
+    """For each candidate, the others closer than ``min_spacing_m`` (straight line)."""
+    if min_spacing_m <= 0:
+        return None
+    near_lists = cKDTree(xy).query_ball_point(xy, min_spacing_m)
+    return [
+        np.array([m for m in near if m != j], dtype=np.int64) for j, near in enumerate(near_lists)
+    ]
+
+
+def _solve(
+    cover: csr_array,
+    weights: np.ndarray,
+    k: int,
+    conflicts: list[np.ndarray] | None,
+    method: str,
+) -> tuple[list[int], str, dict | None]:
+    """Chosen candidates, the method that ran, and greedy's result against the optimum."""
+    pairs, n = cover.nnz, cover.shape[0]
+    small = n <= EXACT_MAX_CANDIDATES and pairs <= EXACT_MAX_PAIRS
+    greedy = greedy_mclp(cover, weights, k, conflicts)
+    if not (method == "exact" or (method == "auto" and small)):
+        why = "" if method == "greedy" else f" (instance too large for exact: {n} candidates, "
+        why += "" if method == "greedy" else f"{pairs} covering pairs)"
+        return greedy, "lazy greedy" + why, None
+    chosen, status = exact_mclp(cover, weights, k, conflicts)
+    best, got = _covered(cover, weights, chosen), _covered(cover, weights, greedy)
+    comparison = {
+        "exact_covered_population": round(best, 1),
+        "greedy_covered_population": round(got, 1),
+        "greedy_share_of_optimum": round(got / best, 4) if best > 0 else 1.0,
+        "solver_status": status,
+    }
+    return chosen, f"exact (PuLP/CBC, {status})", comparison
+
+
+def _by_marginal_gain(
+    cover: csr_array, weights: np.ndarray, chosen: list[int]
+) -> tuple[list[int], list[tuple[float, float]]]:
+    """The chosen sites ordered by marginal gain, with (gain, cumulative) for each."""
+    order, gains, covered = [], [], np.zeros(cover.shape[1], bool)
+    remaining = list(chosen)
+    while remaining:
+        j = remaining.pop(
+            int(np.argmax([weights[~covered & _row(cover, m)].sum() for m in remaining]))
+        )
+        newly = ~covered & _row(cover, j)
+        covered |= newly
+        order.append(j)
+        gains.append((float(weights[newly].sum()), float(weights[covered].sum())))
+    return order, gains
+
+
+def _sites_table(
+    saved: SavedAnalysis, xy: np.ndarray, gains: list[tuple[float, float]]
+) -> pd.DataFrame:
+    """Rank, WGS-84 position, newly and cumulatively covered residents of each site."""
+    to_wgs = Transformer.from_crs(saved.crs, "EPSG:4326", always_xy=True)
+    lon, lat = to_wgs.transform(xy[:, 0], xy[:, 1]) if len(xy) else ([], [])
+    return pd.DataFrame(
+        {
+            "rank": np.arange(1, len(xy) + 1),
+            "lon": np.round(lon, 6),
+            "lat": np.round(lat, 6),
+            "newly_covered_population": [round(g, 1) for g, _ in gains],
+            "cumulative_population": [round(c, 1) for _, c in gains],
+        }
+    )
+
+
+def _failing(
+    saved: SavedAnalysis, rule: AccessRule, dist: np.ndarray, weights: np.ndarray
+) -> list[str]:
+    """Communities still below the rule's target with the recommended sites."""
+    state = saved.state
+    ids, names = state.communities["community_id"], state.communities["name"]
+    per_community, _ = access_stats(
+        saved.standards, rule, dist, weights, state.demand["community"], len(ids)
+    )
+    failing = (per_community.total > 0) & ~meets(per_community.share, rule.target_share)
+    return [names[i] or ids[i] for i in np.flatnonzero(failing)]
+
+
+def _row(cover: csr_array, j: int) -> np.ndarray:
+    out = np.zeros(cover.shape[1], bool)
+    out[cover.indices[cover.indptr[j] : cover.indptr[j + 1]]] = True
+    return out
+
+
+def _covered(cover: csr_array, weights: np.ndarray, chosen: list[int]) -> float:
+    if not chosen:
+        return 0.0
+    hit = np.zeros(cover.shape[1], bool)
+    for j in chosen:
+        hit |= _row(cover, j)
+    return float(weights[hit].sum())

@@ -1,0 +1,258 @@
+"""Score proposed sites: who newly falls within each access rule, counted as the rule counts."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from difflib import get_close_matches
+
+import numpy as np
+import pandas as pd
+import shapely
+from pyproj import Transformer
+
+from circles.access import SiteReach, reach_from_site
+from circles.basis import category_bases
+from circles.errors import InputError
+from circles.measures import GroupStats, meets, rule_weights
+from circles.rules import access_stats
+from circles.saved import SavedAnalysis
+from circles.service_areas import SERVICE_MINUTES
+from circles.standards import AccessRule, Standards
+
+
+def access_rules(
+    saved: SavedAnalysis, category_id: str, rule_id: str | None = None
+) -> list[AccessRule]:
+    """The category's walking-access rules (one if ``rule_id`` is given), checked for typos.
+
+    Raises
+    ------
+    InputError
+        Unknown category or rule, or a category without an access rule.
+    """
+    ids = saved.standards.category_ids
+    if category_id not in ids:
+        close = get_close_matches(category_id, ids, n=1)
+        hint = f" Did you mean {close[0]!r}?" if close else ""
+        msg = f"unknown category {category_id!r}.{hint} Known: {', '.join(ids)}."
+        raise InputError(msg)
+    rules = saved.standards.access_rules(category_id)
+    if rule_id is not None:
+        rules = [r for r in rules if r.id == rule_id]
+        if not rules:
+            known = ", ".join(r.id for r in saved.standards.access_rules(category_id))
+            msg = f"unknown access rule {rule_id!r} for {category_id}; expected one of: {known}."
+            raise InputError(msg)
+    if not rules:
+        msg = f"category {category_id!r} has no walking-access rule in the standards used."
+        raise InputError(msg)
+    return rules
+
+
+def site_position(saved: SavedAnalysis, lon: float, lat: float) -> np.ndarray:
+    """A WGS-84 site in the analysis's metric CRS.
+
+    Raises
+    ------
+    InputError
+        When the point lies outside the study area.
+    """
+    to_m = Transformer.from_crs("EPSG:4326", saved.crs, always_xy=True)
+    xy = np.array(to_m.transform(lon, lat))
+    if not saved.study_area_m.buffer(1.0).contains(shapely.Point(xy)):
+        b = Transformer.from_crs(saved.crs, "EPSG:4326", always_xy=True).transform_bounds(
+            *saved.study_area_m.bounds
+        )
+        msg = (
+            f"site {lon:.6f},{lat:.6f} lies outside the study area of this analysis "
+            f"({b[0]:.4f},{b[1]:.4f},{b[2]:.4f},{b[3]:.4f}). Check the point, its --crs "
+            "(wgs84, gcj02, bd09) and lon,lat order."
+        )
+        raise InputError(msg)
+    return xy
+
+
+def place_site(saved: SavedAnalysis, category_id: str, lon: float, lat: float) -> SiteReach:
+    """Attach a WGS-84 site to the streets and search from it to the category's search limit
+    (and at least to its largest service area, so that the rings can be drawn)."""
+    std = saved.standards
+    rings = std.minutes_to_m(max(SERVICE_MINUTES), std.category_profile(category_id))
+    limit = max(_limit(saved, category_id), rings)
+    return reach_from_site(saved.state.graph, site_position(saved, lon, lat), limit)
+
+
+def _limit(saved: SavedAnalysis, category_id: str) -> float:
+    """The category's search limit: where the analysis stopped searching."""
+    return saved.state.access[category_id].limit_m
+
+
+def site_point_dist(saved: SavedAnalysis, category_id: str, site: SiteReach) -> np.ndarray:
+    """Walking distance from the site to every demand point, cut at the search limit as the
+    analysis cuts it (``inf`` beyond)."""
+    graph, demand = saved.state.graph, saved.state.demand
+    node = site.node_dist_m[graph.point_node]
+    node = np.where(node <= _limit(saved, category_id), node, np.inf)
+    return node + demand["connector_m"]
+
+
+def score_site(
+    saved: SavedAnalysis, category_id: str, lon: float, lat: float, rule_id: str | None = None
+) -> dict:
+    """Score one proposed facility: what changes for each access rule of its category.
+
+    Returns
+    -------
+    dict
+        ``site``, ``connector_m``, ``nearest_existing_m`` (walking distance to the nearest
+        facility of the category, ``None`` beyond the search limit) and per rule (see
+        ``rule_change``): residents newly within the threshold, counted as the rule counts
+        them, the district's share before and after, communities newly passing, median and
+        worst walk before and after.
+    """
+    rules = access_rules(saved, category_id, rule_id)
+    site = place_site(saved, category_id, lon, lat)
+    return _score(saved, category_id, rules, site, (lon, lat))[0]
+
+
+def _score(
+    saved: SavedAnalysis,
+    category_id: str,
+    rules: list[AccessRule],
+    site: SiteReach,
+    lonlat: tuple[float, float],
+) -> tuple[dict, np.ndarray]:
+    """Score of a placed site, and the demand points it newly covers under the first rule."""
+    state = saved.state
+    old = state.point_dist(category_id)
+    new = np.minimum(old, site_point_dist(saved, category_id, site))
+    changes = [rule_change(saved, category_id, rule, old, new) for rule in rules]
+    threshold = saved.standards.threshold_m(rules[0])
+    first_newly = np.flatnonzero((old > threshold) & (new <= threshold))
+    # nearest existing facility: every walk leaves the site's street piece through an end
+    existing = saved.node_dist(category_id)
+    (a, b), (to_a, to_b) = site.ends, site.to_ends_m
+    nearest = float(min(to_a + existing[a], to_b + existing[b]))
+    in_category = state.facilities["category"] == category_id
+    return {
+        "category_id": category_id,
+        "site": [round(lonlat[0], 6), round(lonlat[1], 6)],
+        "connector_m": round(site.connector_m, 2),
+        "nearest_existing_m": round(nearest, 1) if np.isfinite(nearest) else None,
+        "existing_facilities": int(in_category.sum()),
+        "rules": changes,
+    }, first_newly
+
+
+def rule_change(
+    saved: SavedAnalysis, category_id: str, rule: AccessRule, old: np.ndarray, new: np.ndarray
+) -> dict:
+    """How one access rule's measures change when walking distances go from ``old`` to
+    ``new`` (``inf`` beyond the search limit): the same measures ``circles analyze`` reports.
+    """
+    std, state = saved.standards, saved.state
+    weights, counted, note = rule_weights(rule, state.demand)
+    codes, n = state.demand["community"], len(state.communities["community_id"])
+    before_c, before = access_stats(std, rule, old, weights, codes, n)
+    after_c, after = access_stats(std, rule, new, weights, codes, n)
+    threshold = std.threshold_m(rule)
+    newly = (old > threshold) & (new <= threshold)
+    has = before_c.total > 0
+    changed = np.flatnonzero(
+        has & meets(after_c.share, rule.target_share) & ~meets(before_c.share, rule.target_share)
+    )
+    no_data = category_bases(
+        std.category_ids, state.facilities["category"], state.facilities["source"]
+    )[category_id].no_data
+    names, ids = state.communities["name"], state.communities["community_id"]
+    return {
+        "rule_id": rule.id,
+        "threshold_m": round(threshold, 1),
+        "counted": counted,
+        "weighting": note,
+        "newly_covered_population": round(float(weights[newly].sum()), 1),
+        "newly_covered_points": int(newly.sum()),
+        "share_before": _round(before.share[0], 6),
+        "share_after": _round(after.share[0], 6),
+        "communities_newly_passing": [
+            {"community_id": ids[i], "name": names[i], "before": "no_data" if no_data else "fail"}
+            for i in changed
+        ],
+        **_walks(std, rule, before, "before"),
+        **_walks(std, rule, after, "after"),
+    }
+
+
+def _walks(std: Standards, rule: AccessRule, stats: GroupStats, when: str) -> dict:
+    """The district's median and worst walk, in metres and minutes (``None`` beyond limit)."""
+    out = {}
+    profile = rule.threshold.profile
+    for what in ("median", "worst"):
+        d = float(getattr(stats, what)[0])
+        finite = np.isfinite(d)
+        out[f"{what}_dist_m_{when}"] = round(d, 1) if finite else None
+        out[f"{what}_time_min_{when}"] = (
+            round(float(std.m_to_minutes(d, profile)), 2) if finite else None
+        )
+    return out
+
+
+def _round(value: float, digits: int) -> float | None:
+    return None if not np.isfinite(value) else round(float(value), digits)
+
+
+@dataclass
+class SiteScores:
+    """Scores of several sites, ranked by newly covered residents under the first rule."""
+
+    table: pd.DataFrame
+    scores: list[dict]
+    sites: list[SiteReach]
+    newly_points: list[np.ndarray]
+    profile: str
+
+
+def score_sites(
+    saved: SavedAnalysis,
+    category_id: str,
+    lonlat: np.ndarray,
+    names: list[str] | None = None,
+    rule_id: str | None = None,
+) -> SiteScores:
+    """Score many proposed sites (one attachment and two bounded searches each), ranked."""
+    rules = access_rules(saved, category_id, rule_id)
+    names = names or [f"site {i + 1}" for i in range(len(lonlat))]
+    scores, sites, newly = [], [], []
+    for lon, lat in lonlat:
+        site = place_site(saved, category_id, float(lon), float(lat))
+        score, points = _score(saved, category_id, rules, site, (float(lon), float(lat)))
+        scores.append(score)
+        sites.append(site)
+        newly.append(points)
+    table = _score_table(names, scores)
+    order = table[f"newly_covered.{rules[0].id}"].to_numpy().argsort(kind="stable")[::-1]
+    table = table.iloc[order].reset_index(drop=True)
+    table.insert(0, "rank", np.arange(1, len(table) + 1))
+    return SiteScores(
+        table=table,
+        scores=[scores[i] for i in order],
+        sites=[sites[i] for i in order],
+        newly_points=[newly[i] for i in order],
+        profile=saved.standards.category_profile(category_id),
+    )
+
+
+def _score_table(names: list[str], scores: list[dict]) -> pd.DataFrame:
+    """One row per site: position, nearest existing facility and per-rule gains."""
+    rows = []
+    for name, score in zip(names, scores, strict=True):
+        row = {
+            "name": name,
+            "lon": score["site"][0],
+            "lat": score["site"][1],
+            "nearest_existing_m": score["nearest_existing_m"],
+        }
+        for r in score["rules"]:
+            row[f"newly_covered.{r['rule_id']}"] = r["newly_covered_population"]
+            row[f"communities_newly_passing.{r['rule_id']}"] = len(r["communities_newly_passing"])
+        rows.append(row)
+    return pd.DataFrame(rows)

@@ -1,0 +1,101 @@
+"""Per-category and per-rule summaries of the results, as ``summary.json`` reports them."""
+
+from __future__ import annotations
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+
+from circles.basis import NO_DATA, CategoryBasis, category_bases
+from circles.standards import Standards
+
+
+def summarise(
+    standards: Standards,
+    facilities: gpd.GeoDataFrame,
+    communities: gpd.GeoDataFrame,
+    demand: gpd.GeoDataFrame,
+    results: pd.DataFrame,
+) -> dict:
+    """Communities and population, and per category its data basis and rule results.
+
+    Returns
+    -------
+    dict
+        ``communities``, ``categories`` and ``no_data_categories``.
+    """
+    bases = category_bases(
+        standards.category_ids, facilities["category_id"].to_numpy(), facilities["source"]
+    )
+    categories = [
+        _category_summary(standards, cat_id, bases[cat_id], facilities, results)
+        for cat_id in standards.category_ids
+    ]
+    return {
+        "communities": {
+            "count": len(communities),
+            "named": int(communities["name"].notna().sum()),
+            "population": round(float(communities["population"].sum())),
+            "population_estimated": bool(communities["population_estimated"].any()),
+            "by_method": communities["population_method"].value_counts().to_dict(),
+            "demand_points": len(demand),
+        },
+        "categories": categories,
+        "no_data_categories": [c["category_id"] for c in categories if c["data"] == NO_DATA],
+    }
+
+
+def _category_summary(
+    standards: Standards,
+    category_id: str,
+    basis: CategoryBasis,
+    facilities: gpd.GeoDataFrame,
+    results: pd.DataFrame,
+) -> dict:
+    """A category's facilities, data basis, median walk and rule results.
+
+    The median walk is the district's under the category's first access rule, weighted as that
+    rule counts residents: the number ``gaps.csv`` shows on that rule's district row.
+    """
+    cat = standards.category(category_id)
+    fac = facilities[facilities["category_id"] == category_id]
+    access = standards.access_rules(category_id)
+    median = None
+    if access and not basis.no_data:
+        rows = results[(results["rule_id"] == access[0].id) & (results["unit_level"] == "district")]
+        value = rows["median_dist_m"].iloc[0] if len(rows) else np.nan
+        median = None if pd.isna(value) else round(float(value), 1)
+    return {
+        "category_id": category_id,
+        "name_zh": cat.name.zh,
+        "name_en": cat.name.en,
+        "facilities": basis.facilities,
+        "matched_by_tag": int((fac["matched_by"] == "tag").sum()),
+        "matched_by_name": int((fac["matched_by"] == "name").sum()),
+        "from_planner": int(fac["source"].astype(str).str.startswith("planner").sum()),
+        "data": basis.source,
+        "median_dist_m": median,
+        "rules": {rule.id: rule_summary(rule.id, results) for rule in standards.rules_of(cat.id)},
+    }
+
+
+def rule_summary(rule_id: str, results: pd.DataFrame) -> dict:
+    """A rule's district result and how many units pass and fail it."""
+    rows = results[results["rule_id"] == rule_id]
+    district = rows[rows["unit_level"] == "district"]
+    community = rows[rows["unit_level"] != "district"]  # communities or streets
+    out: dict = {
+        "kind": rows["kind"].iloc[0] if len(rows) else None,
+        "communities_failing": int((community["status"] == "fail").sum()),
+        "communities_passing": int((community["status"] == "pass").sum()),
+    }
+    if len(district):
+        value = district["value"].iloc[0]
+        out["district_status"] = district["status"].iloc[0]
+        out["district_value"] = None if pd.isna(value) else round(float(value), 4)
+    elif len(community):
+        statuses = set(community["status"])
+        out["district_status"] = (
+            NO_DATA if statuses == {NO_DATA} else ("fail" if "fail" in statuses else "pass")
+        )
+    return out
