@@ -96,8 +96,9 @@ def best_of(repeat: int, run):
 
 
 def work_circles(net, nodes: np.ndarray, limit: float):
-    from circles.access import nearest_facility, routing_graph
-    from circles.attach import network_streets
+    from circles.access.attach import network_streets
+    from circles.access.graph import routing_graph
+    from circles.access.search import nearest_facility
 
     n = net.n_nodes
 
@@ -238,7 +239,7 @@ def worker(args: argparse.Namespace) -> None:
     elif args.worker == "osmnx":
         import osmnx  # noqa: F401
     else:
-        import circles.access  # noqa: F401
+        import circles.access.search  # noqa: F401
     if args.worker == "circles":
         run = work_circles(net, nodes, args.limit)
     elif args.worker == "networkx":
@@ -301,8 +302,8 @@ def mm_lengths(length_m: np.ndarray) -> np.ndarray:
 
 def on_own_node(net, nodes: np.ndarray) -> np.ndarray:
     """Whether circles' snap of each node's position lands on that node (not a crossing edge)."""
-    from circles.access import SNAP_TOLERANCE_M
-    from circles.attach import network_streets
+    from circles.access.attach import network_streets
+    from circles.access.graph import SNAP_TOLERANCE_M
 
     snap = network_streets(net).attach(net.node_xy[nodes])
     length = net.length_m[snap.piece]
@@ -312,9 +313,9 @@ def on_own_node(net, nodes: np.ndarray) -> np.ndarray:
 
 
 def load_network(path: Path, standards):
-    from circles.network import network_from_extract
-    from circles.osm import read_extract
+    from circles.model.network import network_from_extract
     from circles.pipeline import feature_keys
+    from circles.sources.osm import read_extract
 
     extract = read_extract(path, feature_keys(standards))
     net = network_from_extract(extract, standards.network)
@@ -345,7 +346,7 @@ def network_note(net) -> str:
 def chengdu_setups(standards, categories: list[str], tmp: Path, repeat: int) -> list[Setup]:
     from scipy.spatial import cKDTree
 
-    from circles.facilities import facilities_from_osm
+    from circles.model.facilities import facilities_from_osm
 
     extract, net = load_network(CHENGDU, standards)
     facilities = facilities_from_osm(extract.features, standards.categories, net.crs)

@@ -87,11 +87,12 @@ def work_district(path: Path) -> dict:
 
 def work_network(path: Path) -> dict:
     from circles import load_standards
-    from circles.access import nearest_facility, routing_graph
-    from circles.attach import network_streets
-    from circles.network import network_from_extract
-    from circles.osm import read_extract
+    from circles.access.attach import network_streets
+    from circles.access.graph import routing_graph
+    from circles.access.search import nearest_facility
+    from circles.model.network import network_from_extract
     from circles.pipeline import feature_keys
+    from circles.sources.osm import read_extract
 
     standards = load_standards()
     rng = np.random.default_rng(42)
@@ -125,9 +126,9 @@ def work_network(path: Path) -> dict:
 def work_load(path: Path, run: str) -> dict:
     """Read OSM + build the network once: ``off`` (cache off), ``fill`` or ``hit``."""
     from circles import load_standards
-    from circles.network import network_from_extract
-    from circles.osm import read_extract
+    from circles.model.network import network_from_extract
     from circles.pipeline import feature_keys
+    from circles.sources.osm import read_extract
 
     standards = load_standards()
     keys = feature_keys(standards)
@@ -147,9 +148,9 @@ def work_inputs(path: Path, out_dir: Path, cell_m: float) -> dict:
     import shapely
 
     from circles import load_standards
-    from circles.network import network_from_extract
-    from circles.osm import WGS84, read_extract
+    from circles.model.network import network_from_extract
     from circles.pipeline import feature_keys
+    from circles.sources.osm import WGS84, read_extract
 
     standards = load_standards()
     net = network_from_extract(read_extract(path, feature_keys(standards)), standards.network)

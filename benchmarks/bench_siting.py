@@ -15,9 +15,9 @@ from pathlib import Path
 import numpy as np
 
 from circles import analyze, write_outputs
-from circles.recommend import recommend
-from circles.saved import load_analysis
-from circles.score import score_site
+from circles.planning.recommend import recommend
+from circles.planning.saved import load_analysis
+from circles.planning.score import score_site
 
 CHENGDU = (
     Path(__file__).resolve().parents[2] / "shared" / "osm" / "chengdu_central_osmconvert_2018.osm"

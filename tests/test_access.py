@@ -11,9 +11,10 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from pyproj import CRS
 
-from circles.access import nearest_facility, routing_graph
-from circles.attach import network_streets
-from circles.network import Network
+from circles.access.attach import network_streets
+from circles.access.graph import routing_graph
+from circles.access.search import nearest_facility
+from circles.model.network import Network
 
 
 def toy_network() -> Network:

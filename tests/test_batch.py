@@ -15,7 +15,7 @@ from circles import analyze
 from circles.batch import parse_districts, run_batch, slugify
 from circles.cli import main
 from circles.errors import InputError
-from circles.report import write_outputs
+from circles.present.tables import write_outputs
 from conftest import OSM_DIR, need
 
 CHENGDU_PBF = OSM_DIR / "chengdu_central_osmconvert_2018.osm.pbf"

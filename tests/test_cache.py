@@ -12,10 +12,10 @@ import pandas as pd
 import pytest
 
 from circles import analyze
-from circles.cache import cache_dir
 from circles.errors import InputError
-from circles.network import network_from_extract
-from circles.osm import read_extract
+from circles.model.network import network_from_extract
+from circles.sources.cache import cache_dir
+from circles.sources.osm import read_extract
 from conftest import CHENGDU, need
 
 KEYS = {"amenity", "shop", "building", "landuse", "name"}
@@ -181,7 +181,7 @@ def test_damaged_entry_is_rebuilt(cache, standards, damage, caplog):
         else:
             data = bytearray()
         entry.write_bytes(bytes(data))
-    with caplog.at_level(logging.WARNING, logger="circles.cache"):
+    with caplog.at_level(logging.WARNING, logger="circles.sources.cache"):
         rebuilt = load(CHENGDU, standards)
     assert (rebuilt[0].cache, rebuilt[1].cache) == ("miss", "miss")
     assert "rebuilding" in caplog.text

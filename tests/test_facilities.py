@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 import shapely
 
-from circles.facilities import match_category
+from circles.model.facilities import match_category
 from conftest import CHENGDU, SHENZHEN, need
 
 

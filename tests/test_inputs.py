@@ -17,8 +17,14 @@ from shapely.geometry import Point, Polygon, box
 from circles import analyze
 from circles.cli import main
 from circles.errors import InputError
-from circles.inputs import Problems, check_datum, read_boundaries, read_communities, read_facilities
-from circles.report import write_outputs
+from circles.present.tables import write_outputs
+from circles.sources.planner_files import (
+    Problems,
+    check_datum,
+    read_boundaries,
+    read_communities,
+    read_facilities,
+)
 from conftest import CHENGDU, need
 
 CHENGDU_BOX = box(104.03, 30.64, 104.12, 30.72)

@@ -12,9 +12,9 @@ from pathlib import Path
 import pytest
 
 from circles.errors import InputError
-from circles.maps import write_district_maps
-from circles.report import write_outputs
-from circles.saved import load_analysis
+from circles.planning.saved import load_analysis
+from circles.present.maps import write_district_maps
+from circles.present.tables import write_outputs
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 CHROMEDRIVER = shutil.which("chromedriver")
@@ -134,7 +134,7 @@ def test_offline_map_renders_in_headless_chromium_with_network_off(offline_map, 
 
 
 def test_print_figures_have_chinese_text_without_missing_glyphs(saved, tmp_path):
-    from circles.figures import cjk_font, write_figures
+    from circles.present.figures import cjk_font, write_figures
 
     if cjk_font() is None:
         pytest.skip("no CJK font installed (.ci/run installs fonts-noto-cjk)")

@@ -7,8 +7,8 @@ import networkx as nx
 import numpy as np
 import pytest
 
-from circles.network import _cell_key, _utm_crs, is_walkable, network_from_extract
-from circles.osm import read_extract
+from circles.model.network import _cell_key, _utm_crs, is_walkable, network_from_extract
+from circles.sources.osm import read_extract
 from conftest import CHENGDU, need
 
 
@@ -108,7 +108,7 @@ def test_parallel_snapping_equals_one_query(standards):
     """Snapping a large batch in threads gives exactly the single-call nearest edges."""
     import shapely
 
-    from circles.attach import PARALLEL_POINTS, _nearest, network_streets
+    from circles.access.attach import PARALLEL_POINTS, _nearest, network_streets
 
     net = network_from_extract(read_extract(need(CHENGDU), set()), standards.network)
     rng = np.random.default_rng(3)

@@ -13,7 +13,7 @@ import pytest
 import shapely
 
 from circles.errors import EmptyAreaError, InputError
-from circles.osm import parse_area, read_extract
+from circles.sources.osm import parse_area, read_extract
 from conftest import CHENGDU, need
 
 KEYS = {"amenity", "shop", "building", "landuse", "name"}

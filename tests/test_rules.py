@@ -8,7 +8,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from circles.measures import group_stats, weighted_median
+from circles.rules.measures import group_stats, weighted_median
 
 
 def test_far_community_is_reported_as_kindergarten_gap(chengdu):

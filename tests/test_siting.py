@@ -13,15 +13,21 @@ import shapely
 from click.testing import CliRunner
 
 from circles import analyze
+from circles.access.service_areas import service_areas
+from circles.access.state import FORMAT_VERSION, load_state
 from circles.cli import main
-from circles.coords import to_wgs84
 from circles.errors import InputError
-from circles.recommend import auto_candidates, coverage_matrix, exact_mclp, greedy_mclp, recommend
-from circles.report import write_outputs
-from circles.saved import load_analysis
-from circles.score import place_site, score_site
-from circles.service_areas import service_areas
-from circles.store import FORMAT_VERSION, load_state
+from circles.planning.recommend import (
+    auto_candidates,
+    coverage_matrix,
+    exact_mclp,
+    greedy_mclp,
+    recommend,
+)
+from circles.planning.saved import load_analysis
+from circles.planning.score import place_site, score_site
+from circles.present.tables import write_outputs
+from circles.sources.coords import to_wgs84
 from conftest import CHENGDU, need
 
 SITES = [(104.08, 30.69), (104.1, 30.675), (104.063, 30.707)]

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 __version__ = "0.1.0"
 
-from circles.analysis import Analysis
 from circles.pipeline import analyze
-from circles.report import write_outputs
+from circles.present.tables import write_outputs
+from circles.result import Analysis
 from circles.standards import Standards, load_standards
 
 __all__ = ["Analysis", "Standards", "__version__", "analyze", "load_standards", "write_outputs"]

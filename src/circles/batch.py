@@ -86,8 +86,8 @@ def parse_districts(text: str | Path, crs: str = "wgs84") -> list[District]:
     """The districts named by ``--districts``.
 
     ``text`` is a polygon file (GeoJSON, GeoPackage, Shapefile; options after ``::`` as in
-    ``circles.inputs``, e.g. ``districts.gpkg::name=QXMC,crs=gcj02``) with a name column
-    (名称/name/区…, else an id column), or names/codes of China's divisions separated by
+    ``circles.sources.planner_files``, e.g. ``districts.gpkg::name=QXMC,crs=gcj02``) with a
+    name column (名称/name/区…, else an id column), or names/codes of China's divisions separated by
     commas (``西青区,南开区`` or ``120111,120104``).
 
     Raises
@@ -118,7 +118,7 @@ def parse_districts(text: str | Path, crs: str = "wgs84") -> list[District]:
 
 
 def _districts_from_names(text: str) -> list[District]:
-    from circles.divisions import find_division
+    from circles.sources.divisions import find_division
 
     names = [n.strip() for n in _NAME_SEPARATORS.split(text) if n.strip()]
     if not names:
@@ -143,7 +143,7 @@ def _districts_from_names(text: str) -> list[District]:
 
 
 def _districts_from_file(text: str, crs: str) -> list[District]:
-    from circles.inputs import (
+    from circles.sources.planner_files import (
         FileSpec,
         Problems,
         cell,
@@ -241,7 +241,7 @@ def _check_options(
     cache: bool = True,
 ) -> _Options:
     """Read every input once on the client so that input errors stop the batch up front."""
-    from circles.inputs import (
+    from circles.sources.planner_files import (
         FileSpec,
         Problems,
         read_boundaries,
@@ -299,7 +299,7 @@ def _run_district(osm: str, district: District, out_dir: str, options: _Options)
     partial = None
     try:
         from circles.pipeline import analyze
-        from circles.report import write_outputs
+        from circles.present.tables import write_outputs
 
         partial = Path(out_dir) / f".{district.slug}.partial-{uuid.uuid4().hex[:8]}"
         partial.mkdir()  # with the umask's permissions, unlike mkdtemp
@@ -584,7 +584,7 @@ def _write_report(
     runs: list[DistrictRun],
     seconds: float,
 ) -> None:
-    from circles.report import atomic_write
+    from circles.present.tables import atomic_write
 
     report = {
         "circles_version": __version__,

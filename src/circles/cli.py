@@ -11,7 +11,7 @@ from pathlib import Path
 import click
 
 from circles.errors import CirclesError
-from circles.report import label
+from circles.present.tables import label
 
 
 class UserError(click.ClickException):
@@ -180,7 +180,7 @@ def analyze(
 ) -> None:
     """Walking access to every facility category, per community, street and district."""
     from circles.pipeline import analyze as run
-    from circles.report import write_outputs
+    from circles.present.tables import write_outputs
 
     started = time.perf_counter()
     osm = osm or sample_extract()
@@ -318,12 +318,12 @@ def score(
     import geopandas as gpd
     import numpy as np
 
-    from circles.coords import to_wgs84
-    from circles.inputs import read_sites
-    from circles.maps import write_sites_map
-    from circles.report import atomic_write, write_table
-    from circles.saved import load_analysis
-    from circles.score import score_sites
+    from circles.planning.saved import load_analysis
+    from circles.planning.score import score_sites
+    from circles.present.maps import write_sites_map
+    from circles.present.tables import atomic_write, write_table
+    from circles.sources.coords import to_wgs84
+    from circles.sources.planner_files import read_sites
 
     if (at is None) == (sites is None):
         raise UserError("give exactly one of --at LON,LAT or --sites FILE")
@@ -425,12 +425,12 @@ def recommend(
 
     import geopandas as gpd
 
-    from circles.inputs import read_sites
-    from circles.maps import write_sites_map
-    from circles.recommend import recommend as run
-    from circles.report import atomic_write, write_table
-    from circles.saved import load_analysis
-    from circles.score import place_site
+    from circles.planning.recommend import recommend as run
+    from circles.planning.saved import load_analysis
+    from circles.planning.score import place_site
+    from circles.present.maps import write_sites_map
+    from circles.present.tables import atomic_write, write_table
+    from circles.sources.planner_files import read_sites
 
     out = out or folder / "siting"
     try:
@@ -628,14 +628,14 @@ def map_(
     out: Path,
 ) -> None:
     """Per-district HTML gap maps with an index page (and print-ready figures)."""
-    from circles.maps import write_district_maps
-    from circles.saved import load_analysis
+    from circles.planning.saved import load_analysis
+    from circles.present.maps import write_district_maps
 
     try:
         saved = load_analysis(folder)
         paths, _ = write_district_maps(saved, out, district, category, offline, lang)
         if figure_category:
-            from circles.figures import write_figures
+            from circles.present.figures import write_figures
 
             paths += write_figures(saved, out, figure_category, lang)
     except CirclesError as exc:

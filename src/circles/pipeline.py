@@ -19,19 +19,25 @@ from shapely.geometry.base import BaseGeometry
 from tqdm import tqdm
 
 from circles import __version__
-from circles.access import CategoryAccess, nearest_facility, routing_graph
-from circles.analysis import Analysis
-from circles.attach import Attachment, Streets, network_streets
-from circles.communities import (
+from circles.access.attach import Attachment, Streets, network_streets
+from circles.access.graph import routing_graph
+from circles.access.search import CategoryAccess, nearest_facility
+from circles.access.state import AccessState
+from circles.errors import EmptyAreaError, InputError
+from circles.model.communities import (
     buildings_from_osm,
     communities_from_osm,
     estimate_population,
     spread_population,
 )
-from circles.divisions import find_division
-from circles.errors import EmptyAreaError, InputError
-from circles.facilities import facilities_from_osm, merge_facilities, similar_names
-from circles.inputs import (
+from circles.model.facilities import facilities_from_osm, merge_facilities, similar_names
+from circles.model.network import Network, network_from_extract
+from circles.result import Analysis
+from circles.rules.evaluate import evaluate_rules
+from circles.rules.summary import summarise
+from circles.sources.divisions import find_division
+from circles.sources.osm import WGS84, OsmExtract, is_water, parse_area, read_extract
+from circles.sources.planner_files import (
     FileSpec,
     Problems,
     check_datum,
@@ -39,12 +45,7 @@ from circles.inputs import (
     read_communities,
     read_facilities,
 )
-from circles.network import Network, network_from_extract
-from circles.osm import WGS84, OsmExtract, is_water, parse_area, read_extract
-from circles.rules import evaluate_rules
 from circles.standards import Lang, Standards, load_standards
-from circles.store import AccessState
-from circles.summary import summarise
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -106,12 +107,12 @@ def analyze(
     district_name
         Name of the district; default the division's name, else the extract's file name.
     facilities
-        Planners' facility files (``FileSpec`` or ``path::options``, see ``circles.inputs``)
-        or GeoDataFrames of points with ``category_id`` (and optionally ``name``,
-        ``capacity``, ``area_m2``), merged with the OSM facilities.
+        Planners' facility files (``FileSpec`` or ``path::options``, see
+        ``circles.sources.planner_files``) or GeoDataFrames of points with ``category_id``
+        (and optionally ``name``, ``capacity``, ``area_m2``), merged with the OSM facilities.
     cache
         Reuse the parsed extract and built network of an earlier run on the same file and
-        settings (see ``circles.cache``).
+        settings (see ``circles.sources.cache``).
     district
         A district of China by name or code (西青区, 天津市西青区, 120111) as the study area.
     buffer_m

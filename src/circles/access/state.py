@@ -11,7 +11,8 @@ import numpy as np
 import shapely
 from pyproj import CRS
 
-from circles.access import CategoryAccess, RoutingGraph
+from circles.access.graph import RoutingGraph
+from circles.access.search import CategoryAccess
 from circles.errors import InputError
 
 STATE_FILE = "access.npz"

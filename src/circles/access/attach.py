@@ -13,7 +13,7 @@ from functools import cached_property
 import numpy as np
 import shapely
 
-from circles.network import Network
+from circles.model.network import Network
 
 PARALLEL_POINTS = 20_000  # above this, queries run on all cores (GEOS releases the GIL)
 

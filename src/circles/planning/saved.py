@@ -12,9 +12,9 @@ import numpy as np
 import shapely
 from pyproj import CRS
 
+from circles.access.state import STATE_FILE, AccessState, load_state
 from circles.errors import InputError
 from circles.standards import Standards
-from circles.store import STATE_FILE, AccessState, load_state
 
 STANDARDS_FILE = "standards.json"
 

@@ -17,10 +17,10 @@ import shapely
 from branca.element import MacroElement
 from jinja2 import Template
 
+from circles.access.service_areas import service_areas
 from circles.errors import InputError
-from circles.report import atomic_write
-from circles.saved import SavedAnalysis
-from circles.service_areas import service_areas
+from circles.planning.saved import SavedAnalysis
+from circles.present.tables import atomic_write
 
 ATTRIBUTION = "© OpenStreetMap contributors"
 STATUS_COLOURS = {"pass": "#1a9850", "fail": "#d73027", "no_data": "#bdbdbd"}

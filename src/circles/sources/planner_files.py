@@ -28,8 +28,8 @@ import shapely
 from pyproj import CRS
 from shapely.geometry.base import BaseGeometry
 
-from circles.coords import DATUMS, to_wgs84
 from circles.errors import InputError
+from circles.sources.coords import DATUMS, to_wgs84
 from circles.standards import Standards
 
 STREET_TEST_OFF_M = 150  # a datum shift leaves points this far off the streets (median)

@@ -6,7 +6,7 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 
-from circles.basis import NO_DATA, CategoryBasis, category_bases
+from circles.rules.basis import NO_DATA, CategoryBasis, category_bases
 from circles.standards import Standards
 
 

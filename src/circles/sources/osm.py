@@ -18,9 +18,9 @@ import shapely
 from shapely.geometry import Polygon, box
 from shapely.geometry.base import BaseGeometry
 
-from circles import cache as circles_cache
-from circles.coords import read_vector
 from circles.errors import EmptyAreaError, InputError
+from circles.sources import cache as circles_cache
+from circles.sources.coords import read_vector
 
 log = logging.getLogger(__name__)
 
@@ -85,7 +85,7 @@ class OsmExtract:
         The highway ways (see ``Ways``). Loaded on first use when the extract comes from the
         cache, where a cached network does not need them.
     cache, cache_key
-        ``"hit"`` (loaded from ``circles.cache``), ``"miss"`` (read, then cached) or
+        ``"hit"`` (loaded from ``circles.sources.cache``), ``"miss"`` (read, then cached) or
         ``"off"``; and the cache key (None when off).
     """
 
@@ -487,7 +487,7 @@ def read_extract(
         extract's data bounds.
     cache
         Reuse the result of an earlier call on the same file (name and content), area and
-        keys, from ``circles.cache``; store it there when there is none.
+        keys, from ``circles.sources.cache``; store it there when there is none.
 
     Returns
     -------

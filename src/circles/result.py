@@ -10,8 +10,8 @@ import pandas as pd
 from pyproj import CRS
 from shapely.geometry.base import BaseGeometry
 
+from circles.access.state import AccessState
 from circles.standards import Lang, Standards
-from circles.store import AccessState
 
 
 @dataclass

@@ -17,12 +17,12 @@ from scipy.sparse import csr_array
 from scipy.sparse.csgraph import dijkstra
 from scipy.spatial import cKDTree
 
-from circles.access import reach_from_site
+from circles.access.search import reach_from_site
 from circles.errors import InputError
-from circles.measures import meets, rule_weights
-from circles.rules import access_stats
-from circles.saved import SavedAnalysis
-from circles.score import access_rules, site_position
+from circles.planning.saved import SavedAnalysis
+from circles.planning.score import access_rules, site_position
+from circles.rules.evaluate import access_stats
+from circles.rules.measures import meets, rule_weights
 from circles.standards import AccessRule
 
 NOT_STREET = ("motorway", "motorway_link", "trunk", "trunk_link")

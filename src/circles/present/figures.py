@@ -14,9 +14,9 @@ from matplotlib.patches import Patch
 from matplotlib_scalebar.scalebar import ScaleBar
 
 from circles.errors import CirclesError, InputError
-from circles.maps import ATTRIBUTION, STATUS_COLOURS, _community_status, _t
-from circles.report import atomic_write
-from circles.saved import SavedAnalysis
+from circles.planning.saved import SavedAnalysis
+from circles.present.maps import ATTRIBUTION, STATUS_COLOURS, _community_status, _t
+from circles.present.tables import atomic_write
 
 A4_LANDSCAPE_IN = (11.69, 8.27)
 CJK_FONTS = (

@@ -10,13 +10,13 @@ import pandas as pd
 import shapely
 from pyproj import Transformer
 
-from circles.access import SiteReach, reach_from_site
-from circles.basis import category_bases
+from circles.access.search import SiteReach, reach_from_site
+from circles.access.service_areas import SERVICE_MINUTES
 from circles.errors import InputError
-from circles.measures import GroupStats, meets, rule_weights
-from circles.rules import access_stats
-from circles.saved import SavedAnalysis
-from circles.service_areas import SERVICE_MINUTES
+from circles.planning.saved import SavedAnalysis
+from circles.rules.basis import category_bases
+from circles.rules.evaluate import access_stats
+from circles.rules.measures import GroupStats, meets, rule_weights
 from circles.standards import AccessRule, Standards
 
 

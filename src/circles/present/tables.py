@@ -13,12 +13,12 @@ from typing import TYPE_CHECKING
 import numpy as np
 import pandas as pd
 
+from circles.access.state import STATE_FILE
 from circles.errors import InputError
-from circles.saved import STANDARDS_FILE
-from circles.store import STATE_FILE
+from circles.planning.saved import STANDARDS_FILE
 
 if TYPE_CHECKING:
-    from circles.analysis import Analysis
+    from circles.result import Analysis
 
 HEADERS = {
     "unit_level": ("层级", "level"),

@@ -21,8 +21,8 @@ from circles import __version__
 if TYPE_CHECKING:
     import geopandas as gpd
 
-    from circles.network import Network
-    from circles.osm import OsmExtract, Ways
+    from circles.model.network import Network
+    from circles.sources.osm import OsmExtract, Ways
     from circles.standards import NetworkSettings
 
 log = logging.getLogger(__name__)
@@ -72,9 +72,10 @@ def _code_digest() -> str:
     development install).
     """
     digest = hashlib.sha256()
-    for name in ("osm.py", "network.py", "cache.py"):
+    here = Path(__file__).parent
+    for name in ("sources/osm.py", "model/network.py", "sources/cache.py"):
         try:
-            digest.update((Path(__file__).parent / name).read_bytes())
+            digest.update((here.parent / name).read_bytes())
         except OSError:  # not installed as files: the version alone tells
             digest.update(name.encode())
     return digest.hexdigest()
@@ -87,7 +88,7 @@ def load_extract(key: str, path: Path, reread: Callable[[], Ways]) -> OsmExtract
     none); ``reread()`` reads them from the file again (and caches them) if that entry is
     gone by then.
     """
-    from circles.osm import WGS84, OsmExtract
+    from circles.sources.osm import WGS84, OsmExtract
 
     def build(arrays: dict[str, np.ndarray], meta: dict) -> OsmExtract:
         return OsmExtract(
@@ -104,7 +105,7 @@ def load_extract(key: str, path: Path, reread: Callable[[], Ways]) -> OsmExtract
         )
 
     def build_ways(arrays: dict[str, np.ndarray], meta: dict) -> Ways:
-        from circles.osm import Ways
+        from circles.sources.osm import Ways
 
         table = meta["tag_table"]  # ways share their tag dicts (read-only)
         return Ways(
@@ -158,7 +159,7 @@ def load_network(key: str) -> Network | None:
     """The cached network of ``key``, or None."""
     from pyproj import CRS
 
-    from circles.network import Network
+    from circles.model.network import Network
 
     def build(arrays: dict[str, np.ndarray], meta: dict) -> Network:
         return Network(

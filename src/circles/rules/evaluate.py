@@ -9,9 +9,9 @@ import numpy as np
 import pandas as pd
 import shapely
 
-from circles.access import CategoryAccess
-from circles.basis import NO_DATA, CategoryBasis, category_bases
-from circles.measures import GroupStats, beyond_as_inf, group_stats, meets, rule_weights
+from circles.access.search import CategoryAccess
+from circles.rules.basis import NO_DATA, CategoryBasis, category_bases
+from circles.rules.measures import GroupStats, beyond_as_inf, group_stats, meets, rule_weights
 from circles.standards import (
     DEFAULT_PROFILE,
     AccessRule,
@@ -62,7 +62,7 @@ def evaluate_rules(
     the district.
 
     A rule on a category with no known facility gets status ``no_data`` (see
-    ``circles.basis``): absent data is not evidence of a gap. Rules on streets get
+    ``circles.rules.basis``): absent data is not evidence of a gap. Rules on streets get
     ``not_evaluated`` when no street boundaries were given.
 
     Parameters

@@ -7,7 +7,7 @@ import numpy as np
 import shapely
 from pyproj import CRS
 
-from circles.access import RoutingGraph
+from circles.access.graph import RoutingGraph
 from circles.standards import Standards
 
 SERVICE_MINUTES = (5, 10, 15)

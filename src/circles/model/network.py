@@ -14,9 +14,9 @@ from pyproj import CRS, Transformer
 from scipy.sparse import coo_array
 from scipy.sparse.csgraph import connected_components
 
-from circles import cache as circles_cache
 from circles.errors import EmptyAreaError
-from circles.osm import WGS84, OsmExtract
+from circles.sources import cache as circles_cache
+from circles.sources.osm import WGS84, OsmExtract
 from circles.standards import NetworkSettings
 
 log = logging.getLogger(__name__)
@@ -52,7 +52,7 @@ class Network:
 
     Nodes are numbered ``0..n-1``; ``edge_u[i]``–``edge_v[i]`` is edge ``i`` (a straight
     segment between consecutive OSM way nodes), ``length_m[i]`` its length. ``cache`` says
-    whether it was loaded from ``circles.cache`` (``"hit"``), built and cached (``"miss"``)
+    whether it was loaded from ``circles.sources.cache`` (``"hit"``), built and cached (``"miss"``)
     or built without the cache (``"off"``).
     """
 
@@ -122,7 +122,7 @@ def network_from_extract(
         Which highways are walkable (from the standards file).
     cache
         Reuse the network built earlier from the same extract and settings, from
-        ``circles.cache``; store it there when there is none. Only for an extract read with
+        ``circles.sources.cache``; store it there when there is none. Only for an extract read with
         the cache (``read_extract(..., cache=True)``), whose key it extends.
 
     Returns

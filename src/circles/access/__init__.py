@@ -1,0 +1,2 @@
+"""Access: attaching points to streets, the routing graph, the searches, service areas and
+the saved access state."""

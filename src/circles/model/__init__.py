@@ -1,0 +1,1 @@
+"""Model: the walking network, the facilities and the communities with their residents."""

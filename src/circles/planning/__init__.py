@@ -1,0 +1,1 @@
+"""Planning: scoring proposed sites and recommending new ones on a saved analysis."""

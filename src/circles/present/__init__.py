@@ -1,0 +1,1 @@
+"""Presentation: tables, maps and figures drawn from results; they compute nothing new."""
