@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-__version__ = "0.1.0"
-
+from circles._version import __version__
 from circles.pipeline import analyze
 from circles.present.tables import write_outputs
 from circles.result import Analysis

@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING, Any
 
 from shapely.geometry.base import BaseGeometry
 
-from circles import __version__
+from circles._version import __version__
 from circles.errors import CirclesError, InputError
 
 if TYPE_CHECKING:

@@ -18,7 +18,7 @@ from pyproj import Transformer
 from shapely.geometry.base import BaseGeometry
 from tqdm import tqdm
 
-from circles import __version__
+from circles._version import __version__
 from circles.access.attach import Attachment, Streets, network_streets
 from circles.access.graph import routing_graph
 from circles.access.search import CategoryAccess, nearest_facility
@@ -690,60 +690,57 @@ def check_inputs(
     problems, files
         Every error and warning, and one summary per file (what was read).
     """
-    if not isinstance(standards, Standards):
-        standards = load_standards(standards)
+    standards = standards if isinstance(standards, Standards) else load_standards(standards)
     problems = Problems()
-    bounds = None
-    fits = None
+    bounds, fits = None, None
     if osm is not None:
         extract = read_extract(osm, feature_keys(standards), None, cache=True)
         network = network_from_extract(extract, standards.network, cache=True)
         bounds = extract.bounds
         osm_facilities = facilities_from_osm(extract.features, standards.categories, network.crs)
         fits = _map_fits(network, osm_facilities, standards)
-
-    files: list[dict] = []
-    read = []
-    names = {c.id: c.name.zh for c in standards.categories.categories}
+    files, read = [], []
     for spec in map(FileSpec.parse, facilities):
         gdf = read_facilities(spec, standards, crs, bounds, problems)
         read.append(gdf)
-        files.append(
-            {
-                "file": str(spec),
-                "kind": "facilities",
-                "records": len(gdf),
-                "crs": gdf["given_crs"].iloc[0] if len(gdf) else crs,
-                "categories": {
-                    names[k]: int(v) for k, v in gdf["category_id"].value_counts().items()
-                },
-                "with_capacity": int(gdf["capacity"].notna().sum()),
-            }
-        )
+        files.append(_facility_file_summary(spec, gdf, standards, crs))
     if fits is not None and read:
         check_datum(pd.concat(read, ignore_index=True), *fits, problems)
     if communities is not None:
         spec = FileSpec.parse(communities)
-        gdf = read_communities(spec, crs, problems)
-        files.append(
-            {
-                "file": str(spec),
-                "kind": "communities",
-                "records": len(gdf),
-                "population": float(gdf["population"].sum()) if len(gdf) else 0.0,
-                "with_elderly": bool(len(gdf) and gdf["elderly"].notna().all()),
-                "with_children": bool(len(gdf) and gdf["children"].notna().all()),
-            }
-        )
+        files.append(_communities_file_summary(spec, read_communities(spec, crs, problems)))
     if boundaries is not None:
         spec = FileSpec.parse(boundaries)
         gdf = read_boundaries(spec, crs, problems)
+        levels = {str(k): int(v) for k, v in gdf["level"].value_counts().items()}
         files.append(
-            {
-                "file": str(spec),
-                "kind": "boundaries",
-                "records": len(gdf),
-                "levels": {str(k): int(v) for k, v in gdf["level"].value_counts().items()},
-            }
+            {"file": str(spec), "kind": "boundaries", "records": len(gdf), "levels": levels}
         )
     return problems, files
+
+
+def _facility_file_summary(
+    spec: FileSpec, gdf: gpd.GeoDataFrame, standards: Standards, crs: str
+) -> dict:
+    """What a facility file holds: records, datum, categories, capacities."""
+    names = {c.id: c.name.zh for c in standards.categories.categories}
+    return {
+        "file": str(spec),
+        "kind": "facilities",
+        "records": len(gdf),
+        "crs": gdf["given_crs"].iloc[0] if len(gdf) else crs,
+        "categories": {names[k]: int(v) for k, v in gdf["category_id"].value_counts().items()},
+        "with_capacity": int(gdf["capacity"].notna().sum()),
+    }
+
+
+def _communities_file_summary(spec: FileSpec, gdf: gpd.GeoDataFrame) -> dict:
+    """What a communities file holds: records, population, 60+ and children counts."""
+    return {
+        "file": str(spec),
+        "kind": "communities",
+        "records": len(gdf),
+        "population": float(gdf["population"].sum()) if len(gdf) else 0.0,
+        "with_elderly": bool(len(gdf) and gdf["elderly"].notna().all()),
+        "with_children": bool(len(gdf) and gdf["children"].notna().all()),
+    }

@@ -102,43 +102,9 @@ def routing_graph(network: Network, points: Attachment, facilities: Attachment) 
         Where demand points and facilities join the network (pieces are network edges).
     """
     n = network.n_nodes
-    edge = np.concatenate([points.piece, facilities.piece])
-    offset = np.concatenate([points.offset_m, facilities.offset_m])
-    length = network.length_m[edge]
-    at_u = offset <= SNAP_TOLERANCE_M
-    at_v = offset >= length - SNAP_TOLERANCE_M
-    node = np.where(at_u, network.edge_u[edge], network.edge_v[edge]).astype(np.int64)
-    inner = ~(at_u | at_v)
-
-    # interior split points: one node per distinct (edge, offset in mm), as one sortable key
-    mm = np.round(offset[inner] * 1000).astype(np.int64)
-    key = edge[inner].astype(np.int64) << 32 | mm  # offsets < 2**32 mm (4,295 km)
-    uniq, inv = np.unique(key, return_inverse=True)
-    node[inner] = n + inv
-    split_edge, split_off = uniq >> 32, (uniq & 0xFFFFFFFF) / 1000.0
-    n_split = len(uniq)
-
-    # chains u -> s1 -> ... -> sk -> v along each split edge (uniq is sorted by edge, offset)
-    split_ids = n + np.arange(n_split)
-    first = np.ones(n_split, bool)
-    first[1:] = split_edge[1:] != split_edge[:-1]
-    last = np.ones(n_split, bool)
-    last[:-1] = split_edge[1:] != split_edge[:-1]
-    prev_node = np.where(first, network.edge_u[split_edge], np.roll(split_ids, 1))
-    prev_off = np.where(first, 0.0, np.roll(split_off, 1))
-    chain_u = np.concatenate([prev_node, split_ids[last]])
-    chain_v = np.concatenate([split_ids, network.edge_v[split_edge[last]]])
-    chain_w = np.concatenate(
-        [split_off - prev_off, network.length_m[split_edge[last]] - split_off[last]]
-    )
-    keep = np.ones(network.n_edges, bool)
-    keep[split_edge] = False
-    source = np.concatenate([np.flatnonzero(keep), split_edge, split_edge[last]])
-    und_u = np.concatenate([network.edge_u[keep], chain_u])
-    und_v = np.concatenate([network.edge_v[keep], chain_v])
-    und_w = np.concatenate([network.length_m[keep], chain_w])
-
-    n_points = len(points.piece)
+    node, split_edge, split_off = _join_nodes(network, points, facilities)
+    und_u, und_v, und_w, source = _split_edges(network, split_edge, split_off)
+    n_points, n_split = len(points.piece), len(split_edge)
     fac_node = n + n_split + np.arange(len(facilities.piece))
     total = n + n_split + len(facilities.piece)
     index = np.int32 if total < 2**31 else np.int64  # scipy's own choice, made before it copies
@@ -163,3 +129,50 @@ def routing_graph(network: Network, points: Attachment, facilities: Attachment) 
         network_highway=network.edge_highway,
         network_in_main=network.component[network.edge_u] == network.main_component,
     )
+
+
+def _join_nodes(
+    network: Network, points: Attachment, facilities: Attachment
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The node each point joins (an edge end, or a new split node), and the split points:
+    one per distinct (edge, offset in mm), sorted by edge and offset."""
+    n = network.n_nodes
+    edge = np.concatenate([points.piece, facilities.piece])
+    offset = np.concatenate([points.offset_m, facilities.offset_m])
+    length = network.length_m[edge]
+    at_u = offset <= SNAP_TOLERANCE_M
+    at_v = offset >= length - SNAP_TOLERANCE_M
+    node = np.where(at_u, network.edge_u[edge], network.edge_v[edge]).astype(np.int64)
+    inner = ~(at_u | at_v)
+    mm = np.round(offset[inner] * 1000).astype(np.int64)
+    key = edge[inner].astype(np.int64) << 32 | mm  # offsets < 2**32 mm (4,295 km)
+    uniq, inv = np.unique(key, return_inverse=True)
+    node[inner] = n + inv
+    return node, uniq >> 32, (uniq & 0xFFFFFFFF) / 1000.0
+
+
+def _split_edges(
+    network: Network, split_edge: np.ndarray, split_off: np.ndarray
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Undirected pieces: unsplit edges, then chains u -> s1 -> ... -> sk -> v along each split
+    edge; with the network edge each piece comes from."""
+    n, n_split = network.n_nodes, len(split_edge)
+    split_ids = n + np.arange(n_split)
+    first = np.ones(n_split, bool)
+    first[1:] = split_edge[1:] != split_edge[:-1]
+    last = np.ones(n_split, bool)
+    last[:-1] = split_edge[1:] != split_edge[:-1]
+    prev_node = np.where(first, network.edge_u[split_edge], np.roll(split_ids, 1))
+    prev_off = np.where(first, 0.0, np.roll(split_off, 1))
+    chain_u = np.concatenate([prev_node, split_ids[last]])
+    chain_v = np.concatenate([split_ids, network.edge_v[split_edge[last]]])
+    chain_w = np.concatenate(
+        [split_off - prev_off, network.length_m[split_edge[last]] - split_off[last]]
+    )
+    keep = np.ones(network.n_edges, bool)
+    keep[split_edge] = False
+    source = np.concatenate([np.flatnonzero(keep), split_edge, split_edge[last]])
+    und_u = np.concatenate([network.edge_u[keep], chain_u])
+    und_v = np.concatenate([network.edge_v[keep], chain_v])
+    und_w = np.concatenate([network.length_m[keep], chain_w])
+    return und_u, und_v, und_w, source

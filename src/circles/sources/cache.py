@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, TypeVar
 import numpy as np
 import shapely
 
-from circles import __version__
+from circles._version import __version__
 
 if TYPE_CHECKING:
     import geopandas as gpd
