@@ -133,3 +133,26 @@ def test_missing_file():
 def test_osm_yes_no_values_stay_strings(standards):
     assert "yes" in standards.network.foot_allow_values
     assert "no" in standards.network.access_deny_values
+
+
+def test_empty_rules_are_an_error_naming_the_line(config_copy: Path):
+    text = config_copy.read_text(encoding="utf-8")
+    config_copy.write_text(text[: text.index("\nrules:\n")] + "\nrules: []\n", encoding="utf-8")
+    with pytest.raises(StandardsError, match=r"line \d+, key rules: List should have at least 1"):
+        load_standards(config_copy)
+
+
+def test_infinite_threshold_is_an_error(config_copy: Path):
+    _edit(
+        config_copy,
+        "{value: 15, unit: min, profile: elderly}",
+        "{value: .inf, unit: min, profile: elderly}",
+    )
+    with pytest.raises(StandardsError, match=r"threshold\.value: Input should be a finite number"):
+        load_standards(config_copy)
+
+
+def test_duplicate_key_is_an_error_not_a_silent_overwrite(config_copy: Path):
+    _edit(config_copy, "\nrules:\n", "\nname: {zh: 重复, en: duplicate}\nrules:\n")
+    with pytest.raises(StandardsError, match=r"key 'name' appears twice \(first on line \d+\)"):
+        load_standards(config_copy)

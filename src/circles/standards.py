@@ -19,7 +19,7 @@ DEFAULT_PROFILE = "adult"  # the speed of thresholds given in metres, when shown
 
 
 class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
 
 
 class Source(_Strict):
@@ -218,7 +218,7 @@ class Standards(_Strict):
     population: PopulationSettings
     analysis: AnalysisSettings
     categories: CategoryFile
-    rules: list[Rule]
+    rules: list[Rule] = Field(min_length=1)
     path: str = ""
 
     # -- look-ups ---------------------------------------------------------
@@ -320,6 +320,26 @@ _Loader.yaml_implicit_resolvers = {
 _Loader.add_implicit_resolver(
     "tag:yaml.org,2002:bool", re.compile(r"^(?:true|True|TRUE|false|False|FALSE)$"), list("tTfF")
 )
+
+
+def _unique_keys(loader: _Loader, node: yaml.MappingNode, deep: bool = False) -> dict:
+    """A mapping whose keys are all different: a repeated key is an error, not a silent
+    overwrite by the second."""
+    seen: dict[object, int] = {}
+    for key_node, _ in node.value:
+        key = loader.construct_object(key_node, deep=deep)
+        if key in seen:
+            raise yaml.constructor.ConstructorError(
+                None,
+                None,
+                f"key {key!r} appears twice (first on line {seen[key]}); keep one",
+                key_node.start_mark,
+            )
+        seen[key] = key_node.start_mark.line + 1
+    return yaml.SafeLoader.construct_mapping(loader, node, deep=deep)
+
+
+_Loader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _unique_keys)
 
 
 def _read_yaml(path: Path) -> tuple[Any, yaml.Node | None]:
