@@ -143,7 +143,7 @@ def analyze(
     clock = Stopwatch()
     extract = clock.run("read_osm", read_osm, osm, standards, given.study_area, buffer_m, cache)
     network = clock.run("network", network_from_extract, extract, standards.network, cache)
-    study_area_m = study_area_in(network, given.study_area)
+    study_area_m = study_area_in(network, extract, given.study_area)
     found = clock.run("facilities", find_facilities, extract, network, standards, given)
     people = clock.run(
         "communities", place_residents, extract, network, study_area_m, standards, given
@@ -276,11 +276,14 @@ def read_osm(
     return read_extract(osm, feature_keys(standards), read_area, cache=cache)
 
 
-def study_area_in(network: Network, study_area: BaseGeometry | None) -> BaseGeometry:
-    """The study area in the network's metric CRS (default: all that was read)."""
+def study_area_in(
+    network: Network, extract: OsmExtract, study_area: BaseGeometry | None
+) -> BaseGeometry:
+    """The study area in the network's metric CRS, within what was read (default: all)."""
     if study_area is None:
         return network.area_m
-    return shapely.intersection(_to(study_area, network.crs), network.area_m)
+    inside = shapely.intersection(study_area, extract.area)  # WGS-84, before projecting
+    return shapely.intersection(_to(inside, network.crs), network.area_m)
 
 
 @dataclass
@@ -600,9 +603,18 @@ def _map_fits(
 
 
 def _buffer(area: BaseGeometry, buffer_m: float) -> BaseGeometry:
-    """The area grown by ``buffer_m`` metres (in its local UTM zone), WGS-84."""
+    """The area grown by ``buffer_m`` metres (in its local UTM zone), WGS-84.
+
+    An area wider than a UTM zone (a country, the world) grows by the same distance in
+    degrees at its widest latitude instead, clipped to the globe.
+    """
     if buffer_m <= 0:
         return area
+    minx, miny, maxx, maxy = area.bounds
+    if maxx - minx > 6 or maxy - miny > 6:
+        widest = min(85.0, max(abs(miny), abs(maxy)))
+        pad = buffer_m / 111_320 / np.cos(np.radians(widest))
+        return area.buffer(pad).intersection(shapely.box(-180, -90, 180, 90))
     utm = gpd.GeoSeries([area], crs=WGS84).estimate_utm_crs()
     return _to(_to(area, utm).buffer(buffer_m), WGS84, source=utm)
 

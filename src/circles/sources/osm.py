@@ -152,8 +152,11 @@ def parse_area(area: str | Path | BaseGeometry | None) -> BaseGeometry | None:
     if area is None or isinstance(area, BaseGeometry):
         return area
     text = str(area)
-    if re.fullmatch(r"\s*-?[\d.]+\s*(,\s*-?[\d.]+\s*){3}", text):
-        minlon, minlat, maxlon, maxlat = (float(v) for v in text.split(","))
+    if re.fullmatch(r"\s*[-+\d.eE]+\s*(,\s*[-+\d.eE]+\s*){3}", text):
+        try:
+            minlon, minlat, maxlon, maxlat = (float(v) for v in text.split(","))
+        except ValueError:
+            minlon = minlat = maxlon = maxlat = float("nan")
         if not (-180 <= minlon < maxlon <= 180 and -90 <= minlat < maxlat <= 90):
             msg = (
                 f"--area {text!r}: expected minlon,minlat,maxlon,maxlat in degrees with "
