@@ -36,7 +36,14 @@ from circles.result import Analysis
 from circles.rules.evaluate import evaluate_rules
 from circles.rules.summary import summarise
 from circles.sources.divisions import find_division
-from circles.sources.osm import WGS84, OsmExtract, is_water, parse_area, read_extract
+from circles.sources.osm import (
+    WGS84,
+    OsmExtract,
+    file_sha256,
+    is_water,
+    parse_area,
+    read_extract,
+)
 from circles.sources.planner_files import (
     FileSpec,
     Problems,
@@ -300,11 +307,10 @@ def find_facilities(
     """Stage 3: facilities from OSM tags and names, plus the planner's, each counted once."""
     problems, metric = given.problems, network.crs
     osm_facilities = facilities_from_osm(extract.features, standards.categories, metric)
-    planner = [
-        _planner_points(f, standards, given.crs, extract.bounds, problems)
-        for f in given.facility_sources
-    ]
+    sources = _once(given.facility_sources, problems)
+    planner = [_planner_points(f, standards, given.crs, extract.bounds, problems) for f in sources]
     problems.raise_errors()
+    planner = _drop_repeated_records(sources, planner, problems)
     planner = pd.concat([osm_facilities.iloc[:0], *planner], ignore_index=True)
     planner = gpd.GeoDataFrame(planner, geometry="geometry", crs=WGS84)
     check_datum(planner, *_map_fits(network, osm_facilities, standards), problems)
@@ -314,6 +320,51 @@ def find_facilities(
         osm_facilities, planner, metric, settings.merge_distance_m, settings.merge_name_similarity
     )
     return Facilities(table, merged)
+
+
+def _once(sources: list[FacilitySource], problems: Problems) -> list[FacilitySource]:
+    """The facility files, each read once: a file given again (same content and options) is
+    left out with a warning."""
+    seen: dict[tuple, FileSpec] = {}
+    out = []
+    for source in sources:
+        if isinstance(source, FileSpec) and source.path.is_file():
+            key = (file_sha256(source.path), tuple(sorted(source.options.items())))
+            if key in seen:
+                problems.warning(
+                    source, f"the same file as {seen[key]}: its facilities are counted once"
+                )
+                continue
+            seen[key] = source
+        out.append(source)
+    return out
+
+
+def _drop_repeated_records(
+    sources: list[FacilitySource], frames: list[gpd.GeoDataFrame], problems: Problems
+) -> list[gpd.GeoDataFrame]:
+    """Records repeated within or across the planner's files (same category, name and place to
+    0.1 m) count once, with a warning naming the file that repeats them."""
+    seen: set[tuple] = set()
+    out = []
+    for source, frame in zip(sources, frames, strict=True):
+        xy = np.round(shapely.get_coordinates(frame.geometry.values) * 1e6).astype(np.int64)
+        keys = list(
+            zip(frame["category_id"], frame["name"].fillna(""), xy[:, 0], xy[:, 1], strict=True)
+        )
+        repeat = np.zeros(len(frame), bool)
+        for i, key in enumerate(keys):
+            repeat[i] = key in seen
+            seen.add(key)
+        if repeat.any():
+            where = "file" if isinstance(source, FileSpec) else "table"
+            problems.warning(
+                source,
+                f"{int(repeat.sum())} facilities repeat records given earlier (same category, "
+                f"name and place); counted once — check the {where} for duplicates",
+            )
+        out.append(frame[~repeat])
+    return out
 
 
 @dataclass

@@ -1,0 +1,70 @@
+"""The pipeline's own decisions: inputs counted once, study areas of every size."""
+
+from __future__ import annotations
+
+import pandas as pd
+import pytest
+from click.testing import CliRunner
+
+from circles import analyze
+from circles.cli import main
+from conftest import CHENGDU, OSM_DIR, need
+
+SAMPLES = OSM_DIR.parent / "planner-samples"
+PKU = OSM_DIR / "beijing_haidian_pku_2017_export.osm.pbf"
+
+
+@pytest.fixture(scope="module")
+def meals():
+    path = SAMPLES / "老年助餐点.xlsx"
+    if not path.exists():
+        pytest.skip("planner samples not found: ../shared/planner-samples")
+    return f"{path}::category=elderly_meal,crs=gcj02"
+
+
+def _count(result, category):
+    return int((result.facilities["category_id"] == category).sum())
+
+
+def test_same_file_twice_or_same_records_in_two_files_count_once(meals, standards, tmp_path):
+    once = analyze(need(CHENGDU), standards=standards, facilities=[meals])
+    twice = analyze(need(CHENGDU), standards=standards, facilities=[meals, meals])
+    copy = tmp_path / "助餐点副本.csv"  # the same records, saved again as CSV
+    pd.read_excel(meals.split("::")[0]).to_csv(copy, index=False, encoding="utf-8")
+    copied = analyze(
+        need(CHENGDU),
+        standards=standards,
+        facilities=[meals, f"{copy}::category=elderly_meal,crs=gcj02"],
+    )
+    n = _count(once, "elderly_meal")
+    assert n > 0
+    assert _count(twice, "elderly_meal") == n
+    assert _count(copied, "elderly_meal") == n
+    assert any("the same file as" in w for w in twice.warnings)
+    assert any(f"{n} facilities repeat records given earlier" in w for w in copied.warnings)
+    pick = once.results["rule_id"].str.startswith("elderly_meal")
+    assert twice.results[pick].equals(once.results[pick])
+
+
+def test_world_sized_area_is_the_whole_extract(tmp_path):
+    osm = need(PKU)
+    whole = CliRunner().invoke(main, ["analyze", "--osm", str(osm), "--out", str(tmp_path / "a")])
+    world = CliRunner().invoke(
+        main, ["analyze", "--osm", str(osm), "--area=-179,-89,179,89", "--out", str(tmp_path / "b")]
+    )
+    assert whole.exit_code == 0 and world.exit_code == 0, world.output
+    a = (tmp_path / "a" / "gaps.csv").read_text(encoding="utf-8-sig").splitlines()
+    b = (tmp_path / "b" / "gaps.csv").read_text(encoding="utf-8-sig").splitlines()
+    assert len(a) == len(b)
+
+
+@pytest.mark.parametrize(
+    "area", ["116.34.1,39.99,116.36,40.01", "116.36,39.99,116.34,40.01", "1e999,0,1,1"]
+)
+def test_malformed_area_is_one_clear_error(area, tmp_path):
+    run = CliRunner().invoke(
+        main, ["analyze", "--osm", str(need(PKU)), f"--area={area}", "--out", str(tmp_path)]
+    )
+    assert run.exit_code == 2
+    assert "expected minlon,minlat,maxlon,maxlat in degrees" in run.output
+    assert "Traceback" not in run.output
