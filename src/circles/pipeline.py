@@ -146,7 +146,7 @@ def analyze(
     given = read_planner_inputs(
         area, district, district_name, facilities, communities, boundaries, crs
     )
-    buffer_m = default_buffer_m(standards) if buffer_m is None else buffer_m
+    buffer_m = default_buffer_m(standards) if buffer_m is None else check_buffer(buffer_m)
     clock = Stopwatch()
     extract = clock.run("read_osm", read_osm, osm, standards, given.study_area, buffer_m, cache)
     network = clock.run("network", network_from_extract, extract, standards.network, cache)
@@ -264,6 +264,14 @@ def _district_from_units(
         district_id = str(districts["unit_id"].iloc[0])
         district_name = district_name or districts["name"].iloc[0]
     return study_area, district_id, district_name
+
+
+def check_buffer(buffer_m: float) -> float:
+    """A buffer distance checked to be a finite number of metres, at least 0."""
+    if not (np.isfinite(buffer_m) and buffer_m >= 0):
+        msg = f"--buffer {buffer_m}: expected a distance in metres, 0 or more (e.g. 1000)."
+        raise InputError(msg)
+    return float(buffer_m)
 
 
 def default_buffer_m(standards: Standards) -> float:
