@@ -505,6 +505,13 @@ def read_extract(
     study_area = parse_area(area)
     if not cache:
         return _read_extract(path, feature_keys, study_area, file_sha256(path))
+    return _read_cached(path, feature_keys, study_area)
+
+
+def _read_cached(
+    path: Path, feature_keys: set[str] | frozenset[str], study_area: BaseGeometry | None
+) -> OsmExtract:
+    """``read_extract`` through ``circles.cache``: load the earlier result, else read and store."""
     sha256 = file_sha256(path)
     key = circles_cache.extract_key(path.name, sha256, study_area, feature_keys)
 
@@ -526,44 +533,12 @@ def read_extract(
 def _read_extract(
     path: Path, feature_keys: Iterable[str], study_area: BaseGeometry | None, sha256: str
 ) -> OsmExtract:
+    """Read the file and clip its ways and features to the study area (default its bounds)."""
     log.info("reading %s", path.name)
-    try:
-        header_bounds, header_stamp = _header(path)
-        need_extent = header_bounds is None
-        ways, found = _read(path, frozenset(feature_keys), need_extent)
-        has_nodes = len(found.osm_id) > 0 or (ways.refs >= 0).any() or _has_nodes(path)
-    except RuntimeError as exc:
-        msg = (
-            f"{path}: cannot read this OSM file ({exc}). It may be truncated or corrupt; "
-            "download or export it again."
-        )
-        raise InputError(msg) from None
-    if not has_nodes:
-        msg = f"{path}: the file holds no OSM nodes. Is it an empty export?"
-        raise InputError(msg)
+    header_bounds, header_stamp, ways, found = _read_checked(path, frozenset(feature_keys))
     features = found.frame()
     bounds = header_bounds or _estimated_bounds(path, ways, found.loose, features)
-    warnings: list[str] = []
-    if study_area is None:
-        study_area = bounds
-    else:
-        overlap = study_area.intersection(bounds)
-        if overlap.is_empty or overlap.area == 0:
-            b = bounds.bounds
-            msg = (
-                f"the study area {tuple(round(v, 4) for v in study_area.bounds)} lies outside "
-                f"the extract {path.name}, whose data covers {tuple(round(v, 4) for v in b)} "
-                "(minlon, minlat, maxlon, maxlat). Give an area inside it."
-            )
-            raise EmptyAreaError(msg)
-        if overlap.area < 0.99 * study_area.area:
-            share = overlap.area / study_area.area
-            warnings.append(
-                f"only {share:.0%} of the study area lies inside the extract {path.name}; "
-                "results cover that part only."
-            )
-            study_area = overlap
-
+    study_area, warnings = _study_area(study_area, bounds, path)
     segments, segment_way, node_ids, node_lonlat = _clip_segments(ways, study_area)
     if len(features):
         keep = features.intersects(study_area)
@@ -578,6 +553,63 @@ def _read_extract(
         data_date=(header_stamp or max(ways.max_timestamp, found.max_timestamp))[:10],
         warnings=warnings,
     )
+
+
+def _read_checked(
+    path: Path, feature_keys: frozenset[str]
+) -> tuple[Polygon | None, str, _Ways, _Features]:
+    """Header box and timestamp, ways and features of the file (see ``_read``).
+
+    Raises
+    ------
+    InputError
+        A truncated or corrupt file, or one without any node.
+    """
+    try:
+        header_bounds, header_stamp = _header(path)
+        ways, found = _read(path, feature_keys, need_extent=header_bounds is None)
+        has_nodes = len(found.osm_id) > 0 or (ways.refs >= 0).any() or _has_nodes(path)
+    except RuntimeError as exc:
+        msg = (
+            f"{path}: cannot read this OSM file ({exc}). It may be truncated or corrupt; "
+            "download or export it again."
+        )
+        raise InputError(msg) from None
+    if not has_nodes:
+        msg = f"{path}: the file holds no OSM nodes. Is it an empty export?"
+        raise InputError(msg)
+    return header_bounds, header_stamp, ways, found
+
+
+def _study_area(
+    study_area: BaseGeometry | None, bounds: Polygon, path: Path
+) -> tuple[BaseGeometry, list[str]]:
+    """The study area (default ``bounds``) clipped to ``bounds``; a warning if that cut it.
+
+    Raises
+    ------
+    EmptyAreaError
+        The study area lies outside the extract.
+    """
+    if study_area is None:
+        return bounds, []
+    overlap = study_area.intersection(bounds)
+    if overlap.is_empty or overlap.area == 0:
+        b = bounds.bounds
+        msg = (
+            f"the study area {tuple(round(v, 4) for v in study_area.bounds)} lies outside "
+            f"the extract {path.name}, whose data covers {tuple(round(v, 4) for v in b)} "
+            "(minlon, minlat, maxlon, maxlat). Give an area inside it."
+        )
+        raise EmptyAreaError(msg)
+    if overlap.area < 0.99 * study_area.area:
+        share = overlap.area / study_area.area
+        warning = (
+            f"only {share:.0%} of the study area lies inside the extract {path.name}; "
+            "results cover that part only."
+        )
+        return overlap, [warning]
+    return study_area, []
 
 
 def _has_nodes(path: Path) -> bool:
