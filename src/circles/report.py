@@ -161,13 +161,26 @@ def write_workbook(analysis: Analysis, table: pd.DataFrame, path: Path) -> None:
 
     Headers in the analysis language, header row frozen, failing rows filled light red (a
     conditional format on the result column, so it follows edits and filters).
-    """
-    from xlsxwriter.utility import xl_col_to_name
 
+    Parameters
+    ----------
+    analysis
+        The analysis (language, summary, standards, warnings).
+    table
+        Its ``gaps_table``.
+    path
+        The workbook to write (atomically).
+    """
+    i = 0 if analysis.lang == "zh" else 1
+    sheets = _sheets(analysis, table)
+    status_col, failing = HEADERS["status"][i], label("fail", analysis.lang)
+    atomic_write(path, lambda tmp: _write_sheets(tmp, sheets, status_col, failing))
+
+
+def _summary_sheet(analysis: Analysis) -> pd.DataFrame:
+    """One row per category and rule: facilities, data source, district result, units failing."""
     lang = analysis.lang
     i = 0 if lang == "zh" else 1
-    category_col, status_col = HEADERS["category_name"][i], HEADERS["status"][i]
-    failing = label("fail", lang)
     summary_rows = []
     for cat in analysis.summary["categories"]:
         for rule_id, r in cat["rules"].items() or {None: {}}.items():
@@ -183,10 +196,14 @@ def write_workbook(analysis: Analysis, table: pd.DataFrame, path: Path) -> None:
                     "passing": r.get("communities_passing"),
                 }
             )
-    summary = pd.DataFrame(summary_rows).rename(
-        columns={k: v[i] for k, v in SUMMARY_HEADERS.items()}
-    )
-    sheets = {("汇总" if lang == "zh" else "Summary"): summary}
+    return pd.DataFrame(summary_rows).rename(columns={k: v[i] for k, v in SUMMARY_HEADERS.items()})
+
+
+def _sheets(analysis: Analysis, table: pd.DataFrame) -> dict[str, pd.DataFrame]:
+    """The workbook's sheets by name: summary, one per category, other rows, warnings."""
+    lang = analysis.lang
+    category_col = HEADERS["category_name"][0 if lang == "zh" else 1]
+    sheets = {("汇总" if lang == "zh" else "Summary"): _summary_sheet(analysis)}
     for name, rows in table.groupby(category_col, sort=False):
         sheets[_sheet_name(str(name), sheets)] = rows
     rest = table[table[category_col].isna()]
@@ -195,31 +212,36 @@ def write_workbook(analysis: Analysis, table: pd.DataFrame, path: Path) -> None:
     if analysis.warnings:
         title = "警告" if lang == "zh" else "Warnings"
         sheets[_sheet_name(title, sheets)] = pd.DataFrame({title: analysis.warnings})
+    return sheets
 
-    def write(tmp: Path) -> None:
-        with pd.ExcelWriter(tmp, engine="xlsxwriter") as writer:
-            book = writer.book
-            header = book.add_format({"bold": True, "bg_color": HEADER_FILL, "border": 1})
-            bad = book.add_format({"bg_color": FAIL_FILL})
-            for sheet, frame in sheets.items():
-                frame.to_excel(writer, sheet_name=sheet, index=False)
-                ws = writer.sheets[sheet]
-                ws.freeze_panes(1, 0)
-                for j, column in enumerate(frame.columns):
-                    ws.write(0, j, column, header)
-                    width = max([len(str(column))] + [len(str(v)) for v in frame[column][:200]])
-                    ws.set_column(j, j, min(4 + width * 1.5, 50))
-                if status_col in frame and len(frame):
-                    col = xl_col_to_name(frame.columns.get_loc(status_col))
-                    ws.conditional_format(
-                        1,
-                        0,
-                        len(frame),
-                        len(frame.columns) - 1,
-                        {"type": "formula", "criteria": f'=${col}2="{failing}"', "format": bad},
-                    )
 
-    atomic_write(path, write)
+def _write_sheets(
+    path: Path, sheets: dict[str, pd.DataFrame], status_col: str, failing: str
+) -> None:
+    """Write the sheets: bold frozen header, fitted widths, rows failing ``status_col`` in red."""
+    from xlsxwriter.utility import xl_col_to_name
+
+    with pd.ExcelWriter(path, engine="xlsxwriter") as writer:
+        book = writer.book
+        header = book.add_format({"bold": True, "bg_color": HEADER_FILL, "border": 1})
+        bad = book.add_format({"bg_color": FAIL_FILL})
+        for sheet, frame in sheets.items():
+            frame.to_excel(writer, sheet_name=sheet, index=False)
+            ws = writer.sheets[sheet]
+            ws.freeze_panes(1, 0)
+            for j, column in enumerate(frame.columns):
+                ws.write(0, j, column, header)
+                width = max([len(str(column))] + [len(str(v)) for v in frame[column][:200]])
+                ws.set_column(j, j, min(4 + width * 1.5, 50))
+            if status_col in frame and len(frame):
+                col = xl_col_to_name(frame.columns.get_loc(status_col))
+                ws.conditional_format(
+                    1,
+                    0,
+                    len(frame),
+                    len(frame.columns) - 1,
+                    {"type": "formula", "criteria": f'=${col}2="{failing}"', "format": bad},
+                )
 
 
 def _sheet_name(name: str, taken: dict) -> str:
