@@ -153,6 +153,10 @@ DATA_SOURCES = {
 }
 FAIL_FILL = "#FFC7CE"  # Excel's light red "bad" fill
 HEADER_FILL = "#DDEBF7"
+# names come from OSM, which anyone can edit: text cells stay text, never a formula or a link
+XLSX_OPTIONS = {"options": {"strings_to_formulas": False, "strings_to_urls": False}}
+# a CSV cell starting with one of these runs as a formula in a spreadsheet (OWASP, CSV injection)
+FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
 
 def write_workbook(analysis: Analysis, table: pd.DataFrame, path: Path) -> None:
@@ -221,7 +225,7 @@ def _write_sheets(
     """Write the sheets: bold frozen header, fitted widths, rows failing ``status_col`` in red."""
     from xlsxwriter.utility import xl_col_to_name
 
-    with pd.ExcelWriter(path, engine="xlsxwriter") as writer:
+    with pd.ExcelWriter(path, engine="xlsxwriter", engine_kwargs=XLSX_OPTIONS) as writer:
         book = writer.book
         header = book.add_format({"bold": True, "bg_color": HEADER_FILL, "border": 1})
         bad = book.add_format({"bg_color": FAIL_FILL})
@@ -266,8 +270,57 @@ def write_table(table: pd.DataFrame, path: Path, lang: str) -> None:
         text = HEADERS[key][i] if key in HEADERS else key
         return f"{text} ({rule})" if rule else text
 
-    out = table.rename(columns={c: header(c) for c in table.columns})
-    atomic_write(path, lambda tmp: out.to_csv(tmp, index=False, encoding="utf-8-sig"))
+    _write_csv(table.rename(columns={c: header(c) for c in table.columns}), path)
+
+
+def _write_csv(table: pd.DataFrame, path: Path) -> None:
+    """Write a table as CSV for Excel (UTF-8 with BOM), text cells made formula-safe."""
+    safe = formula_safe(table)
+    atomic_write(path, lambda tmp: safe.to_csv(tmp, index=False, encoding="utf-8-sig"))
+
+
+def formula_safe(table: pd.DataFrame) -> pd.DataFrame:
+    """The table with its text cells made safe to open as CSV in a spreadsheet.
+
+    A text cell starting with ``=``, ``+``, ``-``, ``@``, tab or carriage return gets a leading
+    single quote, as OWASP advises against CSV injection. A carriage return inside text
+    becomes a line feed: the CSV writer quotes a cell with a line feed, but not one with a
+    carriage return, which a spreadsheet reads as a new row (whose first cell could be a
+    formula). Numbers (negative ones too) and other cells are left as they are.
+
+    Parameters
+    ----------
+    table
+        Any table; only its text (object or string dtype) columns are looked at. It is not
+        changed.
+
+    Returns
+    -------
+    DataFrame
+        ``table`` itself when no cell needs a change, else a copy with those cells changed.
+    """
+    safe = table
+    for j in range(table.shape[1]):
+        values = table.iloc[:, j]
+        if values.dtype != object and not isinstance(values.dtype, pd.StringDtype):
+            continue
+        risky = np.fromiter(
+            (isinstance(v, str) and (v.startswith(FORMULA_START) or "\r" in v) for v in values),
+            bool,
+            len(values),
+        )
+        if risky.any():
+            cells = values.to_numpy(dtype=object, copy=True)
+            cells[risky] = [_safe_text(v) for v in cells[risky]]
+            safe = safe.copy() if safe is table else safe
+            safe.isetitem(j, pd.Series(cells, index=values.index, dtype=values.dtype))
+    return safe
+
+
+def _safe_text(text: str) -> str:
+    """A quote before a formula's first character; carriage returns as line feeds."""
+    text = "'" + text if text.startswith(FORMULA_START) else text
+    return text.replace("\r\n", "\n").replace("\r", "\n")
 
 
 def atomic_write(path: Path, write: Callable[[Path], None]) -> None:
@@ -335,9 +388,7 @@ def write_outputs(analysis: Analysis, out_dir: Path, inputs: list[Path]) -> list
 
     atomic_write(targets["analysis.gpkg"], gpkg)
     table = gaps_table(analysis)
-    atomic_write(
-        targets["gaps.csv"], lambda tmp: table.to_csv(tmp, index=False, encoding="utf-8-sig")
-    )
+    _write_csv(table, targets["gaps.csv"])
     write_workbook(analysis, table, targets["gaps.xlsx"])
     text = json.dumps(analysis.summary, ensure_ascii=False, indent=2, default=_json_default)
     atomic_write(targets["summary.json"], lambda tmp: tmp.write_text(text + "\n", encoding="utf-8"))
