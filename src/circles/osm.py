@@ -224,28 +224,13 @@ def _read(path: Path, feature_keys: frozenset[str], need_extent: bool) -> tuple[
     processor = osmium.FileProcessor(str(path)).with_areas(
         osmium.filter.KeyFilter(*area_keys)  # the multipolygon relations worth assembling
     )
-    if need_extent:  # every tagged node counts for the estimated bounds
-        node_filter = osmium.filter.EmptyTagFilter()
-    elif feature_keys:
-        node_filter = osmium.filter.KeyFilter(*sorted(feature_keys))
-    else:
-        node_filter = osmium.filter.EntityFilter(osmium.osm.NOTHING)
-    node_filter.enable_for(osmium.osm.NODE)
-    if need_extent:  # the nodes of every way count for the estimated bounds
-        way_filter = osmium.filter.EntityFilter(osmium.osm.WAY)
-    else:
-        way_filter = osmium.filter.KeyFilter("highway")
-    way_filter.enable_for(osmium.osm.WAY)
-    area_filter = osmium.filter.KeyFilter(*area_keys)
-    area_filter.enable_for(osmium.osm.AREA)
-    no_relations = osmium.filter.EntityFilter(osmium.osm.NODE | osmium.osm.WAY | osmium.osm.AREA)
     with tempfile.TemporaryDirectory(prefix="circles-") as tmp:
         opl = Path(tmp) / "ways.opl"
         writer = osmium.SimpleWriter(
             osmium.io.File(str(opl), "opl,locations_on_ways=true,add_metadata=timestamp")
         )
         try:
-            for filt in (node_filter, way_filter, area_filter, no_relations, writer):
+            for filt in (*_filters(feature_keys, need_extent, area_keys), writer):
                 processor.with_filter(filt)  # the writer also gets the features: no matter
             processor.with_filter(osmium.filter.EntityFilter(osmium.osm.NODE | osmium.osm.AREA))
             for obj in processor:
@@ -261,6 +246,26 @@ def _read(path: Path, feature_keys: frozenset[str], need_extent: bool) -> tuple[
                 chunk += handle.readline()  # up to the end of the line
                 parts.append(_parse_opl_ways(chunk, keep_all=need_extent))
     return _merge_ways(parts), found
+
+
+def _filters(feature_keys: frozenset[str], need_extent: bool, area_keys: list[str]) -> list:
+    """The filters of ``_read``: feature nodes, highways (or all ways), areas, no relations."""
+    if need_extent:  # every tagged node counts for the estimated bounds
+        node_filter = osmium.filter.EmptyTagFilter()
+    elif feature_keys:
+        node_filter = osmium.filter.KeyFilter(*sorted(feature_keys))
+    else:
+        node_filter = osmium.filter.EntityFilter(osmium.osm.NOTHING)
+    node_filter.enable_for(osmium.osm.NODE)
+    if need_extent:  # the nodes of every way count for the estimated bounds
+        way_filter = osmium.filter.EntityFilter(osmium.osm.WAY)
+    else:
+        way_filter = osmium.filter.KeyFilter("highway")
+    way_filter.enable_for(osmium.osm.WAY)
+    area_filter = osmium.filter.KeyFilter(*area_keys)
+    area_filter.enable_for(osmium.osm.AREA)
+    no_relations = osmium.filter.EntityFilter(osmium.osm.NODE | osmium.osm.WAY | osmium.osm.AREA)
+    return [node_filter, way_filter, area_filter, no_relations]
 
 
 def _merge_ways(parts: list[tuple]) -> _Ways:
