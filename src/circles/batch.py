@@ -26,7 +26,10 @@ from circles._version import __version__
 from circles.errors import CirclesError, InputError
 
 if TYPE_CHECKING:
-    from distributed import Client
+    from distributed import Client, Future
+
+    from circles.sources.planner_files import FileSpec
+    from circles.standards import Standards
 
 log = logging.getLogger(__name__)
 
@@ -241,47 +244,74 @@ def _check_options(
     cache: bool = True,
 ) -> _Options:
     """Read every input once on the client so that input errors stop the batch up front."""
-    from circles.sources.planner_files import (
-        FileSpec,
-        Problems,
-        read_boundaries,
-        read_communities,
-        read_facilities,
-    )
     from circles.standards import load_standards
 
+    _check_values(lang, buffer_m)
+    if standards is not None:
+        standards = str(Path(standards).expanduser().absolute())
+    loaded = load_standards(standards)
+    files = _read_inputs(loaded, facilities, communities, boundaries, crs)
+    return _Options(standards, lang, *files, crs, buffer_m, cache)
+
+
+def _check_values(lang: str, buffer_m: float | None) -> None:
+    """Raise ``InputError`` for a language other than zh/en or a negative buffer."""
     if lang not in ("zh", "en"):
         msg = f"lang {lang!r}: expected zh or en."
         raise InputError(msg)
     if buffer_m is not None and buffer_m < 0:
         msg = f"buffer {buffer_m}: expected metres ≥ 0."
         raise InputError(msg)
-    if standards is not None:
-        standards = str(Path(standards).expanduser().absolute())
-    loaded = load_standards(standards)
 
-    def absolute(source: object) -> object:
-        spec = FileSpec.parse(source)  # type: ignore[arg-type]
-        return FileSpec(spec.path.expanduser().absolute(), spec.options)
+
+def _absolute(source: object) -> FileSpec:
+    """A planner file spec (``path::options``) with its path made absolute for the workers."""
+    from circles.sources.planner_files import FileSpec
+
+    spec = FileSpec.parse(source)  # type: ignore[arg-type]
+    return FileSpec(spec.path.expanduser().absolute(), spec.options)
+
+
+def _read_inputs(
+    standards: Standards,
+    facilities: Sequence[object],
+    communities: object,
+    boundaries: object,
+    crs: str,
+) -> tuple[tuple[FileSpec, ...], FileSpec | None, FileSpec | None]:
+    """The planner files with absolute paths, each read once.
+
+    Raises
+    ------
+    InputError
+        Every problem found in the files.
+    """
+    from circles.sources.planner_files import (
+        Problems,
+        read_boundaries,
+        read_communities,
+        read_facilities,
+    )
 
     problems = Problems()
-    facilities = tuple(absolute(f) for f in facilities)
-    for spec in facilities:
-        read_facilities(spec, loaded, crs, None, problems)
+    facility_specs = tuple(_absolute(f) for f in facilities)
+    for spec in facility_specs:
+        read_facilities(spec, standards, crs, None, problems)
+    community_spec = boundary_spec = None
     if communities is not None:
-        communities = absolute(communities)
-        read_communities(communities, crs, problems)
+        community_spec = _absolute(communities)
+        read_communities(community_spec, crs, problems)
     if boundaries is not None:
-        boundaries = absolute(boundaries)
-        units = read_boundaries(boundaries, crs, problems)
+        boundary_spec = _absolute(boundaries)
+        units = read_boundaries(boundary_spec, crs, problems)
         if (units["level"] == "district").sum() > 1:
             problems.error(
-                boundaries,
+                boundary_spec,
                 "several district polygons; in a batch the districts come from --districts: "
                 "give streets only here (::level=street).",
             )
     problems.raise_errors()
-    return _Options(standards, lang, facilities, communities, boundaries, crs, buffer_m, cache)
+    return facility_specs, community_spec, boundary_spec
 
 
 def _run_district(osm: str, district: District, out_dir: str, options: _Options) -> dict:
@@ -431,36 +461,68 @@ def run_batch(
     """
     started = time.perf_counter()
     osm = _check_osm(osm)
-    crs = analyze_options.get("crs", "wgs84")
+    districts = _check_districts(districts, analyze_options.get("crs", "wgs84"))
+    options = _check_options(**analyze_options)
+    out = _check_out(out_dir)
+    if n_workers is not None and n_workers < 1:
+        msg = f"workers {n_workers}: expected at least 1."
+        raise InputError(msg)
+    address, runs = _run_on_cluster(
+        scheduler, n_workers, osm, districts, out, out_dir, options, on_done
+    )
+    _write_report(out, osm, address, options, runs, time.perf_counter() - started)
+    return runs
+
+
+def _check_districts(districts: str | Path | Sequence[District], crs: str) -> list[District]:
+    """The districts, parsed from ``--districts`` text; ``InputError`` when there are none."""
     if isinstance(districts, str | Path):
         districts = parse_districts(districts, crs)
     districts = list(districts)
     if not districts:
         msg = "--districts: no districts given."
         raise InputError(msg)
-    options = _check_options(**analyze_options)
+    return districts
+
+
+def _check_out(out_dir: str | Path) -> Path:
+    """The output folder, resolved; ``InputError`` when it is a file."""
     out = Path(out_dir).expanduser().resolve()
     if out.exists() and not out.is_dir():
         msg = f"{out_dir}: not a folder. Choose another --out."
         raise InputError(msg)
-    if n_workers is not None and n_workers < 1:
-        msg = f"workers {n_workers}: expected at least 1."
-        raise InputError(msg)
+    return out
+
+
+def _run_on_cluster(
+    scheduler: str | Client | None,
+    n_workers: int | None,
+    osm: Path,
+    districts: list[District],
+    out: Path,
+    out_given: str | Path,
+    options: _Options,
+    on_done: Callable[[DistrictRun], None] | None,
+) -> tuple[str, list[DistrictRun]]:
+    """Connect, make the output folder and run every district: the scheduler's address, runs.
+
+    ``out_given`` is the folder as the user gave it, for messages. Partial folders are removed
+    before and after, also when the run is interrupted.
+    """
     try:
         with _connect(scheduler, n_workers or local_workers(len(districts))) as client:
             address = client.scheduler.address
             try:
                 out.mkdir(parents=True, exist_ok=True)
             except OSError as exc:
-                msg = f"{out_dir}: cannot create the output folder ({exc}). Choose another --out."
+                msg = f"{out_given}: cannot create the output folder ({exc}). Choose another --out."
                 raise InputError(msg) from None
             _remove_partials(out, districts)
             runs = _run_all(client, osm, districts, out, options, on_done)
     finally:
         if out.is_dir():  # partial folders left by a worker that died or an interrupted run
             _remove_partials(out, districts)
-    _write_report(out, osm, address, options, runs, time.perf_counter() - started)
-    return runs
+    return address, runs
 
 
 def _run_all(
@@ -471,52 +533,73 @@ def _run_all(
     options: _Options,
     on_done: Callable[[DistrictRun], None] | None,
 ) -> list[DistrictRun]:
+    """Run every district as a task, a failed one once more; finish each as it completes."""
     from distributed import as_completed
 
+    tasks = _Tasks(client, osm, districts, out, options)
     runs: list[DistrictRun | None] = [None] * len(districts)
-    attempts = [[] for _ in districts]  # one outcome per attempt
-    token = uuid.uuid4().hex[:8]
-
-    def submit(i: int) -> object:
-        key = f"circles-district-{i}-attempt-{len(attempts[i]) + 1}-{token}"
-        return client.submit(
-            _run_district, str(osm), districts[i], str(out), options, key=key, pure=False
-        )
-
-    index = {}
-    futures = []
-    for i in range(len(districts)):
-        future = submit(i)
-        index[future.key] = i
-        futures.append(future)
-    queue = as_completed(futures, loop=client.loop)
-    del futures
+    queue = as_completed([tasks.submit(i) for i in range(len(districts))], loop=client.loop)
     for future in queue:
-        i = index.pop(future.key)
+        i = tasks.collect(future)
+        if tasks.retry(i):
+            queue.add(tasks.submit(i))
+            continue
+        runs[i] = _finish(out, districts[i], tasks.attempts[i])
+        if on_done is not None:
+            on_done(runs[i])
+    return [r for r in runs if r is not None]
+
+
+class _Tasks:
+    """The district tasks of a batch on ``client``, and the outcome of every attempt."""
+
+    def __init__(
+        self, client: Client, osm: Path, districts: list[District], out: Path, options: _Options
+    ) -> None:
+        self.client, self.osm, self.districts = client, osm, districts
+        self.out, self.options = out, options
+        self.attempts: list[list[dict]] = [[] for _ in districts]  # one outcome per attempt
+        self.token = uuid.uuid4().hex[:8]
+        self.index: dict[str, int] = {}  # future key -> district position
+
+    def submit(self, i: int) -> Future:
+        """Submit the next attempt of district ``i``."""
+        key = f"circles-district-{i}-attempt-{len(self.attempts[i]) + 1}-{self.token}"
+        future = self.client.submit(
+            _run_district,
+            str(self.osm),
+            self.districts[i],
+            str(self.out),
+            self.options,
+            key=key,
+            pure=False,
+        )
+        self.index[future.key] = i
+        return future
+
+    def collect(self, future: Future) -> int:
+        """Record the outcome of a finished attempt (logged when failed); its district."""
+        i = self.index.pop(future.key)
         try:
             outcome = future.result()
         except Exception as exc:  # the worker died, or the task could not run
             outcome = {"ok": False, "error": f"{type(exc).__name__}: {exc}", "seconds": 0.0}
             outcome["traceback"] = "".join(traceback.format_exception(exc))
         future.release()
-        attempts[i].append(outcome)
+        self.attempts[i].append(outcome)
         if not outcome["ok"]:
             log.warning(
                 "%s: attempt %d of %d failed: %s",
-                districts[i].name,
-                len(attempts[i]),
+                self.districts[i].name,
+                len(self.attempts[i]),
                 ATTEMPTS,
                 outcome["error"],
             )
-            if len(attempts[i]) < ATTEMPTS:
-                retry = submit(i)
-                index[retry.key] = i
-                queue.add(retry)
-                continue
-        runs[i] = _finish(out, districts[i], attempts[i])
-        if on_done is not None:
-            on_done(runs[i])
-    return [r for r in runs if r is not None]
+        return i
+
+    def retry(self, i: int) -> bool:
+        """Whether district ``i`` failed its last attempt and has one left."""
+        return not self.attempts[i][-1]["ok"] and len(self.attempts[i]) < ATTEMPTS
 
 
 def _finish(out: Path, district: District, attempts: list[dict]) -> DistrictRun:

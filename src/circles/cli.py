@@ -7,11 +7,20 @@ import sys
 import time
 from collections.abc import Callable
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
 from circles.errors import CirclesError
 from circles.present.tables import label
+
+if TYPE_CHECKING:
+    import numpy as np
+
+    from circles.batch import DistrictRun
+    from circles.planning.recommend import Recommendation
+    from circles.planning.saved import SavedAnalysis
+    from circles.planning.score import SiteScores
 
 
 class UserError(click.ClickException):
@@ -203,30 +212,39 @@ def analyze(
         paths = write_outputs(result, out, [p for p in (standards,) if p is not None])
     except CirclesError as exc:
         raise UserError(str(exc)) from None
-    s = result.summary
-    click.echo(
-        f"{osm.name}: {s['network']['nodes']} nodes, {s['network']['edges']} edges; "
-        f"{s['communities']['count']} communities, population "
-        f"{s['communities']['population']:,} "
-        f"({'estimated' if s['communities']['population_estimated'] else 'official'})"
-    )
-    for cat in s["categories"]:
-        name = cat["name_zh"] if lang == "zh" else cat["name_en"]
-        if cat["data"] == "no_data":
-            click.echo(f"  {name}: {label('no_data', lang)}")
-            continue
-        parts = []
-        for rule_id, r in cat["rules"].items():
-            judged = r["communities_failing"] + r["communities_passing"]
-            value = r.get("district_value")
-            share = r["kind"] in ("access", "coverage_rate")
-            shown = "" if value is None else f" {value:.1%}" if share else f" {value:.2f}"
-            fails = f", {r['communities_failing']}/{judged} fail" if judged else ""
-            parts.append(f"{rule_id} {label(r.get('district_status', ''), lang)}{shown}{fails}")
-        click.echo(f"  {name} ({cat['facilities']}): " + "; ".join(parts))
+    for line in _analysis_lines(osm.name, result.summary, lang):
+        click.echo(line)
     for warning in result.warnings:
         click.echo(f"warning: {warning}", err=True)
     click.echo(f"wrote {', '.join(str(p) for p in paths)} in {time.perf_counter() - started:.1f} s")
+
+
+def _analysis_lines(osm_name: str, s: dict, lang: str) -> list[str]:
+    """What ``analyze`` prints from the summary: network, communities, one line per category."""
+    lines = [
+        f"{osm_name}: {s['network']['nodes']} nodes, {s['network']['edges']} edges; "
+        f"{s['communities']['count']} communities, population "
+        f"{s['communities']['population']:,} "
+        f"({'estimated' if s['communities']['population_estimated'] else 'official'})"
+    ]
+    for cat in s["categories"]:
+        name = cat["name_zh"] if lang == "zh" else cat["name_en"]
+        if cat["data"] == "no_data":
+            lines.append(f"  {name}: {label('no_data', lang)}")
+            continue
+        parts = [_rule_result(rule_id, r, lang) for rule_id, r in cat["rules"].items()]
+        lines.append(f"  {name} ({cat['facilities']}): " + "; ".join(parts))
+    return lines
+
+
+def _rule_result(rule_id: str, r: dict, lang: str) -> str:
+    """A rule's district result, value and failing communities, as ``analyze`` prints them."""
+    judged = r["communities_failing"] + r["communities_passing"]
+    value = r.get("district_value")
+    share = r["kind"] in ("access", "coverage_rate")
+    shown = "" if value is None else f" {value:.1%}" if share else f" {value:.2f}"
+    fails = f", {r['communities_failing']}/{judged} fail" if judged else ""
+    return f"{rule_id} {label(r.get('district_status', ''), lang)}{shown}{fails}"
 
 
 @main.command()
@@ -313,39 +331,71 @@ def score(
     out: Path | None,
 ) -> None:
     """Score proposed sites: residents newly within reach, communities that stop failing."""
-    import json
-
-    import geopandas as gpd
-    import numpy as np
-
     from circles.planning.saved import load_analysis
     from circles.planning.score import score_sites
-    from circles.present.maps import write_sites_map
-    from circles.present.tables import atomic_write, write_table
-    from circles.sources.coords import to_wgs84
-    from circles.sources.planner_files import read_sites
 
     if (at is None) == (sites is None):
         raise UserError("give exactly one of --at LON,LAT or --sites FILE")
     out = out or folder / "siting"
     try:
         saved = load_analysis(folder)
-        if at is not None:
-            lon, lat = to_wgs84(*_lonlat(at), crs)
-            points = gpd.GeoDataFrame(
-                {"name": ["site"]}, geometry=gpd.points_from_xy(lon, lat), crs=4326
-            )
-        else:
-            points = read_sites(sites, crs)
-        lonlat = np.column_stack([points.geometry.x, points.geometry.y])
-        names = points["name"].tolist() if points["name"].notna().all() else None
+        lonlat, names = _site_lonlat(at, sites, crs)
         result = score_sites(saved, category, lonlat, names, rule_id)
         out.mkdir(parents=True, exist_ok=True)
     except CirclesError as exc:
         raise UserError(str(exc)) from None
-    text = json.dumps(result.scores if sites else result.scores[0], ensure_ascii=False, indent=2)
+    _write_scores(result, sites is not None, out, lang)
+    _write_scores_map(saved, category, result, top, lang, out)
+    shown = result.table.head(top)
+    for score_, row in zip(result.scores[:top], shown.itertuples(), strict=False):
+        click.echo(_score_line(score_, row))
+    written = ("score.json", "site_scores.csv", "sites_map.html", "service_areas.geojson")
+    click.echo("wrote " + ", ".join(str(out / name) for name in written))
+
+
+def _site_lonlat(
+    at: str | None, sites: Path | None, crs: str
+) -> tuple[np.ndarray, list[str] | None]:
+    """Longitude/latitude (WGS-84) of ``--at`` or ``--sites``, and names if every site has one."""
+    import geopandas as gpd
+    import numpy as np
+
+    from circles.sources.coords import to_wgs84
+    from circles.sources.planner_files import read_sites
+
+    if at is not None:
+        lon, lat = to_wgs84(*_lonlat(at), crs)
+        points = gpd.GeoDataFrame(
+            {"name": ["site"]}, geometry=gpd.points_from_xy(lon, lat), crs=4326
+        )
+    else:
+        points = read_sites(sites, crs)
+    lonlat = np.column_stack([points.geometry.x, points.geometry.y])
+    names = points["name"].tolist() if points["name"].notna().all() else None
+    return lonlat, names
+
+
+def _write_scores(result: SiteScores, several: bool, out: Path, lang: str) -> None:
+    """``score.json`` (one site's score, or the list with ``several``) and ``site_scores.csv``."""
+    import json
+
+    from circles.present.tables import atomic_write, write_table
+
+    text = json.dumps(result.scores if several else result.scores[0], ensure_ascii=False, indent=2)
     atomic_write(out / "score.json", lambda tmp: tmp.write_text(text + "\n", encoding="utf-8"))
     write_table(result.table, out / "site_scores.csv", lang)
+
+
+def _write_scores_map(
+    saved: SavedAnalysis, category: str, result: SiteScores, top: int, lang: str, out: Path
+) -> None:
+    """``sites_map.html`` and ``service_areas.geojson`` of the ``top`` ranked sites."""
+    import geopandas as gpd
+    import numpy as np
+
+    from circles.present.maps import write_sites_map
+    from circles.present.tables import atomic_write
+
     shown = result.table.head(top)
     drawn = gpd.GeoDataFrame(
         shown, geometry=gpd.points_from_xy(shown["lon"], shown["lat"]), crs=4326
@@ -367,21 +417,22 @@ def score(
         out / "service_areas.geojson",
         lambda tmp: areas.to_file(tmp, driver="GeoJSON", engine="pyogrio"),
     )
-    for score_, row in zip(result.scores[:top], shown.itertuples(), strict=False):
-        first = score_["rules"][0]
-        near = score_["nearest_existing_m"]
-        if score_["existing_facilities"] == 0:
-            existing = "no existing facility in the data (no data)"
-        else:
-            existing = f"nearest existing {'> search limit' if near is None else f'{near:.0f} m'}"
-        click.echo(
-            f"#{row.rank} {row.name} ({row.lon:.6f},{row.lat:.6f}): "
-            f"{first['newly_covered_population']:,.0f} residents newly within "
-            f"{first['threshold_m']:.0f} m ({first['rule_id']}); "
-            f"{len(first['communities_newly_passing'])} communities newly pass; {existing}"
-        )
-    written = ("score.json", "site_scores.csv", "sites_map.html", "service_areas.geojson")
-    click.echo("wrote " + ", ".join(str(out / name) for name in written))
+
+
+def _score_line(score_: dict, row: tuple) -> str:
+    """One ranked site as ``score`` prints it: residents and communities gained, nearest one."""
+    first = score_["rules"][0]
+    near = score_["nearest_existing_m"]
+    if score_["existing_facilities"] == 0:
+        existing = "no existing facility in the data (no data)"
+    else:
+        existing = f"nearest existing {'> search limit' if near is None else f'{near:.0f} m'}"
+    return (
+        f"#{row.rank} {row.name} ({row.lon:.6f},{row.lat:.6f}): "
+        f"{first['newly_covered_population']:,.0f} residents newly within "
+        f"{first['threshold_m']:.0f} m ({first['rule_id']}); "
+        f"{len(first['communities_newly_passing'])} communities newly pass; {existing}"
+    )
 
 
 @main.command()
@@ -421,15 +472,8 @@ def recommend(
     out: Path | None,
 ) -> None:
     """Choose K new sites that bring the most residents within the walking threshold."""
-    import json
-
-    import geopandas as gpd
-
     from circles.planning.recommend import recommend as run
     from circles.planning.saved import load_analysis
-    from circles.planning.score import place_site
-    from circles.present.maps import write_sites_map
-    from circles.present.tables import atomic_write, write_table
     from circles.sources.planner_files import read_sites
 
     out = out or folder / "siting"
@@ -440,6 +484,22 @@ def recommend(
         out.mkdir(parents=True, exist_ok=True)
     except CirclesError as exc:
         raise UserError(str(exc)) from None
+    _write_recommendation(rec, category, lang, out)
+    _write_recommend_map(saved, category, rec, k, lang, out)
+    for line in _recommend_lines(rec):
+        click.echo(line)
+    click.echo(
+        f"wrote {out / 'recommend.json'}, {out / 'recommended_sites.csv'}, "
+        f"{out / 'recommend_map.html'}"
+    )
+
+
+def _write_recommendation(rec: Recommendation, category: str, lang: str, out: Path) -> None:
+    """``recommend.json`` (the run and its sites) and ``recommended_sites.csv``."""
+    import json
+
+    from circles.present.tables import atomic_write, write_table
+
     summary = {
         "category_id": category,
         "rule_id": rec.rule_id,
@@ -458,6 +518,17 @@ def recommend(
     text = json.dumps(summary, ensure_ascii=False, indent=2)
     atomic_write(out / "recommend.json", lambda tmp: tmp.write_text(text + "\n", encoding="utf-8"))
     write_table(rec.sites, out / "recommended_sites.csv", lang)
+
+
+def _write_recommend_map(
+    saved: SavedAnalysis, category: str, rec: Recommendation, k: int, lang: str, out: Path
+) -> None:
+    """``recommend_map.html``: the chosen sites, residents newly covered and still beyond."""
+    import geopandas as gpd
+
+    from circles.planning.score import place_site
+    from circles.present.maps import write_sites_map
+
     sites = gpd.GeoDataFrame(
         rec.sites, geometry=gpd.points_from_xy(rec.sites["lon"], rec.sites["lat"]), crs=4326
     )
@@ -477,23 +548,24 @@ def recommend(
         lang,
         out / "recommend_map.html",
     )
-    click.echo(f"method: {rec.method}; {rec.candidates} candidates; {rec.seconds:.1f} s")
+
+
+def _recommend_lines(rec: Recommendation) -> list[str]:
+    """What ``recommend`` prints: the method, greedy against exact, the sites, what remains."""
+    lines = [f"method: {rec.method}; {rec.candidates} candidates; {rec.seconds:.1f} s"]
     if rec.greedy_vs_exact:
         g = rec.greedy_vs_exact
-        click.echo(
+        lines.append(
             f"greedy covers {g['greedy_covered_population']:,.0f} of the exact optimum "
             f"{g['exact_covered_population']:,.0f} ({g['greedy_share_of_optimum']:.1%})"
         )
-    click.echo(rec.sites.to_string(index=False))
-    click.echo(
+    lines.append(rec.sites.to_string(index=False))
+    lines.append(
         f"residents beyond {rec.threshold_m:.0f} m: {rec.uncovered_before:,.0f} before, "
         f"{rec.uncovered_after:,.0f} after; {len(rec.communities_still_failing)} "
         "communities still failing"
     )
-    click.echo(
-        f"wrote {out / 'recommend.json'}, {out / 'recommended_sites.csv'}, "
-        f"{out / 'recommend_map.html'}"
-    )
+    return lines
 
 
 @main.command()
@@ -547,22 +619,11 @@ def batch(
     out: Path,
 ) -> None:
     """Analyse many districts as parallel tasks on Dask (local, or a cluster with --scheduler)."""
-    from circles.batch import BATCH_FILE, DistrictRun, format_table, run_batch
+    from circles.batch import BATCH_FILE, format_table, run_batch
 
     if scheduler is not None and n_workers is not None:
         raise UserError("--workers sets the local cluster; with --scheduler the cluster decides")
-    import distributed  # sets its loggers' levels on import; quieter unless -vv
-
-    if not logging.getLogger().isEnabledFor(logging.DEBUG):
-        logging.getLogger(distributed.__name__).setLevel(logging.WARNING)
-    done = 0
-
-    def report(run: DistrictRun) -> None:
-        nonlocal done
-        done += 1
-        what = run.output if run.status == "ok" else run.error
-        click.echo(f"[{done}] {run.name}: {run.status} in {run.seconds:.1f} s: {what}")
-
+    _quiet_distributed()
     try:
         runs = run_batch(
             osm,
@@ -570,7 +631,7 @@ def batch(
             out,
             scheduler=scheduler,
             n_workers=n_workers,
-            on_done=report,
+            on_done=_progress(),
             standards=standards,
             lang=lang,
             facilities=facility_files,
@@ -588,6 +649,27 @@ def batch(
     if failed:
         click.echo(f"circles: {failed} of {len(runs)} districts failed", err=True)
         sys.exit(1)
+
+
+def _quiet_distributed() -> None:
+    """Import distributed, which sets its loggers' levels, and quieten them unless -vv."""
+    import distributed
+
+    if not logging.getLogger().isEnabledFor(logging.DEBUG):
+        logging.getLogger(distributed.__name__).setLevel(logging.WARNING)
+
+
+def _progress() -> Callable[[DistrictRun], None]:
+    """A callback printing each district as it finishes, numbered in finishing order."""
+    done = 0
+
+    def report(run: DistrictRun) -> None:
+        nonlocal done
+        done += 1
+        what = run.output if run.status == "ok" else run.error
+        click.echo(f"[{done}] {run.name}: {run.status} in {run.seconds:.1f} s: {what}")
+
+    return report
 
 
 @main.command("map")

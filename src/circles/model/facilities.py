@@ -91,6 +91,20 @@ def facilities_from_osm(
     GeoDataFrame
         One row per facility and category, point geometry, WGS-84.
     """
+    rows = _matches(features, categories)
+    if not rows:
+        return gpd.GeoDataFrame(
+            columns=[*FACILITY_COLUMNS, "geometry"], geometry="geometry", crs=features.crs
+        )
+    index, category_ids, how = zip(*rows, strict=True)
+    picked = features.iloc[list(index)].reset_index(drop=True)
+    frame = _facility_frame(picked, list(category_ids), list(how), categories, metric_crs)
+    points = picked.geometry.representative_point()
+    return gpd.GeoDataFrame(frame, geometry=points.values, crs=features.crs)
+
+
+def _matches(features: gpd.GeoDataFrame, categories: CategoryFile) -> list[tuple[int, str, str]]:
+    """``(feature position, category id, how matched)`` for every feature and its categories."""
     ignore = frozenset(categories.name_match_ignore_keys)
     rows: list[tuple[int, str, str]] = []
     for i, tags in enumerate(features["tags"]):
@@ -98,12 +112,17 @@ def facilities_from_osm(
             how = match_category(tags, category, ignore)
             if how is not None:
                 rows.append((i, category.id, how))
-    if not rows:
-        return gpd.GeoDataFrame(
-            columns=[*FACILITY_COLUMNS, "geometry"], geometry="geometry", crs=features.crs
-        )
-    index, category_ids, how = zip(*rows, strict=True)
-    picked = features.iloc[list(index)].reset_index(drop=True)
+    return rows
+
+
+def _facility_frame(
+    picked: gpd.GeoDataFrame,
+    category_ids: list[str],
+    how: list[str],
+    categories: CategoryFile,
+    metric_crs: object,
+) -> pd.DataFrame:
+    """The ``FACILITY_COLUMNS`` of matched features (one row per feature and category)."""
     cats = {c.id: c for c in categories.categories}
     capacity = [
         next((_number(t.get(k)) for k in cats[c].capacity_tags if t.get(k)), np.nan)
@@ -112,7 +131,7 @@ def facilities_from_osm(
     polygonal = picked.geom_type.isin(["Polygon", "MultiPolygon"]).to_numpy()
     area_m2 = np.where(polygonal, picked.to_crs(metric_crs).area.to_numpy(), np.nan)
     by_area = np.array([cats[c].area_from_geometry for c in category_ids])
-    frame = pd.DataFrame(
+    return pd.DataFrame(
         {
             "facility_id": [
                 f"osm:{t}/{i}" for t, i in zip(picked.osm_type, picked.osm_id, strict=True)
@@ -127,8 +146,6 @@ def facilities_from_osm(
             "area_m2": np.where(by_area, area_m2, np.nan),
         }
     )
-    points = picked.geometry.representative_point()
-    return gpd.GeoDataFrame(frame, geometry=points.values, crs=features.crs)
 
 
 def _name_key(name: object) -> str:
@@ -174,6 +191,20 @@ def merge_facilities(
     if osm.empty or planner.empty:
         both = pd.concat([osm, planner], ignore_index=True)
         return gpd.GeoDataFrame(both, geometry="geometry", crs=osm.crs), 0
+    p_idx, o_idx, dist = _near_pairs(planner, osm, metric_crs, distance_m)
+    pairs = _match_pairs(planner, osm, p_idx, o_idx, dist, distance_m, name_similarity)
+    for i, j in pairs:
+        _take_osm(planner, i, osm, j)
+    kept_osm = osm.drop(index=osm.index[sorted(j for _, j in pairs)])
+    both = pd.concat([kept_osm, planner], ignore_index=True)
+    both["osm_id"] = both["osm_id"].astype("Int64")
+    return gpd.GeoDataFrame(both, geometry="geometry", crs=osm.crs), len(pairs)
+
+
+def _near_pairs(
+    planner: gpd.GeoDataFrame, osm: gpd.GeoDataFrame, metric_crs: object, distance_m: float
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Planner and OSM positions of same-category pairs within ``distance_m``, and distances."""
     p_m, o_m = planner.to_crs(metric_crs), osm.to_crs(metric_crs)
     p_idx, o_idx = shapely.STRtree(o_m.geometry.values).query(
         p_m.geometry.values, predicate="dwithin", distance=distance_m
@@ -181,6 +212,20 @@ def merge_facilities(
     same = planner["category_id"].to_numpy()[p_idx] == osm["category_id"].to_numpy()[o_idx]
     p_idx, o_idx = p_idx[same], o_idx[same]
     dist = shapely.distance(p_m.geometry.values[p_idx], o_m.geometry.values[o_idx])
+    return p_idx, o_idx, dist
+
+
+def _match_pairs(
+    planner: gpd.GeoDataFrame,
+    osm: gpd.GeoDataFrame,
+    p_idx: np.ndarray,
+    o_idx: np.ndarray,
+    dist: np.ndarray,
+    distance_m: float,
+    name_similarity: float,
+) -> list[tuple[int, int]]:
+    """Planner and OSM positions of the same facility: closest first, each matched once."""
+    pairs: list[tuple[int, int]] = []
     used_p, used_o = set(), set()
     for k in np.argsort(dist, kind="stable"):
         i, j = int(p_idx[k]), int(o_idx[k])
@@ -193,15 +238,17 @@ def merge_facilities(
         ):
             used_p.add(i)
             used_o.add(j)
-            planner.loc[planner.index[i], ["source", "osm_type", "osm_id"]] = [
-                "planner+osm",
-                osm["osm_type"].iloc[j],
-                osm["osm_id"].iloc[j],
-            ]
-            for column in ("capacity", "area_m2"):
-                if pd.isna(planner[column].iloc[i]):
-                    planner.loc[planner.index[i], column] = osm[column].iloc[j]
-    kept_osm = osm.drop(index=osm.index[sorted(used_o)])
-    both = pd.concat([kept_osm, planner], ignore_index=True)
-    both["osm_id"] = both["osm_id"].astype("Int64")
-    return gpd.GeoDataFrame(both, geometry="geometry", crs=osm.crs), len(used_p)
+            pairs.append((i, j))
+    return pairs
+
+
+def _take_osm(planner: gpd.GeoDataFrame, i: int, osm: gpd.GeoDataFrame, j: int) -> None:
+    """Mark planner row ``i`` as OSM row ``j`` too: its id, and capacity or area where blank."""
+    planner.loc[planner.index[i], ["source", "osm_type", "osm_id"]] = [
+        "planner+osm",
+        osm["osm_type"].iloc[j],
+        osm["osm_id"].iloc[j],
+    ]
+    for column in ("capacity", "area_m2"):
+        if pd.isna(planner[column].iloc[i]):
+            planner.loc[planner.index[i], column] = osm[column].iloc[j]

@@ -16,7 +16,7 @@ from scipy.sparse.csgraph import connected_components
 
 from circles.errors import EmptyAreaError
 from circles.sources import cache as circles_cache
-from circles.sources.osm import WGS84, OsmExtract
+from circles.sources.osm import WGS84, OsmExtract, Ways
 from circles.standards import NetworkSettings
 
 log = logging.getLogger(__name__)
@@ -147,13 +147,60 @@ def network_from_extract(
 
 
 def _build(extract: OsmExtract, settings: NetworkSettings) -> Network:
+    """The walking network of an extract's ways (see ``network_from_extract``)."""
+    ways = extract.ways
+    segments, seg_way = _walkable_segments(extract, settings)
+    node_osm_id, uv, lonlat = _number_nodes(ways, segments)
+    crs = _utm_crs(lonlat)
+    x, y = Transformer.from_crs(WGS84, crs, always_xy=True).transform(lonlat[:, 0], lonlat[:, 1])
+    node_osm_id, xy, uv, n_merged = _merge_coincident(node_osm_id, np.column_stack([x, y]), uv)
+    edges = _undirected_edges(uv, seg_way, xy)
+    n_pieces, labels, sizes = _pieces(len(node_osm_id), edges)
+    main = int(np.argmax(sizes))
+    stats = _stats(len(node_osm_id), edges, n_merged, n_pieces, sizes, main)
+    return Network(
+        crs=crs,
+        node_osm_id=node_osm_id,
+        node_xy=xy,
+        edge_u=edges.u,
+        edge_v=edges.v,
+        length_m=edges.length_m,
+        edge_way_id=ways.way_ids[edges.way],
+        edge_highway=_edge_highways(ways, edges.way),
+        component=labels,
+        main_component=main,
+        area_m=_project(extract.area, crs),
+        stats=stats,
+    )
+
+
+@dataclass
+class _Edges:
+    """Undirected edges ``u < v`` in metres, each with the index of its way."""
+
+    u: np.ndarray
+    v: np.ndarray
+    length_m: np.ndarray
+    way: np.ndarray
+    n_parallel: int  # parallel edges merged into these
+
+
+def _walkable_segments(
+    extract: OsmExtract, settings: NetworkSettings
+) -> tuple[np.ndarray, np.ndarray]:
+    """Segments (OSM node id pairs) of walkable ways, and their way index.
+
+    Raises
+    ------
+    EmptyAreaError
+        No walkable segment in the study area.
+    """
     ways = extract.ways
     walkable_way = np.fromiter(
         (is_walkable(tags, settings) for tags in ways.tags), bool, len(ways.tags)
     )
     seg_keep = walkable_way[ways.segment_way] if len(ways.segment_way) else np.zeros(0, bool)
     segments = ways.segments[seg_keep]
-    seg_way = ways.segment_way[seg_keep]
     if len(segments) == 0:
         msg = (
             f"no walkable street in the study area of {extract.path.name}: "
@@ -161,49 +208,72 @@ def _build(extract: OsmExtract, settings: NetworkSettings) -> Network:
             "Check --area, or that the extract holds highways."
         )
         raise EmptyAreaError(msg)
+    return segments, ways.segment_way[seg_keep]
+
+
+def _number_nodes(ways: Ways, segments: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The OSM node ids the segments use (sorted), segments as ``(n, 2)`` indices into
+    them, and the nodes' longitude/latitude."""
     used, inverse = np.unique(segments.ravel(), return_inverse=True)
-    uv = inverse.reshape(-1, 2)
     lonlat = ways.node_lonlat[np.searchsorted(ways.node_ids, used)]
-    crs = _utm_crs(lonlat)
-    x, y = Transformer.from_crs(WGS84, crs, always_xy=True).transform(lonlat[:, 0], lonlat[:, 1])
-    xy = np.column_stack([x, y])
-    # distinct OSM nodes at the same spot (to the millimetre) are one place to a walker
+    return used, inverse.reshape(-1, 2), lonlat
+
+
+def _merge_coincident(
+    node_osm_id: np.ndarray, xy: np.ndarray, uv: np.ndarray
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, int]:
+    """Merge distinct OSM nodes at the same spot (to the millimetre): one place to a walker.
+
+    Returns the kept nodes' ids and coordinates, ``uv`` renumbered, and how many merged.
+    """
     _, first_at, canonical = np.unique(
         _cell_key(np.round(xy * 1000).astype(np.int64)), return_index=True, return_inverse=True
     )
-    n_merged = len(used) - len(first_at)
+    n_merged = len(node_osm_id) - len(first_at)
     keep_node = np.sort(first_at)
-    renumber = np.empty(len(used), np.int64)
+    renumber = np.empty(len(node_osm_id), np.int64)
     renumber[keep_node] = np.arange(len(keep_node))
     uv = renumber[first_at[canonical.ravel()]][uv]
-    used, xy = used[keep_node], xy[keep_node]
+    return node_osm_id[keep_node], xy[keep_node], uv, n_merged
+
+
+def _undirected_edges(uv: np.ndarray, seg_way: np.ndarray, xy: np.ndarray) -> _Edges:
+    """Segments as undirected edges: loops dropped, one edge per node pair (the shortest)."""
     not_loop = uv[:, 0] != uv[:, 1]
     uv, seg_way = uv[not_loop], seg_way[not_loop]
     length = np.hypot(*(xy[uv[:, 0]] - xy[uv[:, 1]]).T)
-
-    # undirected: one edge per node pair, keeping the shortest
     lo, hi = uv.min(axis=1), uv.max(axis=1)
     order = np.lexsort((length, hi, lo))
     lo, hi, length, seg_way = lo[order], hi[order], length[order], seg_way[order]
     first = np.ones(len(lo), bool)
     first[1:] = (lo[1:] != lo[:-1]) | (hi[1:] != hi[:-1])
     n_parallel = int((~first).sum())
-    lo, hi, length, seg_way = lo[first], hi[first], length[first], seg_way[first]
+    return _Edges(lo[first], hi[first], length[first], seg_way[first], n_parallel)
 
-    n = len(used)
-    adjacency = coo_array((np.ones(len(lo)), (lo, hi)), shape=(n, n))
+
+def _pieces(n_nodes: int, edges: _Edges) -> tuple[int, np.ndarray, np.ndarray]:
+    """Connected pieces: their count, each node's piece label, and each piece's node count."""
+    adjacency = coo_array((np.ones(len(edges.u)), (edges.u, edges.v)), shape=(n_nodes, n_nodes))
     n_pieces, labels = connected_components(adjacency, directed=False)
-    sizes = np.bincount(labels)
-    main = int(np.argmax(sizes))
+    return n_pieces, labels, np.bincount(labels)
+
+
+def _edge_highways(ways: Ways, edge_way: np.ndarray) -> np.ndarray:
+    """The ``highway`` tag of each edge's way."""
     # fixed-width strings: indexing and concatenating them stays in numpy
     way_highway = np.array([tags.get("highway", "") for tags in ways.tags], dtype=str)
-    highway = way_highway[seg_way] if len(seg_way) else np.empty(0, dtype=str)
-    area_m = _project(extract.area, crs)
+    return way_highway[edge_way] if len(edge_way) else np.empty(0, dtype=str)
+
+
+def _stats(
+    n: int, edges: _Edges, n_merged: int, n_pieces: int, sizes: np.ndarray, main: int
+) -> dict[str, float | int]:
+    """The network's figures for the summary (``n`` nodes), also logged."""
     stats = {
         "nodes": n,
-        "edges": len(lo),
-        "length_km": float(length.sum() / 1000),
-        "parallel_edges_merged": n_parallel,
+        "edges": len(edges.u),
+        "length_km": float(edges.length_m.sum() / 1000),
+        "parallel_edges_merged": edges.n_parallel,
         "coincident_nodes_merged": int(n_merged),
         "pieces": int(n_pieces),
         "main_piece_nodes": int(sizes[main]),
@@ -213,25 +283,12 @@ def _build(extract: OsmExtract, settings: NetworkSettings) -> Network:
         "network: %d nodes, %d edges, %.1f km; %d disconnected pieces outside the main one "
         "(%d nodes) are kept but not used for snapping",
         n,
-        len(lo),
+        len(edges.u),
         stats["length_km"],
         n_pieces - 1,
         n - sizes[main],
     )
-    return Network(
-        crs=crs,
-        node_osm_id=used,
-        node_xy=xy,
-        edge_u=lo,
-        edge_v=hi,
-        length_m=length,
-        edge_way_id=ways.way_ids[seg_way],
-        edge_highway=highway,
-        component=labels,
-        main_component=main,
-        area_m=area_m,
-        stats=stats,
-    )
+    return stats
 
 
 def _project(geom: shapely.Geometry, crs: CRS) -> shapely.Geometry:

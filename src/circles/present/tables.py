@@ -154,6 +154,10 @@ DATA_SOURCES = {
 }
 FAIL_FILL = "#FFC7CE"  # Excel's light red "bad" fill
 HEADER_FILL = "#DDEBF7"
+# names come from OSM, which anyone can edit: text cells stay text, never a formula or a link
+XLSX_OPTIONS = {"options": {"strings_to_formulas": False, "strings_to_urls": False}}
+# a CSV cell starting with one of these runs as a formula in a spreadsheet (OWASP, CSV injection)
+FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
 
 def write_workbook(analysis: Analysis, table: pd.DataFrame, path: Path) -> None:
@@ -162,13 +166,26 @@ def write_workbook(analysis: Analysis, table: pd.DataFrame, path: Path) -> None:
 
     Headers in the analysis language, header row frozen, failing rows filled light red (a
     conditional format on the result column, so it follows edits and filters).
-    """
-    from xlsxwriter.utility import xl_col_to_name
 
+    Parameters
+    ----------
+    analysis
+        The analysis (language, summary, standards, warnings).
+    table
+        Its ``gaps_table``.
+    path
+        The workbook to write (atomically).
+    """
+    i = 0 if analysis.lang == "zh" else 1
+    sheets = _sheets(analysis, table)
+    status_col, failing = HEADERS["status"][i], label("fail", analysis.lang)
+    atomic_write(path, lambda tmp: _write_sheets(tmp, sheets, status_col, failing))
+
+
+def _summary_sheet(analysis: Analysis) -> pd.DataFrame:
+    """One row per category and rule: facilities, data source, district result, units failing."""
     lang = analysis.lang
     i = 0 if lang == "zh" else 1
-    category_col, status_col = HEADERS["category_name"][i], HEADERS["status"][i]
-    failing = label("fail", lang)
     summary_rows = []
     for cat in analysis.summary["categories"]:
         for rule_id, r in cat["rules"].items() or {None: {}}.items():
@@ -184,10 +201,14 @@ def write_workbook(analysis: Analysis, table: pd.DataFrame, path: Path) -> None:
                     "passing": r.get("communities_passing"),
                 }
             )
-    summary = pd.DataFrame(summary_rows).rename(
-        columns={k: v[i] for k, v in SUMMARY_HEADERS.items()}
-    )
-    sheets = {("汇总" if lang == "zh" else "Summary"): summary}
+    return pd.DataFrame(summary_rows).rename(columns={k: v[i] for k, v in SUMMARY_HEADERS.items()})
+
+
+def _sheets(analysis: Analysis, table: pd.DataFrame) -> dict[str, pd.DataFrame]:
+    """The workbook's sheets by name: summary, one per category, other rows, warnings."""
+    lang = analysis.lang
+    category_col = HEADERS["category_name"][0 if lang == "zh" else 1]
+    sheets = {("汇总" if lang == "zh" else "Summary"): _summary_sheet(analysis)}
     for name, rows in table.groupby(category_col, sort=False):
         sheets[_sheet_name(str(name), sheets)] = rows
     rest = table[table[category_col].isna()]
@@ -196,31 +217,36 @@ def write_workbook(analysis: Analysis, table: pd.DataFrame, path: Path) -> None:
     if analysis.warnings:
         title = "警告" if lang == "zh" else "Warnings"
         sheets[_sheet_name(title, sheets)] = pd.DataFrame({title: analysis.warnings})
+    return sheets
 
-    def write(tmp: Path) -> None:
-        with pd.ExcelWriter(tmp, engine="xlsxwriter") as writer:
-            book = writer.book
-            header = book.add_format({"bold": True, "bg_color": HEADER_FILL, "border": 1})
-            bad = book.add_format({"bg_color": FAIL_FILL})
-            for sheet, frame in sheets.items():
-                frame.to_excel(writer, sheet_name=sheet, index=False)
-                ws = writer.sheets[sheet]
-                ws.freeze_panes(1, 0)
-                for j, column in enumerate(frame.columns):
-                    ws.write(0, j, column, header)
-                    width = max([len(str(column))] + [len(str(v)) for v in frame[column][:200]])
-                    ws.set_column(j, j, min(4 + width * 1.5, 50))
-                if status_col in frame and len(frame):
-                    col = xl_col_to_name(frame.columns.get_loc(status_col))
-                    ws.conditional_format(
-                        1,
-                        0,
-                        len(frame),
-                        len(frame.columns) - 1,
-                        {"type": "formula", "criteria": f'=${col}2="{failing}"', "format": bad},
-                    )
 
-    atomic_write(path, write)
+def _write_sheets(
+    path: Path, sheets: dict[str, pd.DataFrame], status_col: str, failing: str
+) -> None:
+    """Write the sheets: bold frozen header, fitted widths, rows failing ``status_col`` in red."""
+    from xlsxwriter.utility import xl_col_to_name
+
+    with pd.ExcelWriter(path, engine="xlsxwriter", engine_kwargs=XLSX_OPTIONS) as writer:
+        book = writer.book
+        header = book.add_format({"bold": True, "bg_color": HEADER_FILL, "border": 1})
+        bad = book.add_format({"bg_color": FAIL_FILL})
+        for sheet, frame in sheets.items():
+            frame.to_excel(writer, sheet_name=sheet, index=False)
+            ws = writer.sheets[sheet]
+            ws.freeze_panes(1, 0)
+            for j, column in enumerate(frame.columns):
+                ws.write(0, j, column, header)
+                width = max([len(str(column))] + [len(str(v)) for v in frame[column][:200]])
+                ws.set_column(j, j, min(4 + width * 1.5, 50))
+            if status_col in frame and len(frame):
+                col = xl_col_to_name(frame.columns.get_loc(status_col))
+                ws.conditional_format(
+                    1,
+                    0,
+                    len(frame),
+                    len(frame.columns) - 1,
+                    {"type": "formula", "criteria": f'=${col}2="{failing}"', "format": bad},
+                )
 
 
 def _sheet_name(name: str, taken: dict) -> str:
@@ -245,8 +271,57 @@ def write_table(table: pd.DataFrame, path: Path, lang: str) -> None:
         text = HEADERS[key][i] if key in HEADERS else key
         return f"{text} ({rule})" if rule else text
 
-    out = table.rename(columns={c: header(c) for c in table.columns})
-    atomic_write(path, lambda tmp: out.to_csv(tmp, index=False, encoding="utf-8-sig"))
+    _write_csv(table.rename(columns={c: header(c) for c in table.columns}), path)
+
+
+def _write_csv(table: pd.DataFrame, path: Path) -> None:
+    """Write a table as CSV for Excel (UTF-8 with BOM), text cells made formula-safe."""
+    safe = formula_safe(table)
+    atomic_write(path, lambda tmp: safe.to_csv(tmp, index=False, encoding="utf-8-sig"))
+
+
+def formula_safe(table: pd.DataFrame) -> pd.DataFrame:
+    """The table with its text cells made safe to open as CSV in a spreadsheet.
+
+    A text cell starting with ``=``, ``+``, ``-``, ``@``, tab or carriage return gets a leading
+    single quote, as OWASP advises against CSV injection. A carriage return inside text
+    becomes a line feed: the CSV writer quotes a cell with a line feed, but not one with a
+    carriage return, which a spreadsheet reads as a new row (whose first cell could be a
+    formula). Numbers (negative ones too) and other cells are left as they are.
+
+    Parameters
+    ----------
+    table
+        Any table; only its text (object or string dtype) columns are looked at. It is not
+        changed.
+
+    Returns
+    -------
+    DataFrame
+        ``table`` itself when no cell needs a change, else a copy with those cells changed.
+    """
+    safe = table
+    for j in range(table.shape[1]):
+        values = table.iloc[:, j]
+        if values.dtype != object and not isinstance(values.dtype, pd.StringDtype):
+            continue
+        risky = np.fromiter(
+            (isinstance(v, str) and (v.startswith(FORMULA_START) or "\r" in v) for v in values),
+            bool,
+            len(values),
+        )
+        if risky.any():
+            cells = values.to_numpy(dtype=object, copy=True)
+            cells[risky] = [_safe_text(v) for v in cells[risky]]
+            safe = safe.copy() if safe is table else safe
+            safe.isetitem(j, pd.Series(cells, index=values.index, dtype=values.dtype))
+    return safe
+
+
+def _safe_text(text: str) -> str:
+    """A quote before a formula's first character; carriage returns as line feeds."""
+    text = "'" + text if text.startswith(FORMULA_START) else text
+    return text.replace("\r\n", "\n").replace("\r", "\n")
 
 
 def atomic_write(path: Path, write: Callable[[Path], None]) -> None:
@@ -317,9 +392,7 @@ def write_outputs(
 
     atomic_write(targets["analysis.gpkg"], gpkg)
     table = gaps_table(analysis)
-    atomic_write(
-        targets["gaps.csv"], lambda tmp: table.to_csv(tmp, index=False, encoding="utf-8-sig")
-    )
+    _write_csv(table, targets["gaps.csv"])
     write_workbook(analysis, table, targets["gaps.xlsx"])
     text = json.dumps(analysis.summary, ensure_ascii=False, indent=2, default=_json_default)
     atomic_write(targets["summary.json"], lambda tmp: tmp.write_text(text + "\n", encoding="utf-8"))

@@ -227,28 +227,13 @@ def _read(path: Path, feature_keys: frozenset[str], need_extent: bool) -> tuple[
     processor = osmium.FileProcessor(str(path)).with_areas(
         osmium.filter.KeyFilter(*area_keys)  # the multipolygon relations worth assembling
     )
-    if need_extent:  # every tagged node counts for the estimated bounds
-        node_filter = osmium.filter.EmptyTagFilter()
-    elif feature_keys:
-        node_filter = osmium.filter.KeyFilter(*sorted(feature_keys))
-    else:
-        node_filter = osmium.filter.EntityFilter(osmium.osm.NOTHING)
-    node_filter.enable_for(osmium.osm.NODE)
-    if need_extent:  # the nodes of every way count for the estimated bounds
-        way_filter = osmium.filter.EntityFilter(osmium.osm.WAY)
-    else:
-        way_filter = osmium.filter.KeyFilter("highway")
-    way_filter.enable_for(osmium.osm.WAY)
-    area_filter = osmium.filter.KeyFilter(*area_keys)
-    area_filter.enable_for(osmium.osm.AREA)
-    no_relations = osmium.filter.EntityFilter(osmium.osm.NODE | osmium.osm.WAY | osmium.osm.AREA)
     with tempfile.TemporaryDirectory(prefix="circles-") as tmp:
         opl = Path(tmp) / "ways.opl"
         writer = osmium.SimpleWriter(
             osmium.io.File(str(opl), "opl,locations_on_ways=true,add_metadata=timestamp")
         )
         try:
-            for filt in (node_filter, way_filter, area_filter, no_relations, writer):
+            for filt in (*_filters(feature_keys, need_extent, area_keys), writer):
                 processor.with_filter(filt)  # the writer also gets the features: no matter
             processor.with_filter(osmium.filter.EntityFilter(osmium.osm.NODE | osmium.osm.AREA))
             for obj in processor:
@@ -264,6 +249,26 @@ def _read(path: Path, feature_keys: frozenset[str], need_extent: bool) -> tuple[
                 chunk += handle.readline()  # up to the end of the line
                 parts.append(_parse_opl_ways(chunk, keep_all=need_extent))
     return _merge_ways(parts), found
+
+
+def _filters(feature_keys: frozenset[str], need_extent: bool, area_keys: list[str]) -> list:
+    """The filters of ``_read``: feature nodes, highways (or all ways), areas, no relations."""
+    if need_extent:  # every tagged node counts for the estimated bounds
+        node_filter = osmium.filter.EmptyTagFilter()
+    elif feature_keys:
+        node_filter = osmium.filter.KeyFilter(*sorted(feature_keys))
+    else:
+        node_filter = osmium.filter.EntityFilter(osmium.osm.NOTHING)
+    node_filter.enable_for(osmium.osm.NODE)
+    if need_extent:  # the nodes of every way count for the estimated bounds
+        way_filter = osmium.filter.EntityFilter(osmium.osm.WAY)
+    else:
+        way_filter = osmium.filter.KeyFilter("highway")
+    way_filter.enable_for(osmium.osm.WAY)
+    area_filter = osmium.filter.KeyFilter(*area_keys)
+    area_filter.enable_for(osmium.osm.AREA)
+    no_relations = osmium.filter.EntityFilter(osmium.osm.NODE | osmium.osm.WAY | osmium.osm.AREA)
+    return [node_filter, way_filter, area_filter, no_relations]
 
 
 def _merge_ways(parts: list[tuple]) -> _Ways:
@@ -508,6 +513,13 @@ def read_extract(
     study_area = parse_area(area)
     if not cache:
         return _read_extract(path, feature_keys, study_area, file_sha256(path))
+    return _read_cached(path, feature_keys, study_area)
+
+
+def _read_cached(
+    path: Path, feature_keys: set[str] | frozenset[str], study_area: BaseGeometry | None
+) -> OsmExtract:
+    """``read_extract`` through ``circles.cache``: load the earlier result, else read and store."""
     sha256 = file_sha256(path)
     key = circles_cache.extract_key(path.name, sha256, study_area, feature_keys)
 
@@ -529,44 +541,12 @@ def read_extract(
 def _read_extract(
     path: Path, feature_keys: Iterable[str], study_area: BaseGeometry | None, sha256: str
 ) -> OsmExtract:
+    """Read the file and clip its ways and features to the study area (default its bounds)."""
     log.info("reading %s", path.name)
-    try:
-        header_bounds, header_stamp = _header(path)
-        need_extent = header_bounds is None
-        ways, found = _read(path, frozenset(feature_keys), need_extent)
-        has_nodes = len(found.osm_id) > 0 or (ways.refs >= 0).any() or _has_nodes(path)
-    except RuntimeError as exc:
-        msg = (
-            f"{path}: cannot read this OSM file ({exc}). It may be truncated or corrupt; "
-            "download or export it again."
-        )
-        raise InputError(msg) from None
-    if not has_nodes:
-        msg = f"{path}: the file holds no OSM nodes. Is it an empty export?"
-        raise InputError(msg)
+    header_bounds, header_stamp, ways, found = _read_checked(path, frozenset(feature_keys))
     features = found.frame()
     bounds = header_bounds or _estimated_bounds(path, ways, found.loose, features)
-    warnings: list[str] = []
-    if study_area is None:
-        study_area = bounds
-    else:
-        overlap = study_area.intersection(bounds)
-        if overlap.is_empty or overlap.area == 0:
-            b = bounds.bounds
-            msg = (
-                f"the study area {tuple(round(v, 4) for v in study_area.bounds)} lies outside "
-                f"the extract {path.name}, whose data covers {tuple(round(v, 4) for v in b)} "
-                "(minlon, minlat, maxlon, maxlat). Give an area inside it."
-            )
-            raise EmptyAreaError(msg)
-        if overlap.area < 0.99 * study_area.area:
-            share = overlap.area / study_area.area
-            warnings.append(
-                f"only {share:.0%} of the study area lies inside the extract {path.name}; "
-                "results cover that part only."
-            )
-            study_area = overlap
-
+    study_area, warnings = _study_area(study_area, bounds, path)
     segments, segment_way, node_ids, node_lonlat = _clip_segments(ways, study_area)
     if len(features):
         keep = features.intersects(study_area)
@@ -581,6 +561,63 @@ def _read_extract(
         data_date=(header_stamp or max(ways.max_timestamp, found.max_timestamp))[:10],
         warnings=warnings,
     )
+
+
+def _read_checked(
+    path: Path, feature_keys: frozenset[str]
+) -> tuple[Polygon | None, str, _Ways, _Features]:
+    """Header box and timestamp, ways and features of the file (see ``_read``).
+
+    Raises
+    ------
+    InputError
+        A truncated or corrupt file, or one without any node.
+    """
+    try:
+        header_bounds, header_stamp = _header(path)
+        ways, found = _read(path, feature_keys, need_extent=header_bounds is None)
+        has_nodes = len(found.osm_id) > 0 or (ways.refs >= 0).any() or _has_nodes(path)
+    except RuntimeError as exc:
+        msg = (
+            f"{path}: cannot read this OSM file ({exc}). It may be truncated or corrupt; "
+            "download or export it again."
+        )
+        raise InputError(msg) from None
+    if not has_nodes:
+        msg = f"{path}: the file holds no OSM nodes. Is it an empty export?"
+        raise InputError(msg)
+    return header_bounds, header_stamp, ways, found
+
+
+def _study_area(
+    study_area: BaseGeometry | None, bounds: Polygon, path: Path
+) -> tuple[BaseGeometry, list[str]]:
+    """The study area (default ``bounds``) clipped to ``bounds``; a warning if that cut it.
+
+    Raises
+    ------
+    EmptyAreaError
+        The study area lies outside the extract.
+    """
+    if study_area is None:
+        return bounds, []
+    overlap = study_area.intersection(bounds)
+    if overlap.is_empty or overlap.area == 0:
+        b = bounds.bounds
+        msg = (
+            f"the study area {tuple(round(v, 4) for v in study_area.bounds)} lies outside "
+            f"the extract {path.name}, whose data covers {tuple(round(v, 4) for v in b)} "
+            "(minlon, minlat, maxlon, maxlat). Give an area inside it."
+        )
+        raise EmptyAreaError(msg)
+    if overlap.area < 0.99 * study_area.area:
+        share = overlap.area / study_area.area
+        warning = (
+            f"only {share:.0%} of the study area lies inside the extract {path.name}; "
+            "results cover that part only."
+        )
+        return overlap, [warning]
+    return study_area, []
 
 
 def _has_nodes(path: Path) -> bool:
