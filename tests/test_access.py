@@ -32,7 +32,7 @@ def toy_network() -> Network:
         edge_highway=np.array(["footway"] * 3, dtype=object),
         component=np.zeros(4, np.int64),
         main_component=0,
-        area_m=shapely.box(-10, -10, 310, 60),
+        read_area_m=shapely.box(-10, -10, 310, 60),
     )
 
 

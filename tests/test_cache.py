@@ -58,7 +58,7 @@ def assert_same(a, b):
         ex_b.data_date,
         ex_b.warnings,
     )
-    assert ex_a.bounds.equals_exact(ex_b.bounds, 0) and ex_a.area.equals_exact(ex_b.area, 0)
+    assert ex_a.bounds.equals_exact(ex_b.bounds, 0) and ex_a.read_area.equals_exact(ex_b.read_area, 0)
     pd.testing.assert_frame_equal(ex_a.features, ex_b.features, check_exact=True)
     assert ex_a.features.crs == ex_b.features.crs
     for name in NETWORK_ARRAYS:
@@ -67,7 +67,7 @@ def assert_same(a, b):
         np.testing.assert_array_equal(x, y)
     assert net_a.crs == net_b.crs and net_a.crs.to_string() == net_b.crs.to_string()
     assert (net_a.main_component, net_a.stats) == (net_b.main_component, net_b.stats)
-    assert net_a.area_m.equals_exact(net_b.area_m, 0)
+    assert net_a.read_area_m.equals_exact(net_b.read_area_m, 0)
 
 
 def test_second_load_hits_and_is_identical(cache, standards):

@@ -35,7 +35,7 @@ def test_formats_read_the_same_data(fmt, tmp_path, chengdu_xml):
         opener = gzip.open if fmt == "gz" else bz2.open
         with src.open("rb") as fin, opener(path, "wb") as fout:
             shutil.copyfileobj(fin, fout)
-    other = read_extract(path, KEYS, area=chengdu_xml.area)
+    other = read_extract(path, KEYS, area=chengdu_xml.read_area)
     assert len(other.ways.segments) == len(chengdu_xml.ways.segments)
     assert len(other.features) == len(chengdu_xml.features)
 
@@ -143,7 +143,7 @@ def test_reader_matches_a_plain_pyosmium_pass(chengdu_xml):
     assert chengdu_xml.ways.way_ids.tolist() == ways
 
     def inside(ref: int) -> bool:
-        return ref >= 0 and shapely.contains_xy(chengdu_xml.area, *lonlat[ref])
+        return ref >= 0 and shapely.contains_xy(chengdu_xml.read_area, *lonlat[ref])
 
     expected = sorted(
         (w, a, b)

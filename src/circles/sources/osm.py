@@ -1,4 +1,4 @@
-"""Read an OSM extract (.osm, .osm.bz2, .osm.gz, .osm.pbf) and clip it to the study area."""
+"""Read an OSM extract (.osm, .osm.bz2, .osm.gz, .osm.pbf) and clip it to the area read."""
 
 from __future__ import annotations
 
@@ -6,8 +6,8 @@ import hashlib
 import logging
 import re
 import tempfile
-from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
+from collections.abc import Iterable
+from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 
@@ -19,13 +19,13 @@ from shapely.geometry import Polygon, box
 from shapely.geometry.base import BaseGeometry
 
 from circles.errors import EmptyAreaError, InputError
-from circles.sources import cache as circles_cache
+from circles.sources import extract_cache
 from circles.sources.coords import read_vector
+from circles.sources.extract import WGS84, OsmExtract, Ways
 
 log = logging.getLogger(__name__)
 
 OSM_SUFFIXES = (".osm", ".osm.pbf", ".pbf", ".osm.bz2", ".osm.gz")
-WGS84 = "EPSG:4326"
 # the tags a walking network needs from a highway way
 WAY_KEYS = (
     "highway",
@@ -38,73 +38,6 @@ WAY_KEYS = (
     "area",
     "name",
 )
-
-
-@dataclass
-class Ways:
-    """Highway ways clipped to the study area: what the walking network is built from.
-
-    Attributes
-    ----------
-    way_ids, tags
-        The ways and their walking-relevant tags (position i describes way i).
-    segments
-        ``(n, 2)`` int64 OSM node ids of consecutive way nodes, with ``segment_way`` the way
-        index of each segment; only segments touching the study area are kept.
-    node_ids, node_lonlat
-        Sorted OSM node ids used by ``segments`` and their coordinates.
-    """
-
-    way_ids: np.ndarray
-    tags: list[dict[str, str]]
-    segments: np.ndarray
-    segment_way: np.ndarray
-    node_ids: np.ndarray
-    node_lonlat: np.ndarray
-
-
-@dataclass
-class OsmExtract:
-    """What circles needs from an extract, already clipped to the study area.
-
-    Attributes
-    ----------
-    path, sha256
-        The file read and its content hash.
-    bounds
-        The extract's data bounds (header box, else the extent of its nodes), WGS-84.
-    area
-        The study area, WGS-84.
-    features
-        Tagged nodes and areas (closed ways, multipolygons) that may be facilities,
-        buildings or residential land: columns ``osm_type``, ``osm_id``, ``name``,
-        ``tags`` (dict) and ``geometry`` (WGS-84), clipped to the study area.
-    data_date
-        Date of the data (header timestamp, else the newest object), ISO format.
-    ways
-        The highway ways (see ``Ways``). Loaded on first use when the extract comes from the
-        cache, where a cached network does not need them.
-    cache, cache_key
-        ``"hit"`` (loaded from ``circles.sources.cache``), ``"miss"`` (read, then cached) or
-        ``"off"``; and the cache key (None when off).
-    """
-
-    path: Path
-    sha256: str
-    bounds: Polygon
-    area: BaseGeometry
-    features: gpd.GeoDataFrame
-    data_date: str
-    _ways: Ways | Callable[[], Ways] = field(repr=False)  # the ways, or how to load them
-    warnings: list[str] = field(default_factory=list)
-    cache: str = "off"
-    cache_key: str | None = None
-
-    @property
-    def ways(self) -> Ways:
-        if callable(self._ways):
-            self._ways = self._ways()
-        return self._ways
 
 
 def is_water(tags: osmium.osm.TagList | dict[str, str]) -> bool:
@@ -491,8 +424,8 @@ def read_extract(
         Tag keys that make a node or area worth keeping as a feature (facility selectors,
         ``name``, ``building``, ``landuse``).
     area
-        Study area: a bounding box string, a polygon file or a geometry; ``None`` uses the
-        extract's data bounds.
+        The area to read (the study area with its buffer): a bounding box string, a polygon
+        file or a geometry; ``None`` uses the extract's data bounds.
     cache
         Reuse the result of an earlier call on the same file (name and content), area and
         keys, from ``circles.sources.cache``; store it there when there is none.
@@ -510,52 +443,52 @@ def read_extract(
     """
     path = Path(path)
     _check_path(path)
-    study_area = parse_area(area)
+    read_area = parse_area(area)
     if not cache:
-        return _read_extract(path, feature_keys, study_area, file_sha256(path))
-    return _read_cached(path, feature_keys, study_area)
+        return _read_extract(path, feature_keys, read_area, file_sha256(path))
+    return _read_cached(path, feature_keys, read_area)
 
 
 def _read_cached(
-    path: Path, feature_keys: set[str] | frozenset[str], study_area: BaseGeometry | None
+    path: Path, feature_keys: set[str] | frozenset[str], read_area: BaseGeometry | None
 ) -> OsmExtract:
     """``read_extract`` through ``circles.cache``: load the earlier result, else read and store."""
     sha256 = file_sha256(path)
-    key = circles_cache.extract_key(path.name, sha256, study_area, feature_keys)
+    key = extract_cache.extract_key(path.name, sha256, read_area, feature_keys)
 
     def reread_ways() -> Ways:  # only if the cached ways are gone when a network is built
         _check_path(path)
         if file_sha256(path) != sha256:  # else a network of the new file under the old key
             msg = f"{path}: the file changed while circles was using it; run again."
             raise InputError(msg)
-        return _read_extract(path, feature_keys, study_area, sha256).ways
+        return _read_extract(path, feature_keys, read_area, sha256).ways
 
-    extract = circles_cache.load_extract(key, path, reread_ways)
+    extract = extract_cache.load_extract(key, path, reread_ways)
     if extract is None:
-        extract = _read_extract(path, feature_keys, study_area, sha256)
-        circles_cache.store_extract(key, extract)
+        extract = _read_extract(path, feature_keys, read_area, sha256)
+        extract_cache.store_extract(key, extract)
         extract.cache, extract.cache_key = "miss", key
     return extract
 
 
 def _read_extract(
-    path: Path, feature_keys: Iterable[str], study_area: BaseGeometry | None, sha256: str
+    path: Path, feature_keys: Iterable[str], read_area: BaseGeometry | None, sha256: str
 ) -> OsmExtract:
     """Read the file and clip its ways and features to the study area (default its bounds)."""
     log.info("reading %s", path.name)
     header_bounds, header_stamp, ways, found = _read_checked(path, frozenset(feature_keys))
     features = found.frame()
     bounds = header_bounds or _estimated_bounds(path, ways, found.loose, features)
-    study_area, warnings = _study_area(study_area, bounds, path)
-    segments, segment_way, node_ids, node_lonlat = _clip_segments(ways, study_area)
+    read_area, warnings = _read_area(read_area, bounds, path)
+    segments, segment_way, node_ids, node_lonlat = _clip_segments(ways, read_area)
     if len(features):
-        keep = features.intersects(study_area)
+        keep = features.intersects(read_area)
         features = features[keep].reset_index(drop=True)
     return OsmExtract(
         path=path,
         sha256=sha256,
         bounds=bounds,
-        area=study_area,
+        read_area=read_area,
         features=features,
         _ways=Ways(ways.way_ids, ways.way_tags, segments, segment_way, node_ids, node_lonlat),
         data_date=(header_stamp or max(ways.max_timestamp, found.max_timestamp))[:10],
@@ -589,8 +522,8 @@ def _read_checked(
     return header_bounds, header_stamp, ways, found
 
 
-def _study_area(
-    study_area: BaseGeometry | None, bounds: Polygon, path: Path
+def _read_area(
+    read_area: BaseGeometry | None, bounds: Polygon, path: Path
 ) -> tuple[BaseGeometry, list[str]]:
     """The study area (default ``bounds``) clipped to ``bounds``; a warning if that cut it.
 
@@ -599,25 +532,25 @@ def _study_area(
     EmptyAreaError
         The study area lies outside the extract.
     """
-    if study_area is None:
+    if read_area is None:
         return bounds, []
-    overlap = study_area.intersection(bounds)
+    overlap = read_area.intersection(bounds)
     if overlap.is_empty or overlap.area == 0:
         b = bounds.bounds
         msg = (
-            f"the study area {tuple(round(v, 4) for v in study_area.bounds)} lies outside "
+            f"the study area {tuple(round(v, 4) for v in read_area.bounds)} lies outside "
             f"the extract {path.name}, whose data covers {tuple(round(v, 4) for v in b)} "
             "(minlon, minlat, maxlon, maxlat). Give an area inside it."
         )
         raise EmptyAreaError(msg)
-    if overlap.area < 0.99 * study_area.area:
-        share = overlap.area / study_area.area
+    if overlap.area < 0.99 * read_area.area:
+        share = overlap.area / read_area.area
         warning = (
             f"only {share:.0%} of the study area lies inside the extract {path.name}; "
             "results cover that part only."
         )
         return overlap, [warning]
-    return study_area, []
+    return read_area, []
 
 
 def _has_nodes(path: Path) -> bool:
