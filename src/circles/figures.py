@@ -14,7 +14,7 @@ from matplotlib.patches import Patch
 from matplotlib_scalebar.scalebar import ScaleBar
 
 from circles.errors import CirclesError, InputError
-from circles.maps import ATTRIBUTION, STATUS_COLOURS, _community_status, _t
+from circles.map_style import ATTRIBUTION, STATUS_COLOURS, category_status, tr
 from circles.report import atomic_write
 from circles.store import SavedAnalysis
 
@@ -73,15 +73,14 @@ def gap_figure(saved: SavedAnalysis, category_id: str, lang: str = "zh") -> Figu
         f"{'步行可达缺口' if lang == 'zh' else ': walking-access gaps'}"
     )
     subtitle = (
-        f"{_t('standards', lang)}: {std.name(lang)} · {_t('data_date', lang)}: "
-        f"{summary['input']['data_date'] or _t('unknown', lang)}"
+        f"{tr('standards', lang)}: {std.name(lang)} · {tr('data_date', lang)}: "
+        f"{summary['input']['data_date'] or tr('unknown', lang)}"
     )
 
     communities = saved.layer("communities").to_crs(saved.crs)
     edges = saved.layer("network_edges").to_crs(saved.crs)
     facilities = saved.layer("facilities").to_crs(saved.crs)
-    rules = [r.id for r in std.rules if getattr(r, "category", None) == category_id]
-    status = _community_status(communities, rules)
+    status = category_status(communities, std, category_id)
 
     fig = Figure(figsize=A4_LANDSCAPE_IN, dpi=300)
     ax = fig.subplots()
@@ -124,10 +123,10 @@ def gap_figure(saved: SavedAnalysis, category_id: str, lang: str = "zh") -> Figu
         arrowprops={"facecolor": "black", "width": 4, "headwidth": 12},
     )
     handles = [
-        Patch(facecolor=c, edgecolor="#444", label=_t(s, lang)) for s, c in STATUS_COLOURS.items()
+        Patch(facecolor=c, edgecolor="#444", label=tr(s, lang)) for s, c in STATUS_COLOURS.items()
     ]
     handles.append(Line2D([], [], marker="o", linestyle="", color="#1f4e9c", label=cat.name(lang)))
-    handles.append(Line2D([], [], color="#b0b0b0", label=_t("network", lang)))
+    handles.append(Line2D([], [], color="#b0b0b0", label=tr("network", lang)))
     ax.legend(handles=handles, loc="upper left", fontsize=9, framealpha=0.9)
     fig.text(0.99, 0.01, ATTRIBUTION, ha="right", va="bottom", fontsize=7, color="#333")
     fig.tight_layout()

@@ -18,64 +18,20 @@ from branca.element import MacroElement
 from jinja2 import Template
 
 from circles.errors import InputError
+from circles.map_style import (
+    ATTRIBUTION,
+    BEYOND_COLOUR,
+    CATEGORY_COLOURS,
+    RING_COLOURS,
+    STATUS_COLOURS,
+    TIME_BINS,
+    category_rules,
+    community_status,
+    tr,
+)
 from circles.report import atomic_write
 from circles.siting import access_rules, service_areas, service_speed
 from circles.store import SavedAnalysis
-
-ATTRIBUTION = "© OpenStreetMap contributors"
-STATUS_COLOURS = {"pass": "#1a9850", "fail": "#d73027", "no_data": "#bdbdbd"}
-RING_COLOURS = {5: "#1a9850", 10: "#fee08b", 15: "#fc8d59"}
-TIME_BINS = ((5, "#1a9850"), (10, "#a6d96a"), (15, "#fee08b"), (30, "#fc8d59"))
-BEYOND_COLOUR = "#d73027"
-CATEGORY_COLOURS = [
-    "#1f78b4",
-    "#33a02c",
-    "#e31a1c",
-    "#ff7f00",
-    "#6a3d9a",
-    "#b15928",
-    "#a6cee3",
-    "#b2df8a",
-    "#fb9a99",
-    "#fdbf6f",
-    "#cab2d6",
-    "#8dd3c7",
-    "#80b1d3",
-    "#fccde5",
-    "#bc80bd",
-    "#ffed6f",
-]
-TEXT = {
-    "sites": ("选址", "Sites"),
-    "areas": ("步行服务范围", "Walking service areas"),
-    "homes": ("新覆盖居民点", "Newly covered homes"),
-    "uncovered": ("仍未覆盖居民点", "Still uncovered homes"),
-    "existing": ("现有设施", "Existing facilities"),
-    "minutes": ("分钟", "min"),
-    "pass": ("达标", "pass"),
-    "fail": ("未达标", "fail"),
-    "no_data": ("无数据", "no data"),
-    "communities": ("社区达标情况", "Communities"),
-    "facilities": ("设施", "Facilities"),
-    "walk_time": ("步行时间", "Walking time"),
-    "beyond": ("超出搜索范围", "beyond search limit"),
-    "network": ("步行路网", "Walking network"),
-    "population": ("人口", "population"),
-    "estimated": ("估算", "estimated"),
-    "source": ("来源", "source"),
-    "capacity": ("规模", "capacity"),
-    "category": ("类别", "category"),
-    "shortfall": ("缺口", "shortfall"),
-    "standards": ("标准", "standards"),
-    "data_date": ("数据日期", "data date"),
-    "unknown": ("未知", "unknown"),
-    "index": ("各区地图", "District maps"),
-}
-
-
-def _t(key: str, lang: str) -> str:
-    return TEXT[key][0 if lang == "zh" else 1]
-
 
 # ---------------------------------------------------------------------------------------------
 # offline: Leaflet embedded from an installed package, no other script or style
@@ -160,18 +116,6 @@ def _geojson(gdf: gpd.GeoDataFrame, precision: float = 1e-6) -> dict:
 # ---------------------------------------------------------------------------------------------
 
 
-def _community_status(communities: gpd.GeoDataFrame, rule_ids: list[str]) -> pd.Series:
-    """A community's status for a category: fail if any rule fails, pass if all pass."""
-    cols = [f"{r}.status" for r in rule_ids if f"{r}.status" in communities]
-    if not cols:
-        return pd.Series("no_data", index=communities.index)
-    statuses = communities[cols]
-    out = pd.Series("no_data", index=communities.index)
-    out[(statuses == "pass").any(axis=1)] = "pass"
-    out[(statuses == "fail").any(axis=1)] = "fail"
-    return out
-
-
 def district_map(
     saved: SavedAnalysis,
     categories: list[str],
@@ -215,7 +159,7 @@ def district_map(
         counts["network"] = len(network["features"])
         folium.GeoJson(
             network,
-            name=_t("network", lang),
+            name=tr("network", lang),
             control=False,
             style_function=lambda _: {
                 "color": "#9e9e9e",
@@ -228,18 +172,18 @@ def district_map(
 
     for i, cat_id in enumerate(categories):
         cat = std.category(cat_id)
-        rules = [r for r in std.rules if getattr(r, "category", None) == cat_id]
-        status = _community_status(communities, [r.id for r in rules])
+        rules = category_rules(std, cat_id)
+        status = community_status(communities, [r.id for r in rules])
         layer = display[["name", "population", "population_estimated", "geometry"]].copy()
-        layer["status"] = status.map(lambda s: _t(s, lang))
+        layer["status"] = status.map(lambda s: tr(s, lang))
         layer["colour"] = status.map(STATUS_COLOURS)
         for rule in rules:
-            shortfall = f"{rule.name(lang)} · {_t('shortfall', lang)}"
+            shortfall = f"{rule.name(lang)} · {tr('shortfall', lang)}"
             for what, label in (("value", rule.name(lang)), ("shortfall", shortfall)):
                 col = f"{rule.id}.{what}"
                 if col in communities:
                     layer[label] = pd.to_numeric(communities[col], errors="coerce").round(3)
-        layer["name"] = layer["name"].fillna(_t("unknown", lang))
+        layer["name"] = layer["name"].fillna(tr("unknown", lang))
         fields = [c for c in layer.columns if c not in ("geometry", "colour")]
         folium.GeoJson(
             _geojson(layer),
@@ -265,7 +209,7 @@ def district_map(
             rings = service_areas(saved, dist, std.profiles[profile].speed_m_s)
             rings = rings.to_crs(saved.crs)
             rings = rings.set_geometry(rings.simplify(3.0, preserve_topology=True)).to_crs(4326)
-            group = folium.FeatureGroup(f"{cat.name(lang)} · {_t('areas', lang)}", show=i == 0)
+            group = folium.FeatureGroup(f"{cat.name(lang)} · {tr('areas', lang)}", show=i == 0)
             for ring in rings.sort_values("minutes", ascending=False).itertuples():
                 colour = RING_COLOURS[int(ring.minutes)]
                 folium.GeoJson(
@@ -281,22 +225,22 @@ def district_map(
                         "fillOpacity": 0.2,
                         "className": "circles-service-area",
                     },
-                    tooltip=f"{ring.minutes} {_t('minutes', lang)}",
+                    tooltip=f"{ring.minutes} {tr('minutes', lang)}",
                 ).add_to(group)
                 counts["service_areas"] += 1
             group.add_to(fmap)
 
         fac = facilities[facilities["category_id"] == cat_id]
         if len(fac):
-            group = folium.FeatureGroup(f"{cat.name(lang)} · {_t('facilities', lang)}", show=i == 0)
+            group = folium.FeatureGroup(f"{cat.name(lang)} · {tr('facilities', lang)}", show=i == 0)
             colour = CATEGORY_COLOURS[std.category_ids.index(cat_id) % len(CATEGORY_COLOURS)]
             for row in fac.itertuples():
                 popup = "<br>".join(
                     [
-                        f"<b>{html.escape(str(row.name or _t('unknown', lang)))}</b>",
-                        f"{_t('category', lang)}: {html.escape(cat.name(lang))}",
-                        f"{_t('source', lang)}: {row.source} ({row.matched_by})",
-                        f"{_t('capacity', lang)}: "
+                        f"<b>{html.escape(str(row.name or tr('unknown', lang)))}</b>",
+                        f"{tr('category', lang)}: {html.escape(cat.name(lang))}",
+                        f"{tr('source', lang)}: {row.source} ({row.matched_by})",
+                        f"{tr('capacity', lang)}: "
                         + ("—" if pd.isna(row.capacity) else f"{row.capacity:g}"),
                     ]
                 )
@@ -327,7 +271,7 @@ def district_map(
         points.loc[minutes <= limit, "colour"] = colour
     folium.GeoJson(
         _geojson(points),
-        name=f"{_t('walk_time', lang)} · {std.category(first).name(lang)}",
+        name=f"{tr('walk_time', lang)} · {std.category(first).name(lang)}",
         marker=folium.CircleMarker(radius=3, weight=0, fill=True, fill_opacity=0.9),
         style_function=lambda f: {
             "fillColor": f["properties"]["colour"],
@@ -341,7 +285,7 @@ def district_map(
     folium.LayerControl(collapsed=False).add_to(fmap)
     title = (
         f"{html.escape(summary['district']['name'])} · {html.escape(std.name(lang))} · "
-        f"{_t('data_date', lang)}: {summary['input']['data_date'] or _t('unknown', lang)}"
+        f"{tr('data_date', lang)}: {summary['input']['data_date'] or tr('unknown', lang)}"
     )
     _fixed_html(fmap, f"<b>{title}</b>", "top:8px;left:50px")
     _fixed_html(fmap, _legend(std.category(first).name(lang), lang), "bottom:70px;left:8px")
@@ -354,13 +298,13 @@ def _legend(category_name: str, lang: str) -> str:
         box = f"display:inline-block;width:12px;height:12px;border-radius:{radius};margin-right:4px"
         return f'<div><span style="{box};background:{colour}"></span>{text}</div>'
 
-    parts = [f"<b>{_t('communities', lang)}</b>"]
-    parts += [swatch(STATUS_COLOURS[s], _t(s, lang)) for s in ("pass", "fail", "no_data")]
-    parts.append(f"<b>{_t('areas', lang)}</b>")
-    parts += [swatch(c, f"≤ {m} {_t('minutes', lang)}") for m, c in RING_COLOURS.items()]
-    parts.append(f"<b>{_t('walk_time', lang)} · {html.escape(category_name)}</b>")
-    parts += [swatch(c, f"≤ {m} {_t('minutes', lang)}", True) for m, c in TIME_BINS]
-    parts.append(swatch(BEYOND_COLOUR, _t("beyond", lang), True))
+    parts = [f"<b>{tr('communities', lang)}</b>"]
+    parts += [swatch(STATUS_COLOURS[s], tr(s, lang)) for s in ("pass", "fail", "no_data")]
+    parts.append(f"<b>{tr('areas', lang)}</b>")
+    parts += [swatch(c, f"≤ {m} {tr('minutes', lang)}") for m, c in RING_COLOURS.items()]
+    parts.append(f"<b>{tr('walk_time', lang)} · {html.escape(category_name)}</b>")
+    parts += [swatch(c, f"≤ {m} {tr('minutes', lang)}", True) for m, c in TIME_BINS]
+    parts.append(swatch(BEYOND_COLOUR, tr("beyond", lang), True))
     return "".join(parts)
 
 
@@ -408,8 +352,8 @@ def write_district_maps(
         for p, d in zip(written, districts, strict=True)
     )
     index = (
-        f'<!DOCTYPE html><html><head><meta charset="utf-8"><title>{_t("index", lang)}'
-        f"</title></head><body><h1>{_t('index', lang)}</h1><ul>{links}</ul>"
+        f'<!DOCTYPE html><html><head><meta charset="utf-8"><title>{tr("index", lang)}'
+        f"</title></head><body><h1>{tr('index', lang)}</h1><ul>{links}</ul>"
         f"<p>{ATTRIBUTION}</p></body></html>"
     )
     atomic_write(out / "index.html", lambda tmp: tmp.write_text(index, encoding="utf-8"))
@@ -448,7 +392,7 @@ def sites_map(
     fmap.fit_bounds([[bounds[1], bounds[0]], [bounds[3], bounds[2]]])
     _fixed_html(fmap, f"<b>{html.escape(title)}</b>", "top:8px;left:50px")
 
-    ring_layer = folium.FeatureGroup(_t("areas", lang))
+    ring_layer = folium.FeatureGroup(tr("areas", lang))
     for minutes in sorted(areas["minutes"].unique(), reverse=True):
         ring = areas[areas["minutes"] == minutes]
         colour = RING_COLOURS.get(int(minutes), "#91bfdb")
@@ -469,14 +413,14 @@ def sites_map(
             continue
         folium.GeoJson(
             _geojson(frame[["population", "geometry"]]),
-            name=_t(key, lang),
+            name=tr(key, lang),
             marker=folium.CircleMarker(
                 radius=2, weight=0, fill=True, fill_opacity=0.8, fill_color=colour
             ),
         ).add_to(fmap)
 
     if not existing.empty:
-        layer = folium.FeatureGroup(_t("existing", lang))
+        layer = folium.FeatureGroup(tr("existing", lang))
         for row in existing.itertuples():
             folium.CircleMarker(
                 [row.geometry.y, row.geometry.x],
@@ -489,7 +433,7 @@ def sites_map(
             ).add_to(layer)
         layer.add_to(fmap)
 
-    layer = folium.FeatureGroup(_t("sites", lang))
+    layer = folium.FeatureGroup(tr("sites", lang))
     fields = [c for c in sites.columns if c != "geometry"]
     for _, row in sites.iterrows():
         popup = "<br>".join(f"{html.escape(str(f))}: {html.escape(str(row[f]))}" for f in fields)
