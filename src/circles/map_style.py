@@ -11,6 +11,8 @@ STATUS_COLOURS = {"pass": "#1a9850", "fail": "#d73027", "no_data": "#bdbdbd"}
 RING_COLOURS = {5: "#1a9850", 10: "#fee08b", 15: "#fc8d59"}
 TIME_BINS = ((5, "#1a9850"), (10, "#a6d96a"), (15, "#fee08b"), (30, "#fc8d59"))
 BEYOND_COLOUR = "#d73027"
+OTHER_RING_COLOUR = "#91bfdb"  # a service-area ring of other than 5, 10 or 15 minutes
+HOME_COLOURS = {"uncovered": "#d73027", "homes": "#4575b4"}  # siting maps
 CATEGORY_COLOURS = [
     "#1f78b4",
     "#33a02c",

@@ -6,6 +6,7 @@ import base64
 import html
 import json
 import re
+from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
 
@@ -22,6 +23,8 @@ from circles.map_style import (
     ATTRIBUTION,
     BEYOND_COLOUR,
     CATEGORY_COLOURS,
+    HOME_COLOURS,
+    OTHER_RING_COLOUR,
     RING_COLOURS,
     STATUS_COLOURS,
     TIME_BINS,
@@ -31,6 +34,7 @@ from circles.map_style import (
 )
 from circles.report import atomic_write
 from circles.siting import access_rules, service_areas, service_speed
+from circles.standards import Standards
 from circles.store import SavedAnalysis
 
 # ---------------------------------------------------------------------------------------------
@@ -54,6 +58,7 @@ def _leaflet_assets() -> tuple[str, str]:
 
 
 def _new_map(offline: bool) -> folium.Map:
+    """An empty map: OSM tiles online; offline, Leaflet inlined, no tiles, the credit in place."""
     fmap = folium.Map(tiles=None, control_scale=True, prefer_canvas=False)
     if offline:
         fmap.default_js, fmap.default_css = [], []
@@ -100,6 +105,7 @@ class Attribution(MacroElement):
 
 
 def _fixed_html(fmap: folium.Map, body: str, where: str) -> None:
+    """A white box of HTML fixed on the page (title, legend) at CSS position ``where``."""
     style = f"position:fixed;{where};z-index:1000;background:rgba(255,255,255,0.92);"
     style += "padding:6px 8px;font:12px/1.4 sans-serif;border-radius:4px;box-shadow:0 0 4px #888"
     fmap.get_root().html.add_child(folium.Element(f'<div style="{style}">{body}</div>'))
@@ -114,6 +120,34 @@ def _geojson(gdf: gpd.GeoDataFrame, precision: float = 1e-6) -> dict:
 # ---------------------------------------------------------------------------------------------
 # district gap map
 # ---------------------------------------------------------------------------------------------
+
+LAYER_KINDS = ("communities", "service_areas", "facilities", "demand_points", "network")
+
+
+@dataclass(frozen=True)
+class _District:
+    """What a district map is drawn from: the saved analysis, its layers read once, a language."""
+
+    saved: SavedAnalysis
+    communities: gpd.GeoDataFrame
+    shapes: gpd.GeoDataFrame  # the communities, outlines simplified to 2 m, WGS-84
+    facilities: gpd.GeoDataFrame
+    lang: str
+
+    @property
+    def std(self) -> Standards:
+        """The standards the analysis was run with."""
+        return self.saved.standards
+
+
+def _read_district(saved: SavedAnalysis, lang: str) -> _District:
+    """Read the layers a district map draws, once for every category."""
+    communities = saved.layer("communities")
+    metric = communities.to_crs(saved.crs)
+    shapes = communities.set_geometry(
+        gpd.GeoSeries(metric.simplify(2.0, preserve_topology=True), crs=saved.crs).to_crs(4326)
+    )
+    return _District(saved, communities, shapes, saved.layer("facilities"), lang)
 
 
 def district_map(
@@ -130,148 +164,184 @@ def district_map(
     map, counts
         The map and the number of features drawn per layer kind (for checks).
     """
-    std = saved.standards
-    summary = saved.summary
-    communities = saved.layer("communities")
-    facilities = saved.layer("facilities")
-    demand = saved.layer("demand_points")
-    metric = communities.to_crs(saved.crs)
-    display = communities.set_geometry(
-        gpd.GeoSeries(metric.simplify(2.0, preserve_topology=True), crs=saved.crs).to_crs(4326)
-    )
+    district = _read_district(saved, lang)
     fmap = _new_map(offline)
     minx, miny, maxx, maxy = gpd.GeoSeries([saved.area_m], crs=saved.crs).to_crs(4326).total_bounds
     fmap.fit_bounds([[miny, minx], [maxy, maxx]])
-    counts = {
-        "communities": 0,
-        "service_areas": 0,
-        "facilities": 0,
-        "demand_points": 0,
-        "network": 0,
-    }
-
-    if offline:  # the walking network as a light basemap
-        edges = saved.layer("network_edges").to_crs(saved.crs)
-        merged = shapely.line_merge(shapely.union_all(edges.geometry.values))
-        lines = gpd.GeoDataFrame(geometry=list(getattr(merged, "geoms", [merged])), crs=saved.crs)
-        lines = lines.set_geometry(lines.simplify(3.0)).to_crs(4326)
-        network = _geojson(lines, 1e-5)
-        counts["network"] = len(network["features"])
-        folium.GeoJson(
-            network,
-            name=tr("network", lang),
-            control=False,
-            style_function=lambda _: {
-                "color": "#9e9e9e",
-                "weight": 1,
-                "opacity": 0.6,
-                "className": "circles-network",
-                "interactive": False,
-            },
-        ).add_to(fmap)
-
+    counts = dict.fromkeys(LAYER_KINDS, 0)
+    if offline:
+        counts["network"] = _add_network(fmap, saved, lang)
     for i, cat_id in enumerate(categories):
-        cat = std.category(cat_id)
-        rules = category_rules(std, cat_id)
-        status = community_status(communities, [r.id for r in rules])
-        layer = display[["name", "population", "population_estimated", "geometry"]].copy()
-        layer["status"] = status.map(lambda s: tr(s, lang))
-        layer["colour"] = status.map(STATUS_COLOURS)
-        for rule in rules:
-            shortfall = f"{rule.name(lang)} · {tr('shortfall', lang)}"
-            for what, label in (("value", rule.name(lang)), ("shortfall", shortfall)):
-                col = f"{rule.id}.{what}"
-                if col in communities:
-                    layer[label] = pd.to_numeric(communities[col], errors="coerce").round(3)
-        layer["name"] = layer["name"].fillna(tr("unknown", lang))
-        fields = [c for c in layer.columns if c not in ("geometry", "colour")]
+        counts["communities"] += _add_communities(fmap, district, cat_id, show=i == 0)
+        counts["service_areas"] += _add_service_areas(fmap, district, cat_id, show=i == 0)
+        counts["facilities"] += _add_facilities(fmap, district, cat_id, show=i == 0)
+    counts["demand_points"] = _add_demand_points(fmap, district, categories[0])
+    folium.LayerControl(collapsed=False).add_to(fmap)
+    _add_title_and_legend(fmap, district, categories[0])
+    return fmap, counts
+
+
+def _add_network(fmap: folium.Map, saved: SavedAnalysis, lang: str) -> int:
+    """The walking network as a light basemap (offline maps have no tiles); returns lines drawn."""
+    edges = saved.layer("network_edges").to_crs(saved.crs)
+    merged = shapely.line_merge(shapely.union_all(edges.geometry.values))
+    lines = gpd.GeoDataFrame(geometry=list(getattr(merged, "geoms", [merged])), crs=saved.crs)
+    lines = lines.set_geometry(lines.simplify(3.0)).to_crs(4326)
+    network = _geojson(lines, 1e-5)
+    folium.GeoJson(
+        network,
+        name=tr("network", lang),
+        control=False,
+        style_function=lambda _: {
+            "color": "#9e9e9e",
+            "weight": 1,
+            "opacity": 0.6,
+            "className": "circles-network",
+            "interactive": False,
+        },
+    ).add_to(fmap)
+    return len(network["features"])
+
+
+def _community_table(district: _District, cat_id: str) -> gpd.GeoDataFrame:
+    """Community shapes with status, colour, and each rule's value and shortfall for a category."""
+    communities, lang = district.communities, district.lang
+    rules = category_rules(district.std, cat_id)
+    status = community_status(communities, [r.id for r in rules])
+    layer = district.shapes[["name", "population", "population_estimated", "geometry"]].copy()
+    layer["status"] = status.map(lambda s: tr(s, lang))
+    layer["colour"] = status.map(STATUS_COLOURS)
+    for rule in rules:
+        shortfall = f"{rule.name(lang)} · {tr('shortfall', lang)}"
+        for what, label in (("value", rule.name(lang)), ("shortfall", shortfall)):
+            col = f"{rule.id}.{what}"
+            if col in communities:
+                layer[label] = pd.to_numeric(communities[col], errors="coerce").round(3)
+    layer["name"] = layer["name"].fillna(tr("unknown", lang))
+    return layer
+
+
+def _add_communities(fmap: folium.Map, district: _District, cat_id: str, show: bool) -> int:
+    """A category's community layer coloured by status, with a tooltip; returns polygons drawn."""
+    cat = district.std.category(cat_id)
+    layer = _community_table(district, cat_id)
+    fields = [c for c in layer.columns if c not in ("geometry", "colour")]
+    folium.GeoJson(
+        _geojson(layer),
+        name=f"{cat.symbol} {cat.name(district.lang)}",
+        show=show,
+        style_function=lambda f: {
+            "color": "#555",
+            "weight": 0.6,
+            "fillOpacity": 0.55,
+            "fillColor": f["properties"]["colour"],
+            "className": "circles-community",
+        },
+        tooltip=folium.GeoJsonTooltip(fields),
+    ).add_to(fmap)
+    return len(layer)
+
+
+def _service_rings(saved: SavedAnalysis, cat_id: str) -> gpd.GeoDataFrame | None:
+    """5/10/15-minute areas around a category's facilities (WGS-84); None if none is reached."""
+    dist = saved.node_dist(cat_id)
+    if not np.isfinite(dist).any():
+        return None
+    speed = service_speed(saved, saved.standards.access_rules(cat_id))
+    rings = service_areas(saved, dist, speed).to_crs(saved.crs)
+    return rings.set_geometry(rings.simplify(3.0, preserve_topology=True)).to_crs(4326)
+
+
+def _add_service_areas(fmap: folium.Map, district: _District, cat_id: str, show: bool) -> int:
+    """A category's walking service areas as one toggleable group; returns the rings drawn."""
+    rings = _service_rings(district.saved, cat_id)
+    if rings is None:
+        return 0
+    lang = district.lang
+    cat = district.std.category(cat_id)
+    group = folium.FeatureGroup(f"{cat.name(lang)} · {tr('areas', lang)}", show=show)
+    for ring in rings.sort_values("minutes", ascending=False).itertuples():
+        colour = RING_COLOURS[int(ring.minutes)]
         folium.GeoJson(
-            _geojson(layer),
-            name=f"{cat.symbol} {cat.name(lang)}",
-            show=i == 0,
-            style_function=lambda f: {
-                "color": "#555",
-                "weight": 0.6,
-                "fillOpacity": 0.55,
-                "fillColor": f["properties"]["colour"],
-                "className": "circles-community",
+            _geojson(
+                gpd.GeoDataFrame({"minutes": [ring.minutes]}, geometry=[ring.geometry], crs=4326)
+            ),
+            style_function=lambda _, c=colour: {
+                "color": c,
+                "fillColor": c,
+                "weight": 1,
+                "fillOpacity": 0.2,
+                "className": "circles-service-area",
             },
-            tooltip=folium.GeoJsonTooltip(fields),
-        ).add_to(fmap)
-        counts["communities"] += len(layer)
+            tooltip=f"{ring.minutes} {tr('minutes', lang)}",
+        ).add_to(group)
+    group.add_to(fmap)
+    return len(rings)
 
-        rule_access = std.access_rules(cat_id)
-        dist = saved.node_dist(cat_id)
-        if np.isfinite(dist).any():
-            profile = next(
-                (r.threshold.profile for r in rule_access if r.threshold.profile), "adult"
-            )
-            rings = service_areas(saved, dist, std.profiles[profile].speed_m_s)
-            rings = rings.to_crs(saved.crs)
-            rings = rings.set_geometry(rings.simplify(3.0, preserve_topology=True)).to_crs(4326)
-            group = folium.FeatureGroup(f"{cat.name(lang)} · {tr('areas', lang)}", show=i == 0)
-            for ring in rings.sort_values("minutes", ascending=False).itertuples():
-                colour = RING_COLOURS[int(ring.minutes)]
-                folium.GeoJson(
-                    _geojson(
-                        gpd.GeoDataFrame(
-                            {"minutes": [ring.minutes]}, geometry=[ring.geometry], crs=4326
-                        )
-                    ),
-                    style_function=lambda _, c=colour: {
-                        "color": c,
-                        "fillColor": c,
-                        "weight": 1,
-                        "fillOpacity": 0.2,
-                        "className": "circles-service-area",
-                    },
-                    tooltip=f"{ring.minutes} {tr('minutes', lang)}",
-                ).add_to(group)
-                counts["service_areas"] += 1
-            group.add_to(fmap)
 
-        fac = facilities[facilities["category_id"] == cat_id]
-        if len(fac):
-            group = folium.FeatureGroup(f"{cat.name(lang)} · {tr('facilities', lang)}", show=i == 0)
-            colour = CATEGORY_COLOURS[std.category_ids.index(cat_id) % len(CATEGORY_COLOURS)]
-            for row in fac.itertuples():
-                popup = "<br>".join(
-                    [
-                        f"<b>{html.escape(str(row.name or tr('unknown', lang)))}</b>",
-                        f"{tr('category', lang)}: {html.escape(cat.name(lang))}",
-                        f"{tr('source', lang)}: {row.source} ({row.matched_by})",
-                        f"{tr('capacity', lang)}: "
-                        + ("—" if pd.isna(row.capacity) else f"{row.capacity:g}"),
-                    ]
-                )
-                icon = folium.DivIcon(
-                    html=f'<div style="background:{colour};color:#fff;border:1px solid #fff;'
-                    f"border-radius:50%;width:18px;height:18px;font:12px/18px sans-serif;"
-                    f'text-align:center">{html.escape(cat.symbol)}</div>',
-                    icon_size=(18, 18),
-                    icon_anchor=(9, 9),
-                    class_name="circles-facility",
-                )
-                marker = folium.Marker([row.geometry.y, row.geometry.x], icon=icon)
-                marker.add_child(PlainPopup(popup))
-                marker.add_to(group)
-                counts["facilities"] += 1
-            group.add_to(fmap)
+def _facility_popup(row: tuple, cat_name: str, lang: str) -> str:
+    """A facility's popup HTML: name, category, source and how it was matched, capacity."""
+    return "<br>".join(
+        [
+            f"<b>{html.escape(str(row.name or tr('unknown', lang)))}</b>",
+            f"{tr('category', lang)}: {html.escape(cat_name)}",
+            f"{tr('source', lang)}: {row.source} ({row.matched_by})",
+            f"{tr('capacity', lang)}: " + ("—" if pd.isna(row.capacity) else f"{row.capacity:g}"),
+        ]
+    )
 
-    # demand points shaded by walking time to the first category
-    first = categories[0]
-    speed = std.profiles[
-        next((r.threshold.profile for r in std.access_rules(first) if r.threshold.profile), "adult")
-    ].speed_m_s
-    minutes = pd.to_numeric(demand[f"dist_m.{first}"], errors="coerce") / speed / 60
+
+def _facility_icon(colour: str, symbol: str) -> folium.DivIcon:
+    """A round icon in the category's colour with its one-character symbol."""
+    return folium.DivIcon(
+        html=f'<div style="background:{colour};color:#fff;border:1px solid #fff;'
+        f"border-radius:50%;width:18px;height:18px;font:12px/18px sans-serif;"
+        f'text-align:center">{html.escape(symbol)}</div>',
+        icon_size=(18, 18),
+        icon_anchor=(9, 9),
+        class_name="circles-facility",
+    )
+
+
+def _add_facilities(fmap: folium.Map, district: _District, cat_id: str, show: bool) -> int:
+    """A category's facilities as icons with popups in one group; returns the markers drawn."""
+    fac = district.facilities[district.facilities["category_id"] == cat_id]
+    if not len(fac):
+        return 0
+    std, lang = district.std, district.lang
+    cat = std.category(cat_id)
+    group = folium.FeatureGroup(f"{cat.name(lang)} · {tr('facilities', lang)}", show=show)
+    colour = CATEGORY_COLOURS[std.category_ids.index(cat_id) % len(CATEGORY_COLOURS)]
+    for row in fac.itertuples():
+        marker = folium.Marker(
+            [row.geometry.y, row.geometry.x], icon=_facility_icon(colour, cat.symbol)
+        )
+        marker.add_child(PlainPopup(_facility_popup(row, cat.name(lang), lang)))
+        marker.add_to(group)
+    group.add_to(fmap)
+    return len(fac)
+
+
+def _demand_table(saved: SavedAnalysis, cat_id: str) -> gpd.GeoDataFrame:
+    """Demand points with their minutes of walk to a category and the colour of that time."""
+    demand = saved.layer("demand_points")
+    speed = service_speed(saved, saved.standards.access_rules(cat_id))
+    minutes = pd.to_numeric(demand[f"dist_m.{cat_id}"], errors="coerce") / speed / 60
     points = demand[["population", "geometry"]].copy()
     points["minutes"] = minutes.round(1)
     points["colour"] = BEYOND_COLOUR
     for limit, colour in reversed(TIME_BINS):
         points.loc[minutes <= limit, "colour"] = colour
+    return points
+
+
+def _add_demand_points(fmap: folium.Map, district: _District, cat_id: str) -> int:
+    """Demand points shaded by walking time to a category; returns the points drawn."""
+    points = _demand_table(district.saved, cat_id)
+    lang = district.lang
     folium.GeoJson(
         _geojson(points),
-        name=f"{tr('walk_time', lang)} · {std.category(first).name(lang)}",
+        name=f"{tr('walk_time', lang)} · {district.std.category(cat_id).name(lang)}",
         marker=folium.CircleMarker(radius=3, weight=0, fill=True, fill_opacity=0.9),
         style_function=lambda f: {
             "fillColor": f["properties"]["colour"],
@@ -280,19 +350,23 @@ def district_map(
         },
         tooltip=folium.GeoJsonTooltip(["minutes", "population"]),
     ).add_to(fmap)
-    counts["demand_points"] = len(points)
+    return len(points)
 
-    folium.LayerControl(collapsed=False).add_to(fmap)
+
+def _add_title_and_legend(fmap: folium.Map, district: _District, cat_id: str) -> None:
+    """The title (district, standards, data date) at the top, the legend at the bottom left."""
+    summary, std, lang = district.saved.summary, district.std, district.lang
     title = (
         f"{html.escape(summary['district']['name'])} · {html.escape(std.name(lang))} · "
         f"{tr('data_date', lang)}: {summary['input']['data_date'] or tr('unknown', lang)}"
     )
     _fixed_html(fmap, f"<b>{title}</b>", "top:8px;left:50px")
-    _fixed_html(fmap, _legend(std.category(first).name(lang), lang), "bottom:70px;left:8px")
-    return fmap, counts
+    _fixed_html(fmap, _legend(std.category(cat_id).name(lang), lang), "bottom:70px;left:8px")
 
 
 def _legend(category_name: str, lang: str) -> str:
+    """The legend's HTML: community status, service-area rings, walking time to a category."""
+
     def swatch(colour: str, text: str, round_: bool = False) -> str:
         radius = "50%" if round_ else "2px"
         box = f"display:inline-block;width:12px;height:12px;border-radius:{radius};margin-right:4px"
@@ -323,22 +397,8 @@ def write_district_maps(
     InputError
         Unknown district or category.
     """
-    summary = saved.summary
-    districts = [summary["district"]]
-    if district != "all":
-        districts = [d for d in districts if district in (d["id"], d["name"])]
-        if not districts:
-            known = summary["district"]["name"]
-            msg = f"unknown district {district!r}; this analysis holds: {known}."
-            raise InputError(msg)
-    ids = saved.standards.category_ids
-    if category == "all":
-        categories = ids
-    elif category in ids:
-        categories = [category]
-    else:
-        msg = f"unknown category {category!r}; expected 'all' or one of {', '.join(ids)}."
-        raise InputError(msg)
+    districts = _chosen_districts(saved.summary, district)
+    categories = _chosen_categories(saved.standards.category_ids, category)
     out.mkdir(parents=True, exist_ok=True)
     written, counts = [], {}
     for d in districts:
@@ -347,17 +407,45 @@ def write_district_maps(
         save_map(fmap, out / name)
         written.append(out / name)
         counts[name] = n
+    index = _index_html(written, districts, lang)
+    atomic_write(out / "index.html", lambda tmp: tmp.write_text(index, encoding="utf-8"))
+    return [*written, out / "index.html"], counts
+
+
+def _chosen_districts(summary: dict, district: str) -> list[dict]:
+    """The analysis' districts that ``district`` (id, name or ``all``) names."""
+    districts = [summary["district"]]
+    if district == "all":
+        return districts
+    districts = [d for d in districts if district in (d["id"], d["name"])]
+    if not districts:
+        known = summary["district"]["name"]
+        msg = f"unknown district {district!r}; this analysis holds: {known}."
+        raise InputError(msg)
+    return districts
+
+
+def _chosen_categories(ids: list[str], category: str) -> list[str]:
+    """The category ids that ``category`` (an id or ``all``) names."""
+    if category == "all":
+        return ids
+    if category in ids:
+        return [category]
+    msg = f"unknown category {category!r}; expected 'all' or one of {', '.join(ids)}."
+    raise InputError(msg)
+
+
+def _index_html(written: list[Path], districts: list[dict], lang: str) -> str:
+    """The index page linking each district's map."""
     links = "".join(
         f'<li><a href="{p.name}">{html.escape(d["name"])}</a></li>'
         for p, d in zip(written, districts, strict=True)
     )
-    index = (
+    return (
         f'<!DOCTYPE html><html><head><meta charset="utf-8"><title>{tr("index", lang)}'
         f"</title></head><body><h1>{tr('index', lang)}</h1><ul>{links}</ul>"
         f"<p>{ATTRIBUTION}</p></body></html>"
     )
-    atomic_write(out / "index.html", lambda tmp: tmp.write_text(index, encoding="utf-8"))
-    return [*written, out / "index.html"], counts
 
 
 # ---------------------------------------------------------------------------------------------
@@ -391,11 +479,23 @@ def sites_map(
     fmap = _new_map(offline=False)
     fmap.fit_bounds([[bounds[1], bounds[0]], [bounds[3], bounds[2]]])
     _fixed_html(fmap, f"<b>{html.escape(title)}</b>", "top:8px;left:50px")
+    _add_site_areas(fmap, areas, lang)
+    for key, frame in (("uncovered", uncovered), ("homes", homes)):
+        if frame is not None and not frame.empty:
+            _add_homes(fmap, frame, tr(key, lang), HOME_COLOURS[key])
+    if not existing.empty:
+        _add_existing(fmap, existing, lang)
+    _add_sites(fmap, sites, lang)
+    folium.LayerControl(collapsed=False).add_to(fmap)
+    return fmap
 
+
+def _add_site_areas(fmap: folium.Map, areas: gpd.GeoDataFrame, lang: str) -> None:
+    """The sites' service areas, one layer per ring (largest first) in one group."""
     ring_layer = folium.FeatureGroup(tr("areas", lang))
     for minutes in sorted(areas["minutes"].unique(), reverse=True):
         ring = areas[areas["minutes"] == minutes]
-        colour = RING_COLOURS.get(int(minutes), "#91bfdb")
+        colour = RING_COLOURS.get(int(minutes), OTHER_RING_COLOUR)
         folium.GeoJson(
             _geojson(ring[["rank", "minutes", "geometry"]]),
             style_function=lambda _, c=colour: {
@@ -408,31 +508,36 @@ def sites_map(
         ).add_to(ring_layer)
     ring_layer.add_to(fmap)
 
-    for key, frame, colour in (("uncovered", uncovered, "#d73027"), ("homes", homes, "#4575b4")):
-        if frame is None or frame.empty:
-            continue
-        folium.GeoJson(
-            _geojson(frame[["population", "geometry"]]),
-            name=tr(key, lang),
-            marker=folium.CircleMarker(
-                radius=2, weight=0, fill=True, fill_opacity=0.8, fill_color=colour
-            ),
-        ).add_to(fmap)
 
-    if not existing.empty:
-        layer = folium.FeatureGroup(tr("existing", lang))
-        for row in existing.itertuples():
-            folium.CircleMarker(
-                [row.geometry.y, row.geometry.x],
-                radius=6,
-                color="#333",
-                fill=True,
-                fill_color="#999",
-                fill_opacity=1,
-                tooltip=str(row.name or ""),
-            ).add_to(layer)
-        layer.add_to(fmap)
+def _add_homes(fmap: folium.Map, homes: gpd.GeoDataFrame, name: str, colour: str) -> None:
+    """Demand points as small dots in one colour, a layer of their own."""
+    folium.GeoJson(
+        _geojson(homes[["population", "geometry"]]),
+        name=name,
+        marker=folium.CircleMarker(
+            radius=2, weight=0, fill=True, fill_opacity=0.8, fill_color=colour
+        ),
+    ).add_to(fmap)
 
+
+def _add_existing(fmap: folium.Map, existing: gpd.GeoDataFrame, lang: str) -> None:
+    """Existing facilities of the category as grey dots named on hover."""
+    layer = folium.FeatureGroup(tr("existing", lang))
+    for row in existing.itertuples():
+        folium.CircleMarker(
+            [row.geometry.y, row.geometry.x],
+            radius=6,
+            color="#333",
+            fill=True,
+            fill_color="#999",
+            fill_opacity=1,
+            tooltip=str(row.name or ""),
+        ).add_to(layer)
+    layer.add_to(fmap)
+
+
+def _add_sites(fmap: folium.Map, sites: gpd.GeoDataFrame, lang: str) -> None:
+    """The sites as red star markers with their rank on hover and their scores in a popup."""
     layer = folium.FeatureGroup(tr("sites", lang))
     fields = [c for c in sites.columns if c != "geometry"]
     for _, row in sites.iterrows():
@@ -444,8 +549,6 @@ def sites_map(
             icon=folium.Icon(color="red", icon="star"),
         ).add_to(layer)
     layer.add_to(fmap)
-    folium.LayerControl(collapsed=False).add_to(fmap)
-    return fmap
 
 
 def write_sites_map(
