@@ -6,6 +6,7 @@ import base64
 import html
 import json
 import re
+from collections import OrderedDict
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
@@ -15,7 +16,7 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 import shapely
-from branca.element import MacroElement
+from branca.element import Element, MacroElement
 from jinja2 import Template
 
 from circles.errors import InputError
@@ -63,8 +64,8 @@ def _new_map(offline: bool) -> folium.Map:
     if offline:
         fmap.default_js, fmap.default_css = [], []
         js, css = _leaflet_assets()
-        fmap.get_root().header.add_child(folium.Element(f"<style>{css}</style>"), index=0)
-        fmap.get_root().header.add_child(folium.Element(f"<script>{js}</script>"), index=1)
+        fmap.get_root().header.add_child(Verbatim(f"<style>{css}</style>"), index=0)
+        fmap.get_root().header.add_child(Verbatim(f"<script>{js}</script>"), index=1)
         fmap.add_child(Attribution(ATTRIBUTION))
     else:
         folium.TileLayer("OpenStreetMap", attr=ATTRIBUTION).add_to(fmap)
@@ -72,8 +73,63 @@ def _new_map(offline: bool) -> folium.Map:
     return fmap
 
 
-class PlainPopup(MacroElement):
-    """A popup bound with Leaflet alone (folium's Popup needs jQuery, absent offline)."""
+# ---------------------------------------------------------------------------------------------
+# Elements that show data as text. Names come from OSM, planners' files and standards YAML, so
+# none may become code:
+# - in the browser: text is escaped for HTML (html.escape) where Leaflet inserts it as HTML,
+#   or set as textContent, and it enters a <script> only as a JSON string written by Jinja's
+#   ``tojson`` (which escapes <, >, & and '), never inside a JavaScript template string;
+# - in Python: branca compiles every rendered script as a Jinja template and renders it again,
+#   so a name like ``{{ ... }}`` would run as Jinja (and Python) while the map is written.
+#   Elements that carry data render once (VerbatimMacro, Verbatim).
+# ---------------------------------------------------------------------------------------------
+
+
+class Verbatim(Element):
+    """Rendered text written as it is (a plain branca Element is a Jinja template)."""
+
+    def __init__(self, text: str) -> None:
+        super().__init__()
+        self._name = "Verbatim"
+        self.text = text
+
+    def render(self, **kwargs: object) -> str:
+        """The text, unchanged."""
+        return self.text
+
+
+class VerbatimMacro(MacroElement):
+    """A MacroElement whose rendered header, html and script are not rendered a second time."""
+
+    def render(self, **kwargs: object) -> None:
+        """Add the rendered macros to the page as Verbatim elements, then render the children."""
+        figure = self.get_root()
+        for part in ("header", "html", "script"):
+            macro = self._template.module.__dict__.get(part)
+            if macro is not None:
+                text = macro(self, kwargs)
+                getattr(figure, part).add_child(Verbatim(text), name=self.get_name())
+        for child in self._children.values():
+            child.render(**kwargs)
+
+
+class VerbatimGeoJson(folium.GeoJson, VerbatimMacro):
+    """folium's GeoJson layer with its data (names...) rendered once.
+
+    Style values must be plain values: folium's element-valued styles rely on the second render.
+    """
+
+
+class VerbatimDivIcon(folium.DivIcon, VerbatimMacro):
+    """folium's DivIcon with its HTML rendered once."""
+
+
+class PlainPopup(VerbatimMacro):
+    """A popup bound with Leaflet alone, its HTML (data parts escaped) as a JSON string.
+
+    folium's Popup needs jQuery (absent offline) and puts its HTML in a JavaScript template
+    string, where ``${...}`` runs.
+    """
 
     _template = Template(
         "{% macro script(this, kwargs) %}"
@@ -87,7 +143,69 @@ class PlainPopup(MacroElement):
         self.html = html_text
 
 
-class Attribution(MacroElement):
+class TextTooltip(folium.Tooltip, VerbatimMacro):
+    """A tooltip showing ``text`` as text (folium's Tooltip pastes it into a template string)."""
+
+    _template = Template(
+        "{% macro script(this, kwargs) %}"
+        "{{ this._parent.get_name() }}.bindTooltip({{ this.html|tojson }}, "
+        "{{ this.options|tojson }});"
+        "{% endmacro %}"
+    )
+
+    def __init__(self, text: str) -> None:
+        super().__init__(text)
+        self._name = "TextTooltip"
+        self.html = f"<div>{html.escape(self.text)}</div>"
+
+
+class TextGeoJsonTooltip(folium.GeoJsonTooltip, VerbatimMacro):
+    """folium's table of feature properties, with names and values set as text, not as HTML."""
+
+    _template = Template(
+        """{% macro script(this, kwargs) %}
+{{ this._parent.get_name() }}.bindTooltip(function (layer) {
+    const div = L.DomUtil.create("div");
+    const table = L.DomUtil.create("table", "", div);
+    const fields = {{ this.fields|tojson }};
+    const aliases = {{ this.aliases|tojson }};
+    fields.forEach(function (field, i) {
+        const row = L.DomUtil.create("tr", "", table);
+        {%- if this.labels %}
+        L.DomUtil.create("th", "", row).textContent = aliases[i];
+        {%- endif %}
+        const value = layer.feature.properties[field];
+        L.DomUtil.create("td", "", row).textContent = value === null ? "" :
+            typeof value === "object" ? JSON.stringify(value) : String(value);
+    });
+    return div;
+}, {{ this.leaflet_options|tojson }});
+{% endmacro %}"""
+    )
+
+    def __init__(self, fields: list[str]) -> None:
+        super().__init__(fields)
+        self._name = "TextGeoJsonTooltip"
+        self.leaflet_options = {"sticky": True, "className": self.class_name}
+
+
+class _EscapedKeys(OrderedDict):
+    """A dict whose keys are stored HTML-escaped."""
+
+    def __setitem__(self, key: str, value: object) -> None:
+        super().__setitem__(html.escape(key), value)
+
+
+class TextLayerControl(folium.LayerControl, VerbatimMacro):
+    """folium's layer control with layer names shown as text (Leaflet inserts them as HTML)."""
+
+    def reset(self) -> None:
+        """Empty the layer lists; folium fills them with layer names when it renders."""
+        self.base_layers = _EscapedKeys()
+        self.overlays = _EscapedKeys()
+
+
+class Attribution(VerbatimMacro):
     """Credit in Leaflet's attribution control (no tile layer carries it when offline)."""
 
     _template = Template(
@@ -105,10 +223,10 @@ class Attribution(MacroElement):
 
 
 def _fixed_html(fmap: folium.Map, body: str, where: str) -> None:
-    """A white box of HTML fixed on the page (title, legend) at CSS position ``where``."""
+    """A white box of HTML fixed on the page at CSS position ``where``; escape data in ``body``."""
     style = f"position:fixed;{where};z-index:1000;background:rgba(255,255,255,0.92);"
     style += "padding:6px 8px;font:12px/1.4 sans-serif;border-radius:4px;box-shadow:0 0 4px #888"
-    fmap.get_root().html.add_child(folium.Element(f'<div style="{style}">{body}</div>'))
+    fmap.get_root().html.add_child(Verbatim(f'<div style="{style}">{body}</div>'))
 
 
 def _geojson(gdf: gpd.GeoDataFrame, precision: float = 1e-6) -> dict:
@@ -176,7 +294,7 @@ def district_map(
         counts["service_areas"] += _add_service_areas(fmap, district, cat_id, show=i == 0)
         counts["facilities"] += _add_facilities(fmap, district, cat_id, show=i == 0)
     counts["demand_points"] = _add_demand_points(fmap, district, categories[0])
-    folium.LayerControl(collapsed=False).add_to(fmap)
+    TextLayerControl(collapsed=False).add_to(fmap)
     _add_title_and_legend(fmap, district, categories[0])
     return fmap, counts
 
@@ -188,7 +306,7 @@ def _add_network(fmap: folium.Map, saved: SavedAnalysis, lang: str) -> int:
     lines = gpd.GeoDataFrame(geometry=list(getattr(merged, "geoms", [merged])), crs=saved.crs)
     lines = lines.set_geometry(lines.simplify(3.0)).to_crs(4326)
     network = _geojson(lines, 1e-5)
-    folium.GeoJson(
+    VerbatimGeoJson(
         network,
         name=tr("network", lang),
         control=False,
@@ -226,7 +344,7 @@ def _add_communities(fmap: folium.Map, district: _District, cat_id: str, show: b
     cat = district.std.category(cat_id)
     layer = _community_table(district, cat_id)
     fields = [c for c in layer.columns if c not in ("geometry", "colour")]
-    folium.GeoJson(
+    VerbatimGeoJson(
         _geojson(layer),
         name=f"{cat.symbol} {cat.name(district.lang)}",
         show=show,
@@ -237,7 +355,7 @@ def _add_communities(fmap: folium.Map, district: _District, cat_id: str, show: b
             "fillColor": f["properties"]["colour"],
             "className": "circles-community",
         },
-        tooltip=folium.GeoJsonTooltip(fields),
+        tooltip=TextGeoJsonTooltip(fields),
     ).add_to(fmap)
     return len(layer)
 
@@ -262,7 +380,7 @@ def _add_service_areas(fmap: folium.Map, district: _District, cat_id: str, show:
     group = folium.FeatureGroup(f"{cat.name(lang)} · {tr('areas', lang)}", show=show)
     for ring in rings.sort_values("minutes", ascending=False).itertuples():
         colour = RING_COLOURS[int(ring.minutes)]
-        folium.GeoJson(
+        VerbatimGeoJson(
             _geojson(
                 gpd.GeoDataFrame({"minutes": [ring.minutes]}, geometry=[ring.geometry], crs=4326)
             ),
@@ -273,7 +391,7 @@ def _add_service_areas(fmap: folium.Map, district: _District, cat_id: str, show:
                 "fillOpacity": 0.2,
                 "className": "circles-service-area",
             },
-            tooltip=f"{ring.minutes} {tr('minutes', lang)}",
+            tooltip=TextTooltip(f"{ring.minutes} {tr('minutes', lang)}"),
         ).add_to(group)
     group.add_to(fmap)
     return len(rings)
@@ -285,15 +403,16 @@ def _facility_popup(row: tuple, cat_name: str, lang: str) -> str:
         [
             f"<b>{html.escape(str(row.name or tr('unknown', lang)))}</b>",
             f"{tr('category', lang)}: {html.escape(cat_name)}",
-            f"{tr('source', lang)}: {row.source} ({row.matched_by})",
+            f"{tr('source', lang)}: {html.escape(str(row.source))} "
+            f"({html.escape(str(row.matched_by))})",
             f"{tr('capacity', lang)}: " + ("—" if pd.isna(row.capacity) else f"{row.capacity:g}"),
         ]
     )
 
 
-def _facility_icon(colour: str, symbol: str) -> folium.DivIcon:
+def _facility_icon(colour: str, symbol: str) -> VerbatimDivIcon:
     """A round icon in the category's colour with its one-character symbol."""
-    return folium.DivIcon(
+    return VerbatimDivIcon(
         html=f'<div style="background:{colour};color:#fff;border:1px solid #fff;'
         f"border-radius:50%;width:18px;height:18px;font:12px/18px sans-serif;"
         f'text-align:center">{html.escape(symbol)}</div>',
@@ -339,7 +458,7 @@ def _add_demand_points(fmap: folium.Map, district: _District, cat_id: str) -> in
     """Demand points shaded by walking time to a category; returns the points drawn."""
     points = _demand_table(district.saved, cat_id)
     lang = district.lang
-    folium.GeoJson(
+    VerbatimGeoJson(
         _geojson(points),
         name=f"{tr('walk_time', lang)} · {district.std.category(cat_id).name(lang)}",
         marker=folium.CircleMarker(radius=3, weight=0, fill=True, fill_opacity=0.9),
@@ -348,7 +467,7 @@ def _add_demand_points(fmap: folium.Map, district: _District, cat_id: str) -> in
             "color": "#000",
             "className": "circles-demand",
         },
-        tooltip=folium.GeoJsonTooltip(["minutes", "population"]),
+        tooltip=TextGeoJsonTooltip(["minutes", "population"]),
     ).add_to(fmap)
     return len(points)
 
@@ -358,7 +477,8 @@ def _add_title_and_legend(fmap: folium.Map, district: _District, cat_id: str) ->
     summary, std, lang = district.saved.summary, district.std, district.lang
     title = (
         f"{html.escape(summary['district']['name'])} · {html.escape(std.name(lang))} · "
-        f"{tr('data_date', lang)}: {summary['input']['data_date'] or tr('unknown', lang)}"
+        f"{tr('data_date', lang)}: "
+        f"{html.escape(summary['input']['data_date'] or tr('unknown', lang))}"
     )
     _fixed_html(fmap, f"<b>{title}</b>", "top:8px;left:50px")
     _fixed_html(fmap, _legend(std.category(cat_id).name(lang), lang), "bottom:70px;left:8px")
@@ -438,7 +558,7 @@ def _chosen_categories(ids: list[str], category: str) -> list[str]:
 def _index_html(written: list[Path], districts: list[dict], lang: str) -> str:
     """The index page linking each district's map."""
     links = "".join(
-        f'<li><a href="{p.name}">{html.escape(d["name"])}</a></li>'
+        f'<li><a href="{html.escape(p.name)}">{html.escape(d["name"])}</a></li>'
         for p, d in zip(written, districts, strict=True)
     )
     return (
@@ -486,7 +606,7 @@ def sites_map(
     if not existing.empty:
         _add_existing(fmap, existing, lang)
     _add_sites(fmap, sites, lang)
-    folium.LayerControl(collapsed=False).add_to(fmap)
+    TextLayerControl(collapsed=False).add_to(fmap)
     return fmap
 
 
@@ -496,7 +616,7 @@ def _add_site_areas(fmap: folium.Map, areas: gpd.GeoDataFrame, lang: str) -> Non
     for minutes in sorted(areas["minutes"].unique(), reverse=True):
         ring = areas[areas["minutes"] == minutes]
         colour = RING_COLOURS.get(int(minutes), OTHER_RING_COLOUR)
-        folium.GeoJson(
+        VerbatimGeoJson(
             _geojson(ring[["rank", "minutes", "geometry"]]),
             style_function=lambda _, c=colour: {
                 "color": c,
@@ -504,14 +624,14 @@ def _add_site_areas(fmap: folium.Map, areas: gpd.GeoDataFrame, lang: str) -> Non
                 "weight": 1,
                 "fillOpacity": 0.25,
             },
-            tooltip=folium.GeoJsonTooltip(["rank", "minutes"]),
+            tooltip=TextGeoJsonTooltip(["rank", "minutes"]),
         ).add_to(ring_layer)
     ring_layer.add_to(fmap)
 
 
 def _add_homes(fmap: folium.Map, homes: gpd.GeoDataFrame, name: str, colour: str) -> None:
     """Demand points as small dots in one colour, a layer of their own."""
-    folium.GeoJson(
+    VerbatimGeoJson(
         _geojson(homes[["population", "geometry"]]),
         name=name,
         marker=folium.CircleMarker(
@@ -531,7 +651,7 @@ def _add_existing(fmap: folium.Map, existing: gpd.GeoDataFrame, lang: str) -> No
             fill=True,
             fill_color="#999",
             fill_opacity=1,
-            tooltip=str(row.name or ""),
+            tooltip=TextTooltip(str(row.name or "")),
         ).add_to(layer)
     layer.add_to(fmap)
 
@@ -542,12 +662,13 @@ def _add_sites(fmap: folium.Map, sites: gpd.GeoDataFrame, lang: str) -> None:
     fields = [c for c in sites.columns if c != "geometry"]
     for _, row in sites.iterrows():
         popup = "<br>".join(f"{html.escape(str(f))}: {html.escape(str(row[f]))}" for f in fields)
-        folium.Marker(
+        marker = folium.Marker(
             [row.geometry.y, row.geometry.x],
-            popup=folium.Popup(popup, max_width=320),
-            tooltip=f"#{row['rank']}",
+            tooltip=TextTooltip(f"#{row['rank']}"),
             icon=folium.Icon(color="red", icon="star"),
-        ).add_to(layer)
+        )
+        marker.add_child(PlainPopup(popup))
+        marker.add_to(layer)
     layer.add_to(fmap)
 
 
