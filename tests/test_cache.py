@@ -58,7 +58,9 @@ def assert_same(a, b):
         ex_b.data_date,
         ex_b.warnings,
     )
-    assert ex_a.bounds.equals_exact(ex_b.bounds, 0) and ex_a.read_area.equals_exact(ex_b.read_area, 0)
+    assert ex_a.bounds.equals_exact(ex_b.bounds, 0) and ex_a.read_area.equals_exact(
+        ex_b.read_area, 0
+    )
     pd.testing.assert_frame_equal(ex_a.features, ex_b.features, check_exact=True)
     assert ex_a.features.crs == ex_b.features.crs
     for name in NETWORK_ARRAYS:

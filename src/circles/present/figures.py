@@ -8,6 +8,7 @@ from pathlib import Path
 import geopandas as gpd
 import matplotlib as mpl
 from matplotlib import font_manager
+from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 from matplotlib.patches import Patch
@@ -15,7 +16,7 @@ from matplotlib_scalebar.scalebar import ScaleBar
 
 from circles.errors import CirclesError, InputError
 from circles.planning.saved import SavedAnalysis
-from circles.present.maps import ATTRIBUTION, STATUS_COLOURS, _community_status, _t
+from circles.present.style import ATTRIBUTION, STATUS_COLOURS, category_status, tr
 from circles.present.tables import atomic_write
 
 A4_LANDSCAPE_IN = (11.69, 8.27)
@@ -33,6 +34,8 @@ CJK_FONTS = (
     "Noto Sans CJK JP",
     "Noto Sans CJK TC",
 )
+FACILITY_COLOUR = "#1f4e9c"  # the category's facilities on print maps
+NETWORK_COLOUR = "#b0b0b0"  # streets on print maps
 HAN = re.compile(r"[\u3400-\u9fff]")
 
 
@@ -61,33 +64,55 @@ def gap_figure(saved: SavedAnalysis, category_id: str, lang: str = "zh") -> Figu
 
     Call it, and save the figure, inside ``matplotlib.rc_context({"font.family": ...})`` with
     the fonts of ``figure_fonts`` so that Chinese text has glyphs.
+
+    Raises
+    ------
+    InputError
+        Unknown category.
     """
     std = saved.standards
     if category_id not in std.category_ids:
         msg = f"unknown category {category_id!r}; expected one of {', '.join(std.category_ids)}."
         raise InputError(msg)
-    cat = std.category(category_id)
-    summary = saved.summary
+    title = _figure_title(saved, category_id, lang)
+    fig = Figure(figsize=A4_LANDSCAPE_IN, dpi=300)
+    ax = fig.subplots()
+    _draw_layers(ax, saved, category_id)
+    minx, miny, maxx, maxy = saved.study_area_m.bounds
+    ax.set_xlim(minx, maxx)
+    ax.set_ylim(miny, maxy)
+    ax.set_axis_off()
+    ax.set_title(title, fontsize=13, loc="left")
+    _draw_scale_and_north(ax)
+    _draw_legend(ax, std.category(category_id).name(lang), lang)
+    fig.text(0.99, 0.01, ATTRIBUTION, ha="right", va="bottom", fontsize=7, color="#333")
+    fig.tight_layout()
+    return fig
+
+
+def _figure_title(saved: SavedAnalysis, category_id: str, lang: str) -> str:
+    """Two title lines: district and category, then standards and data date."""
+    std, summary = saved.standards, saved.summary
     title = (
-        f"{summary['district']['name']} — {cat.name(lang)}"
+        f"{summary['district']['name']} — {std.category(category_id).name(lang)}"
         f"{'步行可达缺口' if lang == 'zh' else ': walking-access gaps'}"
     )
     subtitle = (
-        f"{_t('standards', lang)}: {std.name(lang)} · {_t('data_date', lang)}: "
-        f"{summary['input']['data_date'] or _t('unknown', lang)}"
+        f"{tr('standards', lang)}: {std.name(lang)} · {tr('data_date', lang)}: "
+        f"{summary['input']['data_date'] or tr('unknown', lang)}"
     )
+    return f"{title}\n{subtitle}"
 
+
+def _draw_layers(ax: Axes, saved: SavedAnalysis, category_id: str) -> None:
+    """Study-area outline, street network, communities by status, the category's facilities."""
     communities = saved.layer("communities").to_crs(saved.crs)
     edges = saved.layer("network_edges").to_crs(saved.crs)
     facilities = saved.layer("facilities").to_crs(saved.crs)
-    rules = [r.id for r in std.rules if getattr(r, "category", None) == category_id]
-    status = _community_status(communities, rules)
-
-    fig = Figure(figsize=A4_LANDSCAPE_IN, dpi=300)
-    ax = fig.subplots()
+    status = category_status(communities, saved.standards, category_id)
     area = gpd.GeoSeries([saved.study_area_m], crs=saved.crs)
     area.boundary.plot(ax=ax, color="#666", linewidth=0.6, linestyle="--")
-    edges.plot(ax=ax, color="#b0b0b0", linewidth=0.25)
+    edges.plot(ax=ax, color=NETWORK_COLOUR, linewidth=0.25)
     communities.plot(
         ax=ax,
         color=status.map(STATUS_COLOURS).to_numpy(),
@@ -99,18 +124,17 @@ def gap_figure(saved: SavedAnalysis, category_id: str, lang: str = "zh") -> Figu
     if len(fac):
         fac.plot(
             ax=ax,
-            color="#1f4e9c",
+            color=FACILITY_COLOUR,
             markersize=22,
             marker="o",
             edgecolor="white",
             linewidth=0.6,
             zorder=5,
         )
-    minx, miny, maxx, maxy = saved.study_area_m.bounds
-    ax.set_xlim(minx, maxx)
-    ax.set_ylim(miny, maxy)
-    ax.set_axis_off()
-    ax.set_title(f"{title}\n{subtitle}", fontsize=13, loc="left")
+
+
+def _draw_scale_and_north(ax: Axes) -> None:
+    """A metric scale bar at the lower left and a north arrow at the upper right."""
     ax.add_artist(ScaleBar(1, "m", location="lower left", box_alpha=0.8))
     ax.annotate(
         "N",
@@ -123,15 +147,18 @@ def gap_figure(saved: SavedAnalysis, category_id: str, lang: str = "zh") -> Figu
         fontweight="bold",
         arrowprops={"facecolor": "black", "width": 4, "headwidth": 12},
     )
+
+
+def _draw_legend(ax: Axes, category_name: str, lang: str) -> None:
+    """Legend: the community statuses, the category's facilities, the street network."""
     handles = [
-        Patch(facecolor=c, edgecolor="#444", label=_t(s, lang)) for s, c in STATUS_COLOURS.items()
+        Patch(facecolor=c, edgecolor="#444", label=tr(s, lang)) for s, c in STATUS_COLOURS.items()
     ]
-    handles.append(Line2D([], [], marker="o", linestyle="", color="#1f4e9c", label=cat.name(lang)))
-    handles.append(Line2D([], [], color="#b0b0b0", label=_t("network", lang)))
+    handles.append(
+        Line2D([], [], marker="o", linestyle="", color=FACILITY_COLOUR, label=category_name)
+    )
+    handles.append(Line2D([], [], color=NETWORK_COLOUR, label=tr("network", lang)))
     ax.legend(handles=handles, loc="upper left", fontsize=9, framealpha=0.9)
-    fig.text(0.99, 0.01, ATTRIBUTION, ha="right", va="bottom", fontsize=7, color="#333")
-    fig.tight_layout()
-    return fig
 
 
 def write_figures(

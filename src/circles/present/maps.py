@@ -6,6 +6,8 @@ import base64
 import html
 import json
 import re
+from collections import OrderedDict
+from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
 
@@ -14,68 +16,26 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 import shapely
-from branca.element import MacroElement
+from branca.element import Element, MacroElement
 from jinja2 import Template
 
 from circles.access.service_areas import service_areas
 from circles.errors import InputError
 from circles.planning.saved import SavedAnalysis
+from circles.present.style import (
+    ATTRIBUTION,
+    BEYOND_COLOUR,
+    CATEGORY_COLOURS,
+    HOME_COLOURS,
+    OTHER_RING_COLOUR,
+    RING_COLOURS,
+    STATUS_COLOURS,
+    TIME_BINS,
+    category_status,
+    tr,
+)
 from circles.present.tables import atomic_write
-
-ATTRIBUTION = "© OpenStreetMap contributors"
-STATUS_COLOURS = {"pass": "#1a9850", "fail": "#d73027", "no_data": "#bdbdbd"}
-RING_COLOURS = {5: "#1a9850", 10: "#fee08b", 15: "#fc8d59"}
-TIME_BINS = ((5, "#1a9850"), (10, "#a6d96a"), (15, "#fee08b"), (30, "#fc8d59"))
-BEYOND_COLOUR = "#d73027"
-CATEGORY_COLOURS = [
-    "#1f78b4",
-    "#33a02c",
-    "#e31a1c",
-    "#ff7f00",
-    "#6a3d9a",
-    "#b15928",
-    "#a6cee3",
-    "#b2df8a",
-    "#fb9a99",
-    "#fdbf6f",
-    "#cab2d6",
-    "#8dd3c7",
-    "#80b1d3",
-    "#fccde5",
-    "#bc80bd",
-    "#ffed6f",
-]
-TEXT = {
-    "sites": ("选址", "Sites"),
-    "areas": ("步行服务范围", "Walking service areas"),
-    "homes": ("新覆盖居民点", "Newly covered homes"),
-    "uncovered": ("仍未覆盖居民点", "Still uncovered homes"),
-    "existing": ("现有设施", "Existing facilities"),
-    "minutes": ("分钟", "min"),
-    "pass": ("达标", "pass"),
-    "fail": ("未达标", "fail"),
-    "no_data": ("无数据", "no data"),
-    "communities": ("社区达标情况", "Communities"),
-    "facilities": ("设施", "Facilities"),
-    "walk_time": ("步行时间", "Walking time"),
-    "beyond": ("超出搜索范围", "beyond search limit"),
-    "network": ("步行路网", "Walking network"),
-    "population": ("人口", "population"),
-    "estimated": ("估算", "estimated"),
-    "source": ("来源", "source"),
-    "capacity": ("规模", "capacity"),
-    "category": ("类别", "category"),
-    "shortfall": ("缺口", "shortfall"),
-    "standards": ("标准", "standards"),
-    "data_date": ("数据日期", "data date"),
-    "unknown": ("未知", "unknown"),
-    "index": ("各区地图", "District maps"),
-}
-
-
-def _t(key: str, lang: str) -> str:
-    return TEXT[key][0 if lang == "zh" else 1]
-
+from circles.standards import Standards
 
 # ---------------------------------------------------------------------------------------------
 # offline: Leaflet embedded from an installed package, no other script or style
@@ -98,12 +58,13 @@ def _leaflet_assets() -> tuple[str, str]:
 
 
 def _new_map(offline: bool) -> folium.Map:
+    """An empty map: OSM tiles online; offline, Leaflet inlined, no tiles, the credit in place."""
     fmap = folium.Map(tiles=None, control_scale=True, prefer_canvas=False)
     if offline:
         fmap.default_js, fmap.default_css = [], []
         js, css = _leaflet_assets()
-        fmap.get_root().header.add_child(folium.Element(f"<style>{css}</style>"), index=0)
-        fmap.get_root().header.add_child(folium.Element(f"<script>{js}</script>"), index=1)
+        fmap.get_root().header.add_child(Verbatim(f"<style>{css}</style>"), index=0)
+        fmap.get_root().header.add_child(Verbatim(f"<script>{js}</script>"), index=1)
         fmap.add_child(Attribution(ATTRIBUTION))
     else:
         folium.TileLayer("OpenStreetMap", attr=ATTRIBUTION).add_to(fmap)
@@ -111,8 +72,63 @@ def _new_map(offline: bool) -> folium.Map:
     return fmap
 
 
-class PlainPopup(MacroElement):
-    """A popup bound with Leaflet alone (folium's Popup needs jQuery, absent offline)."""
+# ---------------------------------------------------------------------------------------------
+# Elements that show data as text. Names come from OSM, planners' files and standards YAML, so
+# none may become code:
+# - in the browser: text is escaped for HTML (html.escape) where Leaflet inserts it as HTML,
+#   or set as textContent, and it enters a <script> only as a JSON string written by Jinja's
+#   ``tojson`` (which escapes <, >, & and '), never inside a JavaScript template string;
+# - in Python: branca compiles every rendered script as a Jinja template and renders it again,
+#   so a name like ``{{ ... }}`` would run as Jinja (and Python) while the map is written.
+#   Elements that carry data render once (VerbatimMacro, Verbatim).
+# ---------------------------------------------------------------------------------------------
+
+
+class Verbatim(Element):
+    """Rendered text written as it is (a plain branca Element is a Jinja template)."""
+
+    def __init__(self, text: str) -> None:
+        super().__init__()
+        self._name = "Verbatim"
+        self.text = text
+
+    def render(self, **kwargs: object) -> str:
+        """The text, unchanged."""
+        return self.text
+
+
+class VerbatimMacro(MacroElement):
+    """A MacroElement whose rendered header, html and script are not rendered a second time."""
+
+    def render(self, **kwargs: object) -> None:
+        """Add the rendered macros to the page as Verbatim elements, then render the children."""
+        figure = self.get_root()
+        for part in ("header", "html", "script"):
+            macro = self._template.module.__dict__.get(part)
+            if macro is not None:
+                text = macro(self, kwargs)
+                getattr(figure, part).add_child(Verbatim(text), name=self.get_name())
+        for child in self._children.values():
+            child.render(**kwargs)
+
+
+class VerbatimGeoJson(folium.GeoJson, VerbatimMacro):
+    """folium's GeoJson layer with its data (names...) rendered once.
+
+    Style values must be plain values: folium's element-valued styles rely on the second render.
+    """
+
+
+class VerbatimDivIcon(folium.DivIcon, VerbatimMacro):
+    """folium's DivIcon with its HTML rendered once."""
+
+
+class PlainPopup(VerbatimMacro):
+    """A popup bound with Leaflet alone, its HTML (data parts escaped) as a JSON string.
+
+    folium's Popup needs jQuery (absent offline) and puts its HTML in a JavaScript template
+    string, where ``${...}`` runs.
+    """
 
     _template = Template(
         "{% macro script(this, kwargs) %}"
@@ -126,7 +142,69 @@ class PlainPopup(MacroElement):
         self.html = html_text
 
 
-class Attribution(MacroElement):
+class TextTooltip(folium.Tooltip, VerbatimMacro):
+    """A tooltip showing ``text`` as text (folium's Tooltip pastes it into a template string)."""
+
+    _template = Template(
+        "{% macro script(this, kwargs) %}"
+        "{{ this._parent.get_name() }}.bindTooltip({{ this.html|tojson }}, "
+        "{{ this.options|tojson }});"
+        "{% endmacro %}"
+    )
+
+    def __init__(self, text: str) -> None:
+        super().__init__(text)
+        self._name = "TextTooltip"
+        self.html = f"<div>{html.escape(self.text)}</div>"
+
+
+class TextGeoJsonTooltip(folium.GeoJsonTooltip, VerbatimMacro):
+    """folium's table of feature properties, with names and values set as text, not as HTML."""
+
+    _template = Template(
+        """{% macro script(this, kwargs) %}
+{{ this._parent.get_name() }}.bindTooltip(function (layer) {
+    const div = L.DomUtil.create("div");
+    const table = L.DomUtil.create("table", "", div);
+    const fields = {{ this.fields|tojson }};
+    const aliases = {{ this.aliases|tojson }};
+    fields.forEach(function (field, i) {
+        const row = L.DomUtil.create("tr", "", table);
+        {%- if this.labels %}
+        L.DomUtil.create("th", "", row).textContent = aliases[i];
+        {%- endif %}
+        const value = layer.feature.properties[field];
+        L.DomUtil.create("td", "", row).textContent = value === null ? "" :
+            typeof value === "object" ? JSON.stringify(value) : String(value);
+    });
+    return div;
+}, {{ this.leaflet_options|tojson }});
+{% endmacro %}"""
+    )
+
+    def __init__(self, fields: list[str]) -> None:
+        super().__init__(fields)
+        self._name = "TextGeoJsonTooltip"
+        self.leaflet_options = {"sticky": True, "className": self.class_name}
+
+
+class _EscapedKeys(OrderedDict):
+    """A dict whose keys are stored HTML-escaped."""
+
+    def __setitem__(self, key: str, value: object) -> None:
+        super().__setitem__(html.escape(key), value)
+
+
+class TextLayerControl(folium.LayerControl, VerbatimMacro):
+    """folium's layer control with layer names shown as text (Leaflet inserts them as HTML)."""
+
+    def reset(self) -> None:
+        """Empty the layer lists; folium fills them with layer names when it renders."""
+        self.base_layers = _EscapedKeys()
+        self.overlays = _EscapedKeys()
+
+
+class Attribution(VerbatimMacro):
     """Credit in Leaflet's attribution control (no tile layer carries it when offline)."""
 
     _template = Template(
@@ -144,9 +222,10 @@ class Attribution(MacroElement):
 
 
 def _fixed_html(fmap: folium.Map, body: str, where: str) -> None:
+    """A white box of HTML fixed on the page at CSS position ``where``; escape data in ``body``."""
     style = f"position:fixed;{where};z-index:1000;background:rgba(255,255,255,0.92);"
     style += "padding:6px 8px;font:12px/1.4 sans-serif;border-radius:4px;box-shadow:0 0 4px #888"
-    fmap.get_root().html.add_child(folium.Element(f'<div style="{style}">{body}</div>'))
+    fmap.get_root().html.add_child(Verbatim(f'<div style="{style}">{body}</div>'))
 
 
 def _geojson(gdf: gpd.GeoDataFrame, precision: float = 1e-6) -> dict:
@@ -159,17 +238,33 @@ def _geojson(gdf: gpd.GeoDataFrame, precision: float = 1e-6) -> dict:
 # district gap map
 # ---------------------------------------------------------------------------------------------
 
+LAYER_KINDS = ("communities", "service_areas", "facilities", "demand_points", "network")
 
-def _community_status(communities: gpd.GeoDataFrame, rule_ids: list[str]) -> pd.Series:
-    """A community's status for a category: fail if any rule fails, pass if all pass."""
-    cols = [f"{r}.status" for r in rule_ids if f"{r}.status" in communities]
-    if not cols:
-        return pd.Series("no_data", index=communities.index)
-    statuses = communities[cols]
-    out = pd.Series("no_data", index=communities.index)
-    out[(statuses == "pass").any(axis=1)] = "pass"
-    out[(statuses == "fail").any(axis=1)] = "fail"
-    return out
+
+@dataclass(frozen=True)
+class _District:
+    """What a district map is drawn from: the saved analysis, its layers read once, a language."""
+
+    saved: SavedAnalysis
+    communities: gpd.GeoDataFrame
+    shapes: gpd.GeoDataFrame  # the communities, outlines simplified to 2 m, WGS-84
+    facilities: gpd.GeoDataFrame
+    lang: str
+
+    @property
+    def std(self) -> Standards:
+        """The standards the analysis was run with."""
+        return self.saved.standards
+
+
+def _read_district(saved: SavedAnalysis, lang: str) -> _District:
+    """Read the layers a district map draws, once for every category."""
+    communities = saved.layer("communities")
+    metric = communities.to_crs(saved.crs)
+    shapes = communities.set_geometry(
+        gpd.GeoSeries(metric.simplify(2.0, preserve_topology=True), crs=saved.crs).to_crs(4326)
+    )
+    return _District(saved, communities, shapes, saved.layer("facilities"), lang)
 
 
 def district_map(
@@ -186,179 +281,227 @@ def district_map(
     map, counts
         The map and the number of features drawn per layer kind (for checks).
     """
-    std = saved.standards
-    summary = saved.summary
-    communities = saved.layer("communities")
-    facilities = saved.layer("facilities")
-    demand = saved.layer("demand_points")
-    metric = communities.to_crs(saved.crs)
-    display = communities.set_geometry(
-        gpd.GeoSeries(metric.simplify(2.0, preserve_topology=True), crs=saved.crs).to_crs(4326)
-    )
+    district = _read_district(saved, lang)
     fmap = _new_map(offline)
     minx, miny, maxx, maxy = (
         gpd.GeoSeries([saved.study_area_m], crs=saved.crs).to_crs(4326).total_bounds
     )
     fmap.fit_bounds([[miny, minx], [maxy, maxx]])
-    counts = {
-        "communities": 0,
-        "service_areas": 0,
-        "facilities": 0,
-        "demand_points": 0,
-        "network": 0,
-    }
-
-    if offline:  # the walking network as a light basemap
-        edges = saved.layer("network_edges").to_crs(saved.crs)
-        merged = shapely.line_merge(shapely.union_all(edges.geometry.values))
-        lines = gpd.GeoDataFrame(geometry=list(getattr(merged, "geoms", [merged])), crs=saved.crs)
-        lines = lines.set_geometry(lines.simplify(3.0)).to_crs(4326)
-        network = _geojson(lines, 1e-5)
-        counts["network"] = len(network["features"])
-        folium.GeoJson(
-            network,
-            name=_t("network", lang),
-            control=False,
-            style_function=lambda _: {
-                "color": "#9e9e9e",
-                "weight": 1,
-                "opacity": 0.6,
-                "className": "circles-network",
-                "interactive": False,
-            },
-        ).add_to(fmap)
-
+    counts = dict.fromkeys(LAYER_KINDS, 0)
+    if offline:
+        counts["network"] = _add_network(fmap, saved, lang)
     for i, cat_id in enumerate(categories):
-        cat = std.category(cat_id)
-        rules = [r for r in std.rules if getattr(r, "category", None) == cat_id]
-        status = _community_status(communities, [r.id for r in rules])
-        layer = display[["name", "population", "population_estimated", "geometry"]].copy()
-        layer["status"] = status.map(lambda s: _t(s, lang))
-        layer["colour"] = status.map(STATUS_COLOURS)
-        for rule in rules:
-            shortfall = f"{rule.name(lang)} · {_t('shortfall', lang)}"
-            for what, label in (("value", rule.name(lang)), ("shortfall", shortfall)):
-                col = f"{rule.id}.{what}"
-                if col in communities:
-                    layer[label] = pd.to_numeric(communities[col], errors="coerce").round(3)
-        layer["name"] = layer["name"].fillna(_t("unknown", lang))
-        fields = [c for c in layer.columns if c not in ("geometry", "colour")]
-        folium.GeoJson(
-            _geojson(layer),
-            name=f"{cat.symbol} {cat.name(lang)}",
-            show=i == 0,
-            style_function=lambda f: {
-                "color": "#555",
-                "weight": 0.6,
-                "fillOpacity": 0.55,
-                "fillColor": f["properties"]["colour"],
-                "className": "circles-community",
+        counts["communities"] += _add_communities(fmap, district, cat_id, show=i == 0)
+        counts["service_areas"] += _add_service_areas(fmap, district, cat_id, show=i == 0)
+        counts["facilities"] += _add_facilities(fmap, district, cat_id, show=i == 0)
+    counts["demand_points"] = _add_demand_points(fmap, district, categories[0])
+    TextLayerControl(collapsed=False).add_to(fmap)
+    _add_title_and_legend(fmap, district, categories[0])
+    return fmap, counts
+
+
+def _add_network(fmap: folium.Map, saved: SavedAnalysis, lang: str) -> int:
+    """The walking network as a light basemap (offline maps have no tiles); returns lines drawn."""
+    edges = saved.layer("network_edges").to_crs(saved.crs)
+    merged = shapely.line_merge(shapely.union_all(edges.geometry.values))
+    lines = gpd.GeoDataFrame(geometry=list(getattr(merged, "geoms", [merged])), crs=saved.crs)
+    lines = lines.set_geometry(lines.simplify(3.0)).to_crs(4326)
+    network = _geojson(lines, 1e-5)
+    VerbatimGeoJson(
+        network,
+        name=tr("network", lang),
+        control=False,
+        style_function=lambda _: {
+            "color": "#9e9e9e",
+            "weight": 1,
+            "opacity": 0.6,
+            "className": "circles-network",
+            "interactive": False,
+        },
+    ).add_to(fmap)
+    return len(network["features"])
+
+
+def _community_table(district: _District, cat_id: str) -> gpd.GeoDataFrame:
+    """Community shapes with status, colour, and each rule's value and shortfall for a category."""
+    communities, lang = district.communities, district.lang
+    rules = district.std.rules_of(cat_id)
+    status = category_status(communities, district.std, cat_id)
+    layer = district.shapes[["name", "population", "population_estimated", "geometry"]].copy()
+    layer["status"] = status.map(lambda s: tr(s, lang))
+    layer["colour"] = status.map(STATUS_COLOURS)
+    for rule in rules:
+        shortfall = f"{rule.name(lang)} · {tr('shortfall', lang)}"
+        for what, label in (("value", rule.name(lang)), ("shortfall", shortfall)):
+            col = f"{rule.id}.{what}"
+            if col in communities:
+                layer[label] = pd.to_numeric(communities[col], errors="coerce").round(3)
+    layer["name"] = layer["name"].fillna(tr("unknown", lang))
+    return layer
+
+
+def _add_communities(fmap: folium.Map, district: _District, cat_id: str, show: bool) -> int:
+    """A category's community layer coloured by status, with a tooltip; returns polygons drawn."""
+    cat = district.std.category(cat_id)
+    layer = _community_table(district, cat_id)
+    fields = [c for c in layer.columns if c not in ("geometry", "colour")]
+    VerbatimGeoJson(
+        _geojson(layer),
+        name=f"{cat.symbol} {cat.name(district.lang)}",
+        show=show,
+        style_function=lambda f: {
+            "color": "#555",
+            "weight": 0.6,
+            "fillOpacity": 0.55,
+            "fillColor": f["properties"]["colour"],
+            "className": "circles-community",
+        },
+        tooltip=TextGeoJsonTooltip(fields),
+    ).add_to(fmap)
+    return len(layer)
+
+
+def _service_rings(saved: SavedAnalysis, cat_id: str) -> gpd.GeoDataFrame | None:
+    """5/10/15-minute areas around a category's facilities (WGS-84); None if none is reached."""
+    dist = saved.node_dist(cat_id)
+    if not np.isfinite(dist).any():
+        return None
+    std = saved.standards
+    rings = service_areas(saved.state.graph, saved.crs, dist, std, std.category_profile(cat_id))
+    rings = rings.to_crs(saved.crs)
+    return rings.set_geometry(rings.simplify(3.0, preserve_topology=True)).to_crs(4326)
+
+
+def _add_service_areas(fmap: folium.Map, district: _District, cat_id: str, show: bool) -> int:
+    """A category's walking service areas as one toggleable group; returns the rings drawn."""
+    rings = _service_rings(district.saved, cat_id)
+    if rings is None:
+        return 0
+    lang = district.lang
+    cat = district.std.category(cat_id)
+    group = folium.FeatureGroup(f"{cat.name(lang)} · {tr('areas', lang)}", show=show)
+    for ring in rings.sort_values("minutes", ascending=False).itertuples():
+        colour = RING_COLOURS[int(ring.minutes)]
+        VerbatimGeoJson(
+            _geojson(
+                gpd.GeoDataFrame({"minutes": [ring.minutes]}, geometry=[ring.geometry], crs=4326)
+            ),
+            style_function=lambda _, c=colour: {
+                "color": c,
+                "fillColor": c,
+                "weight": 1,
+                "fillOpacity": 0.2,
+                "className": "circles-service-area",
             },
-            tooltip=folium.GeoJsonTooltip(fields),
-        ).add_to(fmap)
-        counts["communities"] += len(layer)
+            tooltip=TextTooltip(f"{ring.minutes} {tr('minutes', lang)}"),
+        ).add_to(group)
+    group.add_to(fmap)
+    return len(rings)
 
-        dist = saved.node_dist(cat_id)
-        if np.isfinite(dist).any():
-            profile = std.category_profile(cat_id)
-            rings = service_areas(saved.state.graph, saved.crs, dist, std, profile)
-            rings = rings.to_crs(saved.crs)
-            rings = rings.set_geometry(rings.simplify(3.0, preserve_topology=True)).to_crs(4326)
-            group = folium.FeatureGroup(f"{cat.name(lang)} · {_t('areas', lang)}", show=i == 0)
-            for ring in rings.sort_values("minutes", ascending=False).itertuples():
-                colour = RING_COLOURS[int(ring.minutes)]
-                folium.GeoJson(
-                    _geojson(
-                        gpd.GeoDataFrame(
-                            {"minutes": [ring.minutes]}, geometry=[ring.geometry], crs=4326
-                        )
-                    ),
-                    style_function=lambda _, c=colour: {
-                        "color": c,
-                        "fillColor": c,
-                        "weight": 1,
-                        "fillOpacity": 0.2,
-                        "className": "circles-service-area",
-                    },
-                    tooltip=f"{ring.minutes} {_t('minutes', lang)}",
-                ).add_to(group)
-                counts["service_areas"] += 1
-            group.add_to(fmap)
 
-        fac = facilities[facilities["category_id"] == cat_id]
-        if len(fac):
-            group = folium.FeatureGroup(f"{cat.name(lang)} · {_t('facilities', lang)}", show=i == 0)
-            colour = CATEGORY_COLOURS[std.category_ids.index(cat_id) % len(CATEGORY_COLOURS)]
-            for row in fac.itertuples():
-                popup = "<br>".join(
-                    [
-                        f"<b>{html.escape(str(row.name or _t('unknown', lang)))}</b>",
-                        f"{_t('category', lang)}: {html.escape(cat.name(lang))}",
-                        f"{_t('source', lang)}: {row.source} ({row.matched_by})",
-                        f"{_t('capacity', lang)}: "
-                        + ("—" if pd.isna(row.capacity) else f"{row.capacity:g}"),
-                    ]
-                )
-                icon = folium.DivIcon(
-                    html=f'<div style="background:{colour};color:#fff;border:1px solid #fff;'
-                    f"border-radius:50%;width:18px;height:18px;font:12px/18px sans-serif;"
-                    f'text-align:center">{html.escape(cat.symbol)}</div>',
-                    icon_size=(18, 18),
-                    icon_anchor=(9, 9),
-                    class_name="circles-facility",
-                )
-                marker = folium.Marker([row.geometry.y, row.geometry.x], icon=icon)
-                marker.add_child(PlainPopup(popup))
-                marker.add_to(group)
-                counts["facilities"] += 1
-            group.add_to(fmap)
-
-    # demand points shaded by walking time to the first category
-    first = categories[0]
-    minutes = std.m_to_minutes(
-        pd.to_numeric(demand[f"dist_m.{first}"], errors="coerce"), std.category_profile(first)
+def _facility_popup(row: tuple, cat_name: str, lang: str) -> str:
+    """A facility's popup HTML: name, category, source and how it was matched, capacity."""
+    return "<br>".join(
+        [
+            f"<b>{html.escape(str(row.name or tr('unknown', lang)))}</b>",
+            f"{tr('category', lang)}: {html.escape(cat_name)}",
+            f"{tr('source', lang)}: {html.escape(str(row.source))} "
+            f"({html.escape(str(row.matched_by))})",
+            f"{tr('capacity', lang)}: " + ("—" if pd.isna(row.capacity) else f"{row.capacity:g}"),
+        ]
     )
+
+
+def _facility_icon(colour: str, symbol: str) -> VerbatimDivIcon:
+    """A round icon in the category's colour with its one-character symbol."""
+    return VerbatimDivIcon(
+        html=f'<div style="background:{colour};color:#fff;border:1px solid #fff;'
+        f"border-radius:50%;width:18px;height:18px;font:12px/18px sans-serif;"
+        f'text-align:center">{html.escape(symbol)}</div>',
+        icon_size=(18, 18),
+        icon_anchor=(9, 9),
+        class_name="circles-facility",
+    )
+
+
+def _add_facilities(fmap: folium.Map, district: _District, cat_id: str, show: bool) -> int:
+    """A category's facilities as icons with popups in one group; returns the markers drawn."""
+    fac = district.facilities[district.facilities["category_id"] == cat_id]
+    if not len(fac):
+        return 0
+    std, lang = district.std, district.lang
+    cat = std.category(cat_id)
+    group = folium.FeatureGroup(f"{cat.name(lang)} · {tr('facilities', lang)}", show=show)
+    colour = CATEGORY_COLOURS[std.category_ids.index(cat_id) % len(CATEGORY_COLOURS)]
+    for row in fac.itertuples():
+        marker = folium.Marker(
+            [row.geometry.y, row.geometry.x], icon=_facility_icon(colour, cat.symbol)
+        )
+        marker.add_child(PlainPopup(_facility_popup(row, cat.name(lang), lang)))
+        marker.add_to(group)
+    group.add_to(fmap)
+    return len(fac)
+
+
+def _demand_table(saved: SavedAnalysis, cat_id: str) -> gpd.GeoDataFrame:
+    """Demand points with their minutes of walk to a category and the colour of that time."""
+    demand = saved.layer("demand_points")
+    std = saved.standards
+    dist = pd.to_numeric(demand[f"dist_m.{cat_id}"], errors="coerce")
+    minutes = std.m_to_minutes(dist, std.category_profile(cat_id))
     points = demand[["population", "geometry"]].copy()
     points["minutes"] = minutes.round(1)
     points["colour"] = BEYOND_COLOUR
     for limit, colour in reversed(TIME_BINS):
         points.loc[minutes <= limit, "colour"] = colour
-    folium.GeoJson(
+    return points
+
+
+def _add_demand_points(fmap: folium.Map, district: _District, cat_id: str) -> int:
+    """Demand points shaded by walking time to a category; returns the points drawn."""
+    points = _demand_table(district.saved, cat_id)
+    lang = district.lang
+    VerbatimGeoJson(
         _geojson(points),
-        name=f"{_t('walk_time', lang)} · {std.category(first).name(lang)}",
+        name=f"{tr('walk_time', lang)} · {district.std.category(cat_id).name(lang)}",
         marker=folium.CircleMarker(radius=3, weight=0, fill=True, fill_opacity=0.9),
         style_function=lambda f: {
             "fillColor": f["properties"]["colour"],
             "color": "#000",
             "className": "circles-demand",
         },
-        tooltip=folium.GeoJsonTooltip(["minutes", "population"]),
+        tooltip=TextGeoJsonTooltip(["minutes", "population"]),
     ).add_to(fmap)
-    counts["demand_points"] = len(points)
+    return len(points)
 
-    folium.LayerControl(collapsed=False).add_to(fmap)
+
+def _add_title_and_legend(fmap: folium.Map, district: _District, cat_id: str) -> None:
+    """The title (district, standards, data date) at the top, the legend at the bottom left."""
+    summary, std, lang = district.saved.summary, district.std, district.lang
     title = (
         f"{html.escape(summary['district']['name'])} · {html.escape(std.name(lang))} · "
-        f"{_t('data_date', lang)}: {summary['input']['data_date'] or _t('unknown', lang)}"
+        f"{tr('data_date', lang)}: "
+        f"{html.escape(summary['input']['data_date'] or tr('unknown', lang))}"
     )
     _fixed_html(fmap, f"<b>{title}</b>", "top:8px;left:50px")
-    _fixed_html(fmap, _legend(std.category(first).name(lang), lang), "bottom:70px;left:8px")
-    return fmap, counts
+    _fixed_html(fmap, _legend(std.category(cat_id).name(lang), lang), "bottom:70px;left:8px")
 
 
 def _legend(category_name: str, lang: str) -> str:
+    """The legend's HTML: community status, service-area rings, walking time to a category."""
+
     def swatch(colour: str, text: str, round_: bool = False) -> str:
         radius = "50%" if round_ else "2px"
         box = f"display:inline-block;width:12px;height:12px;border-radius:{radius};margin-right:4px"
         return f'<div><span style="{box};background:{colour}"></span>{text}</div>'
 
-    parts = [f"<b>{_t('communities', lang)}</b>"]
-    parts += [swatch(STATUS_COLOURS[s], _t(s, lang)) for s in ("pass", "fail", "no_data")]
-    parts.append(f"<b>{_t('areas', lang)}</b>")
-    parts += [swatch(c, f"≤ {m} {_t('minutes', lang)}") for m, c in RING_COLOURS.items()]
-    parts.append(f"<b>{_t('walk_time', lang)} · {html.escape(category_name)}</b>")
-    parts += [swatch(c, f"≤ {m} {_t('minutes', lang)}", True) for m, c in TIME_BINS]
-    parts.append(swatch(BEYOND_COLOUR, _t("beyond", lang), True))
+    parts = [f"<b>{tr('communities', lang)}</b>"]
+    parts += [swatch(STATUS_COLOURS[s], tr(s, lang)) for s in ("pass", "fail", "no_data")]
+    parts.append(f"<b>{tr('areas', lang)}</b>")
+    parts += [swatch(c, f"≤ {m} {tr('minutes', lang)}") for m, c in RING_COLOURS.items()]
+    parts.append(f"<b>{tr('walk_time', lang)} · {html.escape(category_name)}</b>")
+    parts += [swatch(c, f"≤ {m} {tr('minutes', lang)}", True) for m, c in TIME_BINS]
+    parts.append(swatch(BEYOND_COLOUR, tr("beyond", lang), True))
     return "".join(parts)
 
 
@@ -377,22 +520,8 @@ def write_district_maps(
     InputError
         Unknown district or category.
     """
-    summary = saved.summary
-    districts = [summary["district"]]
-    if district != "all":
-        districts = [d for d in districts if district in (d["id"], d["name"])]
-        if not districts:
-            known = summary["district"]["name"]
-            msg = f"unknown district {district!r}; this analysis holds: {known}."
-            raise InputError(msg)
-    ids = saved.standards.category_ids
-    if category == "all":
-        categories = ids
-    elif category in ids:
-        categories = [category]
-    else:
-        msg = f"unknown category {category!r}; expected 'all' or one of {', '.join(ids)}."
-        raise InputError(msg)
+    districts = _chosen_districts(saved.summary, district)
+    categories = _chosen_categories(saved.standards.category_ids, category)
     out.mkdir(parents=True, exist_ok=True)
     written, counts = [], {}
     for d in districts:
@@ -401,17 +530,45 @@ def write_district_maps(
         save_map(fmap, out / name)
         written.append(out / name)
         counts[name] = n
-    links = "".join(
-        f'<li><a href="{p.name}">{html.escape(d["name"])}</a></li>'
-        for p, d in zip(written, districts, strict=True)
-    )
-    index = (
-        f'<!DOCTYPE html><html><head><meta charset="utf-8"><title>{_t("index", lang)}'
-        f"</title></head><body><h1>{_t('index', lang)}</h1><ul>{links}</ul>"
-        f"<p>{ATTRIBUTION}</p></body></html>"
-    )
+    index = _index_html(written, districts, lang)
     atomic_write(out / "index.html", lambda tmp: tmp.write_text(index, encoding="utf-8"))
     return [*written, out / "index.html"], counts
+
+
+def _chosen_districts(summary: dict, district: str) -> list[dict]:
+    """The analysis' districts that ``district`` (id, name or ``all``) names."""
+    districts = [summary["district"]]
+    if district == "all":
+        return districts
+    districts = [d for d in districts if district in (d["id"], d["name"])]
+    if not districts:
+        known = summary["district"]["name"]
+        msg = f"unknown district {district!r}; this analysis holds: {known}."
+        raise InputError(msg)
+    return districts
+
+
+def _chosen_categories(ids: list[str], category: str) -> list[str]:
+    """The category ids that ``category`` (an id or ``all``) names."""
+    if category == "all":
+        return ids
+    if category in ids:
+        return [category]
+    msg = f"unknown category {category!r}; expected 'all' or one of {', '.join(ids)}."
+    raise InputError(msg)
+
+
+def _index_html(written: list[Path], districts: list[dict], lang: str) -> str:
+    """The index page linking each district's map."""
+    links = "".join(
+        f'<li><a href="{html.escape(p.name)}">{html.escape(d["name"])}</a></li>'
+        for p, d in zip(written, districts, strict=True)
+    )
+    return (
+        f'<!DOCTYPE html><html><head><meta charset="utf-8"><title>{tr("index", lang)}'
+        f"</title></head><body><h1>{tr('index', lang)}</h1><ul>{links}</ul>"
+        f"<p>{ATTRIBUTION}</p></body></html>"
+    )
 
 
 # ---------------------------------------------------------------------------------------------
@@ -445,12 +602,24 @@ def sites_map(
     fmap = _new_map(offline=False)
     fmap.fit_bounds([[bounds[1], bounds[0]], [bounds[3], bounds[2]]])
     _fixed_html(fmap, f"<b>{html.escape(title)}</b>", "top:8px;left:50px")
+    _add_site_areas(fmap, areas, lang)
+    for key, frame in (("uncovered", uncovered), ("homes", homes)):
+        if frame is not None and not frame.empty:
+            _add_homes(fmap, frame, tr(key, lang), HOME_COLOURS[key])
+    if not existing.empty:
+        _add_existing(fmap, existing, lang)
+    _add_sites(fmap, sites, lang)
+    TextLayerControl(collapsed=False).add_to(fmap)
+    return fmap
 
-    ring_layer = folium.FeatureGroup(_t("areas", lang))
+
+def _add_site_areas(fmap: folium.Map, areas: gpd.GeoDataFrame, lang: str) -> None:
+    """The sites' service areas, one layer per ring (largest first) in one group."""
+    ring_layer = folium.FeatureGroup(tr("areas", lang))
     for minutes in sorted(areas["minutes"].unique(), reverse=True):
         ring = areas[areas["minutes"] == minutes]
-        colour = RING_COLOURS.get(int(minutes), "#91bfdb")
-        folium.GeoJson(
+        colour = RING_COLOURS.get(int(minutes), OTHER_RING_COLOUR)
+        VerbatimGeoJson(
             _geojson(ring[["rank", "minutes", "geometry"]]),
             style_function=lambda _, c=colour: {
                 "color": c,
@@ -458,48 +627,52 @@ def sites_map(
                 "weight": 1,
                 "fillOpacity": 0.25,
             },
-            tooltip=folium.GeoJsonTooltip(["rank", "minutes"]),
+            tooltip=TextGeoJsonTooltip(["rank", "minutes"]),
         ).add_to(ring_layer)
     ring_layer.add_to(fmap)
 
-    for key, frame, colour in (("uncovered", uncovered, "#d73027"), ("homes", homes, "#4575b4")):
-        if frame is None or frame.empty:
-            continue
-        folium.GeoJson(
-            _geojson(frame[["population", "geometry"]]),
-            name=_t(key, lang),
-            marker=folium.CircleMarker(
-                radius=2, weight=0, fill=True, fill_opacity=0.8, fill_color=colour
-            ),
-        ).add_to(fmap)
 
-    if not existing.empty:
-        layer = folium.FeatureGroup(_t("existing", lang))
-        for row in existing.itertuples():
-            folium.CircleMarker(
-                [row.geometry.y, row.geometry.x],
-                radius=6,
-                color="#333",
-                fill=True,
-                fill_color="#999",
-                fill_opacity=1,
-                tooltip=str(row.name or ""),
-            ).add_to(layer)
-        layer.add_to(fmap)
+def _add_homes(fmap: folium.Map, homes: gpd.GeoDataFrame, name: str, colour: str) -> None:
+    """Demand points as small dots in one colour, a layer of their own."""
+    VerbatimGeoJson(
+        _geojson(homes[["population", "geometry"]]),
+        name=name,
+        marker=folium.CircleMarker(
+            radius=2, weight=0, fill=True, fill_opacity=0.8, fill_color=colour
+        ),
+    ).add_to(fmap)
 
-    layer = folium.FeatureGroup(_t("sites", lang))
+
+def _add_existing(fmap: folium.Map, existing: gpd.GeoDataFrame, lang: str) -> None:
+    """Existing facilities of the category as grey dots named on hover."""
+    layer = folium.FeatureGroup(tr("existing", lang))
+    for row in existing.itertuples():
+        folium.CircleMarker(
+            [row.geometry.y, row.geometry.x],
+            radius=6,
+            color="#333",
+            fill=True,
+            fill_color="#999",
+            fill_opacity=1,
+            tooltip=TextTooltip(str(row.name or "")),
+        ).add_to(layer)
+    layer.add_to(fmap)
+
+
+def _add_sites(fmap: folium.Map, sites: gpd.GeoDataFrame, lang: str) -> None:
+    """The sites as red star markers with their rank on hover and their scores in a popup."""
+    layer = folium.FeatureGroup(tr("sites", lang))
     fields = [c for c in sites.columns if c != "geometry"]
     for _, row in sites.iterrows():
         popup = "<br>".join(f"{html.escape(str(f))}: {html.escape(str(row[f]))}" for f in fields)
-        folium.Marker(
+        marker = folium.Marker(
             [row.geometry.y, row.geometry.x],
-            popup=folium.Popup(popup, max_width=320),
-            tooltip=f"#{row['rank']}",
+            tooltip=TextTooltip(f"#{row['rank']}"),
             icon=folium.Icon(color="red", icon="star"),
-        ).add_to(layer)
+        )
+        marker.add_child(PlainPopup(popup))
+        marker.add_to(layer)
     layer.add_to(fmap)
-    folium.LayerControl(collapsed=False).add_to(fmap)
-    return fmap
 
 
 def write_sites_map(

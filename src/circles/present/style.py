@@ -1,0 +1,81 @@
+"""How maps and figures look and read: texts in two languages, colours, credit, status colouring."""
+
+from __future__ import annotations
+
+import pandas as pd
+
+from circles.standards import Standards
+
+ATTRIBUTION = "© OpenStreetMap contributors"
+STATUS_COLOURS = {"pass": "#1a9850", "fail": "#d73027", "no_data": "#bdbdbd"}
+RING_COLOURS = {5: "#1a9850", 10: "#fee08b", 15: "#fc8d59"}
+TIME_BINS = ((5, "#1a9850"), (10, "#a6d96a"), (15, "#fee08b"), (30, "#fc8d59"))
+BEYOND_COLOUR = "#d73027"
+OTHER_RING_COLOUR = "#91bfdb"  # a service-area ring of other than 5, 10 or 15 minutes
+HOME_COLOURS = {"uncovered": "#d73027", "homes": "#4575b4"}  # siting maps
+CATEGORY_COLOURS = [
+    "#1f78b4",
+    "#33a02c",
+    "#e31a1c",
+    "#ff7f00",
+    "#6a3d9a",
+    "#b15928",
+    "#a6cee3",
+    "#b2df8a",
+    "#fb9a99",
+    "#fdbf6f",
+    "#cab2d6",
+    "#8dd3c7",
+    "#80b1d3",
+    "#fccde5",
+    "#bc80bd",
+    "#ffed6f",
+]
+TEXT = {
+    "sites": ("选址", "Sites"),
+    "areas": ("步行服务范围", "Walking service areas"),
+    "homes": ("新覆盖居民点", "Newly covered homes"),
+    "uncovered": ("仍未覆盖居民点", "Still uncovered homes"),
+    "existing": ("现有设施", "Existing facilities"),
+    "minutes": ("分钟", "min"),
+    "pass": ("达标", "pass"),
+    "fail": ("未达标", "fail"),
+    "no_data": ("无数据", "no data"),
+    "communities": ("社区达标情况", "Communities"),
+    "facilities": ("设施", "Facilities"),
+    "walk_time": ("步行时间", "Walking time"),
+    "beyond": ("超出搜索范围", "beyond search limit"),
+    "network": ("步行路网", "Walking network"),
+    "population": ("人口", "population"),
+    "estimated": ("估算", "estimated"),
+    "source": ("来源", "source"),
+    "capacity": ("规模", "capacity"),
+    "category": ("类别", "category"),
+    "shortfall": ("缺口", "shortfall"),
+    "standards": ("标准", "standards"),
+    "data_date": ("数据日期", "data date"),
+    "unknown": ("未知", "unknown"),
+    "index": ("各区地图", "District maps"),
+}
+
+
+def tr(key: str, lang: str) -> str:
+    """The text of ``key`` in Chinese (``zh``) or English (any other ``lang``)."""
+    return TEXT[key][0 if lang == "zh" else 1]
+
+
+def community_status(communities: pd.DataFrame, rule_ids: list[str]) -> pd.Series:
+    """A community's status for a category: fail if any rule fails, else pass if any passes."""
+    cols = [f"{r}.status" for r in rule_ids if f"{r}.status" in communities]
+    if not cols:
+        return pd.Series("no_data", index=communities.index)
+    statuses = communities[cols]
+    out = pd.Series("no_data", index=communities.index)
+    out[(statuses == "pass").any(axis=1)] = "pass"
+    out[(statuses == "fail").any(axis=1)] = "fail"
+    return out
+
+
+def category_status(communities: pd.DataFrame, std: Standards, category_id: str) -> pd.Series:
+    """Each community's status (pass, fail, no_data) for one category."""
+    return community_status(communities, [r.id for r in std.rules_of(category_id)])
