@@ -283,6 +283,22 @@ def _datum(spec: FileSpec, default: str, hint_columns: Sequence[str]) -> tuple[s
     return default, False
 
 
+def _is_shifted(datum: str) -> bool:
+    """Whether ``datum`` is GCJ-02 or BD-09, the Chinese datums no EPSG CRS expresses."""
+    return datum.lower() in ("gcj02", "bd09")
+
+
+def _vector_datum(spec: FileSpec, crs: str) -> str:
+    """A vector file's datum once its own CRS is applied: GCJ-02/BD-09 if given, else WGS-84."""
+    datum, _ = _datum(spec, crs, [])
+    return datum if _is_shifted(datum) else "wgs84"
+
+
+def _in_wgs84(geometry: gpd.GeoSeries) -> gpd.GeoSeries:
+    """Geometry converted to WGS-84 by its own CRS (as it is without one)."""
+    return geometry.to_crs(4326) if geometry.crs is not None else geometry
+
+
 def _is_geographic(crs: str) -> bool:
     name = crs.lower().replace("-", "").replace("_", "")
     if name in DATUMS:
@@ -291,6 +307,17 @@ def _is_geographic(crs: str) -> bool:
         return CRS.from_user_input(crs).is_geographic
     except Exception:  # an invalid CRS is reported by to_wgs84
         return True
+
+
+@dataclass
+class _Coordinates:
+    """Coordinates as a file gives them, before conversion to WGS-84."""
+
+    x: np.ndarray
+    y: np.ndarray
+    bad: np.ndarray  # records without coordinates (already reported)
+    datum: str  # the datum or CRS they are in
+    columns: tuple[str, str]  # the longitude and latitude columns, named in messages
 
 
 def points_from_table(
@@ -304,132 +331,235 @@ def points_from_table(
 
     Checks: coordinates present and numeric, latitude and longitude not swapped, no mix of
     degrees and projected metres, GCJ-02/BD-09 points inside China, points inside the extract.
+
+    Parameters
+    ----------
+    table
+        A vector file's features (read at a representative point), or a table's rows with
+        longitude/latitude columns or a ``lon,lat`` location column.
+    spec, problems
+        The file with its options, and where its errors are collected.
+    crs
+        The datum or CRS of coordinates when neither an option nor a column name says.
+    extract_bounds
+        The OSM extract's area: records outside it are errors.
+
+    Returns
+    -------
+    lon, lat, bad : ndarray
+        WGS-84 coordinates of each record, and ``True`` where it has an error.
+    datum : str
+        The datum or CRS the coordinates were read in.
     """
     n = len(table.frame)
-    bad = np.zeros(n, bool)
     if table.geometry is not None:
-        geom = table.geometry
-        empty = geom.isna().to_numpy() | geom.is_empty.to_numpy()
-        for i in np.flatnonzero(empty):
-            problems.error(spec, "no geometry.", **cell(table, i))
-        pts = geom.to_crs(4326) if geom.crs is not None else geom
-        reps = pts.representative_point()
-        x = np.where(empty, np.nan, reps.x.to_numpy())
-        y = np.where(empty, np.nan, reps.y.to_numpy())
-        datum, _ = _datum(spec, crs, [])
-        if datum.lower() not in ("gcj02", "bd09"):
-            datum = "wgs84"  # the file's own CRS was already applied
-        lon_col = lat_col = None
-        bad |= empty
+        coords = _coordinates_from_geometry(table.geometry, table, spec, crs, problems)
     else:
-        lon_col = find_column(table, spec, "lon", problems)
-        lat_col = find_column(table, spec, "lat", problems)
-        loc_col = find_column(table, spec, "location", problems)
-        if (lon_col is None or lat_col is None) and loc_col is not None:
-            parts = table.frame[loc_col].astype(str).str.split(r"[,，\s]+", n=1, expand=True)
-            frame = table.frame.assign(_lon=parts[0], _lat=parts[1] if parts.shape[1] > 1 else None)
-            table = Table(frame, None, table.row, table.row_label)
-            lon_col, lat_col = "_lon", "_lat"
-        if lon_col is None or lat_col is None:
-            problems.error(
-                spec,
-                "no longitude/latitude columns; name them 经度/纬度 (or lon/lat, lng/lat, a "
-                f"'location' column 'lon,lat'), or give ::lon=COLUMN,lat=COLUMN. Columns: "
-                f"{list(table.frame.columns)}.",
-            )
-            return np.full(n, np.nan), np.full(n, np.nan), np.ones(n, bool), crs
-        datum, _ = _datum(spec, crs, [lon_col, lat_col])
-        x, y = (
-            pd.to_numeric(table.frame[c], errors="coerce").to_numpy(float)
-            for c in (lon_col, lat_col)
-        )
-        for i in np.flatnonzero(np.isnan(x) | np.isnan(y)):
-            col = lon_col if np.isnan(x[i]) else lat_col
-            value = table.frame[col].iloc[i]
-            got = "nothing" if pd.isna(value) else repr(value)
-            problems.error(spec, f"expected a coordinate number, got {got}.", **cell(table, i, col))
-        bad |= np.isnan(x) | np.isnan(y)
-    cols = (lon_col or "geometry", lat_col or "geometry")
-    ok = ~bad
-    if not _is_geographic(datum):
-        metres_like = ok & (np.abs(x) > 1000)
-        degree_like = ok & ~metres_like
-        if metres_like.any() and degree_like.any():
-            rows = table.row[degree_like][:5].tolist()
-            problems.error(
-                spec,
-                f"mixed coordinate systems: {degree_like.sum()} records look like degrees "
-                f"({table.row_label}s {rows}...) while the others are projected metres in {datum}.",
-                column=cols[0],
-            )
-            return x, y, np.ones(n, bool), datum
-    else:
-        metres_like = ok & ((np.abs(x) > 180) | (np.abs(y) > 180))
-        if metres_like.any():
-            example = table.row[metres_like][:5].tolist()
-            if metres_like.sum() < ok.sum():
-                problems.error(
-                    spec,
-                    f"mixed coordinate systems: {metres_like.sum()} of {ok.sum()} records hold "
-                    f"projected metres ({table.row_label}s {example}...) and the others degrees. "
-                    "Use one coordinate system per file.",
-                    column=cols[0],
-                )
-            else:
-                problems.error(
-                    spec,
-                    f"the coordinates look like projected metres (e.g. {x[metres_like][0]:.0f}, "
-                    f"{y[metres_like][0]:.0f}), not degrees; give the file's CRS, e.g. "
-                    "::crs=EPSG:4547 (CGCS2000 3-degree zone 39).",
-                    column=cols[0],
-                )
-            return x, y, np.ones(n, bool), datum
-        china = extract_bounds is None or _in_china(
-            extract_bounds.centroid.x, extract_bounds.centroid.y
-        )
-        swapped = ok & (np.abs(y) > 90) & (np.abs(x) <= 90)
-        if china:  # in China latitude is 18-54 and longitude 73-135
-            swapped |= ok & (x >= 18) & (x <= 54) & (y >= 73) & (y <= 135)
-        for i in np.flatnonzero(swapped):
-            problems.error(
-                spec,
-                f"longitude {x[i]} and latitude {y[i]} look swapped; check the columns "
-                f"{cols[0]!r}/{cols[1]!r} (or give ::lon={cols[1]},lat={cols[0]}).",
-                **cell(table, i, cols[1]),
-            )
-        out_of_range = ok & ~swapped & ((np.abs(x) > 180) | (np.abs(y) > 90))
-        for i in np.flatnonzero(out_of_range):
-            problems.error(spec, f"({x[i]}, {y[i]}) is not a longitude/latitude.", **cell(table, i))
-        ok &= ~swapped & ~out_of_range
-    if datum.lower() in ("gcj02", "bd09"):
-        outside = ok & ~_in_china(x, y)
-        for i in np.flatnonzero(outside):
-            problems.error(
-                spec,
-                f"({x[i]}, {y[i]}) lies outside China, where {datum.upper()} is not defined; "
-                "is the --crs right?",
-                **cell(table, i, cols[0]),
-            )
-        ok &= ~outside
+        coords = _coordinates_from_columns(table, spec, crs, problems)
+    if coords is None:
+        return np.full(n, np.nan), np.full(n, np.nan), np.ones(n, bool), crs
+    ok = _usable_coordinates(coords, table, spec, problems, extract_bounds)
+    if ok is None:
+        return coords.x, coords.y, np.ones(n, bool), coords.datum
     lon, lat = np.full(n, np.nan), np.full(n, np.nan)
     if ok.any():
         try:
-            lon[ok], lat[ok] = to_wgs84(x[ok], y[ok], datum)
+            lon[ok], lat[ok] = to_wgs84(coords.x[ok], coords.y[ok], coords.datum)
         except InputError as exc:
             problems.error(spec, str(exc))
-            return lon, lat, np.ones(n, bool), datum
+            return lon, lat, np.ones(n, bool), coords.datum
     if extract_bounds is not None:
-        outside = ok & ~shapely.contains_xy(extract_bounds, lon, lat)
-        for i in np.flatnonzero(outside):
-            problems.error(
-                spec,
-                f"({lon[i]:.6f}, {lat[i]:.6f}) lies outside the OSM extract "
-                f"{tuple(round(v, 4) for v in extract_bounds.bounds)}; remove the row or use a "
-                "larger extract.",
-                **cell(table, i, cols[0]),
-            )
-        ok &= ~outside
-    return lon, lat, ~ok, datum
+        column = coords.columns[0]
+        ok &= ~_outside_extract(lon, lat, ok, extract_bounds, table, spec, problems, column)
+    return lon, lat, ~ok, coords.datum
+
+
+def _coordinates_from_geometry(
+    geometry: gpd.GeoSeries, table: Table, spec: FileSpec, crs: str, problems: Problems
+) -> _Coordinates:
+    """A representative point of each feature, in WGS-84 or in the GCJ-02/BD-09 datum given."""
+    empty = geometry.isna().to_numpy() | geometry.is_empty.to_numpy()
+    for i in np.flatnonzero(empty):
+        problems.error(spec, "no geometry.", **cell(table, i))
+    points = _in_wgs84(geometry).representative_point()
+    x = np.where(empty, np.nan, points.x.to_numpy())
+    y = np.where(empty, np.nan, points.y.to_numpy())
+    return _Coordinates(x, y, empty, _vector_datum(spec, crs), ("geometry", "geometry"))
+
+
+def _coordinates_from_columns(
+    table: Table, spec: FileSpec, crs: str, problems: Problems
+) -> _Coordinates | None:
+    """The numbers in the longitude/latitude columns; ``None`` (an error) without such columns."""
+    table, lon_col, lat_col = _coordinate_columns(table, spec, problems)
+    if lon_col is None or lat_col is None:
+        problems.error(
+            spec,
+            "no longitude/latitude columns; name them 经度/纬度 (or lon/lat, lng/lat, a "
+            f"'location' column 'lon,lat'), or give ::lon=COLUMN,lat=COLUMN. Columns: "
+            f"{list(table.frame.columns)}.",
+        )
+        return None
+    datum, _ = _datum(spec, crs, [lon_col, lat_col])
+    x, y = (
+        pd.to_numeric(table.frame[c], errors="coerce").to_numpy(float) for c in (lon_col, lat_col)
+    )
+    for i in np.flatnonzero(np.isnan(x) | np.isnan(y)):
+        col = lon_col if np.isnan(x[i]) else lat_col
+        value = table.frame[col].iloc[i]
+        got = "nothing" if pd.isna(value) else repr(value)
+        problems.error(spec, f"expected a coordinate number, got {got}.", **cell(table, i, col))
+    return _Coordinates(x, y, np.isnan(x) | np.isnan(y), datum, (lon_col, lat_col))
+
+
+def _coordinate_columns(
+    table: Table, spec: FileSpec, problems: Problems
+) -> tuple[Table, str | None, str | None]:
+    """The longitude and latitude columns, split out of a 'lon,lat' location column if need be."""
+    lon_col = find_column(table, spec, "lon", problems)
+    lat_col = find_column(table, spec, "lat", problems)
+    loc_col = find_column(table, spec, "location", problems)
+    if (lon_col is None or lat_col is None) and loc_col is not None:
+        parts = table.frame[loc_col].astype(str).str.split(r"[,，\s]+", n=1, expand=True)
+        frame = table.frame.assign(_lon=parts[0], _lat=parts[1] if parts.shape[1] > 1 else None)
+        return Table(frame, None, table.row, table.row_label), "_lon", "_lat"
+    return table, lon_col, lat_col
+
+
+def _usable_coordinates(
+    coords: _Coordinates,
+    table: Table,
+    spec: FileSpec,
+    problems: Problems,
+    extract_bounds: BaseGeometry | None,
+) -> np.ndarray | None:
+    """Records whose coordinates pass the checks before conversion; ``None`` if the file fails."""
+    ok = ~coords.bad
+    if not _is_geographic(coords.datum):
+        if _degrees_among_metres(coords, ok, table, spec, problems):
+            return None
+    elif _metres_among_degrees(coords, ok, table, spec, problems):
+        return None
+    else:
+        ok &= ~_swapped_or_out_of_range(coords, ok, table, spec, problems, extract_bounds)
+    if _is_shifted(coords.datum):
+        ok &= ~_outside_china(coords, ok, table, spec, problems)
+    return ok
+
+
+def _degrees_among_metres(
+    coords: _Coordinates, ok: np.ndarray, table: Table, spec: FileSpec, problems: Problems
+) -> bool:
+    """Report degrees mixed into projected coordinates; ``True`` if so (the file is unusable)."""
+    metres_like = ok & (np.abs(coords.x) > 1000)
+    degree_like = ok & ~metres_like
+    if not (metres_like.any() and degree_like.any()):
+        return False
+    rows = table.row[degree_like][:5].tolist()
+    problems.error(
+        spec,
+        f"mixed coordinate systems: {degree_like.sum()} records look like degrees "
+        f"({table.row_label}s {rows}...) while the others are projected metres in "
+        f"{coords.datum}.",
+        column=coords.columns[0],
+    )
+    return True
+
+
+def _metres_among_degrees(
+    coords: _Coordinates, ok: np.ndarray, table: Table, spec: FileSpec, problems: Problems
+) -> bool:
+    """Report projected metres in a file read as degrees; ``True`` if any (the file is unusable)."""
+    x, y = coords.x, coords.y
+    metres_like = ok & ((np.abs(x) > 180) | (np.abs(y) > 180))
+    if not metres_like.any():
+        return False
+    example = table.row[metres_like][:5].tolist()
+    if metres_like.sum() < ok.sum():
+        problems.error(
+            spec,
+            f"mixed coordinate systems: {metres_like.sum()} of {ok.sum()} records hold "
+            f"projected metres ({table.row_label}s {example}...) and the others degrees. "
+            "Use one coordinate system per file.",
+            column=coords.columns[0],
+        )
+    else:
+        problems.error(
+            spec,
+            f"the coordinates look like projected metres (e.g. {x[metres_like][0]:.0f}, "
+            f"{y[metres_like][0]:.0f}), not degrees; give the file's CRS, e.g. "
+            "::crs=EPSG:4547 (CGCS2000 3-degree zone 39).",
+            column=coords.columns[0],
+        )
+    return True
+
+
+def _swapped_or_out_of_range(
+    coords: _Coordinates,
+    ok: np.ndarray,
+    table: Table,
+    spec: FileSpec,
+    problems: Problems,
+    extract_bounds: BaseGeometry | None,
+) -> np.ndarray:
+    """Report degrees with latitude and longitude swapped, or out of range; ``True`` there."""
+    x, y = coords.x, coords.y
+    lon_col, lat_col = coords.columns
+    china = extract_bounds is None or _in_china(
+        extract_bounds.centroid.x, extract_bounds.centroid.y
+    )
+    swapped = ok & (np.abs(y) > 90) & (np.abs(x) <= 90)
+    if china:  # in China latitude is 18-54 and longitude 73-135
+        swapped |= ok & (x >= 18) & (x <= 54) & (y >= 73) & (y <= 135)
+    for i in np.flatnonzero(swapped):
+        problems.error(
+            spec,
+            f"longitude {x[i]} and latitude {y[i]} look swapped; check the columns "
+            f"{lon_col!r}/{lat_col!r} (or give ::lon={lat_col},lat={lon_col}).",
+            **cell(table, i, lat_col),
+        )
+    out_of_range = ok & ~swapped & ((np.abs(x) > 180) | (np.abs(y) > 90))
+    for i in np.flatnonzero(out_of_range):
+        problems.error(spec, f"({x[i]}, {y[i]}) is not a longitude/latitude.", **cell(table, i))
+    return swapped | out_of_range
+
+
+def _outside_china(
+    coords: _Coordinates, ok: np.ndarray, table: Table, spec: FileSpec, problems: Problems
+) -> np.ndarray:
+    """Report GCJ-02/BD-09 coordinates outside China, where the datum is not defined."""
+    outside = ok & ~_in_china(coords.x, coords.y)
+    for i in np.flatnonzero(outside):
+        problems.error(
+            spec,
+            f"({coords.x[i]}, {coords.y[i]}) lies outside China, where "
+            f"{coords.datum.upper()} is not defined; is the --crs right?",
+            **cell(table, i, coords.columns[0]),
+        )
+    return outside
+
+
+def _outside_extract(
+    lon: np.ndarray,
+    lat: np.ndarray,
+    ok: np.ndarray,
+    extract_bounds: BaseGeometry,
+    table: Table,
+    spec: FileSpec,
+    problems: Problems,
+    column: str,
+) -> np.ndarray:
+    """Report WGS-84 points outside the OSM extract; ``True`` there."""
+    outside = ok & ~shapely.contains_xy(extract_bounds, lon, lat)
+    for i in np.flatnonzero(outside):
+        problems.error(
+            spec,
+            f"({lon[i]:.6f}, {lat[i]:.6f}) lies outside the OSM extract "
+            f"{tuple(round(v, 4) for v in extract_bounds.bounds)}; remove the row or use a "
+            "larger extract.",
+            **cell(table, i, column),
+        )
+    return outside
 
 
 def _in_china(lon: object, lat: object) -> np.ndarray:
