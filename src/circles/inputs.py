@@ -616,70 +616,136 @@ def read_facilities(
 ) -> gpd.GeoDataFrame:
     """A planner's facility list as WGS-84 points.
 
+    Parameters
+    ----------
+    spec
+        A CSV, XLSX or vector file with its options, e.g. ``助餐点.xlsx::category=elderly_meal``.
+    standards
+        The categories a facility may name (id, Chinese or English name, alias).
+    crs
+        The datum or CRS of coordinates when neither an option nor a column name says.
+    extract_bounds
+        The OSM extract's area: facilities outside it are errors.
+    problems
+        Where the file's errors are collected (a new collection if not given).
+
     Returns
     -------
     GeoDataFrame
-        ``facility_id``, ``category_id``, ``name``, ``capacity``, ``area_m2``, ``source``
-        (``planner``), ``source_file``, ``source_row`` and the coordinates as given
-        (``given_x``, ``given_y``, ``given_crs``); rows with errors are left out.
+        ``facility_id``, ``category_id``, ``name``, ``source`` and ``matched_by``
+        (``planner``), ``capacity``, ``area_m2``, ``source_file``, ``source_row`` and
+        ``given_crs`` (the datum the coordinates were read in); rows with errors are left out.
+
+    Raises
+    ------
+    InputError
+        For a bad file option, or a CSV in neither UTF-8 nor GBK/GB18030.
     """
     spec = FileSpec.parse(spec)
     problems = problems if problems is not None else Problems()
     table = read_table(spec, problems)
     if table is None:
         return _empty_facilities()
-    n = len(table.frame)
     lon, lat, bad, datum = points_from_table(table, spec, crs, problems, extract_bounds)
+    categories = _facility_categories(table, spec, standards, problems)
+    if categories is None:
+        return _empty_facilities()
+    category_ids, bad_category = categories
+    columns = _facility_columns(table, spec, problems, category_ids, datum)
+    keep = ~bad & ~bad_category & pd.notna(category_ids)
+    return _kept_records(columns, gpd.points_from_xy(lon, lat), keep)
+
+
+def _facility_categories(
+    table: Table, spec: FileSpec, standards: Standards, problems: Problems
+) -> tuple[np.ndarray, np.ndarray] | None:
+    """Each record's category id (its cell, else the file option) and ``True`` where it is bad.
+
+    ``None`` (with an error) when the option names no category or nothing gives one."""
     labels = category_labels(standards)
-    cat_col = find_column(table, spec, "category", problems)
+    column = find_column(table, spec, "category", problems)
     default = spec.options.get("category")
     if default is not None and normalise(default) not in labels:
         problems.error(spec, _unknown_category(default, labels, standards) + " (option category=)")
-        return _empty_facilities()
-    if cat_col is None and default is None:
+        return None
+    if column is None and default is None:
         problems.error(
             spec,
             "no category column (类别/类型/category) and no ::category=…; say which category the "
             f"facilities are, e.g. {spec.path}::category=elderly_meal.",
         )
-        return _empty_facilities()
-    cats = np.full(n, labels.get(normalise(default)) if default else None, dtype=object)
-    if cat_col is not None:
-        text = table.frame[cat_col]
-        for i in range(n):
-            if pd.isna(text.iloc[i]):
-                if default is None:
-                    problems.error(spec, "category missing.", **cell(table, i, cat_col))
-                    bad[i] = True
-                continue
-            cat = labels.get(normalise(text.iloc[i]))
-            if cat is None:
-                problems.error(
-                    spec,
-                    _unknown_category(text.iloc[i], labels, standards),
-                    **cell(table, i, cat_col),
-                )
-                bad[i] = True
-            cats[i] = cat
+        return None
+    return _labels_from_column(
+        table,
+        column,
+        labels.get(normalise(default)) if default else None,
+        spec,
+        problems,
+        labels=labels,
+        unknown=lambda value: _unknown_category(value, labels, standards),
+        missing="category missing.",
+    )
+
+
+def _facility_columns(
+    table: Table, spec: FileSpec, problems: Problems, category_ids: np.ndarray, datum: str
+) -> dict[str, object]:
+    """The columns of the facility frame: ids, names, capacity, floor area and provenance."""
     capacity = numbers(table, find_column(table, spec, "capacity", problems), spec, problems)
     area = numbers(table, find_column(table, spec, "area", problems), spec, problems)
     ids = _ids(table, spec, problems, f"planner:{spec.path.stem}")
-    keep = ~bad & pd.notna(cats)
-    frame = pd.DataFrame(
-        {
-            "facility_id": ids,
-            "category_id": cats,
-            "name": _names(table, spec, problems),
-            "source": "planner",
-            "matched_by": "planner",
-            "capacity": capacity,
-            "area_m2": area,
-            "source_file": str(spec.path),
-            "source_row": table.row,
-            "given_crs": datum,
-        }
-    )
-    gdf = gpd.GeoDataFrame(frame, geometry=gpd.points_from_xy(lon, lat), crs=4326)
+    return {
+        "facility_id": ids,
+        "category_id": category_ids,
+        "name": _names(table, spec, problems),
+        "source": "planner",
+        "matched_by": "planner",
+        "capacity": capacity,
+        "area_m2": area,
+        "source_file": str(spec.path),
+        "source_row": table.row,
+        "given_crs": datum,
+    }
+
+
+def _labels_from_column(
+    table: Table,
+    column: str | None,
+    default: str | None,
+    spec: FileSpec,
+    problems: Problems,
+    *,
+    labels: dict[str, str],
+    unknown: Callable[[object], str],
+    missing: str | None = None,
+) -> tuple[np.ndarray, np.ndarray]:
+    """Each record's cell looked up in ``labels`` (``default`` if blank); ``True`` where bad.
+
+    An unknown label is an error, ``unknown(cell)``; a blank cell is the error ``missing``
+    when there is no default and ``missing`` is given."""
+    n = len(table.frame)
+    values = np.full(n, default, dtype=object)
+    bad = np.zeros(n, bool)
+    if column is None:
+        return values, bad
+    for i, text in enumerate(table.frame[column]):
+        if pd.isna(text):
+            if missing is not None and default is None:
+                problems.error(spec, missing, **cell(table, i, column))
+                bad[i] = True
+            continue
+        values[i] = labels.get(normalise(text))
+        if values[i] is None:
+            problems.error(spec, unknown(text), **cell(table, i, column))
+            bad[i] = True
+    return values, bad
+
+
+def _kept_records(
+    columns: dict[str, object], geometry: object, keep: np.ndarray
+) -> gpd.GeoDataFrame:
+    """The records to keep, as a WGS-84 GeoDataFrame numbered from 0."""
+    gdf = gpd.GeoDataFrame(pd.DataFrame(columns), geometry=geometry, crs=4326)
     return gdf[keep].reset_index(drop=True)
 
 
