@@ -848,41 +848,84 @@ def _from_wgs84(lon: np.ndarray, lat: np.ndarray, datum: str) -> tuple[np.ndarra
 def polygons_from_table(
     table: Table, spec: FileSpec, crs: str, problems: Problems, what: str
 ) -> tuple[np.ndarray, np.ndarray]:
-    """WGS-84 polygons of a vector file, invalid ones repaired (warning) or rejected (error)."""
+    """WGS-84 polygons of a vector file, invalid ones repaired (warning) or rejected (error).
+
+    Parameters
+    ----------
+    table
+        The file's features; a table without geometry is an error.
+    spec, problems
+        The file with its options, and where its errors and warnings are collected.
+    crs
+        ``gcj02`` or ``bd09`` for coordinates in those datums, when no ``crs`` option says
+        (the file's own CRS is applied first).
+    what
+        What the polygons are, for the message when the file is a table: "communities".
+
+    Returns
+    -------
+    geometries : ndarray
+        Each feature's polygon, in WGS-84 unless the whole file is unusable.
+    bad : ndarray
+        ``True`` for each feature with an error (all of them when the file is unusable).
+    """
     n = len(table.frame)
-    bad = np.zeros(n, bool)
     if table.geometry is None:
         problems.error(
             spec, f"{what} need polygons: give a GeoJSON, GeoPackage or Shapefile, not a table."
         )
         return np.full(n, None, dtype=object), np.ones(n, bool)
-    geom = table.geometry
-    raw = geom.to_numpy()
-    if geom.crs is not None and geom.crs.is_geographic:
-        far = np.array(
-            [g is not None and not g.is_empty and max(map(abs, g.bounds)) > 180 for g in raw]
-        )
-        if far.any():
-            problems.error(
-                spec,
-                f"the file says {geom.crs.to_string()} (degrees) but {far.sum()} features hold "
-                "coordinates in metres: mixed coordinate systems. Save it with its true CRS.",
+    if _metres_in_degrees_file(table.geometry, spec, problems):
+        return table.geometry.to_numpy(), np.ones(n, bool)
+    geoms = _polygons_in_wgs84(table.geometry, _vector_datum(spec, crs))
+    return geoms, _check_polygons(geoms, table, spec, problems)
+
+
+def _metres_in_degrees_file(geometry: gpd.GeoSeries, spec: FileSpec, problems: Problems) -> bool:
+    """Report features in metres in a file whose CRS is in degrees; ``True`` if any."""
+    if geometry.crs is None or not geometry.crs.is_geographic:
+        return False
+    far = np.array(
+        [
+            g is not None and not g.is_empty and max(map(abs, g.bounds)) > 180
+            for g in geometry.to_numpy()
+        ]
+    )
+    if not far.any():
+        return False
+    problems.error(
+        spec,
+        f"the file says {geometry.crs.to_string()} (degrees) but {far.sum()} features hold "
+        "coordinates in metres: mixed coordinate systems. Save it with its true CRS.",
+    )
+    return True
+
+
+def _polygons_in_wgs84(geometry: gpd.GeoSeries, datum: str) -> np.ndarray:
+    """Geometries in WGS-84: by the file's own CRS, then out of GCJ-02/BD-09 if ``datum`` is."""
+    geoms = _in_wgs84(geometry).to_numpy()
+    if not _is_shifted(datum):
+        return geoms
+    return np.array(
+        [
+            None
+            if g is None
+            else shapely.transform(
+                g, lambda xy: np.column_stack(to_wgs84(xy[:, 0], xy[:, 1], datum))
             )
-            return raw, np.ones(n, bool)
-    geoms = geom.to_crs(4326).to_numpy() if geom.crs is not None else raw
-    datum, _ = _datum(spec, crs, [])
-    if datum.lower() in ("gcj02", "bd09"):
-        geoms = np.array(
-            [
-                None
-                if g is None
-                else shapely.transform(
-                    g, lambda xy: np.column_stack(to_wgs84(xy[:, 0], xy[:, 1], datum))
-                )
-                for g in geoms
-            ],
-            dtype=object,
-        )
+            for g in geoms
+        ],
+        dtype=object,
+    )
+
+
+def _check_polygons(
+    geoms: np.ndarray, table: Table, spec: FileSpec, problems: Problems
+) -> np.ndarray:
+    """Report missing, non-polygon and invalid geometries, repairing what can be; ``True`` there.
+
+    Repaired polygons replace the invalid ones in ``geoms``."""
+    bad = np.zeros(len(table.frame), bool)
     for i, g in enumerate(geoms):
         if g is None or g.is_empty:
             problems.error(spec, "no geometry.", **cell(table, i))
@@ -892,12 +935,8 @@ def polygons_from_table(
             bad[i] = True
         elif not g.is_valid:
             reason = shapely.is_valid_reason(g)
-            fixed = shapely.make_valid(g)
-            parts = [
-                p for p in shapely.get_parts(fixed) if p.geom_type in ("Polygon", "MultiPolygon")
-            ]
-            fixed = shapely.union_all(parts) if parts else None
-            if fixed is None or fixed.is_empty or fixed.area <= 0:
+            fixed = _repaired(g)
+            if fixed is None:
                 problems.error(
                     spec, f"invalid polygon ({reason}) that cannot be repaired.", **cell(table, i)
                 )
@@ -909,7 +948,17 @@ def polygons_from_table(
                     **cell(table, i),
                 )
                 geoms[i] = fixed
-    return geoms, bad
+    return bad
+
+
+def _repaired(polygon: BaseGeometry) -> BaseGeometry | None:
+    """The polygonal part of an invalid polygon made valid; ``None`` if no area is left."""
+    fixed = shapely.make_valid(polygon)
+    parts = [p for p in shapely.get_parts(fixed) if p.geom_type in ("Polygon", "MultiPolygon")]
+    fixed = shapely.union_all(parts) if parts else None
+    if fixed is None or fixed.is_empty or fixed.area <= 0:
+        return None
+    return fixed
 
 
 def read_communities(
