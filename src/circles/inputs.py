@@ -790,6 +790,24 @@ def check_datum(
     three times closer in the other datum. In dense street grids a shifted point often lands
     near another street, so the street test only catches clear cases; the name test needs
     OSM facilities of the file's categories.
+
+    Parameters
+    ----------
+    facilities
+        Planners' facilities as read, with ``source_file`` and ``given_crs``.
+    distance_to_streets
+        Metres from WGS-84 longitudes and latitudes to the nearest street.
+    osm_matches
+        How many of the facilities given have a same-name OSM facility nearby.
+    problems
+        Where the errors are collected (a new collection if not given).
+    min_points
+        Files with fewer facilities are not checked.
+
+    Returns
+    -------
+    Problems
+        ``problems``, with an error for each file that looks read in the wrong datum.
     """
     problems = problems if problems is not None else Problems()
     if facilities.empty or "given_crs" not in facilities:
@@ -798,39 +816,62 @@ def check_datum(
         datum = str(group["given_crs"].iloc[0]).lower()
         if len(group) < min_points or datum not in DATUMS:
             continue
-        raw = _from_wgs84(group.geometry.x.to_numpy(), group.geometry.y.to_numpy(), datum)
-        fits = {}
-        for reading in DATUMS:
-            lon, lat = to_wgs84(raw[0], raw[1], reading)
-            moved = group.set_geometry(gpd.points_from_xy(lon, lat, crs=4326))
-            fits[reading] = (
-                float(np.median(distance_to_streets(lon, lat))),
-                osm_matches(moved) if osm_matches is not None else 0,
-            )
-        given_m, given_n = fits.pop(datum)
-        best = min(fits, key=lambda k: (-fits[k][1], fits[k][0]))
-        best_m, best_n = fits[best]
-        why = None
-        if best_n >= 2 and best_n >= 2 * given_n + 1:
-            why = (
-                f"{best_n} of its {len(group)} facilities lie near an OSM facility of the same "
-                f"name when read as {best.upper()}, {given_n} when read as {datum.upper()}"
-            )
-        elif given_n == 0 and len(group) >= STREET_TEST_MIN_POINTS:
-            best = min(fits, key=lambda k: fits[k][0])
-            best_m = fits[best][0]
-            if given_m > STREET_TEST_OFF_M and best_m * 3 < given_m:
-                why = (
-                    f"the points sit a median {given_m:.0f} m from the nearest street when read "
-                    f"as {datum.upper()}, {best_m:.0f} m when read as {best.upper()}"
-                )
-        if why:
-            problems.error(
-                file,
-                f"the coordinates look like {best.upper()} ({_datum_source(best)}), not "
-                f"{datum.upper()}: {why}. Give --crs {best} (or {file}::crs={best}).",
-            )
+        fits = _datum_fits(group, datum, distance_to_streets, osm_matches)
+        better = _better_datum(fits, datum, len(group))
+        if better is not None:
+            problems.error(file, _wrong_datum(file, datum, *better))
     return problems
+
+
+def _datum_fits(
+    group: gpd.GeoDataFrame,
+    datum: str,
+    distance_to_streets: Callable[[np.ndarray, np.ndarray], np.ndarray],
+    osm_matches: Callable[[gpd.GeoDataFrame], int] | None,
+) -> dict[str, tuple[float, int]]:
+    """Per datum, the median metres to the streets and the OSM name matches of points read in it."""
+    raw = _from_wgs84(group.geometry.x.to_numpy(), group.geometry.y.to_numpy(), datum)
+    fits = {}
+    for reading in DATUMS:
+        lon, lat = to_wgs84(raw[0], raw[1], reading)
+        moved = group.set_geometry(gpd.points_from_xy(lon, lat, crs=4326))
+        fits[reading] = (
+            float(np.median(distance_to_streets(lon, lat))),
+            osm_matches(moved) if osm_matches is not None else 0,
+        )
+    return fits
+
+
+def _better_datum(
+    fits: dict[str, tuple[float, int]], datum: str, n_points: int
+) -> tuple[str, str] | None:
+    """The datum the points fit clearly better than ``datum``, and why; ``None`` if none."""
+    given_m, given_n = fits[datum]
+    others = {reading: fit for reading, fit in fits.items() if reading != datum}
+    best = min(others, key=lambda k: (-others[k][1], others[k][0]))
+    best_m, best_n = others[best]
+    if best_n >= 2 and best_n >= 2 * given_n + 1:
+        return best, (
+            f"{best_n} of its {n_points} facilities lie near an OSM facility of the same "
+            f"name when read as {best.upper()}, {given_n} when read as {datum.upper()}"
+        )
+    if given_n == 0 and n_points >= STREET_TEST_MIN_POINTS:
+        best = min(others, key=lambda k: others[k][0])
+        best_m = others[best][0]
+        if given_m > STREET_TEST_OFF_M and best_m * 3 < given_m:
+            return best, (
+                f"the points sit a median {given_m:.0f} m from the nearest street when read "
+                f"as {datum.upper()}, {best_m:.0f} m when read as {best.upper()}"
+            )
+    return None
+
+
+def _wrong_datum(file: object, datum: str, best: str, why: str) -> str:
+    """The error for a file read in ``datum`` whose points fit ``best``, and why."""
+    return (
+        f"the coordinates look like {best.upper()} ({_datum_source(best)}), not "
+        f"{datum.upper()}: {why}. Give --crs {best} (or {file}::crs={best})."
+    )
 
 
 def _datum_source(datum: str) -> str:
