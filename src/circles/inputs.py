@@ -1009,56 +1009,86 @@ def read_communities(
 ) -> gpd.GeoDataFrame:
     """A planner's communities: polygons with official population, WGS-84.
 
+    Parameters
+    ----------
+    spec
+        A vector file of polygons with its options, e.g. ``社区.shp::population=常住人口``.
+    crs
+        ``gcj02`` or ``bd09`` for coordinates in those datums, when no ``crs`` option says.
+    problems
+        Where the file's errors and warnings are collected (a new collection if not given).
+
     Returns
     -------
     GeoDataFrame
         ``community_id``, ``name``, ``population`` and, where the file has them,
         ``households``, ``elderly`` (aged 60+) and ``children``; ``population_method`` is
         ``official``. Rows with errors are left out.
+
+    Raises
+    ------
+    InputError
+        For a bad file option, or a text file in neither UTF-8 nor GBK/GB18030.
     """
     spec = FileSpec.parse(spec)
     problems = problems if problems is not None else Problems()
+    polygons = _read_polygons(spec, crs, problems, "communities")
+    if polygons is None:
+        return gpd.GeoDataFrame({"community_id": []}, geometry=gpd.GeoSeries([], crs=4326))
+    table, geoms, bad = polygons
+    population, groups = _community_counts(table, spec, problems)
+    ids = _ids(table, spec, problems, spec.path.stem)
+    columns = {
+        "community_id": ids,
+        "name": _names(table, spec, problems),
+        "population": population,
+        **groups,
+        "population_method": "official",
+        "population_estimated": False,
+        "source_file": str(spec.path),
+        "source_row": table.row,
+    }
+    gdf = _kept_records(columns, list(geoms), ~bad & ~np.isnan(population))
+    _warn_overlaps(gdf, spec, problems, table.row_label)
+    return gdf
+
+
+def _read_polygons(
+    spec: FileSpec, crs: str, problems: Problems, what: str
+) -> tuple[Table, np.ndarray, np.ndarray] | None:
+    """A vector file's records, WGS-84 polygons and ``True`` where bad; ``None`` if unreadable."""
     table = read_table(spec, problems)
     if table is None:
-        return gpd.GeoDataFrame({"community_id": []}, geometry=gpd.GeoSeries([], crs=4326))
-    geoms, bad = polygons_from_table(table, spec, crs, problems, "communities")
-    pop_col = find_column(table, spec, "population", problems)
-    if pop_col is None:
+        return None
+    geoms, bad = polygons_from_table(table, spec, crs, problems, what)
+    return table, geoms, bad
+
+
+def _community_counts(
+    table: Table, spec: FileSpec, problems: Problems
+) -> tuple[np.ndarray, dict[str, np.ndarray]]:
+    """Each community's population, and its households, elderly and children where given."""
+    column = find_column(table, spec, "population", problems)
+    if column is None:
         problems.error(
             spec,
             "no population column (人口/常住人口/population); give ::population=COLUMN. "
             f"Columns: {list(table.frame.columns)}.",
         )
-    population = numbers(table, pop_col, spec, problems, required=True, what="a population")
-    extra = {
+    population = numbers(table, column, spec, problems, required=True, what="a population")
+    groups = {
         key: numbers(table, find_column(table, spec, key, problems), spec, problems)
         for key in ("households", "elderly", "children")
     }
     for key in ("elderly", "children"):
-        col = find_column(table, spec, key, problems)
-        for i in np.flatnonzero(extra[key] > population):
+        column = find_column(table, spec, key, problems)
+        for i in np.flatnonzero(groups[key] > population):
             problems.error(
                 spec,
-                f"{extra[key][i]:.0f} exceeds the population {population[i]:.0f}.",
-                **cell(table, i, col),
+                f"{groups[key][i]:.0f} exceeds the population {population[i]:.0f}.",
+                **cell(table, i, column),
             )
-    ids = _ids(table, spec, problems, spec.path.stem)
-    frame = pd.DataFrame(
-        {
-            "community_id": ids,
-            "name": _names(table, spec, problems),
-            "population": population,
-            **extra,
-            "population_method": "official",
-            "population_estimated": False,
-            "source_file": str(spec.path),
-            "source_row": table.row,
-        }
-    )
-    keep = ~bad & ~np.isnan(population)
-    gdf = gpd.GeoDataFrame(frame, geometry=list(geoms), crs=4326)[keep].reset_index(drop=True)
-    _warn_overlaps(gdf, spec, problems, table.row_label)
-    return gdf
+    return population, groups
 
 
 def _warn_overlaps(gdf: gpd.GeoDataFrame, spec: FileSpec, problems: Problems, label: str) -> None:
@@ -1090,43 +1120,70 @@ def read_boundaries(
 
     The level comes from a level column (区/街道/镇…) or the file option ``level=street``.
 
+    Parameters
+    ----------
+    spec
+        A vector file of polygons with its options, e.g. ``街道.shp::level=street``.
+    crs
+        ``gcj02`` or ``bd09`` for coordinates in those datums, when no ``crs`` option says.
+    problems
+        Where the file's errors and warnings are collected (a new collection if not given).
+
     Returns
     -------
     GeoDataFrame
         ``unit_id``, ``name``, ``level`` (``district`` or ``street``).
+
+    Raises
+    ------
+    InputError
+        For a bad file option, or a text file in neither UTF-8 nor GBK/GB18030.
     """
     spec = FileSpec.parse(spec)
     problems = problems if problems is not None else Problems()
-    table = read_table(spec, problems)
     empty = gpd.GeoDataFrame({"unit_id": [], "name": [], "level": []}, geometry=[], crs=4326)
-    if table is None:
+    polygons = _read_polygons(spec, crs, problems, "boundaries")
+    if polygons is None:
         return empty
-    geoms, bad = polygons_from_table(table, spec, crs, problems, "boundaries")
-    n = len(table.frame)
+    table, geoms, bad = polygons
+    levels = _boundary_levels(table, spec, problems)
+    if levels is None:
+        return empty
+    level, bad_level = levels
+    names = _names(table, spec, problems)
+    if all(v is None for v in names):
+        problems.warning(spec, "no name column (名称/name); units are named by their id.")
+    ids = _ids(table, spec, problems, spec.path.stem)
+    columns = {"unit_id": ids, "name": names, "level": level}
+    return _kept_records(columns, list(geoms), ~bad & ~bad_level & pd.notna(level))
+
+
+def _boundary_levels(
+    table: Table, spec: FileSpec, problems: Problems
+) -> tuple[np.ndarray, np.ndarray] | None:
+    """Each unit's level (its cell, else the file option) and ``True`` where it is bad.
+
+    ``None`` (with an error) when the option names no level or nothing gives one."""
     by_value = {normalise(v): level for level, values in LEVEL_VALUES.items() for v in values}
-    level_col = find_column(table, spec, "level", problems)
+    column = find_column(table, spec, "level", problems)
     default = spec.options.get("level")
     if default is not None and normalise(default) not in by_value:
         problems.error(spec, f"option level={default}: expected district (区) or street (街道).")
-        return empty
-    levels = np.full(n, by_value.get(normalise(default)) if default else None, dtype=object)
-    if level_col is not None:
-        for i, value in enumerate(table.frame[level_col]):
-            if pd.isna(value):
-                continue
-            levels[i] = by_value.get(normalise(value))
-            if levels[i] is None:
-                problems.error(
-                    spec,
-                    f"unknown level {value!r}; expected 区/district or 街道/street.",
-                    **cell(table, i, level_col),
-                )
-                bad[i] = True
-    if level_col is None and default is None:
+        return None
+    if column is None and default is None:
         problems.error(
             spec, "no level column (级别/level); say what the polygons are: ::level=street (街道)."
         )
-        return empty
+        return None
+    levels, bad = _labels_from_column(
+        table,
+        column,
+        by_value.get(normalise(default)) if default else None,
+        spec,
+        problems,
+        labels=by_value,
+        unknown=lambda value: f"unknown level {value!r}; expected 区/district or 街道/street.",
+    )
     for i in np.flatnonzero(levels == "community"):
         problems.error(
             spec,
@@ -1134,14 +1191,7 @@ def read_boundaries(
             **cell(table, i),
         )
         bad[i] = True
-    names = _names(table, spec, problems)
-    if all(v is None for v in names):
-        problems.warning(spec, "no name column (名称/name); units are named by their id.")
-    frame = pd.DataFrame(
-        {"unit_id": _ids(table, spec, problems, spec.path.stem), "name": names, "level": levels}
-    )
-    gdf = gpd.GeoDataFrame(frame, geometry=list(geoms), crs=4326)
-    return gdf[~bad & pd.notna(levels)].reset_index(drop=True)
+    return levels, bad
 
 
 def read_sites(path: str | Path | FileSpec, crs: str = "wgs84") -> gpd.GeoDataFrame:
