@@ -166,6 +166,7 @@ class Table:
 
 
 def normalise(text: object) -> str:
+    """Text as compared with known names: lower-case, without spaces or underscores."""
     return re.sub(r"[\s_]+", "", str(text)).lower()
 
 
@@ -300,6 +301,7 @@ def _in_wgs84(geometry: gpd.GeoSeries) -> gpd.GeoSeries:
 
 
 def _is_geographic(crs: str) -> bool:
+    """Whether ``crs`` is in degrees (an invalid CRS counts as degrees: to_wgs84 reports it)."""
     name = crs.lower().replace("-", "").replace("_", "")
     if name in DATUMS:
         return True
@@ -591,6 +593,7 @@ def _ids(table: Table, spec: FileSpec, problems: Problems, prefix: str) -> np.nd
 
 
 def _names(table: Table, spec: FileSpec, problems: Problems) -> np.ndarray:
+    """Record names from the name column (``None`` where blank or without one)."""
     column = find_column(table, spec, "name", problems)
     if column is None:
         return np.full(len(table.frame), None, dtype=object)
@@ -719,7 +722,7 @@ def _labels_from_column(
     unknown: Callable[[object], str],
     missing: str | None = None,
 ) -> tuple[np.ndarray, np.ndarray]:
-    """Each record's cell looked up in ``labels`` (``default`` if blank); ``True`` where bad.
+    """Each record's cell looked up in ``labels``, else ``default``; ``True`` where it is bad.
 
     An unknown label is an error, ``unknown(cell)``; a blank cell is the error ``missing``
     when there is no default and ``missing`` is given."""
@@ -750,6 +753,7 @@ def _kept_records(
 
 
 def _unknown_category(value: object, labels: dict[str, str], standards: Standards) -> str:
+    """The error for an unknown category: the closest known name, and all categories."""
     names = {c.id: c.name.zh for c in standards.categories.categories}
     close = difflib.get_close_matches(normalise(value), list(labels), n=1, cutoff=0.4)
     hint = (
@@ -761,6 +765,7 @@ def _unknown_category(value: object, labels: dict[str, str], standards: Standard
 
 
 def _empty_facilities() -> gpd.GeoDataFrame:
+    """The facilities of a file that cannot be read: none."""
     return gpd.GeoDataFrame(
         {"facility_id": [], "category_id": [], "name": [], "capacity": [], "area_m2": []},
         geometry=gpd.GeoSeries([], crs=4326),
@@ -875,10 +880,12 @@ def _wrong_datum(file: object, datum: str, best: str, why: str) -> str:
 
 
 def _datum_source(datum: str) -> str:
+    """Who publishes coordinates in ``datum``, for messages."""
     return {"gcj02": "Amap, Tencent", "bd09": "Baidu", "wgs84": "GPS, OSM"}[datum]
 
 
 def _from_wgs84(lon: np.ndarray, lat: np.ndarray, datum: str) -> tuple[np.ndarray, np.ndarray]:
+    """WGS-84 longitudes and latitudes converted to ``datum`` (wgs84, gcj02 or bd09)."""
     if datum == "wgs84":
         return lon, lat
     forward = prcoords.wgs_gcj if datum == "gcj02" else prcoords.wgs_bd
@@ -1196,6 +1203,18 @@ def _boundary_levels(
 
 def read_sites(path: str | Path | FileSpec, crs: str = "wgs84") -> gpd.GeoDataFrame:
     """Candidate or proposed sites (points, optional names) from a planner's file, WGS-84.
+
+    Parameters
+    ----------
+    path
+        A CSV, XLSX or vector file with its options, e.g. ``候选点.csv::crs=gcj02``.
+    crs
+        The datum or CRS of coordinates when neither an option nor a column name says.
+
+    Returns
+    -------
+    GeoDataFrame
+        ``name`` and the point of each site.
 
     Raises
     ------
