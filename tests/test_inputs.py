@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import geopandas as gpd
 import numpy as np
@@ -28,6 +29,7 @@ from circles.sources.planner_files import (
 from conftest import CHENGDU, need
 
 CHENGDU_BOX = box(104.03, 30.64, 104.12, 30.72)
+PLANNER_SAMPLES = Path(__file__).resolve().parents[2] / "shared" / "planner-samples"
 
 
 def gcj(lon, lat):
@@ -461,3 +463,50 @@ def test_shapefile_communities_with_gbk_attributes(tmp_path):
     assert read["population"].tolist() == [3000, 4500]
     assert read["households"].tolist() == [1000, 1500]
     assert read.crs.to_epsg() == 4326
+
+
+def planner_sample(name: str) -> Path:
+    """A file of ../shared/planner-samples; skip (with the reason) when absent."""
+    path = PLANNER_SAMPLES / name
+    if not path.exists():
+        pytest.skip(f"planner sample {path} not found: these tests need ../shared/planner-samples")
+    return path
+
+
+@pytest.mark.parametrize(
+    ("name", "options", "truth", "key"),
+    [
+        ("托育机构.csv", "crs=gcj02", "truth_childcare_wgs84.csv", "编号"),
+        ("老年助餐点.xlsx", "crs=gcj02,category=elderly_meal", "truth_meal_wgs84.csv", "名称"),
+    ],
+)
+def test_planner_sample_facilities_back_from_gcj02(standards, name, options, truth, key):
+    """Office files in GCJ-02 land within 0.5 m of the WGS-84 points they were made from."""
+    problems = Problems()
+    gdf = read_facilities(f"{planner_sample(name)}::{options}", standards, problems=problems)
+    assert problems.items == []
+    want = pd.read_csv(planner_sample(truth), dtype={key: str})
+    keys = gdf["facility_id"].str.rsplit(":", n=1).str[-1] if key == "编号" else gdf["name"]
+    got = gdf.assign(key=keys.to_numpy()).merge(want, left_on="key", right_on=key)
+    assert len(got) == len(gdf) == len(want)
+    utm = gdf.estimate_utm_crs()
+    truth_points = gpd.GeoSeries(gpd.points_from_xy(got["_wgs_lon"], got["_wgs_lat"]), crs=4326)
+    assert got.geometry.to_crs(utm).distance(truth_points.to_crs(utm)).max() < 0.5
+
+
+def test_planner_sample_communities_and_streets():
+    """The same communities as WGS-84 GeoJSON and as a CGCS2000 Gauss-Krüger Shapefile."""
+    problems = Problems()
+    geojson = read_communities(planner_sample("社区.geojson"), problems=problems)
+    shapefile = read_communities(planner_sample("社区_CGCS2000_GK.shp"), problems=problems)
+    assert problems.items == []
+    assert len(geojson) == 72
+    for column in ("name", "population", "households"):
+        assert shapefile[column].tolist() == geojson[column].tolist()
+    utm = geojson.estimate_utm_crs()
+    shift = geojson.to_crs(utm).geometry.hausdorff_distance(shapefile.to_crs(utm).geometry)
+    assert shift.max() < 0.01
+    streets = read_boundaries(planner_sample("街道.shp"), problems=problems)
+    assert problems.items == []
+    assert sorted(streets["level"]) == ["district"] + ["street"] * 6
+    assert streets["name"].str.endswith("街道").sum() == 6

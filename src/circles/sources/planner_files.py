@@ -166,6 +166,7 @@ class Table:
 
 
 def normalise(text: object) -> str:
+    """Text as compared with known names: lower-case, without spaces or underscores."""
     return re.sub(r"[\s_]+", "", str(text)).lower()
 
 
@@ -283,7 +284,24 @@ def _datum(spec: FileSpec, default: str, hint_columns: Sequence[str]) -> tuple[s
     return default, False
 
 
+def _is_shifted(datum: str) -> bool:
+    """Whether ``datum`` is GCJ-02 or BD-09, the Chinese datums no EPSG CRS expresses."""
+    return datum.lower() in ("gcj02", "bd09")
+
+
+def _vector_datum(spec: FileSpec, crs: str) -> str:
+    """A vector file's datum once its own CRS is applied: GCJ-02/BD-09 if given, else WGS-84."""
+    datum, _ = _datum(spec, crs, [])
+    return datum if _is_shifted(datum) else "wgs84"
+
+
+def _in_wgs84(geometry: gpd.GeoSeries) -> gpd.GeoSeries:
+    """Geometry converted to WGS-84 by its own CRS (as it is without one)."""
+    return geometry.to_crs(4326) if geometry.crs is not None else geometry
+
+
 def _is_geographic(crs: str) -> bool:
+    """Whether ``crs`` is in degrees (an invalid CRS counts as degrees: to_wgs84 reports it)."""
     name = crs.lower().replace("-", "").replace("_", "")
     if name in DATUMS:
         return True
@@ -291,6 +309,17 @@ def _is_geographic(crs: str) -> bool:
         return CRS.from_user_input(crs).is_geographic
     except Exception:  # an invalid CRS is reported by to_wgs84
         return True
+
+
+@dataclass
+class _Coordinates:
+    """Coordinates as a file gives them, before conversion to WGS-84."""
+
+    x: np.ndarray
+    y: np.ndarray
+    bad: np.ndarray  # records without coordinates (already reported)
+    datum: str  # the datum or CRS they are in
+    columns: tuple[str, str]  # the longitude and latitude columns, named in messages
 
 
 def points_from_table(
@@ -304,132 +333,235 @@ def points_from_table(
 
     Checks: coordinates present and numeric, latitude and longitude not swapped, no mix of
     degrees and projected metres, GCJ-02/BD-09 points inside China, points inside the extract.
+
+    Parameters
+    ----------
+    table
+        A vector file's features (read at a representative point), or a table's rows with
+        longitude/latitude columns or a ``lon,lat`` location column.
+    spec, problems
+        The file with its options, and where its errors are collected.
+    crs
+        The datum or CRS of coordinates when neither an option nor a column name says.
+    extract_bounds
+        The OSM extract's area: records outside it are errors.
+
+    Returns
+    -------
+    lon, lat, bad : ndarray
+        WGS-84 coordinates of each record, and ``True`` where it has an error.
+    datum : str
+        The datum or CRS the coordinates were read in.
     """
     n = len(table.frame)
-    bad = np.zeros(n, bool)
     if table.geometry is not None:
-        geom = table.geometry
-        empty = geom.isna().to_numpy() | geom.is_empty.to_numpy()
-        for i in np.flatnonzero(empty):
-            problems.error(spec, "no geometry.", **cell(table, i))
-        pts = geom.to_crs(4326) if geom.crs is not None else geom
-        reps = pts.representative_point()
-        x = np.where(empty, np.nan, reps.x.to_numpy())
-        y = np.where(empty, np.nan, reps.y.to_numpy())
-        datum, _ = _datum(spec, crs, [])
-        if datum.lower() not in ("gcj02", "bd09"):
-            datum = "wgs84"  # the file's own CRS was already applied
-        lon_col = lat_col = None
-        bad |= empty
+        coords = _coordinates_from_geometry(table.geometry, table, spec, crs, problems)
     else:
-        lon_col = find_column(table, spec, "lon", problems)
-        lat_col = find_column(table, spec, "lat", problems)
-        loc_col = find_column(table, spec, "location", problems)
-        if (lon_col is None or lat_col is None) and loc_col is not None:
-            parts = table.frame[loc_col].astype(str).str.split(r"[,，\s]+", n=1, expand=True)
-            frame = table.frame.assign(_lon=parts[0], _lat=parts[1] if parts.shape[1] > 1 else None)
-            table = Table(frame, None, table.row, table.row_label)
-            lon_col, lat_col = "_lon", "_lat"
-        if lon_col is None or lat_col is None:
-            problems.error(
-                spec,
-                "no longitude/latitude columns; name them 经度/纬度 (or lon/lat, lng/lat, a "
-                f"'location' column 'lon,lat'), or give ::lon=COLUMN,lat=COLUMN. Columns: "
-                f"{list(table.frame.columns)}.",
-            )
-            return np.full(n, np.nan), np.full(n, np.nan), np.ones(n, bool), crs
-        datum, _ = _datum(spec, crs, [lon_col, lat_col])
-        x, y = (
-            pd.to_numeric(table.frame[c], errors="coerce").to_numpy(float)
-            for c in (lon_col, lat_col)
-        )
-        for i in np.flatnonzero(np.isnan(x) | np.isnan(y)):
-            col = lon_col if np.isnan(x[i]) else lat_col
-            value = table.frame[col].iloc[i]
-            got = "nothing" if pd.isna(value) else repr(value)
-            problems.error(spec, f"expected a coordinate number, got {got}.", **cell(table, i, col))
-        bad |= np.isnan(x) | np.isnan(y)
-    cols = (lon_col or "geometry", lat_col or "geometry")
-    ok = ~bad
-    if not _is_geographic(datum):
-        metres_like = ok & (np.abs(x) > 1000)
-        degree_like = ok & ~metres_like
-        if metres_like.any() and degree_like.any():
-            rows = table.row[degree_like][:5].tolist()
-            problems.error(
-                spec,
-                f"mixed coordinate systems: {degree_like.sum()} records look like degrees "
-                f"({table.row_label}s {rows}...) while the others are projected metres in {datum}.",
-                column=cols[0],
-            )
-            return x, y, np.ones(n, bool), datum
-    else:
-        metres_like = ok & ((np.abs(x) > 180) | (np.abs(y) > 180))
-        if metres_like.any():
-            example = table.row[metres_like][:5].tolist()
-            if metres_like.sum() < ok.sum():
-                problems.error(
-                    spec,
-                    f"mixed coordinate systems: {metres_like.sum()} of {ok.sum()} records hold "
-                    f"projected metres ({table.row_label}s {example}...) and the others degrees. "
-                    "Use one coordinate system per file.",
-                    column=cols[0],
-                )
-            else:
-                problems.error(
-                    spec,
-                    f"the coordinates look like projected metres (e.g. {x[metres_like][0]:.0f}, "
-                    f"{y[metres_like][0]:.0f}), not degrees; give the file's CRS, e.g. "
-                    "::crs=EPSG:4547 (CGCS2000 3-degree zone 39).",
-                    column=cols[0],
-                )
-            return x, y, np.ones(n, bool), datum
-        china = extract_bounds is None or _in_china(
-            extract_bounds.centroid.x, extract_bounds.centroid.y
-        )
-        swapped = ok & (np.abs(y) > 90) & (np.abs(x) <= 90)
-        if china:  # in China latitude is 18-54 and longitude 73-135
-            swapped |= ok & (x >= 18) & (x <= 54) & (y >= 73) & (y <= 135)
-        for i in np.flatnonzero(swapped):
-            problems.error(
-                spec,
-                f"longitude {x[i]} and latitude {y[i]} look swapped; check the columns "
-                f"{cols[0]!r}/{cols[1]!r} (or give ::lon={cols[1]},lat={cols[0]}).",
-                **cell(table, i, cols[1]),
-            )
-        out_of_range = ok & ~swapped & ((np.abs(x) > 180) | (np.abs(y) > 90))
-        for i in np.flatnonzero(out_of_range):
-            problems.error(spec, f"({x[i]}, {y[i]}) is not a longitude/latitude.", **cell(table, i))
-        ok &= ~swapped & ~out_of_range
-    if datum.lower() in ("gcj02", "bd09"):
-        outside = ok & ~_in_china(x, y)
-        for i in np.flatnonzero(outside):
-            problems.error(
-                spec,
-                f"({x[i]}, {y[i]}) lies outside China, where {datum.upper()} is not defined; "
-                "is the --crs right?",
-                **cell(table, i, cols[0]),
-            )
-        ok &= ~outside
+        coords = _coordinates_from_columns(table, spec, crs, problems)
+    if coords is None:
+        return np.full(n, np.nan), np.full(n, np.nan), np.ones(n, bool), crs
+    ok = _usable_coordinates(coords, table, spec, problems, extract_bounds)
+    if ok is None:
+        return coords.x, coords.y, np.ones(n, bool), coords.datum
     lon, lat = np.full(n, np.nan), np.full(n, np.nan)
     if ok.any():
         try:
-            lon[ok], lat[ok] = to_wgs84(x[ok], y[ok], datum)
+            lon[ok], lat[ok] = to_wgs84(coords.x[ok], coords.y[ok], coords.datum)
         except InputError as exc:
             problems.error(spec, str(exc))
-            return lon, lat, np.ones(n, bool), datum
+            return lon, lat, np.ones(n, bool), coords.datum
     if extract_bounds is not None:
-        outside = ok & ~shapely.contains_xy(extract_bounds, lon, lat)
-        for i in np.flatnonzero(outside):
-            problems.error(
-                spec,
-                f"({lon[i]:.6f}, {lat[i]:.6f}) lies outside the OSM extract "
-                f"{tuple(round(v, 4) for v in extract_bounds.bounds)}; remove the row or use a "
-                "larger extract.",
-                **cell(table, i, cols[0]),
-            )
-        ok &= ~outside
-    return lon, lat, ~ok, datum
+        column = coords.columns[0]
+        ok &= ~_outside_extract(lon, lat, ok, extract_bounds, table, spec, problems, column)
+    return lon, lat, ~ok, coords.datum
+
+
+def _coordinates_from_geometry(
+    geometry: gpd.GeoSeries, table: Table, spec: FileSpec, crs: str, problems: Problems
+) -> _Coordinates:
+    """A representative point of each feature, in WGS-84 or in the GCJ-02/BD-09 datum given."""
+    empty = geometry.isna().to_numpy() | geometry.is_empty.to_numpy()
+    for i in np.flatnonzero(empty):
+        problems.error(spec, "no geometry.", **cell(table, i))
+    points = _in_wgs84(geometry).representative_point()
+    x = np.where(empty, np.nan, points.x.to_numpy())
+    y = np.where(empty, np.nan, points.y.to_numpy())
+    return _Coordinates(x, y, empty, _vector_datum(spec, crs), ("geometry", "geometry"))
+
+
+def _coordinates_from_columns(
+    table: Table, spec: FileSpec, crs: str, problems: Problems
+) -> _Coordinates | None:
+    """The numbers in the longitude/latitude columns; ``None`` (an error) without such columns."""
+    table, lon_col, lat_col = _coordinate_columns(table, spec, problems)
+    if lon_col is None or lat_col is None:
+        problems.error(
+            spec,
+            "no longitude/latitude columns; name them 经度/纬度 (or lon/lat, lng/lat, a "
+            f"'location' column 'lon,lat'), or give ::lon=COLUMN,lat=COLUMN. Columns: "
+            f"{list(table.frame.columns)}.",
+        )
+        return None
+    datum, _ = _datum(spec, crs, [lon_col, lat_col])
+    x, y = (
+        pd.to_numeric(table.frame[c], errors="coerce").to_numpy(float) for c in (lon_col, lat_col)
+    )
+    for i in np.flatnonzero(np.isnan(x) | np.isnan(y)):
+        col = lon_col if np.isnan(x[i]) else lat_col
+        value = table.frame[col].iloc[i]
+        got = "nothing" if pd.isna(value) else repr(value)
+        problems.error(spec, f"expected a coordinate number, got {got}.", **cell(table, i, col))
+    return _Coordinates(x, y, np.isnan(x) | np.isnan(y), datum, (lon_col, lat_col))
+
+
+def _coordinate_columns(
+    table: Table, spec: FileSpec, problems: Problems
+) -> tuple[Table, str | None, str | None]:
+    """The longitude and latitude columns, split out of a 'lon,lat' location column if need be."""
+    lon_col = find_column(table, spec, "lon", problems)
+    lat_col = find_column(table, spec, "lat", problems)
+    loc_col = find_column(table, spec, "location", problems)
+    if (lon_col is None or lat_col is None) and loc_col is not None:
+        parts = table.frame[loc_col].astype(str).str.split(r"[,，\s]+", n=1, expand=True)
+        frame = table.frame.assign(_lon=parts[0], _lat=parts[1] if parts.shape[1] > 1 else None)
+        return Table(frame, None, table.row, table.row_label), "_lon", "_lat"
+    return table, lon_col, lat_col
+
+
+def _usable_coordinates(
+    coords: _Coordinates,
+    table: Table,
+    spec: FileSpec,
+    problems: Problems,
+    extract_bounds: BaseGeometry | None,
+) -> np.ndarray | None:
+    """Records whose coordinates pass the checks before conversion; ``None`` if the file fails."""
+    ok = ~coords.bad
+    if not _is_geographic(coords.datum):
+        if _degrees_among_metres(coords, ok, table, spec, problems):
+            return None
+    elif _metres_among_degrees(coords, ok, table, spec, problems):
+        return None
+    else:
+        ok &= ~_swapped_or_out_of_range(coords, ok, table, spec, problems, extract_bounds)
+    if _is_shifted(coords.datum):
+        ok &= ~_outside_china(coords, ok, table, spec, problems)
+    return ok
+
+
+def _degrees_among_metres(
+    coords: _Coordinates, ok: np.ndarray, table: Table, spec: FileSpec, problems: Problems
+) -> bool:
+    """Report degrees mixed into projected coordinates; ``True`` if so (the file is unusable)."""
+    metres_like = ok & (np.abs(coords.x) > 1000)
+    degree_like = ok & ~metres_like
+    if not (metres_like.any() and degree_like.any()):
+        return False
+    rows = table.row[degree_like][:5].tolist()
+    problems.error(
+        spec,
+        f"mixed coordinate systems: {degree_like.sum()} records look like degrees "
+        f"({table.row_label}s {rows}...) while the others are projected metres in "
+        f"{coords.datum}.",
+        column=coords.columns[0],
+    )
+    return True
+
+
+def _metres_among_degrees(
+    coords: _Coordinates, ok: np.ndarray, table: Table, spec: FileSpec, problems: Problems
+) -> bool:
+    """Report projected metres in a file read as degrees; ``True`` if any (the file is unusable)."""
+    x, y = coords.x, coords.y
+    metres_like = ok & ((np.abs(x) > 180) | (np.abs(y) > 180))
+    if not metres_like.any():
+        return False
+    example = table.row[metres_like][:5].tolist()
+    if metres_like.sum() < ok.sum():
+        problems.error(
+            spec,
+            f"mixed coordinate systems: {metres_like.sum()} of {ok.sum()} records hold "
+            f"projected metres ({table.row_label}s {example}...) and the others degrees. "
+            "Use one coordinate system per file.",
+            column=coords.columns[0],
+        )
+    else:
+        problems.error(
+            spec,
+            f"the coordinates look like projected metres (e.g. {x[metres_like][0]:.0f}, "
+            f"{y[metres_like][0]:.0f}), not degrees; give the file's CRS, e.g. "
+            "::crs=EPSG:4547 (CGCS2000 3-degree zone 39).",
+            column=coords.columns[0],
+        )
+    return True
+
+
+def _swapped_or_out_of_range(
+    coords: _Coordinates,
+    ok: np.ndarray,
+    table: Table,
+    spec: FileSpec,
+    problems: Problems,
+    extract_bounds: BaseGeometry | None,
+) -> np.ndarray:
+    """Report degrees with latitude and longitude swapped, or out of range; ``True`` there."""
+    x, y = coords.x, coords.y
+    lon_col, lat_col = coords.columns
+    china = extract_bounds is None or _in_china(
+        extract_bounds.centroid.x, extract_bounds.centroid.y
+    )
+    swapped = ok & (np.abs(y) > 90) & (np.abs(x) <= 90)
+    if china:  # in China latitude is 18-54 and longitude 73-135
+        swapped |= ok & (x >= 18) & (x <= 54) & (y >= 73) & (y <= 135)
+    for i in np.flatnonzero(swapped):
+        problems.error(
+            spec,
+            f"longitude {x[i]} and latitude {y[i]} look swapped; check the columns "
+            f"{lon_col!r}/{lat_col!r} (or give ::lon={lat_col},lat={lon_col}).",
+            **cell(table, i, lat_col),
+        )
+    out_of_range = ok & ~swapped & ((np.abs(x) > 180) | (np.abs(y) > 90))
+    for i in np.flatnonzero(out_of_range):
+        problems.error(spec, f"({x[i]}, {y[i]}) is not a longitude/latitude.", **cell(table, i))
+    return swapped | out_of_range
+
+
+def _outside_china(
+    coords: _Coordinates, ok: np.ndarray, table: Table, spec: FileSpec, problems: Problems
+) -> np.ndarray:
+    """Report GCJ-02/BD-09 coordinates outside China, where the datum is not defined."""
+    outside = ok & ~_in_china(coords.x, coords.y)
+    for i in np.flatnonzero(outside):
+        problems.error(
+            spec,
+            f"({coords.x[i]}, {coords.y[i]}) lies outside China, where "
+            f"{coords.datum.upper()} is not defined; is the --crs right?",
+            **cell(table, i, coords.columns[0]),
+        )
+    return outside
+
+
+def _outside_extract(
+    lon: np.ndarray,
+    lat: np.ndarray,
+    ok: np.ndarray,
+    extract_bounds: BaseGeometry,
+    table: Table,
+    spec: FileSpec,
+    problems: Problems,
+    column: str,
+) -> np.ndarray:
+    """Report WGS-84 points outside the OSM extract; ``True`` there."""
+    outside = ok & ~shapely.contains_xy(extract_bounds, lon, lat)
+    for i in np.flatnonzero(outside):
+        problems.error(
+            spec,
+            f"({lon[i]:.6f}, {lat[i]:.6f}) lies outside the OSM extract "
+            f"{tuple(round(v, 4) for v in extract_bounds.bounds)}; remove the row or use a "
+            "larger extract.",
+            **cell(table, i, column),
+        )
+    return outside
 
 
 def _in_china(lon: object, lat: object) -> np.ndarray:
@@ -461,6 +593,7 @@ def _ids(table: Table, spec: FileSpec, problems: Problems, prefix: str) -> np.nd
 
 
 def _names(table: Table, spec: FileSpec, problems: Problems) -> np.ndarray:
+    """Record names from the name column (``None`` where blank or without one)."""
     column = find_column(table, spec, "name", problems)
     if column is None:
         return np.full(len(table.frame), None, dtype=object)
@@ -486,74 +619,141 @@ def read_facilities(
 ) -> gpd.GeoDataFrame:
     """A planner's facility list as WGS-84 points.
 
+    Parameters
+    ----------
+    spec
+        A CSV, XLSX or vector file with its options, e.g. ``助餐点.xlsx::category=elderly_meal``.
+    standards
+        The categories a facility may name (id, Chinese or English name, alias).
+    crs
+        The datum or CRS of coordinates when neither an option nor a column name says.
+    extract_bounds
+        The OSM extract's area: facilities outside it are errors.
+    problems
+        Where the file's errors are collected (a new collection if not given).
+
     Returns
     -------
     GeoDataFrame
-        ``facility_id``, ``category_id``, ``name``, ``capacity``, ``area_m2``, ``source``
-        (``planner``), ``source_file``, ``source_row`` and the coordinates as given
-        (``given_x``, ``given_y``, ``given_crs``); rows with errors are left out.
+        ``facility_id``, ``category_id``, ``name``, ``source`` and ``matched_by``
+        (``planner``), ``capacity``, ``area_m2``, ``source_file``, ``source_row`` and
+        ``given_crs`` (the datum the coordinates were read in); rows with errors are left out.
+
+    Raises
+    ------
+    InputError
+        For a bad file option, or a CSV in neither UTF-8 nor GBK/GB18030.
     """
     spec = FileSpec.parse(spec)
     problems = problems if problems is not None else Problems()
     table = read_table(spec, problems)
     if table is None:
         return _empty_facilities()
-    n = len(table.frame)
     lon, lat, bad, datum = points_from_table(table, spec, crs, problems, extract_bounds)
+    categories = _facility_categories(table, spec, standards, problems)
+    if categories is None:
+        return _empty_facilities()
+    category_ids, bad_category = categories
+    columns = _facility_columns(table, spec, problems, category_ids, datum)
+    keep = ~bad & ~bad_category & pd.notna(category_ids)
+    return _kept_records(columns, gpd.points_from_xy(lon, lat), keep)
+
+
+def _facility_categories(
+    table: Table, spec: FileSpec, standards: Standards, problems: Problems
+) -> tuple[np.ndarray, np.ndarray] | None:
+    """Each record's category id (its cell, else the file option) and ``True`` where it is bad.
+
+    ``None`` (with an error) when the option names no category or nothing gives one."""
     labels = category_labels(standards)
-    cat_col = find_column(table, spec, "category", problems)
+    column = find_column(table, spec, "category", problems)
     default = spec.options.get("category")
     if default is not None and normalise(default) not in labels:
         problems.error(spec, _unknown_category(default, labels, standards) + " (option category=)")
-        return _empty_facilities()
-    if cat_col is None and default is None:
+        return None
+    if column is None and default is None:
         problems.error(
             spec,
             "no category column (类别/类型/category) and no ::category=…; say which category the "
             f"facilities are, e.g. {spec.path}::category=elderly_meal.",
         )
-        return _empty_facilities()
-    cats = np.full(n, labels.get(normalise(default)) if default else None, dtype=object)
-    if cat_col is not None:
-        text = table.frame[cat_col]
-        for i in range(n):
-            if pd.isna(text.iloc[i]):
-                if default is None:
-                    problems.error(spec, "category missing.", **cell(table, i, cat_col))
-                    bad[i] = True
-                continue
-            cat = labels.get(normalise(text.iloc[i]))
-            if cat is None:
-                problems.error(
-                    spec,
-                    _unknown_category(text.iloc[i], labels, standards),
-                    **cell(table, i, cat_col),
-                )
-                bad[i] = True
-            cats[i] = cat
+        return None
+    return _labels_from_column(
+        table,
+        column,
+        labels.get(normalise(default)) if default else None,
+        spec,
+        problems,
+        labels=labels,
+        unknown=lambda value: _unknown_category(value, labels, standards),
+        missing="category missing.",
+    )
+
+
+def _facility_columns(
+    table: Table, spec: FileSpec, problems: Problems, category_ids: np.ndarray, datum: str
+) -> dict[str, object]:
+    """The columns of the facility frame: ids, names, capacity, floor area and provenance."""
     capacity = numbers(table, find_column(table, spec, "capacity", problems), spec, problems)
     area = numbers(table, find_column(table, spec, "area", problems), spec, problems)
     ids = _ids(table, spec, problems, f"planner:{spec.path.stem}")
-    keep = ~bad & pd.notna(cats)
-    frame = pd.DataFrame(
-        {
-            "facility_id": ids,
-            "category_id": cats,
-            "name": _names(table, spec, problems),
-            "source": "planner",
-            "matched_by": "planner",
-            "capacity": capacity,
-            "area_m2": area,
-            "source_file": str(spec.path),
-            "source_row": table.row,
-            "given_crs": datum,
-        }
-    )
-    gdf = gpd.GeoDataFrame(frame, geometry=gpd.points_from_xy(lon, lat), crs=4326)
+    return {
+        "facility_id": ids,
+        "category_id": category_ids,
+        "name": _names(table, spec, problems),
+        "source": "planner",
+        "matched_by": "planner",
+        "capacity": capacity,
+        "area_m2": area,
+        "source_file": str(spec.path),
+        "source_row": table.row,
+        "given_crs": datum,
+    }
+
+
+def _labels_from_column(
+    table: Table,
+    column: str | None,
+    default: str | None,
+    spec: FileSpec,
+    problems: Problems,
+    *,
+    labels: dict[str, str],
+    unknown: Callable[[object], str],
+    missing: str | None = None,
+) -> tuple[np.ndarray, np.ndarray]:
+    """Each record's cell looked up in ``labels``, else ``default``; ``True`` where it is bad.
+
+    An unknown label is an error, ``unknown(cell)``; a blank cell is the error ``missing``
+    when there is no default and ``missing`` is given."""
+    n = len(table.frame)
+    values = np.full(n, default, dtype=object)
+    bad = np.zeros(n, bool)
+    if column is None:
+        return values, bad
+    for i, text in enumerate(table.frame[column]):
+        if pd.isna(text):
+            if missing is not None and default is None:
+                problems.error(spec, missing, **cell(table, i, column))
+                bad[i] = True
+            continue
+        values[i] = labels.get(normalise(text))
+        if values[i] is None:
+            problems.error(spec, unknown(text), **cell(table, i, column))
+            bad[i] = True
+    return values, bad
+
+
+def _kept_records(
+    columns: dict[str, object], geometry: object, keep: np.ndarray
+) -> gpd.GeoDataFrame:
+    """The records to keep, as a WGS-84 GeoDataFrame numbered from 0."""
+    gdf = gpd.GeoDataFrame(pd.DataFrame(columns), geometry=geometry, crs=4326)
     return gdf[keep].reset_index(drop=True)
 
 
 def _unknown_category(value: object, labels: dict[str, str], standards: Standards) -> str:
+    """The error for an unknown category: the closest known name, and all categories."""
     names = {c.id: c.name.zh for c in standards.categories.categories}
     close = difflib.get_close_matches(normalise(value), list(labels), n=1, cutoff=0.4)
     hint = (
@@ -565,6 +765,7 @@ def _unknown_category(value: object, labels: dict[str, str], standards: Standard
 
 
 def _empty_facilities() -> gpd.GeoDataFrame:
+    """The facilities of a file that cannot be read: none."""
     return gpd.GeoDataFrame(
         {"facility_id": [], "category_id": [], "name": [], "capacity": [], "area_m2": []},
         geometry=gpd.GeoSeries([], crs=4326),
@@ -594,6 +795,24 @@ def check_datum(
     three times closer in the other datum. In dense street grids a shifted point often lands
     near another street, so the street test only catches clear cases; the name test needs
     OSM facilities of the file's categories.
+
+    Parameters
+    ----------
+    facilities
+        Planners' facilities as read, with ``source_file`` and ``given_crs``.
+    distance_to_streets
+        Metres from WGS-84 longitudes and latitudes to the nearest street.
+    osm_matches
+        How many of the facilities given have a same-name OSM facility nearby.
+    problems
+        Where the errors are collected (a new collection if not given).
+    min_points
+        Files with fewer facilities are not checked.
+
+    Returns
+    -------
+    Problems
+        ``problems``, with an error for each file that looks read in the wrong datum.
     """
     problems = problems if problems is not None else Problems()
     if facilities.empty or "given_crs" not in facilities:
@@ -602,46 +821,71 @@ def check_datum(
         datum = str(group["given_crs"].iloc[0]).lower()
         if len(group) < min_points or datum not in DATUMS:
             continue
-        raw = _from_wgs84(group.geometry.x.to_numpy(), group.geometry.y.to_numpy(), datum)
-        fits = {}
-        for reading in DATUMS:
-            lon, lat = to_wgs84(raw[0], raw[1], reading)
-            moved = group.set_geometry(gpd.points_from_xy(lon, lat, crs=4326))
-            fits[reading] = (
-                float(np.median(distance_to_streets(lon, lat))),
-                osm_matches(moved) if osm_matches is not None else 0,
-            )
-        given_m, given_n = fits.pop(datum)
-        best = min(fits, key=lambda k: (-fits[k][1], fits[k][0]))
-        best_m, best_n = fits[best]
-        why = None
-        if best_n >= 2 and best_n >= 2 * given_n + 1:
-            why = (
-                f"{best_n} of its {len(group)} facilities lie near an OSM facility of the same "
-                f"name when read as {best.upper()}, {given_n} when read as {datum.upper()}"
-            )
-        elif given_n == 0 and len(group) >= STREET_TEST_MIN_POINTS:
-            best = min(fits, key=lambda k: fits[k][0])
-            best_m = fits[best][0]
-            if given_m > STREET_TEST_OFF_M and best_m * 3 < given_m:
-                why = (
-                    f"the points sit a median {given_m:.0f} m from the nearest street when read "
-                    f"as {datum.upper()}, {best_m:.0f} m when read as {best.upper()}"
-                )
-        if why:
-            problems.error(
-                file,
-                f"the coordinates look like {best.upper()} ({_datum_source(best)}), not "
-                f"{datum.upper()}: {why}. Give --crs {best} (or {file}::crs={best}).",
-            )
+        fits = _datum_fits(group, datum, distance_to_streets, osm_matches)
+        better = _better_datum(fits, datum, len(group))
+        if better is not None:
+            problems.error(file, _wrong_datum(file, datum, *better))
     return problems
 
 
+def _datum_fits(
+    group: gpd.GeoDataFrame,
+    datum: str,
+    distance_to_streets: Callable[[np.ndarray, np.ndarray], np.ndarray],
+    osm_matches: Callable[[gpd.GeoDataFrame], int] | None,
+) -> dict[str, tuple[float, int]]:
+    """Per datum, the median metres to the streets and the OSM name matches of points read in it."""
+    raw = _from_wgs84(group.geometry.x.to_numpy(), group.geometry.y.to_numpy(), datum)
+    fits = {}
+    for reading in DATUMS:
+        lon, lat = to_wgs84(raw[0], raw[1], reading)
+        moved = group.set_geometry(gpd.points_from_xy(lon, lat, crs=4326))
+        fits[reading] = (
+            float(np.median(distance_to_streets(lon, lat))),
+            osm_matches(moved) if osm_matches is not None else 0,
+        )
+    return fits
+
+
+def _better_datum(
+    fits: dict[str, tuple[float, int]], datum: str, n_points: int
+) -> tuple[str, str] | None:
+    """The datum the points fit clearly better than ``datum``, and why; ``None`` if none."""
+    given_m, given_n = fits[datum]
+    others = {reading: fit for reading, fit in fits.items() if reading != datum}
+    best = min(others, key=lambda k: (-others[k][1], others[k][0]))
+    best_m, best_n = others[best]
+    if best_n >= 2 and best_n >= 2 * given_n + 1:
+        return best, (
+            f"{best_n} of its {n_points} facilities lie near an OSM facility of the same "
+            f"name when read as {best.upper()}, {given_n} when read as {datum.upper()}"
+        )
+    if given_n == 0 and n_points >= STREET_TEST_MIN_POINTS:
+        best = min(others, key=lambda k: others[k][0])
+        best_m = others[best][0]
+        if given_m > STREET_TEST_OFF_M and best_m * 3 < given_m:
+            return best, (
+                f"the points sit a median {given_m:.0f} m from the nearest street when read "
+                f"as {datum.upper()}, {best_m:.0f} m when read as {best.upper()}"
+            )
+    return None
+
+
+def _wrong_datum(file: object, datum: str, best: str, why: str) -> str:
+    """The error for a file read in ``datum`` whose points fit ``best``, and why."""
+    return (
+        f"the coordinates look like {best.upper()} ({_datum_source(best)}), not "
+        f"{datum.upper()}: {why}. Give --crs {best} (or {file}::crs={best})."
+    )
+
+
 def _datum_source(datum: str) -> str:
+    """Who publishes coordinates in ``datum``, for messages."""
     return {"gcj02": "Amap, Tencent", "bd09": "Baidu", "wgs84": "GPS, OSM"}[datum]
 
 
 def _from_wgs84(lon: np.ndarray, lat: np.ndarray, datum: str) -> tuple[np.ndarray, np.ndarray]:
+    """WGS-84 longitudes and latitudes converted to ``datum`` (wgs84, gcj02 or bd09)."""
     if datum == "wgs84":
         return lon, lat
     forward = prcoords.wgs_gcj if datum == "gcj02" else prcoords.wgs_bd
@@ -652,41 +896,84 @@ def _from_wgs84(lon: np.ndarray, lat: np.ndarray, datum: str) -> tuple[np.ndarra
 def polygons_from_table(
     table: Table, spec: FileSpec, crs: str, problems: Problems, what: str
 ) -> tuple[np.ndarray, np.ndarray]:
-    """WGS-84 polygons of a vector file, invalid ones repaired (warning) or rejected (error)."""
+    """WGS-84 polygons of a vector file, invalid ones repaired (warning) or rejected (error).
+
+    Parameters
+    ----------
+    table
+        The file's features; a table without geometry is an error.
+    spec, problems
+        The file with its options, and where its errors and warnings are collected.
+    crs
+        ``gcj02`` or ``bd09`` for coordinates in those datums, when no ``crs`` option says
+        (the file's own CRS is applied first).
+    what
+        What the polygons are, for the message when the file is a table: "communities".
+
+    Returns
+    -------
+    geometries : ndarray
+        Each feature's polygon, in WGS-84 unless the whole file is unusable.
+    bad : ndarray
+        ``True`` for each feature with an error (all of them when the file is unusable).
+    """
     n = len(table.frame)
-    bad = np.zeros(n, bool)
     if table.geometry is None:
         problems.error(
             spec, f"{what} need polygons: give a GeoJSON, GeoPackage or Shapefile, not a table."
         )
         return np.full(n, None, dtype=object), np.ones(n, bool)
-    geom = table.geometry
-    raw = geom.to_numpy()
-    if geom.crs is not None and geom.crs.is_geographic:
-        far = np.array(
-            [g is not None and not g.is_empty and max(map(abs, g.bounds)) > 180 for g in raw]
-        )
-        if far.any():
-            problems.error(
-                spec,
-                f"the file says {geom.crs.to_string()} (degrees) but {far.sum()} features hold "
-                "coordinates in metres: mixed coordinate systems. Save it with its true CRS.",
+    if _metres_in_degrees_file(table.geometry, spec, problems):
+        return table.geometry.to_numpy(), np.ones(n, bool)
+    geoms = _polygons_in_wgs84(table.geometry, _vector_datum(spec, crs))
+    return geoms, _check_polygons(geoms, table, spec, problems)
+
+
+def _metres_in_degrees_file(geometry: gpd.GeoSeries, spec: FileSpec, problems: Problems) -> bool:
+    """Report features in metres in a file whose CRS is in degrees; ``True`` if any."""
+    if geometry.crs is None or not geometry.crs.is_geographic:
+        return False
+    far = np.array(
+        [
+            g is not None and not g.is_empty and max(map(abs, g.bounds)) > 180
+            for g in geometry.to_numpy()
+        ]
+    )
+    if not far.any():
+        return False
+    problems.error(
+        spec,
+        f"the file says {geometry.crs.to_string()} (degrees) but {far.sum()} features hold "
+        "coordinates in metres: mixed coordinate systems. Save it with its true CRS.",
+    )
+    return True
+
+
+def _polygons_in_wgs84(geometry: gpd.GeoSeries, datum: str) -> np.ndarray:
+    """Geometries in WGS-84: by the file's own CRS, then out of GCJ-02/BD-09 if ``datum`` is."""
+    geoms = _in_wgs84(geometry).to_numpy()
+    if not _is_shifted(datum):
+        return geoms
+    return np.array(
+        [
+            None
+            if g is None
+            else shapely.transform(
+                g, lambda xy: np.column_stack(to_wgs84(xy[:, 0], xy[:, 1], datum))
             )
-            return raw, np.ones(n, bool)
-    geoms = geom.to_crs(4326).to_numpy() if geom.crs is not None else raw
-    datum, _ = _datum(spec, crs, [])
-    if datum.lower() in ("gcj02", "bd09"):
-        geoms = np.array(
-            [
-                None
-                if g is None
-                else shapely.transform(
-                    g, lambda xy: np.column_stack(to_wgs84(xy[:, 0], xy[:, 1], datum))
-                )
-                for g in geoms
-            ],
-            dtype=object,
-        )
+            for g in geoms
+        ],
+        dtype=object,
+    )
+
+
+def _check_polygons(
+    geoms: np.ndarray, table: Table, spec: FileSpec, problems: Problems
+) -> np.ndarray:
+    """Report missing, non-polygon and invalid geometries, repairing what can be; ``True`` there.
+
+    Repaired polygons replace the invalid ones in ``geoms``."""
+    bad = np.zeros(len(table.frame), bool)
     for i, g in enumerate(geoms):
         if g is None or g.is_empty:
             problems.error(spec, "no geometry.", **cell(table, i))
@@ -696,12 +983,8 @@ def polygons_from_table(
             bad[i] = True
         elif not g.is_valid:
             reason = shapely.is_valid_reason(g)
-            fixed = shapely.make_valid(g)
-            parts = [
-                p for p in shapely.get_parts(fixed) if p.geom_type in ("Polygon", "MultiPolygon")
-            ]
-            fixed = shapely.union_all(parts) if parts else None
-            if fixed is None or fixed.is_empty or fixed.area <= 0:
+            fixed = _repaired(g)
+            if fixed is None:
                 problems.error(
                     spec, f"invalid polygon ({reason}) that cannot be repaired.", **cell(table, i)
                 )
@@ -713,7 +996,17 @@ def polygons_from_table(
                     **cell(table, i),
                 )
                 geoms[i] = fixed
-    return geoms, bad
+    return bad
+
+
+def _repaired(polygon: BaseGeometry) -> BaseGeometry | None:
+    """The polygonal part of an invalid polygon made valid; ``None`` if no area is left."""
+    fixed = shapely.make_valid(polygon)
+    parts = [p for p in shapely.get_parts(fixed) if p.geom_type in ("Polygon", "MultiPolygon")]
+    fixed = shapely.union_all(parts) if parts else None
+    if fixed is None or fixed.is_empty or fixed.area <= 0:
+        return None
+    return fixed
 
 
 def read_communities(
@@ -723,56 +1016,86 @@ def read_communities(
 ) -> gpd.GeoDataFrame:
     """A planner's communities: polygons with official population, WGS-84.
 
+    Parameters
+    ----------
+    spec
+        A vector file of polygons with its options, e.g. ``社区.shp::population=常住人口``.
+    crs
+        ``gcj02`` or ``bd09`` for coordinates in those datums, when no ``crs`` option says.
+    problems
+        Where the file's errors and warnings are collected (a new collection if not given).
+
     Returns
     -------
     GeoDataFrame
         ``community_id``, ``name``, ``population`` and, where the file has them,
         ``households``, ``elderly`` (aged 60+) and ``children``; ``population_method`` is
         ``official``. Rows with errors are left out.
+
+    Raises
+    ------
+    InputError
+        For a bad file option, or a text file in neither UTF-8 nor GBK/GB18030.
     """
     spec = FileSpec.parse(spec)
     problems = problems if problems is not None else Problems()
+    polygons = _read_polygons(spec, crs, problems, "communities")
+    if polygons is None:
+        return gpd.GeoDataFrame({"community_id": []}, geometry=gpd.GeoSeries([], crs=4326))
+    table, geoms, bad = polygons
+    population, groups = _community_counts(table, spec, problems)
+    ids = _ids(table, spec, problems, spec.path.stem)
+    columns = {
+        "community_id": ids,
+        "name": _names(table, spec, problems),
+        "population": population,
+        **groups,
+        "population_method": "official",
+        "population_estimated": False,
+        "source_file": str(spec.path),
+        "source_row": table.row,
+    }
+    gdf = _kept_records(columns, list(geoms), ~bad & ~np.isnan(population))
+    _warn_overlaps(gdf, spec, problems, table.row_label)
+    return gdf
+
+
+def _read_polygons(
+    spec: FileSpec, crs: str, problems: Problems, what: str
+) -> tuple[Table, np.ndarray, np.ndarray] | None:
+    """A vector file's records, WGS-84 polygons and ``True`` where bad; ``None`` if unreadable."""
     table = read_table(spec, problems)
     if table is None:
-        return gpd.GeoDataFrame({"community_id": []}, geometry=gpd.GeoSeries([], crs=4326))
-    geoms, bad = polygons_from_table(table, spec, crs, problems, "communities")
-    pop_col = find_column(table, spec, "population", problems)
-    if pop_col is None:
+        return None
+    geoms, bad = polygons_from_table(table, spec, crs, problems, what)
+    return table, geoms, bad
+
+
+def _community_counts(
+    table: Table, spec: FileSpec, problems: Problems
+) -> tuple[np.ndarray, dict[str, np.ndarray]]:
+    """Each community's population, and its households, elderly and children where given."""
+    column = find_column(table, spec, "population", problems)
+    if column is None:
         problems.error(
             spec,
             "no population column (人口/常住人口/population); give ::population=COLUMN. "
             f"Columns: {list(table.frame.columns)}.",
         )
-    population = numbers(table, pop_col, spec, problems, required=True, what="a population")
-    extra = {
+    population = numbers(table, column, spec, problems, required=True, what="a population")
+    groups = {
         key: numbers(table, find_column(table, spec, key, problems), spec, problems)
         for key in ("households", "elderly", "children")
     }
     for key in ("elderly", "children"):
-        col = find_column(table, spec, key, problems)
-        for i in np.flatnonzero(extra[key] > population):
+        column = find_column(table, spec, key, problems)
+        for i in np.flatnonzero(groups[key] > population):
             problems.error(
                 spec,
-                f"{extra[key][i]:.0f} exceeds the population {population[i]:.0f}.",
-                **cell(table, i, col),
+                f"{groups[key][i]:.0f} exceeds the population {population[i]:.0f}.",
+                **cell(table, i, column),
             )
-    ids = _ids(table, spec, problems, spec.path.stem)
-    frame = pd.DataFrame(
-        {
-            "community_id": ids,
-            "name": _names(table, spec, problems),
-            "population": population,
-            **extra,
-            "population_method": "official",
-            "population_estimated": False,
-            "source_file": str(spec.path),
-            "source_row": table.row,
-        }
-    )
-    keep = ~bad & ~np.isnan(population)
-    gdf = gpd.GeoDataFrame(frame, geometry=list(geoms), crs=4326)[keep].reset_index(drop=True)
-    _warn_overlaps(gdf, spec, problems, table.row_label)
-    return gdf
+    return population, groups
 
 
 def _warn_overlaps(gdf: gpd.GeoDataFrame, spec: FileSpec, problems: Problems, label: str) -> None:
@@ -804,43 +1127,70 @@ def read_boundaries(
 
     The level comes from a level column (区/街道/镇…) or the file option ``level=street``.
 
+    Parameters
+    ----------
+    spec
+        A vector file of polygons with its options, e.g. ``街道.shp::level=street``.
+    crs
+        ``gcj02`` or ``bd09`` for coordinates in those datums, when no ``crs`` option says.
+    problems
+        Where the file's errors and warnings are collected (a new collection if not given).
+
     Returns
     -------
     GeoDataFrame
         ``unit_id``, ``name``, ``level`` (``district`` or ``street``).
+
+    Raises
+    ------
+    InputError
+        For a bad file option, or a text file in neither UTF-8 nor GBK/GB18030.
     """
     spec = FileSpec.parse(spec)
     problems = problems if problems is not None else Problems()
-    table = read_table(spec, problems)
     empty = gpd.GeoDataFrame({"unit_id": [], "name": [], "level": []}, geometry=[], crs=4326)
-    if table is None:
+    polygons = _read_polygons(spec, crs, problems, "boundaries")
+    if polygons is None:
         return empty
-    geoms, bad = polygons_from_table(table, spec, crs, problems, "boundaries")
-    n = len(table.frame)
+    table, geoms, bad = polygons
+    levels = _boundary_levels(table, spec, problems)
+    if levels is None:
+        return empty
+    level, bad_level = levels
+    names = _names(table, spec, problems)
+    if all(v is None for v in names):
+        problems.warning(spec, "no name column (名称/name); units are named by their id.")
+    ids = _ids(table, spec, problems, spec.path.stem)
+    columns = {"unit_id": ids, "name": names, "level": level}
+    return _kept_records(columns, list(geoms), ~bad & ~bad_level & pd.notna(level))
+
+
+def _boundary_levels(
+    table: Table, spec: FileSpec, problems: Problems
+) -> tuple[np.ndarray, np.ndarray] | None:
+    """Each unit's level (its cell, else the file option) and ``True`` where it is bad.
+
+    ``None`` (with an error) when the option names no level or nothing gives one."""
     by_value = {normalise(v): level for level, values in LEVEL_VALUES.items() for v in values}
-    level_col = find_column(table, spec, "level", problems)
+    column = find_column(table, spec, "level", problems)
     default = spec.options.get("level")
     if default is not None and normalise(default) not in by_value:
         problems.error(spec, f"option level={default}: expected district (区) or street (街道).")
-        return empty
-    levels = np.full(n, by_value.get(normalise(default)) if default else None, dtype=object)
-    if level_col is not None:
-        for i, value in enumerate(table.frame[level_col]):
-            if pd.isna(value):
-                continue
-            levels[i] = by_value.get(normalise(value))
-            if levels[i] is None:
-                problems.error(
-                    spec,
-                    f"unknown level {value!r}; expected 区/district or 街道/street.",
-                    **cell(table, i, level_col),
-                )
-                bad[i] = True
-    if level_col is None and default is None:
+        return None
+    if column is None and default is None:
         problems.error(
             spec, "no level column (级别/level); say what the polygons are: ::level=street (街道)."
         )
-        return empty
+        return None
+    levels, bad = _labels_from_column(
+        table,
+        column,
+        by_value.get(normalise(default)) if default else None,
+        spec,
+        problems,
+        labels=by_value,
+        unknown=lambda value: f"unknown level {value!r}; expected 区/district or 街道/street.",
+    )
     for i in np.flatnonzero(levels == "community"):
         problems.error(
             spec,
@@ -848,18 +1198,23 @@ def read_boundaries(
             **cell(table, i),
         )
         bad[i] = True
-    names = _names(table, spec, problems)
-    if all(v is None for v in names):
-        problems.warning(spec, "no name column (名称/name); units are named by their id.")
-    frame = pd.DataFrame(
-        {"unit_id": _ids(table, spec, problems, spec.path.stem), "name": names, "level": levels}
-    )
-    gdf = gpd.GeoDataFrame(frame, geometry=list(geoms), crs=4326)
-    return gdf[~bad & pd.notna(levels)].reset_index(drop=True)
+    return levels, bad
 
 
 def read_sites(path: str | Path | FileSpec, crs: str = "wgs84") -> gpd.GeoDataFrame:
     """Candidate or proposed sites (points, optional names) from a planner's file, WGS-84.
+
+    Parameters
+    ----------
+    path
+        A CSV, XLSX or vector file with its options, e.g. ``候选点.csv::crs=gcj02``.
+    crs
+        The datum or CRS of coordinates when neither an option nor a column name says.
+
+    Returns
+    -------
+    GeoDataFrame
+        ``name`` and the point of each site.
 
     Raises
     ------
