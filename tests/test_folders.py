@@ -18,7 +18,7 @@ from click.testing import CliRunner
 
 from circles.cli import main
 from circles.errors import InputError
-from circles.present.folders import (
+from circles.folders import (
     MANIFEST,
     read_manifest,
     result_folder,

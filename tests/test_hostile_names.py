@@ -154,9 +154,10 @@ def hostile_html(tmp_path_factory) -> list[Path]:
     _run(["map", "--analysis", str(analysis), "--out", str(tmp / "online")])
     offline = ["--offline", "--lang", "en", "--out", str(tmp / "offline")]
     _run(["map", "--analysis", str(analysis), *offline])
-    siting = ["--analysis", str(analysis), "--category", "kindergarten", "--out", str(tmp / "s")]
-    _run(["score", *siting, "--sites", str(sites), "--top", str(len(PAYLOADS))])
-    _run(["recommend", *siting, "--count", "2"])
+    siting = ["--analysis", str(analysis), "--category", "kindergarten"]
+    top = ["--top", str(len(PAYLOADS))]
+    _run(["score", *siting, "--sites", str(sites), *top, "--out", str(tmp / "score")])
+    _run(["recommend", *siting, "--count", "2", "--out", str(tmp / "recommend")])
     pages = sorted(tmp.glob("*/*.html"))
     assert {p.name for p in pages} >= {"index.html", "sites_map.html", "recommend_map.html"}
     return pages
@@ -342,6 +343,6 @@ def test_no_payload_runs_in_headless_chromium(hostile_html, tmp_path):
         assert all(p in "\n".join(found["popups"]) for p in PAYLOADS), name
         assert any(IMG in label or SCRIPT in label for label in found["labels"]), name
         assert any(DISTRICT in text for text in found["fixed"]), name
-    for name in ("s/sites_map.html", "s/recommend_map.html"):
+    for name in ("score/sites_map.html", "recommend/recommend_map.html"):
         assert all(p in "\n".join(pages[name]["tooltips"]) for p in PAYLOADS), name
-    assert all(p in "\n".join(pages["s/sites_map.html"]["popups"]) for p in PAYLOADS)
+    assert all(p in "\n".join(pages["score/sites_map.html"]["popups"]) for p in PAYLOADS)

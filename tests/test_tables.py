@@ -85,7 +85,7 @@ def test_formula_names_quoted_in_gaps_csv(hostile_run):
 
 
 def test_formula_site_names_quoted_in_site_scores(hostile_run):
-    rows = _csv_rows(hostile_run / "siting" / "site_scores.csv")
+    rows = _csv_rows(hostile_run / "score" / "site_scores.csv")
     header = rows[0]
     names = {row[header.index("名称")] for row in rows[1:]}
     assert names == {f"'{HYPERLINK}", "'-1+2", "plain"}

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import json
 import logging
 import os
@@ -24,6 +25,7 @@ from shapely.geometry.base import BaseGeometry
 
 from circles._version import __version__
 from circles.errors import CirclesError, InputError
+from circles.folders import swap_into_place, write_manifest
 
 if TYPE_CHECKING:
     from distributed import Client, Future
@@ -78,8 +80,10 @@ class DistrictRun:
 
 def slugify(name: str) -> str:
     """A folder name for ``name``: Chinese kept; ``/\\:*?"<>|``, spaces and controls -> ``_``."""
-    slug = _UNSAFE.sub("_", unicodedata.normalize("NFC", str(name)).strip())
-    slug = slug.strip("._")[:80].rstrip("._")
+    slug = _UNSAFE.sub("_", unicodedata.normalize("NFC", str(name)).strip()).strip("._")
+    if len(slug) > 80:  # shortened, with a hash of the whole name so that two stay apart
+        digest = hashlib.sha256(str(name).encode("utf-8")).hexdigest()[:8]
+        slug = f"{slug[:70].rstrip('._')}-{digest}"
     if slug.lower() in _RESERVED or slug.lower() == BATCH_FILE:
         slug += "_"
     return slug
@@ -329,7 +333,7 @@ def _run_district(osm: str, district: District, out_dir: str, options: _Options)
     partial = None
     try:
         from circles.pipeline import analyze
-        from circles.present.tables import write_outputs
+        from circles.present.tables import write_analysis_files
 
         partial = Path(out_dir) / f".{district.slug}.partial-{uuid.uuid4().hex[:8]}"
         partial.mkdir()  # with the umask's permissions, unlike mkdtemp
@@ -339,7 +343,8 @@ def _run_district(osm: str, district: District, out_dir: str, options: _Options)
         else:
             result = analyze(osm, area=district.geometry, district_name=district.name, **kwargs)
         extra = [Path(options.standards)] if options.standards else []
-        write_outputs(result, partial, extra)
+        write_analysis_files(result, partial)
+        write_manifest(partial, "batch", [*result.inputs, *extra])
         summary = json.loads((partial / "summary.json").read_text(encoding="utf-8"))
         return {
             "ok": True,
@@ -636,19 +641,13 @@ def _finish(out: Path, district: District, attempts: list[dict]) -> DistrictRun:
 
 
 def _replace(new: Path | None, final: Path) -> None:
-    """Put ``new`` at ``final`` (``None``: remove ``final``), never leaving a mix of the two."""
-    old = None
+    """Put ``new`` at ``final`` in one step (``None``: remove ``final``), never a mix of two."""
+    if new is not None:
+        swap_into_place(new, final)
+        return
     if final.exists() or final.is_symlink():
         old = Path(tempfile.mkdtemp(prefix=f".{final.name}.old-", dir=final.parent)) / "x"
         final.rename(old)
-    if new is not None:
-        try:
-            new.rename(final)
-        except OSError:
-            if old is not None:
-                old.rename(final)
-            raise
-    if old is not None:
         shutil.rmtree(old.parent, ignore_errors=True)
 
 

@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING
 import click
 
 from circles.errors import CirclesError
+from circles.folders import MANIFEST, result_folder, safe_name
 from circles.present.tables import label
 
 if TYPE_CHECKING:
@@ -110,7 +111,7 @@ SITING_OPTIONS = [
         "--out",
         type=click.Path(path_type=Path),
         default=None,
-        help="Output folder. Default: <analysis>/siting.",
+        help="Output folder. Default: <analysis>/score or <analysis>/recommend.",
     ),
 ]
 
@@ -193,7 +194,7 @@ def analyze(
 
     started = time.perf_counter()
     osm = osm or sample_extract()
-    out = out or Path("maps") / osm.name.split(".")[0]
+    out = out or Path("maps") / safe_name(osm.name.split(".")[0])
     try:
         result = run(
             osm,
@@ -336,16 +337,17 @@ def score(
 
     if (at is None) == (sites is None):
         raise UserError("give exactly one of --at LON,LAT or --sites FILE")
-    out = out or folder / "siting"
+    out = out or folder / "score"
     try:
         saved = load_analysis(folder)
         lonlat, names = _site_lonlat(at, sites, crs)
         result = score_sites(saved, category, lonlat, names, rule_id)
-        out.mkdir(parents=True, exist_ok=True)
+        inputs = [folder / MANIFEST, *([sites] if sites else [])]
+        with result_folder(out, "score", inputs) as tmp:
+            _write_scores(result, sites is not None, tmp, lang)
+            _write_scores_map(saved, category, result, top, lang, tmp)
     except CirclesError as exc:
         raise UserError(str(exc)) from None
-    _write_scores(result, sites is not None, out, lang)
-    _write_scores_map(saved, category, result, top, lang, out)
     shown = result.table.head(top)
     for score_, row in zip(result.scores[:top], shown.itertuples(), strict=False):
         click.echo(_score_line(score_, row))
@@ -476,16 +478,17 @@ def recommend(
     from circles.planning.saved import load_analysis
     from circles.sources.planner_files import read_sites
 
-    out = out or folder / "siting"
+    out = out or folder / "recommend"
     try:
         saved = load_analysis(folder)
         cands = "auto" if candidates == "auto" else read_sites(candidates, crs)
         rec = run(saved, category, k, cands, spacing, rule_id, method)
-        out.mkdir(parents=True, exist_ok=True)
+        inputs = [folder / MANIFEST, *([Path(candidates)] if candidates != "auto" else [])]
+        with result_folder(out, "recommend", inputs) as tmp:
+            _write_recommendation(rec, category, lang, tmp)
+            _write_recommend_map(saved, category, rec, k, lang, tmp)
     except CirclesError as exc:
         raise UserError(str(exc)) from None
-    _write_recommendation(rec, category, lang, out)
-    _write_recommend_map(saved, category, rec, k, lang, out)
     for line in _recommend_lines(rec):
         click.echo(line)
     click.echo(
@@ -699,7 +702,12 @@ def _progress() -> Callable[[DistrictRun], None]:
     help="Also write an A4 PNG and PDF gap map of this category.",
 )
 @click.option("--lang", type=click.Choice(["zh", "en"]), default="zh", show_default=True)
-@click.option("--out", type=click.Path(path_type=Path), default=Path("maps"), show_default=True)
+@click.option(
+    "--out",
+    type=click.Path(path_type=Path),
+    default=None,
+    help="Output folder. Default: <analysis>/maps.",
+)
 def map_(
     folder: Path,
     district: str,
@@ -707,19 +715,22 @@ def map_(
     offline: bool,
     figure_category: str | None,
     lang: str,
-    out: Path,
+    out: Path | None,
 ) -> None:
     """Per-district HTML gap maps with an index page (and print-ready figures)."""
     from circles.planning.saved import load_analysis
     from circles.present.maps import write_district_maps
 
+    out = out or folder / "maps"
     try:
         saved = load_analysis(folder)
-        paths, _ = write_district_maps(saved, out, district, category, offline, lang)
-        if figure_category:
-            from circles.present.figures import write_figures
+        with result_folder(out, "map", [folder / MANIFEST]) as tmp:
+            paths, _ = write_district_maps(saved, tmp, district, category, offline, lang)
+            if figure_category:
+                from circles.present.figures import write_figures
 
-            paths += write_figures(saved, out, figure_category, lang)
+                paths += write_figures(saved, tmp, figure_category, lang)
+        paths = [out / p.relative_to(tmp) for p in paths]
     except CirclesError as exc:
         raise UserError(str(exc)) from None
     for path in paths:

@@ -14,9 +14,11 @@ from pyproj import CRS
 
 from circles.access.state import STATE_FILE, AccessState, load_state
 from circles.errors import InputError
+from circles.folders import verify_folder
 from circles.standards import Standards
 
 STANDARDS_FILE = "standards.json"
+ANALYSIS_FILES = ("analysis.gpkg", "summary.json", STATE_FILE, STANDARDS_FILE)
 
 
 @dataclass
@@ -57,7 +59,9 @@ def load_analysis(folder: str | Path) -> SavedAnalysis:
     Raises
     ------
     InputError
-        When the folder or its files are missing, unreadable or of another format version.
+        When the folder or its files are missing, unreadable, of another format version, or
+        differ from what ``circles analyze`` wrote (its manifest): an interrupted or mixed
+        folder is never read.
     """
     folder = Path(folder)
     if not (folder / STATE_FILE).is_file() or not (folder / STANDARDS_FILE).is_file():
@@ -66,6 +70,7 @@ def load_analysis(folder: str | Path) -> SavedAnalysis:
             "Run `circles analyze --out FOLDER` first and pass that folder to --analysis."
         )
         raise InputError(msg)
+    verify_folder(folder, ANALYSIS_FILES)
     state = load_state(folder / STATE_FILE)
     try:
         standards = Standards.model_validate_json(

@@ -21,6 +21,7 @@ from jinja2 import Template
 
 from circles.access.service_areas import service_areas
 from circles.errors import InputError
+from circles.folders import safe_name
 from circles.planning.saved import SavedAnalysis
 from circles.present.style import (
     ATTRIBUTION,
@@ -526,7 +527,7 @@ def write_district_maps(
     written, counts = [], {}
     for d in districts:
         fmap, n = district_map(saved, categories, offline, lang)
-        name = re.sub(r"[^\w\-]+", "_", d["id"]) + ".html"
+        name = safe_name(re.sub(r"[^\w\-]+", "_", d["id"]), limit=120) + ".html"
         save_map(fmap, out / name)
         written.append(out / name)
         counts[name] = n

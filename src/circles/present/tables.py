@@ -14,7 +14,7 @@ import numpy as np
 import pandas as pd
 
 from circles.access.state import STATE_FILE
-from circles.errors import InputError
+from circles.folders import refuse_overwriting, result_folder
 from circles.planning.saved import STANDARDS_FILE
 
 if TYPE_CHECKING:
@@ -348,57 +348,58 @@ def _json_default(value: object) -> object:
     return str(value)
 
 
+OUTPUT_FILES = (
+    "analysis.gpkg",
+    "gaps.xlsx",
+    "gaps.csv",
+    "summary.json",
+    STATE_FILE,
+    STANDARDS_FILE,
+)
+
+
 def write_outputs(
     analysis: Analysis, out_dir: str | Path, extra_inputs: Sequence[Path] = ()
 ) -> list[Path]:
-    """Write ``analysis.gpkg``, ``gaps.xlsx``, ``gaps.csv`` (UTF-8 with BOM), ``summary.json``.
+    """Write an analysis folder all or nothing (see ``circles.folders.result_folder``):
+    ``analysis.gpkg``, ``gaps.xlsx``, ``gaps.csv`` (UTF-8 with BOM), ``summary.json``, the
+    saved state (``access.npz``, ``standards.json``) and ``manifest.json``.
+
+    Returns
+    -------
+    list of Path
+        The files written.
 
     Raises
     ------
     InputError
-        If an output would overwrite one of the inputs, or the folder cannot be created.
+        If an output would overwrite one of the inputs, another run writes the same folder,
+        or the folder cannot be written (the previous result is then kept).
     """
     out_dir = Path(out_dir)
-    try:
-        out_dir.mkdir(parents=True, exist_ok=True)
-    except OSError as exc:
-        msg = f"{out_dir}: cannot create the output folder ({exc}). Choose another --out."
-        raise InputError(msg) from None
-    names = (
-        "analysis.gpkg",
-        "gaps.xlsx",
-        "gaps.csv",
-        "summary.json",
-        STATE_FILE,
-        STANDARDS_FILE,
-    )
-    targets = {name: out_dir / name for name in names}
-    protected = {Path(p).resolve() for p in [*analysis.inputs, *extra_inputs]}
-    for path in targets.values():
-        if path.resolve() in protected:
-            msg = f"{path}: this output would overwrite an input file. Choose another --out folder."
-            raise InputError(msg)
+    inputs = [*analysis.inputs, *extra_inputs]
+    refuse_overwriting(out_dir, OUTPUT_FILES, inputs)
+    with result_folder(out_dir, "analyze", inputs) as folder:
+        write_analysis_files(analysis, folder)
+    return [out_dir / name for name in OUTPUT_FILES]
 
-    def gpkg(tmp: Path) -> None:
-        layers = {
-            "communities": analysis.communities,
-            "facilities": analysis.facilities,
-            "demand_points": analysis.demand_points,
-            "network_edges": analysis.network,
-            "water": analysis.water,
-        }
-        for layer, gdf in layers.items():
-            gdf.to_file(tmp, layer=layer, driver="GPKG", engine="pyogrio")
 
-    atomic_write(targets["analysis.gpkg"], gpkg)
+def write_analysis_files(analysis: Analysis, folder: Path) -> None:
+    """Write the files of an analysis into ``folder`` (a new, private folder)."""
+    layers = {
+        "communities": analysis.communities,
+        "facilities": analysis.facilities,
+        "demand_points": analysis.demand_points,
+        "network_edges": analysis.network,
+        "water": analysis.water,
+    }
+    for layer, gdf in layers.items():
+        gdf.to_file(folder / "analysis.gpkg", layer=layer, driver="GPKG", engine="pyogrio")
     table = gaps_table(analysis)
-    _write_csv(table, targets["gaps.csv"])
-    write_workbook(analysis, table, targets["gaps.xlsx"])
+    _write_csv(table, folder / "gaps.csv")
+    write_workbook(analysis, table, folder / "gaps.xlsx")
     text = json.dumps(analysis.summary, ensure_ascii=False, indent=2, default=_json_default)
-    atomic_write(targets["summary.json"], lambda tmp: tmp.write_text(text + "\n", encoding="utf-8"))
-    atomic_write(targets[STATE_FILE], analysis.state.save)
+    (folder / "summary.json").write_text(text + "\n", encoding="utf-8")
+    analysis.state.save(folder / STATE_FILE)
     standards_json = analysis.standards.model_dump_json(indent=1)
-    atomic_write(
-        targets[STANDARDS_FILE], lambda tmp: tmp.write_text(standards_json, encoding="utf-8")
-    )
-    return list(targets.values())
+    (folder / STANDARDS_FILE).write_text(standards_json, encoding="utf-8")

@@ -81,9 +81,20 @@ def result_folder(final: str | Path, command: str, inputs: Sequence[Path] = ()) 
 
 def _refuse_overwriting_inputs(tmp: Path, final: Path, inputs: Sequence[Path]) -> None:
     """Refuse a result in which an output would take the place of an input file."""
+    refuse_overwriting(final, [p.relative_to(tmp) for p in tmp.rglob("*")], inputs)
+
+
+def refuse_overwriting(final: Path, names: Sequence[str | Path], inputs: Sequence[Path]) -> None:
+    """Refuse to write ``names`` into ``final`` when one of them is an input file.
+
+    Raises
+    ------
+    InputError
+        Naming the output that would replace an input.
+    """
     protected = {Path(p).resolve() for p in inputs}
-    for path in tmp.rglob("*"):
-        target = final / path.relative_to(tmp)
+    for name in names:
+        target = Path(final) / name
         if target.resolve() in protected:
             msg = f"{target}: this output would overwrite an input file. Choose another --out."
             raise InputError(msg)
@@ -164,6 +175,12 @@ def _carry_foreign(final: Path, tmp: Path) -> None:
             shutil.copytree(item, tmp / item.name, symlinks=True)
         else:
             shutil.copy2(item, tmp / item.name, follow_symlinks=False)
+
+
+def swap_into_place(new: Path, final: Path) -> None:
+    """Put the complete folder ``new`` at ``final`` in one step; the previous one is removed."""
+    _swap(new, final)
+    shutil.rmtree(new, ignore_errors=True)  # now the previous result, if there was one
 
 
 def _swap(tmp: Path, final: Path) -> None:
