@@ -234,7 +234,9 @@ def _check_osm(osm: str | Path) -> Path:
     except OSError as exc:
         msg = f"{osm}: cannot read the OSM file ({exc})."
         raise InputError(msg) from None
-    return path
+    from circles.sources.osm import check_extract
+
+    return check_extract(path)
 
 
 def _check_options(
@@ -263,9 +265,10 @@ def _check_values(lang: str, buffer_m: float | None) -> None:
     if lang not in ("zh", "en"):
         msg = f"lang {lang!r}: expected zh or en."
         raise InputError(msg)
-    if buffer_m is not None and buffer_m < 0:
-        msg = f"buffer {buffer_m}: expected metres ≥ 0."
-        raise InputError(msg)
+    if buffer_m is not None:
+        from circles.pipeline import check_buffer
+
+        check_buffer(buffer_m)
 
 
 def _absolute(source: object) -> FileSpec:

@@ -71,8 +71,12 @@ def result_folder(final: str | Path, command: str, inputs: Sequence[Path] = ()) 
             write_manifest(tmp, command, inputs)
             _carry_foreign(final, tmp)
             _swap(tmp, final)
-        except OSError as exc:
-            raise _os_error(final, exc) from None
+        except Exception as exc:
+            if _disk_full(exc, final.parent):
+                raise _os_error(final, OSError(errno.ENOSPC, "disk full")) from None
+            if isinstance(exc, OSError):
+                raise _os_error(final, exc) from None
+            raise
         finally:
             shutil.rmtree(tmp, ignore_errors=True)  # after a swap: the previous result
     finally:
@@ -147,6 +151,20 @@ def _os_error(final: Path, exc: OSError) -> InputError:
     else:
         msg = f"{final}: cannot write ({exc}); nothing was changed. Choose another --out."
     return InputError(msg)
+
+
+def _disk_full(exc: BaseException, folder: Path) -> bool:
+    """Whether a failed write ran out of space (writers report it in their own ways: an
+    ``ENOSPC`` OSError, or GDAL/SQLite's "database or disk is full")."""
+    if isinstance(exc, OSError) and exc.errno in DISK_FULL:
+        return True
+    text = str(exc).lower()
+    if "no space left" in text or "disk is full" in text:
+        return True
+    try:
+        return shutil.disk_usage(folder).free < 1 << 20
+    except OSError:
+        return False
 
 
 def _recover(final: Path) -> None:

@@ -49,6 +49,31 @@ def is_water(tags: osmium.osm.TagList | dict[str, str]) -> bool:
     )
 
 
+def check_extract(path: str | Path) -> Path:
+    """Check, cheaply, that a file is a readable OSM extract: its type, header and first node.
+
+    Raises
+    ------
+    InputError
+        Missing, of another type, unreadable, corrupt at its start, or without nodes.
+    """
+    path = Path(path)
+    _check_path(path)
+    try:
+        _header(path)
+        has_nodes = _has_nodes(path)
+    except RuntimeError as exc:
+        msg = (
+            f"{path}: cannot read this OSM file ({exc}). It may be truncated or corrupt; "
+            "download or export it again."
+        )
+        raise InputError(msg) from None
+    if not has_nodes:
+        msg = f"{path}: the file holds no OSM nodes. Is it an empty export?"
+        raise InputError(msg)
+    return path
+
+
 def _check_path(path: Path) -> None:
     if not path.exists():
         msg = f"{path}: OSM file not found. Check the path given to --osm."

@@ -225,10 +225,18 @@ def _read_csv(path: Path, sep: str) -> pd.DataFrame:
     raise InputError(msg)
 
 
+VALUE_OPTIONS = ("category", "level")  # name a column, or else the value of every row
+
+
+def option_value(table: Table, spec: FileSpec, key: str) -> str | None:
+    """The value a ``category=`` or ``level=`` option gives every row (None: it names a column)."""
+    value = spec.options.get(key)
+    return None if value is None or value in table.frame.columns else value
+
+
 def find_column(table: Table, spec: FileSpec, key: str, problems: Problems) -> str | None:
     """The column for ``key``: the file option, else the first known name present."""
-    if key in spec.options and not (key == "category" and spec.options[key] not in table.frame):
-        # (``category=`` names a column, or else the category of every row)
+    if key in spec.options and not (key in VALUE_OPTIONS and option_value(table, spec, key)):
         name = spec.options[key]
         if name not in table.frame.columns:
             problems.error(
@@ -580,8 +588,9 @@ def _ids(table: Table, spec: FileSpec, problems: Problems, prefix: str) -> np.nd
     for i in np.flatnonzero(missing):
         problems.error(spec, "id missing.", **cell(table, i, column))
     dup = ids.duplicated(keep=False).to_numpy() & ~missing
-    for value in pd.unique(ids[dup]):
-        rows = table.row[(ids == value).to_numpy()].tolist()
+    rows_of = pd.Series(table.row[dup]).groupby(ids[dup].to_numpy(), sort=False)  # one pass
+    for value, rows in rows_of:
+        rows = rows.tolist()
         problems.error(
             spec,
             f"duplicate id {value!r} in {table.row_label}s {rows}; ids must be unique.",
@@ -667,7 +676,7 @@ def _facility_categories(
     ``None`` (with an error) when the option names no category or nothing gives one."""
     labels = category_labels(standards)
     column = find_column(table, spec, "category", problems)
-    default = spec.options.get("category")
+    default = option_value(table, spec, "category")
     if default is not None and normalise(default) not in labels:
         problems.error(spec, _unknown_category(default, labels, standards) + " (option category=)")
         return None
@@ -1173,7 +1182,7 @@ def _boundary_levels(
     ``None`` (with an error) when the option names no level or nothing gives one."""
     by_value = {normalise(v): level for level, values in LEVEL_VALUES.items() for v in values}
     column = find_column(table, spec, "level", problems)
-    default = spec.options.get("level")
+    default = option_value(table, spec, "level")
     if default is not None and normalise(default) not in by_value:
         problems.error(spec, f"option level={default}: expected district (区) or street (街道).")
         return None

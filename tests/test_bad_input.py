@@ -1,0 +1,149 @@
+"""Bad input and faults: one specific message and exit code 2, never a traceback, and nothing
+the planner gave is changed."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import geopandas as gpd
+import pytest
+from click.testing import CliRunner
+
+from circles.cli import main
+from conftest import CHENGDU, OSM_DIR, need
+
+PKU = OSM_DIR / "beijing_haidian_pku_2017_export.osm.pbf"
+SAMPLES = OSM_DIR.parent / "planner-samples"
+
+
+def _fails(args: list[str], message: str) -> str:
+    run = CliRunner().invoke(main, args)
+    assert run.exit_code == 2, run.output
+    assert message in run.output, run.output
+    assert "Traceback" not in run.output
+    return run.output
+
+
+@pytest.mark.parametrize("value", ["nan", "inf", "-5"])
+def test_buffer_must_be_finite_metres_also_in_batch(value, tmp_path):
+    osm = str(need(PKU))
+    _fails(["analyze", "--osm", osm, f"--buffer={value}", "--out", str(tmp_path / "a")], "--buffer")
+    out = tmp_path / "b"
+    _fails(
+        ["batch", "--osm", osm, "--districts", "海淀区", f"--buffer={value}", "--out", str(out)],
+        "buffer",
+    )
+    assert not out.exists(), "no district started"
+
+
+def test_batch_checks_the_osm_file_before_starting(tmp_path):
+    broken = tmp_path / "broken.osm"
+    broken.write_text("<osm>broken", encoding="utf-8")
+    out = tmp_path / "b"
+    _fails(
+        ["batch", "--osm", str(broken), "--districts", "海淀区", "--out", str(out)],
+        "cannot read this OSM file",
+    )
+    assert not out.exists()
+
+
+def test_boundaries_level_option_gives_every_polygon_its_level(tmp_path):
+    streets = SAMPLES / "街道.shp"
+    if not streets.exists():
+        pytest.skip("planner samples not found: ../shared/planner-samples")
+    gdf = gpd.read_file(streets)
+    plain = tmp_path / "streets.geojson"
+    gdf[gdf["级别"] != "区"].drop(columns="级别").to_file(plain)
+    run = CliRunner().invoke(
+        main,
+        [
+            "analyze",
+            "--osm",
+            str(need(CHENGDU)),
+            "--boundaries",
+            f"{plain}::level=street",
+            "--out",
+            str(tmp_path / "out"),
+        ],
+    )
+    assert run.exit_code == 0, run.output
+    summary = (tmp_path / "out" / "summary.json").read_text(encoding="utf-8")
+    assert '"streets": 6' in summary
+
+
+def test_a_folder_where_a_cache_entry_belongs(tmp_path, monkeypatch):
+    cache = tmp_path / "cache"
+    monkeypatch.setenv("CIRCLES_CACHE_DIR", str(cache))
+    osm = str(need(PKU))
+    assert (
+        CliRunner().invoke(main, ["analyze", "--osm", osm, "--out", str(tmp_path / "a")]).exit_code
+        == 0
+    )
+    entry = next(cache.glob("extract-*.npz"))
+    entry.unlink()
+    entry.mkdir()
+    _fails(["analyze", "--osm", osm, "--out", str(tmp_path / "b")], "a folder stands where")
+
+
+def test_output_folder_that_cannot_be_made(tmp_path):
+    blocker = tmp_path / "file"
+    blocker.write_text("x", encoding="utf-8")
+    _fails(
+        ["analyze", "--osm", str(need(PKU)), "--out", str(blocker / "out")],
+        "cannot create the output folder",
+    )
+    _fails(["analyze", "--osm", str(need(PKU)), "--out", str(blocker)], "is not a folder")
+    assert blocker.read_text(encoding="utf-8") == "x"
+
+
+def test_names_over_255_bytes(tmp_path):
+    osm = str(need(PKU))
+    _fails(["analyze", "--osm", osm, "--out", str(tmp_path / ("区" * 90))], "bytes long")
+    long_name = "很长的区名" * 40  # 600 bytes: the map file is named by a shortened, hashed id
+    run = CliRunner().invoke(
+        main, ["analyze", "--osm", osm, "--district-name", long_name, "--out", str(tmp_path / "a")]
+    )
+    assert run.exit_code == 0, run.output
+    run = CliRunner().invoke(main, ["map", "--analysis", str(tmp_path / "a"), "--offline"])
+    assert run.exit_code == 0, run.output
+
+
+def _tmpfs(path: Path, size: str) -> bool:
+    """Mount a small tmpfs at ``path`` (needs root; False where not allowed)."""
+    path.mkdir()
+    if not shutil.which("mount") or os.geteuid() != 0:
+        return False
+    done = subprocess.run(
+        ["mount", "-t", "tmpfs", "-o", f"size={size}", "tmpfs", str(path)],
+        capture_output=True,
+        check=False,
+    )
+    return done.returncode == 0
+
+
+def test_full_disk_keeps_the_previous_result(tmp_path):
+    """On a real full disk (a 1.5 MB tmpfs) where the machine allows mounting one; the
+    simulated ENOSPC of test_folders covers the rest."""
+    disk = tmp_path / "disk"
+    if not _tmpfs(disk, "1500k"):
+        pytest.skip("cannot mount a tmpfs here (not root); see test_folders' simulated ENOSPC")
+    try:
+        small = [sys.executable, "-m", "circles", "analyze", "--osm", str(need(PKU))]
+        out = disk / "result"
+        first = subprocess.run([*small, "--out", str(out)], capture_output=True, text=True)
+        big = [sys.executable, "-m", "circles", "analyze", "--osm", str(need(CHENGDU))]
+        second = subprocess.run([*big, "--out", str(out)], capture_output=True, text=True)
+        assert second.returncode == 2, second.stderr
+        assert "the disk is full; nothing was changed" in second.stderr
+        assert "Traceback" not in second.stderr
+        if first.returncode == 0:  # the small result fitted: it is still there, whole
+            from circles.folders import verify_folder
+
+            verify_folder(out)
+        assert not [p for p in disk.iterdir() if ".partial-" in p.name]
+    finally:
+        subprocess.run(["umount", str(disk)], check=False)
