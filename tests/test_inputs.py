@@ -11,7 +11,7 @@ import pandas as pd
 import prcoords
 import pytest
 from click.testing import CliRunner
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 from shapely.geometry import Point, Polygon, box
 
@@ -410,6 +410,7 @@ CELLS = st.one_of(
     max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
 )
 @given(rows=st.lists(st.tuples(CELLS, CELLS, CELLS, CELLS, CELLS), min_size=0, max_size=6))
+@example(rows=[(None, "幼儿园", "104.04", "30.7", ":")])  # a bad capacity cell: row not kept
 def test_malformed_facility_rows_never_crash(tmp_path, standards, rows):
     path = tmp_path / "fuzz.csv"
     frame = pd.DataFrame(rows, columns=["名称", "类别", "经度", "纬度", "床位"])

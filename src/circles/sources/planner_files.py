@@ -664,7 +664,8 @@ def read_facilities(
         return _empty_facilities()
     category_ids, bad_category = categories
     columns = _facility_columns(table, spec, problems, category_ids, datum)
-    keep = ~bad & ~bad_category & pd.notna(category_ids)
+    faulty = {p.row for p in problems.errors if p.file == str(spec) and p.row is not None}
+    keep = ~bad & ~bad_category & pd.notna(category_ids) & ~np.isin(table.row, list(faulty))
     return _kept_records(columns, gpd.points_from_xy(lon, lat), keep)
 
 
