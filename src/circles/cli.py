@@ -30,6 +30,7 @@ class UserError(click.ClickException):
     exit_code = 2
 
     def show(self, file: object = None) -> None:
+        """Print the message as ``circles: error: ...`` on standard error."""
         click.echo(f"circles: error: {self.format_message()}", err=True)
 
 

@@ -45,6 +45,7 @@ class Names(_Strict):
     en: str
 
     def __call__(self, lang: Lang) -> str:
+        """The name in ``zh`` or ``en``."""
         return self.zh if lang == "zh" else self.en
 
 

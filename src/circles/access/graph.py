@@ -39,6 +39,7 @@ class RoutingGraph:
 
     @property
     def n_nodes(self) -> int:
+        """Number of routing nodes (network, split points, facility sources)."""
         return self.matrix.shape[0]
 
     @cached_property

@@ -72,10 +72,12 @@ class Network:
 
     @property
     def n_nodes(self) -> int:
+        """Number of network nodes."""
         return len(self.node_xy)
 
     @property
     def n_edges(self) -> int:
+        """Number of network edges."""
         return len(self.edge_u)
 
     @cached_property

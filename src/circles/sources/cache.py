@@ -115,6 +115,7 @@ def geometries(arrays: dict[str, np.ndarray]) -> np.ndarray:
 
 
 def as_bytes(data: bytes) -> np.ndarray:
+    """Bytes as a uint8 array, as ``np.savez`` stores them."""
     return np.frombuffer(data, dtype=np.uint8)
 
 

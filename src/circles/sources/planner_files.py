@@ -100,17 +100,21 @@ class Problems:
     items: list[Problem] = field(default_factory=list)
 
     def error(self, file: object, message: str, **where: object) -> None:
+        """Record an error in ``file`` (``where``: row, column, row label)."""
         self.items.append(Problem("error", str(file), message, **where))
 
     def warning(self, file: object, message: str, **where: object) -> None:
+        """Record a warning in ``file`` (``where``: row, column, row label)."""
         self.items.append(Problem("warning", str(file), message, **where))
 
     @property
     def errors(self) -> list[Problem]:
+        """The errors recorded, in order."""
         return [p for p in self.items if p.level == "error"]
 
     @property
     def warnings(self) -> list[Problem]:
+        """The warnings recorded, in order."""
         return [p for p in self.items if p.level == "warning"]
 
     def raise_errors(self) -> None:
