@@ -1,4 +1,4 @@
-"""Walking graph: filter walkable ways, project to metres, compact arrays, snap points to edges."""
+"""Walking graph: filter walkable ways, project to metres, compact arrays, connected pieces."""
 
 from __future__ import annotations
 
