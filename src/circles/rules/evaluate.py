@@ -129,6 +129,18 @@ class Units:
     fac_community: pd.Series  # facility row -> community id
     fac_street: pd.Series  # facility row -> street id
 
+    def of_level(self, level: str) -> tuple[pd.DataFrame, pd.Series]:
+        """The units of a level (``street`` or ``community``) and facility row -> unit id."""
+        if level == "street":
+            return self.streets, self.fac_street
+        return self.communities, self.fac_community
+
+
+def _streets_not_given(units: Units, base: dict) -> pd.DataFrame:
+    """The district row of a per-street rule when no street boundaries were given."""
+    note = "street boundaries not given (--boundaries)"
+    return pd.DataFrame([{**units.district, **base, "status": NOT_EVALUATED, "note": note}])
+
 
 def _units(
     communities: gpd.GeoDataFrame,
@@ -300,15 +312,10 @@ def _presence_rows(
     }
     in_cat = facilities["category_id"].to_numpy() == rule.category
     if rule.unit == "street" and units.streets is None:
-        note = "street boundaries not given (--boundaries)"
-        return pd.DataFrame([{**units.district, **base, "status": NOT_EVALUATED, "note": note}])
+        return _streets_not_given(units, base)
     if rule.unit == "district":
         return pd.DataFrame([_presence(units.district, base, basis.in_area, rule, basis)])
-    table, fac_unit = (
-        (units.streets, units.fac_street)
-        if rule.unit == "street"
-        else (units.communities, units.fac_community)
-    )
+    table, fac_unit = units.of_level(rule.unit)
     counts = fac_unit[in_cat[fac_unit.index]].value_counts()
     return pd.DataFrame(
         [
@@ -350,15 +357,10 @@ def _per_capita_rows(
     values = facilities[rule.attribute].to_numpy(float)
     basis = bases[rule.category]
     if rule.unit == "street" and units.streets is None:
-        note = "street boundaries not given (--boundaries)"
-        return pd.DataFrame([{**units.district, **base, "status": NOT_EVALUATED, "note": note}])
+        return _streets_not_given(units, base)
     if rule.unit == "district":
         return pd.DataFrame([_supply(rule, units.district, base, values, sel & in_area, basis)])
-    table, fac_unit = (
-        (units.streets, units.fac_street)
-        if rule.unit == "street"
-        else (units.communities, units.fac_community)
-    )
+    table, fac_unit = units.of_level(rule.unit)
     rows = []
     for unit in table.to_dict("records"):
         in_unit = np.zeros(len(facilities), bool)

@@ -6,7 +6,8 @@ import hashlib
 import logging
 import re
 import tempfile
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -59,19 +60,28 @@ def check_extract(path: str | Path) -> Path:
     """
     path = Path(path)
     _check_path(path)
-    try:
+    with _readable(path):
         _header(path)
-        has_nodes = _has_nodes(path)
+        if not _has_nodes(path):
+            raise _no_nodes(path)
+    return path
+
+
+@contextmanager
+def _readable(path: Path) -> Iterator[None]:
+    """Turn osmium's errors on a truncated or corrupt file into one clear ``InputError``."""
+    try:
+        yield
     except RuntimeError as exc:
         msg = (
             f"{path}: cannot read this OSM file ({exc}). It may be truncated or corrupt; "
             "download or export it again."
         )
         raise InputError(msg) from None
-    if not has_nodes:
-        msg = f"{path}: the file holds no OSM nodes. Is it an empty export?"
-        raise InputError(msg)
-    return path
+
+
+def _no_nodes(path: Path) -> InputError:
+    return InputError(f"{path}: the file holds no OSM nodes. Is it an empty export?")
 
 
 def _check_path(path: Path) -> None:
@@ -531,19 +541,12 @@ def _read_checked(
     InputError
         A truncated or corrupt file, or one without any node.
     """
-    try:
+    with _readable(path):
         header_bounds, header_stamp = _header(path)
         ways, found = _read(path, feature_keys, need_extent=header_bounds is None)
         has_nodes = len(found.osm_id) > 0 or (ways.refs >= 0).any() or _has_nodes(path)
-    except RuntimeError as exc:
-        msg = (
-            f"{path}: cannot read this OSM file ({exc}). It may be truncated or corrupt; "
-            "download or export it again."
-        )
-        raise InputError(msg) from None
     if not has_nodes:
-        msg = f"{path}: the file holds no OSM nodes. Is it an empty export?"
-        raise InputError(msg)
+        raise _no_nodes(path)
     return header_bounds, header_stamp, ways, found
 
 
