@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import shutil
 from pathlib import Path
 
 import pytest
 
 from circles import analyze, load_standards
 
+CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
+CHROMEDRIVER = shutil.which("chromedriver")
+NO_BROWSER = "Debian chromium and chromium-driver are not installed (.ci/run installs them)"
 OSM_DIR = Path(__file__).resolve().parents[2] / "shared" / "osm"
 CHENGDU = OSM_DIR / "chengdu_central_osmconvert_2018.osm"
 SHENZHEN = OSM_DIR / "shenzhen_nanshan_overpass_2021-03.osm"
@@ -47,3 +51,35 @@ def shenzhen(standards):
 def real(request):
     """Each real-extract analysis in turn."""
     return request.getfixturevalue(request.param)
+
+
+def headless_chromium(profile: Path, logs: bool = False):
+    """Headless Debian Chromium with the network switched off (as the probe starts it)."""
+    from selenium import webdriver
+    from selenium.webdriver.chrome.service import Service
+
+    options = webdriver.ChromeOptions()
+    options.binary_location = CHROMIUM
+    for flag in (
+        "--headless=new",
+        "--no-sandbox",
+        "--disable-gpu",
+        "--disable-quic",
+        "--no-first-run",
+        "--disable-background-networking",
+        "--disable-component-update",
+        "--disable-sync",
+        "--window-size=1400,1000",
+        f"--user-data-dir={profile}",
+    ):
+        options.add_argument(flag)
+    if logs:
+        options.set_capability("goog:loggingPrefs", {"browser": "ALL"})
+    options.unhandled_prompt_behavior = "accept"
+    driver = webdriver.Chrome(service=Service(CHROMEDRIVER), options=options)
+    driver.execute_cdp_cmd("Network.enable", {})
+    driver.execute_cdp_cmd(
+        "Network.emulateNetworkConditions",
+        {"offline": True, "latency": 0, "downloadThroughput": 0, "uploadThroughput": 0},
+    )
+    return driver

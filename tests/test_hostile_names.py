@@ -13,7 +13,6 @@ from __future__ import annotations
 import csv
 import json
 import re
-import shutil
 import time
 import xml.etree.ElementTree as ET
 from pathlib import Path
@@ -24,7 +23,7 @@ from click.testing import CliRunner
 
 from circles.cli import main
 from circles.standards import default_standards_path
-from conftest import CHENGDU, need
+from conftest import CHENGDU, CHROMEDRIVER, CHROMIUM, headless_chromium, need
 
 if TYPE_CHECKING:
     from selenium import webdriver
@@ -52,8 +51,6 @@ FACILITY_TAGS = {
     "amenity": {"kindergarten", "pharmacy", "hospital", "clinic"},
     "shop": {"supermarket", "convenience"},
 }
-CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
-CHROMEDRIVER = shutil.which("chromedriver")
 
 
 def _inside(lonlat: tuple[float, float] | None) -> bool:
@@ -268,30 +265,8 @@ def _local_scripts(page: Path, folder: Path) -> Path:
 
 def _chromium(profile: Path) -> webdriver.Chrome:
     """Headless Chromium, network off, where alert/confirm/prompt also set the sentinel."""
-    from selenium import webdriver
-    from selenium.webdriver.chrome.service import Service
-
-    options = webdriver.ChromeOptions()
-    options.binary_location = CHROMIUM
-    for flag in (
-        "--headless=new",
-        "--no-sandbox",
-        "--disable-gpu",
-        "--no-first-run",
-        "--disable-background-networking",
-        "--disable-component-update",
-        "--window-size=1400,1000",
-        f"--user-data-dir={profile}",
-    ):
-        options.add_argument(flag)
-    options.unhandled_prompt_behavior = "accept"
-    driver = webdriver.Chrome(service=Service(CHROMEDRIVER), options=options)
+    driver = headless_chromium(profile)
     driver.set_script_timeout(60)
-    driver.execute_cdp_cmd("Network.enable", {})
-    driver.execute_cdp_cmd(
-        "Network.emulateNetworkConditions",
-        {"offline": True, "latency": 0, "downloadThroughput": 0, "uploadThroughput": 0},
-    )
     dialogs = f"() => {{ document.title = {SENTINEL!r}; }}"
     driver.execute_cdp_cmd(
         "Page.addScriptToEvaluateOnNewDocument",

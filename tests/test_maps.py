@@ -15,9 +15,7 @@ from circles.errors import InputError
 from circles.planning.saved import load_analysis
 from circles.present.maps import write_district_maps
 from circles.present.tables import write_outputs
-
-CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
-CHROMEDRIVER = shutil.which("chromedriver")
+from conftest import CHROMEDRIVER, CHROMIUM, headless_chromium
 
 
 @pytest.fixture(scope="module")
@@ -71,33 +69,9 @@ def test_unknown_district_and_category(saved, tmp_path):
     reason="Debian chromium and chromium-driver are not installed (.ci/run installs them)",
 )
 def test_offline_map_renders_in_headless_chromium_with_network_off(offline_map, tmp_path):
-    from selenium import webdriver
-    from selenium.webdriver.chrome.service import Service
-
     path, counts = offline_map
-    options = webdriver.ChromeOptions()
-    options.binary_location = CHROMIUM
-    for flag in (
-        "--headless=new",
-        "--no-sandbox",
-        "--disable-gpu",
-        "--disable-quic",
-        "--no-first-run",
-        "--disable-background-networking",
-        "--disable-component-update",
-        "--disable-sync",
-        "--window-size=1400,1000",
-        f"--user-data-dir={tmp_path / 'profile'}",
-    ):
-        options.add_argument(flag)
-    options.set_capability("goog:loggingPrefs", {"browser": "ALL"})
-    driver = webdriver.Chrome(service=Service(CHROMEDRIVER), options=options)
+    driver = headless_chromium(tmp_path / "profile", logs=True)
     try:
-        driver.execute_cdp_cmd("Network.enable", {})
-        driver.execute_cdp_cmd(
-            "Network.emulateNetworkConditions",
-            {"offline": True, "latency": 0, "downloadThroughput": 0, "uploadThroughput": 0},
-        )
         started = time.perf_counter()
         driver.get(path.as_uri())
         count_js = """return {
