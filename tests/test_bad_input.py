@@ -11,6 +11,7 @@ from pathlib import Path
 
 import geopandas as gpd
 import pytest
+import shapely
 from click.testing import CliRunner
 
 from circles.cli import main
@@ -147,3 +148,26 @@ def test_full_disk_keeps_the_previous_result(tmp_path):
         assert not [p for p in disk.iterdir() if ".partial-" in p.name]
     finally:
         subprocess.run(["umount", str(disk)], check=False)
+
+
+@pytest.mark.parametrize("option", ["--osm", "--facilities", "--area"])
+def test_file_name_over_255_bytes_is_a_clear_error(option, tmp_path):
+    long = str(tmp_path / ("设施" * 50 + ".csv"))
+    args = ["analyze", "--osm", str(need(PKU)), option, long, "--out", str(tmp_path / "o")]
+    if option == "--osm":
+        args = ["analyze", "--osm", long, "--out", str(tmp_path / "o")]
+    _fails(args, "bytes long; file systems allow 255")
+
+
+def test_an_area_file_inside_the_output_folder_is_never_overwritten(tmp_path):
+    out = tmp_path / "out"
+    out.mkdir()
+    area = out / "summary.json"  # a polygon file that happens to bear an output's name
+    box = shapely.box(116.308, 39.990, 116.331, 40.012)  # the PKU extract
+    gpd.GeoDataFrame(geometry=[box], crs=4326).to_file(area, driver="GeoJSON")
+    before = area.read_bytes()
+    _fails(
+        ["analyze", "--osm", str(need(PKU)), "--area", str(area), "--out", str(out)],
+        "would overwrite an input file",
+    )
+    assert area.read_bytes() == before

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import errno
 import logging
 import sys
 import time
@@ -132,7 +133,26 @@ input_options = _options(INPUT_OPTIONS)  # analyze, batch: standards, language, 
 siting_options = _options(SITING_OPTIONS)  # score, recommend: saved analysis and category
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+class Commands(click.Group):
+    """The ``circles`` commands; file-system limits anywhere become a clear error, not a
+    traceback."""
+
+    def invoke(self, ctx: click.Context) -> object:
+        """Run the command; a name too long for the file system is a user error."""
+        try:
+            return super().invoke(ctx)
+        except OSError as exc:
+            if exc.errno != errno.ENAMETOOLONG:
+                raise
+            name = Path(exc.filename or "").name
+            msg = (
+                f"{exc.filename}: the name is {len(name.encode('utf-8'))} bytes long; file "
+                "systems allow 255. Give a shorter file or folder name."
+            )
+            raise UserError(msg) from None
+
+
+@click.group(cls=Commands, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(package_name="circles")
 @click.option("-v", "--verbose", count=True, help="More log output (-vv for debug).")
 @click.option("-q", "--quiet", is_flag=True, help="Only warnings and errors.")

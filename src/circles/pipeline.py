@@ -176,6 +176,7 @@ class PlannerInputs:
     problems: Problems
     crs: str
     facility_sources: list[FacilitySource]
+    area_file: Path | None = None  # the --area polygon file, if one was given
 
     def district_of(self, extract: OsmExtract) -> tuple[str, str]:
         """The district's id and name (default: the extract's file name)."""
@@ -190,7 +191,8 @@ class PlannerInputs:
     def paths(self, osm: Path) -> list[Path]:
         """Every input file: outputs never overwrite these."""
         specs = [*self.facility_specs, self.communities_spec, self.boundaries_spec]
-        return [osm, *(s.path for s in specs if s is not None)]
+        area = [] if self.area_file is None else [self.area_file]
+        return [osm, *area, *(s.path for s in specs if s is not None)]
 
     @property
     def streets(self) -> gpd.GeoDataFrame | None:
@@ -241,6 +243,7 @@ def read_planner_inputs(
         problems,
         crs,
         [f if isinstance(f, gpd.GeoDataFrame) else FileSpec.parse(f) for f in facilities],
+        Path(area) if isinstance(area, str | Path) and Path(area).is_file() else None,
     )
 
 
