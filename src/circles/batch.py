@@ -209,6 +209,7 @@ class _Options:
     crs: str
     buffer_m: float | None
     cache: bool = True
+    authoritative: tuple = ()
 
     def analyze_kwargs(self) -> dict:
         return {
@@ -220,6 +221,7 @@ class _Options:
             "crs": self.crs,
             "buffer_m": self.buffer_m,
             "cache": self.cache,
+            "authoritative": self.authoritative,
         }
 
 
@@ -248,16 +250,19 @@ def _check_options(
     crs: str = "wgs84",
     buffer_m: float | None = None,
     cache: bool = True,
+    authoritative: Sequence[str] = (),
 ) -> _Options:
     """Read every input once on the client so that input errors stop the batch up front."""
+    from circles.pipeline import with_authoritative
     from circles.standards import load_standards
 
     _check_values(lang, buffer_m)
     if standards is not None:
         standards = str(Path(standards).expanduser().absolute())
     loaded = load_standards(standards)
+    with_authoritative(loaded, authoritative)
     files = _read_inputs(loaded, facilities, communities, boundaries, crs)
-    return _Options(standards, lang, *files, crs, buffer_m, cache)
+    return _Options(standards, lang, *files, crs, buffer_m, cache, tuple(authoritative))
 
 
 def _check_values(lang: str, buffer_m: float | None) -> None:

@@ -89,6 +89,13 @@ INPUT_OPTIONS = [
         "Default: the largest walking threshold.",
     ),
     click.option("--no-cache", is_flag=True, help="Rebuild the network even if cached."),
+    click.option(
+        "--authoritative",
+        "authoritative",
+        multiple=True,
+        help="A category whose OSM data you have checked (id or name); repeatable. Its gaps "
+        "are then real gaps, as for a category your --facilities cover.",
+    ),
 ]
 
 
@@ -207,6 +214,7 @@ def analyze(
     crs: str,
     buffer_m: float | None,
     no_cache: bool,
+    authoritative: tuple[str, ...],
     out: Path | None,
 ) -> None:
     """Walking access to every facility category, per community, street and district."""
@@ -230,6 +238,7 @@ def analyze(
             communities=communities,
             boundaries=boundaries,
             crs=crs,
+            authoritative=authoritative,
         )
         paths = write_outputs(result, out, [p for p in (standards,) if p is not None])
     except CirclesError as exc:
@@ -255,7 +264,13 @@ def _analysis_lines(osm_name: str, s: dict, lang: str) -> list[str]:
             lines.append(f"  {name}: {label('no_data', lang)}")
             continue
         parts = [_rule_result(rule_id, r, lang) for rule_id, r in cat["rules"].items()]
-        lines.append(f"  {name} ({cat['facilities']}): " + "; ".join(parts))
+        basis = f" [{label(cat['authority'], lang)}]" if cat["authority"] != "planner" else ""
+        lines.append(f"  {name} ({cat['facilities']}){basis}: " + "; ".join(parts))
+    if s.get("units") == "compound":
+        lines.append(
+            "  units: OSM residential compounds (小区/居住街坊); rules per 社区 are not evaluated "
+            "without --communities"
+        )
     return lines
 
 
@@ -640,6 +655,7 @@ def batch(
     crs: str,
     buffer_m: float | None,
     no_cache: bool,
+    authoritative: tuple[str, ...],
     out: Path,
 ) -> None:
     """Analyse many districts as parallel tasks on Dask (local, or a cluster with --scheduler)."""
@@ -664,6 +680,7 @@ def batch(
             crs=crs,
             buffer_m=buffer_m,
             cache=not no_cache,
+            authoritative=authoritative,
         )
     except CirclesError as exc:
         raise UserError(str(exc)) from None

@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import difflib
 import logging
 import time
 from collections.abc import Callable, Sequence
@@ -34,7 +35,7 @@ from circles.model.facilities import facilities_from_osm, merge_facilities, simi
 from circles.model.network import Network, network_from_extract
 from circles.result import Analysis
 from circles.rules.evaluate import evaluate_rules
-from circles.rules.summary import summarise
+from circles.rules.summary import completeness_warnings, summarise
 from circles.sources.divisions import find_division
 from circles.sources.osm import (
     WGS84,
@@ -47,7 +48,9 @@ from circles.sources.osm import (
 from circles.sources.planner_files import (
     FileSpec,
     Problems,
+    category_labels,
     check_datum,
+    normalise,
     read_boundaries,
     read_communities,
     read_facilities,
@@ -97,6 +100,7 @@ def analyze(
     communities: str | Path | FileSpec | None = None,
     boundaries: str | Path | FileSpec | None = None,
     crs: str = "wgs84",
+    authoritative: Sequence[str] = (),
 ) -> Analysis:
     """Analyse walking access to every facility category in a district.
 
@@ -132,6 +136,9 @@ def analyze(
     crs
         Coordinates of the planners' files: ``wgs84``, ``gcj02``, ``bd09`` or ``EPSG:xxxx``
         (a file's own option or CRS comes first).
+    authoritative
+        Categories (ids or names) whose OSM data the planner has checked: a gap in them is a
+        real gap, as for a category the planner's own files cover.
 
     Returns
     -------
@@ -143,6 +150,7 @@ def analyze(
         Any error in the input files, listed with file, row and column.
     """
     standards = standards if isinstance(standards, Standards) else load_standards(standards)
+    standards = with_authoritative(standards, authoritative)
     given = read_planner_inputs(
         area, district, district_name, facilities, communities, boundaries, crs
     )
@@ -275,6 +283,26 @@ def check_buffer(buffer_m: float) -> float:
         msg = f"--buffer {buffer_m}: expected a distance in metres, 0 or more (e.g. 1000)."
         raise InputError(msg)
     return float(buffer_m)
+
+
+def with_authoritative(standards: Standards, categories: Sequence[str]) -> Standards:
+    """The standards with more categories marked authoritative (ids, Chinese names or
+    aliases); an unknown one is an error with the closest name suggested."""
+    if not categories:
+        return standards
+    labels = category_labels(standards)
+    ids = []
+    for text in categories:
+        cat_id = labels.get(normalise(text))
+        if cat_id is None:
+            close = difflib.get_close_matches(str(text), list(labels), n=1)
+            hint = f" Did you mean {close[0]!r}?" if close else ""
+            msg = f"--authoritative {text!r}: unknown category.{hint}"
+            raise InputError(msg)
+        ids.append(cat_id)
+    merged = sorted({*standards.analysis.authoritative, *ids})
+    analysis = standards.analysis.model_copy(update={"authoritative": merged})
+    return standards.model_copy(update={"analysis": analysis})
 
 
 def default_buffer_m(standards: Standards) -> float:
@@ -515,6 +543,7 @@ def judge(
         access.state.access,
         district,
         None if streets is None else streets.to_crs(network.crs),
+        official_communities=given.communities is not None,
     )
 
 
@@ -549,6 +578,7 @@ def assemble(
     )
     communities = _with_rule_columns(stages.people.communities, stages.results)
     summary = _run_summary(stages, standards, buffer_m, timings, warnings)
+    warnings.extend(completeness_warnings(summary))  # the summary's list is this same list
     water = extract.features[extract.features["tags"].map(is_water)]
     return Analysis(
         standards=standards,
@@ -594,9 +624,10 @@ def _run_summary(
     extract, network, given = stages.extract, stages.network, stages.given
     district_id, district_name, study_area_m = stages.district
     study_area = _to(study_area_m, WGS84, source=network.crs)
-    facilities = stages.facilities.table
+    facilities = stages.access.facilities_m
     return {
         "district": {"id": district_id, "name": district_name},
+        "units": "community" if given.communities is not None else "compound",
         "circles_version": __version__,
         "input": {
             "osm": str(extract.path),

@@ -207,6 +207,16 @@ class AnalysisSettings(_Strict):
     # (difflib ratio), are the same facility
     merge_distance_m: float = Field(default=100, gt=0)
     merge_name_similarity: float = Field(default=0.5, ge=0, le=1)
+    # categories whose OSM data the planner has checked: a gap in them is a real gap
+    authoritative: list[str] = Field(default_factory=list)
+
+
+class Completeness(_Strict):
+    """How complete OSM looks per category: facilities per 10,000 residents against the least
+    a complete map would hold (``typical_per_10k``, cited), flagged below ``min_share`` of it."""
+
+    min_share: float = Field(default=0.5, gt=0, le=1)
+    typical_per_10k: dict[str, Sourced] = Field(default_factory=dict)
 
 
 class Standards(_Strict):
@@ -220,6 +230,7 @@ class Standards(_Strict):
     analysis: AnalysisSettings
     categories: CategoryFile
     rules: list[Rule] = Field(min_length=1)
+    completeness: Completeness = Field(default_factory=Completeness)
     path: str = ""
 
     # -- look-ups ---------------------------------------------------------
@@ -471,6 +482,12 @@ def _cross_check(
         if cid in seen:
             add(("categories", "categories", i, "id"), f"duplicate category id {cid!r}")
         seen.add(cid)
+    for i, cid in enumerate(standards.analysis.authoritative):
+        if cid not in cat_ids:
+            add(("analysis", "authoritative", i), f"unknown category {cid!r}")
+    for cid in standards.completeness.typical_per_10k:
+        if cid not in cat_ids:
+            add(("completeness", "typical_per_10k", cid), f"unknown category {cid!r}")
     rule_ids = [r.id for r in standards.rules]
     seen = set()
     for i, rule in enumerate(standards.rules):

@@ -161,7 +161,10 @@ def rule_change(
         has & meets(after_c.share, rule.target_share) & ~meets(before_c.share, rule.target_share)
     )
     no_data = category_bases(
-        std.category_ids, state.facilities["category"], state.facilities["source"]
+        std.category_ids,
+        state.facilities["category"],
+        state.facilities["source"],
+        authoritative=std.analysis.authoritative,
     )[category_id].no_data
     names, ids = state.communities["name"], state.communities["community_id"]
     return {

@@ -32,6 +32,7 @@ from circles.present.style import (
     RING_COLOURS,
     STATUS_COLOURS,
     TIME_BINS,
+    category_authority,
     category_status,
     tr,
 )
@@ -343,12 +344,14 @@ def _community_table(district: _District, cat_id: str) -> gpd.GeoDataFrame:
 
 def _add_communities(fmap: folium.Map, district: _District, cat_id: str, show: bool) -> int:
     """A category's community layer coloured by status, with a tooltip; returns polygons drawn."""
-    cat = district.std.category(cat_id)
+    cat, lang = district.std.category(cat_id), district.lang
     layer = _community_table(district, cat_id)
+    basis = tr(category_authority(district.saved.summary, cat_id), lang)
+    layer.insert(layer.columns.get_loc("status") + 1, tr("basis", lang), basis)
     fields = [c for c in layer.columns if c not in ("geometry", "colour")]
     VerbatimGeoJson(
         _geojson(layer),
-        name=f"{cat.symbol} {cat.name(district.lang)}",
+        name=f"{cat.symbol} {cat.name(lang)} · {basis}",
         show=show,
         style_function=lambda f: {
             "color": "#555",

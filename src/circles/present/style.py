@@ -54,6 +54,10 @@ TEXT = {
     "shortfall": ("缺口", "shortfall"),
     "standards": ("标准", "standards"),
     "data_date": ("数据日期", "data date"),
+    "basis": ("数据依据", "data basis"),
+    "planner": ("规划部门数据", "planner's data"),
+    "checked": ("OSM（规划部门已核实）", "OSM, checked by the planner"),
+    "indicative": ("参考（OSM数据可能不完整）", "indicative (OSM may be incomplete)"),
     "unknown": ("未知", "unknown"),
     "index": ("各区地图", "District maps"),
 }
@@ -79,3 +83,12 @@ def community_status(communities: pd.DataFrame, rule_ids: list[str]) -> pd.Serie
 def category_status(communities: pd.DataFrame, std: Standards, category_id: str) -> pd.Series:
     """Each community's status (pass, fail, no_data) for one category."""
     return community_status(communities, [r.id for r in std.rules_of(category_id)])
+
+
+def category_authority(summary: dict, category_id: str) -> str:
+    """What a category's data rests on, from ``summary.json``: ``planner``, ``checked``,
+    ``indicative`` or ``no_data`` (``indicative`` for an analysis that did not record it)."""
+    for cat in summary.get("categories", []):
+        if cat["category_id"] == category_id:
+            return cat.get("authority", "no_data" if cat["data"] == "no_data" else "indicative")
+    return "no_data"

@@ -45,6 +45,7 @@ HEADERS = {
     "worst_time_min": ("最长步行时间(分钟)", "worst time (min)"),
     "reached_share": ("搜索范围内人口占比", "share reached within search limit"),
     "facilities": ("设施数", "facilities"),
+    "basis": ("数据依据", "data basis"),
     "source": ("依据", "source"),
     "note": ("说明", "note"),
     "rank": ("排名", "rank"),
@@ -62,7 +63,11 @@ VALUES = {
     "fail": ("未达标", "fail"),
     "no_data": ("无数据", "no data"),
     "not_evaluated": ("未评估", "not evaluated"),
-    "community": ("社区/小区", "community"),
+    "community": ("社区", "community"),
+    "compound": ("小区/居住街坊", "residential compound"),
+    "planner": ("规划部门数据", "planner's data"),
+    "checked": ("OSM（规划部门已核实）", "OSM, checked by the planner"),
+    "indicative": ("参考（OSM数据可能不完整）", "indicative (OSM may be incomplete)"),
     "street": ("街道", "street"),
     "district": ("区", "district"),
     "residents": ("人", "residents"),
@@ -108,8 +113,11 @@ def gaps_table(analysis: Analysis) -> pd.DataFrame:
     table["profile"] = table["profile"].map(
         lambda p: std.profiles[p].name(lang) if isinstance(p, str) and p in std.profiles else p
     )
+    if analysis.summary.get("units") == "compound":  # OSM residential compounds, not 社区
+        table["unit_level"] = table["unit_level"].replace("community", "compound")
     for column in ("unit_level", "kind", "status", "shortfall_unit", "population_estimated"):
         table[column] = table[column].map(lambda v: label(v, lang))
+    table["basis"] = table["basis"].map(lambda v: label(v, lang))
     for column, digits in (
         ("population", 0),
         ("shortfall", 1),
@@ -140,6 +148,7 @@ SUMMARY_HEADERS = {
     "category": ("设施类别", "category"),
     "facilities": ("设施数", "facilities"),
     "data": ("数据来源", "data source"),
+    "basis": ("数据依据", "data basis"),
     "rule": ("规则", "rule"),
     "status": ("全区结果", "district result"),
     "value": ("全区现状值", "district value"),
@@ -194,6 +203,7 @@ def _summary_sheet(analysis: Analysis) -> pd.DataFrame:
                     "category": cat["name_zh"] if lang == "zh" else cat["name_en"],
                     "facilities": cat["facilities"],
                     "data": DATA_SOURCES[cat["data"]][i],
+                    "basis": label(cat["authority"], lang),
                     "rule": analysis.standards.rule(rule_id).name(lang) if rule_id else "",
                     "status": label(r.get("district_status", ""), lang),
                     "value": r.get("district_value"),

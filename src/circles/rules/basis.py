@@ -1,15 +1,18 @@
-"""The data basis of each category: whether any facility is known ("no data" otherwise) and
-whether the facilities come from OSM, the planner's files or both. Decided here, once.
+"""The data basis of each category, decided once: which facilities are known, whether the data
+is authoritative (the planner's list, or OSM the planner has checked) or only indicative (OSM,
+possibly incomplete), and "no data" when nothing is known and nothing is authoritative.
 """
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
 
 NO_DATA = "no_data"
+PLANNER, CHECKED, INDICATIVE = "planner", "checked", "indicative"
 
 
 @dataclass(frozen=True)
@@ -18,18 +21,31 @@ class CategoryBasis:
 
     ``facilities`` counts every facility read (the study area and its buffer, all of which
     residents can walk to); ``in_area`` those inside the study area, which count for presence
-    and per-capita supply; ``source`` is ``no_data``, ``osm``, ``planner`` or ``osm+planner``.
+    and per-capita supply; ``source`` is ``no_data``, ``osm``, ``planner`` or ``osm+planner``;
+    ``authoritative`` says that the list is complete: the planner's own file covers the
+    category, or the planner has checked OSM for it.
     """
 
     facilities: int
     in_area: int
     source: str
+    authoritative: bool = False
 
     @property
     def no_data(self) -> bool:
-        """No facility of the category is known: a rule on it measures nothing, and missing
+        """Nothing known and nothing authoritative: a rule on it measures nothing, and missing
         data is never reported as a gap."""
-        return self.facilities == 0
+        return self.facilities == 0 and not self.authoritative
+
+    @property
+    def authority(self) -> str:
+        """``planner`` (the planner's list), ``checked`` (OSM checked by the planner),
+        ``indicative`` (OSM only, possibly incomplete) or ``no_data``."""
+        if self.no_data:
+            return NO_DATA
+        if self.source in ("planner", "osm+planner"):
+            return PLANNER
+        return CHECKED if self.authoritative else INDICATIVE
 
 
 def category_bases(
@@ -37,6 +53,7 @@ def category_bases(
     category: np.ndarray,
     source: np.ndarray,
     in_area: np.ndarray | None = None,
+    authoritative: Collection[str] = (),
 ) -> dict[str, CategoryBasis]:
     """The basis of every category.
 
@@ -48,6 +65,9 @@ def category_bases(
         Per facility: its category id and source (``osm``, ``planner``, ``planner+osm``).
     in_area
         Per facility: inside the study area (default: all).
+    authoritative
+        Categories the planner has checked in OSM (``--authoritative``, the profile's
+        ``analysis.authoritative``); a category with a planner's record is authoritative too.
     """
     category = np.asarray(category, dtype=str)
     planner = pd.Series(source, dtype=str).str.startswith("planner").to_numpy()
@@ -65,5 +85,6 @@ def category_bases(
             if n_planner == 0
             else "osm+planner"
         )
-        out[cat_id] = CategoryBasis(n, int((mine & inside).sum()), kind)
+        checked = n_planner > 0 or cat_id in authoritative
+        out[cat_id] = CategoryBasis(n, int((mine & inside).sum()), kind, checked)
     return out

@@ -15,6 +15,7 @@ from circles.rules.measures import GroupStats, beyond_as_inf, group_stats, meets
 from circles.standards import (
     DEFAULT_PROFILE,
     AccessRule,
+    AnyRule,
     CoverageRateRule,
     PerCapitaRule,
     PresenceRule,
@@ -45,6 +46,7 @@ RESULT_COLUMNS = [
     "worst_time_min",
     "reached_share",
     "facilities",
+    "basis",
     "note",
 ]
 
@@ -57,13 +59,18 @@ def evaluate_rules(
     access: dict[str, CategoryAccess],
     district: tuple[str, str, shapely.Geometry],
     streets: gpd.GeoDataFrame | None = None,
+    *,
+    official_communities: bool = True,
 ) -> pd.DataFrame:
     """Evaluate every rule per community, per street (where boundaries are given) and for
     the district.
 
-    A rule on a category with no known facility gets status ``no_data`` (see
-    ``circles.rules.basis``): absent data is not evidence of a gap. Rules on streets get
-    ``not_evaluated`` when no street boundaries were given.
+    A rule on a category with no known facility gets status ``no_data`` unless the category
+    is authoritative (see ``circles.rules.basis``): absent data is not evidence of a gap.
+    Rules on streets get ``not_evaluated`` when no street boundaries were given, and rules
+    defined per 社区 (presence and supply per community, coverage rates over communities)
+    when the units are OSM residential compounds (小区) rather than the planner's 社区.
+    Each row's ``basis`` says what the category's data rests on.
 
     Parameters
     ----------
@@ -80,6 +87,8 @@ def evaluate_rules(
         ``(id, name, polygon)`` of the district (the study area).
     streets
         Street (街道) polygons with ``unit_id`` and ``name``, metric CRS.
+    official_communities
+        Whether ``communities`` are the planner's 社区 (else OSM residential compounds).
 
     Returns
     -------
@@ -97,11 +106,15 @@ def evaluate_rules(
         facilities["category_id"].to_numpy(),
         facilities["source"].to_numpy(),
         in_area,
+        standards.analysis.authoritative,
     )
     parts = []
     for rule in standards.rules:
         common = {"rule_id": rule.id, "kind": rule.kind, "note": ""}
-        if isinstance(rule, AccessRule):
+        common["basis"] = bases[standards.category_of(rule)].authority
+        if not official_communities and needs_communities(rule):
+            parts.append(_needs_communities(units, standards, rule, common))
+        elif isinstance(rule, AccessRule):
             acc = access[rule.category]
             parts.append(_access_rows(standards, rule, units, demand, acc, bases, common))
         elif isinstance(rule, PresenceRule):
@@ -110,9 +123,10 @@ def evaluate_rules(
             parts.append(_per_capita_rows(rule, units, facilities, in_area, bases, common))
     result = pd.concat([p for p in parts if len(p)], ignore_index=True)
     coverage = [  # coverage rates read the per-community results above
-        _coverage_row(standards, rule, result, units.district)
+        _coverage_row(standards, rule, result, units.district, bases)
         for rule in standards.rules
         if isinstance(rule, CoverageRateRule)
+        and (official_communities or not needs_communities(rule))
     ]
     if coverage:
         result = pd.concat([result, pd.DataFrame(coverage)], ignore_index=True)
@@ -140,6 +154,26 @@ def _streets_not_given(units: Units, base: dict) -> pd.DataFrame:
     """The district row of a per-street rule when no street boundaries were given."""
     note = "street boundaries not given (--boundaries)"
     return pd.DataFrame([{**units.district, **base, "status": NOT_EVALUATED, "note": note}])
+
+
+def needs_communities(rule: AnyRule) -> bool:
+    """Whether a rule is defined per 社区: presence or supply per community, or a coverage
+    rate over communities. OSM residential compounds (小区) do not stand in for them."""
+    if isinstance(rule, CoverageRateRule):
+        return True
+    return isinstance(rule, PresenceRule | PerCapitaRule) and rule.unit == "community"
+
+
+def _needs_communities(
+    units: Units, standards: Standards, rule: AnyRule, common: dict
+) -> pd.DataFrame:
+    """The district row of a rule per 社区 when only OSM residential compounds are known."""
+    note = (
+        "needs the planner's community (社区) boundaries (--communities): OSM residential "
+        "compounds (小区) are not 社区"
+    )
+    row = {**units.district, **common, "category_id": standards.category_of(rule)}
+    return pd.DataFrame([row | {"status": NOT_EVALUATED, "note": note}])
 
 
 def _units(
@@ -431,16 +465,22 @@ def _street_units(
 
 
 def _coverage_row(
-    standards: Standards, rule: CoverageRateRule, result: pd.DataFrame, district: dict
+    standards: Standards,
+    rule: CoverageRateRule,
+    result: pd.DataFrame,
+    district: dict,
+    bases: dict[str, CategoryBasis],
 ) -> dict:
     """The share of communities (or of their residents) that pass ``of_rule``."""
     of = result[(result["rule_id"] == rule.of_rule) & (result["unit_level"] == "community")]
+    category = standards.category_of(rule)
     base = {
         **district,
         "rule_id": rule.id,
         "kind": rule.kind,
         "note": "",
-        "category_id": standards.category_of(rule),
+        "basis": bases[category].authority,
+        "category_id": category,
         "target": rule.target,
         "shortfall_unit": "communities" if rule.measure == "units" else "residents",
     }

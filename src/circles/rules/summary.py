@@ -24,11 +24,18 @@ def summarise(
     dict
         ``communities``, ``categories`` and ``no_data_categories``.
     """
+    in_area = facilities.get("in_area")
     bases = category_bases(
-        standards.category_ids, facilities["category_id"].to_numpy(), facilities["source"]
+        standards.category_ids,
+        facilities["category_id"].to_numpy(),
+        facilities["source"],
+        in_area,
+        standards.analysis.authoritative,
     )
+    population = float(communities["population"].sum())
     categories = [
         _category_summary(standards, cat_id, bases[cat_id], facilities, results)
+        | {"completeness": completeness(standards, cat_id, bases[cat_id], population)}
         for cat_id in standards.category_ids
     ]
     return {
@@ -74,9 +81,54 @@ def _category_summary(
         "matched_by_name": int((fac["matched_by"] == "name").sum()),
         "from_planner": int(fac["source"].astype(str).str.startswith("planner").sum()),
         "data": basis.source,
+        "authority": basis.authority,
+        "facilities_in_area": basis.in_area,
         "median_dist_m": median,
         "rules": {rule.id: rule_summary(rule.id, results) for rule in standards.rules_of(cat.id)},
     }
+
+
+def completeness(
+    standards: Standards, category_id: str, basis: CategoryBasis, population: float
+) -> dict | None:
+    """How complete the category's OSM data looks: facilities in the study area per 10,000
+    residents against the least a complete map holds (``standards.completeness``).
+
+    ``None`` where no least provision is configured or there are no residents.
+    """
+    typical = standards.completeness.typical_per_10k.get(category_id)
+    if typical is None or population <= 0:
+        return None
+    per_10k = basis.in_area / population * 1e4
+    share = per_10k / typical.value
+    return {
+        "per_10k": round(per_10k, 3),
+        "typical_per_10k": typical.value,
+        "share_of_typical": round(share, 3),
+        "plausible": bool(share >= standards.completeness.min_share),
+        "source": typical.source.cite(),
+        "document": typical.source.document,
+    }
+
+
+def completeness_warnings(summary: dict) -> list[str]:
+    """A warning for each category found only in OSM whose OSM data looks incomplete, naming
+    the planner's file that would fix it."""
+    out = []
+    residents = summary["communities"]["population"]
+    for cat in summary["categories"]:
+        found = cat.get("completeness")
+        if cat["authority"] not in ("indicative", NO_DATA) or not found or found["plausible"]:
+            continue
+        out.append(
+            f"{cat['name_zh']} ({cat['category_id']}): OSM holds {cat['facilities_in_area']} "
+            f"for {residents:,} residents ({found['per_10k']:.2f} per 10,000; a complete map "
+            f"holds at least {found['typical_per_10k']}, {found['document']}): OSM looks "
+            "incomplete, so its gaps may be missing data. Give the planner's list, e.g. "
+            f"--facilities {cat['name_zh']}.xlsx::category={cat['category_id']}, or "
+            f"--authoritative {cat['category_id']} after checking OSM."
+        )
+    return out
 
 
 def rule_summary(rule_id: str, results: pd.DataFrame) -> dict:

@@ -1,0 +1,109 @@
+"""What a result rests on: authoritative or indicative data, 社区 or OSM compounds."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+from click.testing import CliRunner
+
+from circles import analyze
+from circles.cli import main
+from circles.rules.basis import category_bases
+from conftest import CHENGDU, OSM_DIR, need
+
+SAMPLES = OSM_DIR.parent / "planner-samples"
+
+
+def _rows(result, rule_id, level=None):
+    res = result.results
+    rows = res[res["rule_id"] == rule_id]
+    return rows if level is None else rows[rows["unit_level"] == level]
+
+
+def test_basis_per_category():
+    bases = category_bases(
+        ["a", "b", "c", "d"],
+        np.array(["a", "b", "b"]),
+        np.array(["osm", "planner", "osm"]),
+        authoritative=["d"],
+    )
+    assert bases["a"].authority == "indicative" and not bases["a"].no_data
+    assert bases["b"].authority == "planner"
+    assert bases["c"].authority == "no_data" and bases["c"].no_data
+    assert bases["d"].authority == "checked" and not bases["d"].no_data, "zero, but checked"
+
+
+def test_osm_only_is_indicative_and_checked_zero_is_a_real_gap(chengdu, standards):
+    access = "elderly_meal_15min_elderly"
+    assert set(_rows(chengdu, access)["status"]) == {"no_data"}
+    assert set(_rows(chengdu, "kindergarten_300m")["basis"]) == {"indicative"}
+    checked = analyze(need(CHENGDU), standards=standards, authoritative=["老年助餐点"])
+    district = _rows(checked, access, "district").iloc[0]
+    assert district["status"] == "fail" and district["value"] == 0
+    assert district["basis"] == "checked"
+    cat = next(c for c in checked.summary["categories"] if c["category_id"] == "elderly_meal")
+    assert cat["authority"] == "checked"
+
+
+def test_completeness_is_measured_and_thin_categories_name_the_fix(chengdu):
+    cats = {c["category_id"]: c for c in chengdu.summary["categories"]}
+    meal = cats["elderly_meal"]["completeness"]
+    assert meal["per_10k"] == 0 and not meal["plausible"]
+    assert cats["supermarket"]["completeness"]["plausible"]
+    warning = next(w for w in chengdu.warnings if w.startswith("老年助餐点 (elderly_meal)"))
+    assert "--facilities 老年助餐点.xlsx::category=elderly_meal" in warning
+    assert not any(w.startswith("超市") for w in chengdu.warnings)
+
+
+def test_rules_per_community_need_community_boundaries(chengdu, standards):
+    presence = _rows(chengdu, "childcare_per_community")
+    assert list(presence["status"]) == ["not_evaluated"]
+    assert "--communities" in presence["note"].iloc[0]
+    coverage = _rows(chengdu, "community_childcare_coverage_60")
+    assert list(coverage["status"]) == ["not_evaluated"]
+    assert len(_rows(chengdu, "kindergarten_300m", "community")) > 100, "access still judged"
+    communities = SAMPLES / "社区.geojson"
+    if not communities.exists():
+        pytest.skip("planner samples not found: ../shared/planner-samples")
+    official = analyze(need(CHENGDU), standards=standards, communities=communities)
+    assert len(_rows(official, "childcare_per_community", "community")) > 10
+    assert set(_rows(official, "community_childcare_coverage_60")["status"]) != {"not_evaluated"}
+
+
+def test_outputs_say_the_basis_and_the_units(tmp_path):
+    out = tmp_path / "out"
+    run = CliRunner().invoke(main, ["analyze", "--osm", str(need(CHENGDU)), "--out", str(out)])
+    assert run.exit_code == 0, run.output
+    assert "参考（OSM数据可能不完整）" in run.output and "小区/居住街坊" in run.output
+    text = (out / "gaps.csv").read_text(encoding="utf-8-sig")
+    header = text.splitlines()[0].split(",")
+    assert "数据依据" in header
+    assert "参考（OSM数据可能不完整）" in text
+    assert "\n小区/居住街坊," in text and "\n社区," not in text
+    summary = json.loads((out / "summary.json").read_text(encoding="utf-8"))
+    assert summary["units"] == "compound"
+    maps = CliRunner().invoke(main, ["map", "--analysis", str(out), "--offline"])
+    assert maps.exit_code == 0, maps.output
+    html = next(p for p in (out / "maps").glob("*.html") if p.name != "index.html")
+    page = html.read_text(encoding="utf-8")
+    basis = "参考（OSM数据可能不完整）"
+    assert basis in page or json.dumps(basis)[1:-1] in page  # as text or inside a JSON string
+
+
+def test_unknown_authoritative_category_suggests_the_closest(tmp_path):
+    run = CliRunner().invoke(
+        main,
+        [
+            "analyze",
+            "--osm",
+            str(need(CHENGDU)),
+            "--authoritative",
+            "kindergarden",
+            "--out",
+            str(tmp_path),
+        ],
+    )
+    assert run.exit_code == 2
+    assert "Did you mean 'kindergarten'?" in run.output
