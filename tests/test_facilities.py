@@ -77,7 +77,7 @@ def direct_count(objects, category, ignore) -> Counter:
 @pytest.mark.parametrize("path", [CHENGDU, SHENZHEN], ids=["chengdu", "shenzhen"])
 def test_facility_counts_equal_direct_count_of_osm_tags(path, standards, request):
     analysis = request.getfixturevalue("chengdu" if path == CHENGDU else "shenzhen")
-    bounds = shapely.box(*analysis.summary["study_area_wgs84_bounds"])
+    bounds = shapely.box(*analysis.summary["read_area_wgs84_bounds"])  # facilities read
     objects = xml_objects(need(path), bounds)
     ignore = standards.categories.name_match_ignore_keys
     fac = analysis.facilities

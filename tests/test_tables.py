@@ -43,6 +43,7 @@ def hostile_run(tmp_path_factory):
     _hostile_extract(osm)
     out = tmp / "out"
     args = ["analyze", "--osm", str(osm), "--district-name", DISTRICT, "--out", str(out)]
+    args += ["--buffer", "0"]  # the whole extract is the study area: every hostile name is in it
     result = CliRunner().invoke(main, args)
     assert result.exit_code == 0, result.output
     sites = tmp / "sites.csv"

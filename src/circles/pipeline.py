@@ -158,7 +158,8 @@ def analyze(
     clock = Stopwatch()
     extract = clock.run("read_osm", read_osm, osm, standards, given.study_area, buffer_m, cache)
     network = clock.run("network", network_from_extract, extract, standards.network, cache)
-    study_area_m = study_area_in(network, extract, given.study_area)
+    area = study_area_in(network, extract, given.study_area, buffer_m)
+    study_area_m = area.metric
     found = clock.run("facilities", find_facilities, extract, network, standards, given)
     people = clock.run(
         "communities", place_residents, extract, network, study_area_m, standards, given
@@ -166,7 +167,7 @@ def analyze(
     access = clock.run("access", search_access, network, found, people, study_area_m, standards)
     district_unit = (*given.district_of(extract), study_area_m)
     results = clock.run("rules", judge, standards, people, access, district_unit, given, network)
-    stages = Stages(given, extract, network, found, people, access, district_unit, results)
+    stages = Stages(given, extract, network, found, people, access, district_unit, results, area)
     return assemble(stages, standards, lang, buffer_m, clock.timings)
 
 
@@ -322,14 +323,64 @@ def read_osm(
     return read_extract(osm, feature_keys(standards), read_area, cache=cache)
 
 
+@dataclass
+class StudyArea:
+    """The study area (metric), the units left out at the extract's edge, and warnings."""
+
+    metric: BaseGeometry
+    edge_units: pd.DataFrame  # id and name of OSM compounds in the edge band
+    warnings: list[str]
+
+
 def study_area_in(
-    network: Network, extract: OsmExtract, study_area: BaseGeometry | None
-) -> BaseGeometry:
-    """The study area in the network's metric CRS, within what was read (default: all)."""
-    if study_area is None:
-        return network.read_area_m
-    inside = shapely.intersection(study_area, extract.read_area)  # WGS-84, before projecting
-    return shapely.intersection(_to(inside, network.crs), network.read_area_m)
+    network: Network, extract: OsmExtract, study_area: BaseGeometry | None, buffer_m: float
+) -> StudyArea:
+    """The study area in the network's metric CRS.
+
+    Given: the part inside the extract (a warning when that is less than all of it). Not
+    given: the extract shrunk by the buffer, so that every resident judged can reach across
+    the buffer; the compounds in the band are listed as edge units (边缘（未评估）).
+    """
+    no_edge = pd.DataFrame({"community_id": [], "name": []})
+    if study_area is not None:
+        inside = shapely.intersection(study_area, extract.bounds)  # WGS-84, before projecting
+        share = inside.area / study_area.area if study_area.area > 0 else 1.0
+        warnings = [] if share >= 0.99 else [_partly_outside(share, extract)]
+        metric = shapely.intersection(_to(inside, network.crs), network.read_area_m)
+        return StudyArea(metric, no_edge, warnings)
+    inner = shapely.buffer(network.read_area_m, -buffer_m)
+    if buffer_m <= 0 or inner.is_empty or inner.area < 0.1 * network.read_area_m.area:
+        small = (
+            f"the extract is too small to leave out a {buffer_m:.0f} m band at its edge; "
+            "residents near the edge may miss facilities beyond it"
+        )
+        return StudyArea(network.read_area_m, no_edge, [small] if buffer_m > 0 else [])
+    edge = _edge_units(extract, network.crs, inner)
+    warnings = []
+    if len(edge):
+        warnings.append(
+            f"{len(edge)} residential compounds within {buffer_m:.0f} m of the extract's edge "
+            "are not evaluated (边缘（未评估）): facilities beyond the extract are unknown. "
+            "Give --area to choose the study area inside the extract."
+        )
+    return StudyArea(inner, edge, warnings)
+
+
+def _partly_outside(share: float, extract: OsmExtract) -> str:
+    return (
+        f"only {share:.0%} of the study area lies inside the extract {extract.path.name}; "
+        "results cover that part only."
+    )
+
+
+def _edge_units(extract: OsmExtract, crs: object, inner: BaseGeometry) -> pd.DataFrame:
+    """OSM residential compounds that lie wholly in the band between ``inner`` and the edge."""
+    features = extract.features
+    is_res = features["tags"].map(lambda t: t.get("landuse") == "residential")
+    polys = features[is_res & features.geom_type.isin(["Polygon", "MultiPolygon"])].to_crs(crs)
+    out = ~shapely.intersects(polys.geometry.values, inner)
+    ids = [f"osm:{t}/{i}" for t, i in zip(polys.osm_type[out], polys.osm_id[out], strict=True)]
+    return pd.DataFrame({"community_id": ids, "name": polys["name"][out].to_numpy()})
 
 
 @dataclass
@@ -559,6 +610,7 @@ class Stages:
     access: Access
     district: tuple[str, str, BaseGeometry]
     results: pd.DataFrame
+    area: StudyArea
 
 
 def assemble(
@@ -566,7 +618,8 @@ def assemble(
 ) -> Analysis:
     """The ``Analysis`` record: layers with access and rule columns, summary, warnings."""
     extract, network, access = stages.extract, stages.network, stages.access
-    warnings = [*extract.warnings, *_network_warnings(standards, network, access)]
+    warnings = [*extract.warnings, *stages.area.warnings]
+    warnings += _network_warnings(standards, network, access)
     warnings.extend(str(p) for p in stages.given.problems.warnings)
     facilities = stages.facilities.table.assign(
         connector_m=access.facility_join.connector_m,
@@ -628,6 +681,12 @@ def _run_summary(
     return {
         "district": {"id": district_id, "name": district_name},
         "units": "community" if given.communities is not None else "compound",
+        "edge_units": {
+            "count": len(stages.area.edge_units),
+            "reason": "边缘（未评估）: within the buffer of the extract's edge, where facilities "
+            "beyond the extract are unknown",
+            "units": stages.area.edge_units.to_dict("records"),
+        },
         "circles_version": __version__,
         "input": {
             "osm": str(extract.path),
@@ -773,6 +832,8 @@ def _with_rule_columns(communities: gpd.GeoDataFrame, results: pd.DataFrame) -> 
         index="unit_id", columns="rule_id", values=["status", "value", "shortfall"]
     )
     wide.columns = [f"{rule}.{what}" for what, rule in wide.columns]
+    numbers = [c for c in wide.columns if not c.endswith(".status")]
+    wide[numbers] = wide[numbers].apply(pd.to_numeric, errors="coerce")  # REAL in the GeoPackage
     wide = wide[sorted(wide.columns)]
     return communities.merge(wide, left_on="community_id", right_index=True, how="left")
 

@@ -241,7 +241,7 @@ def _access_rows(
     common: dict,
 ) -> pd.DataFrame:
     """One row per community (if the rule is per community) and one for the district."""
-    weights, _, weight_note = rule_weights(rule, demand)
+    weights, counted, weight_note = rule_weights(rule, demand)
     codes, uniques = pd.factorize(demand["community_id"])
     per_community, whole = access_stats(
         standards, rule, beyond_as_inf(acc.point_dist_m), weights, codes, len(uniques)
@@ -252,6 +252,7 @@ def _access_rows(
         frames.append((units.communities.reset_index(drop=True), _take(per_community, at)))
     frames.append((pd.DataFrame([units.district]), whole))
     out = pd.concat([_stats_frame(u, s) for u, s in frames], ignore_index=True)
+    common = common | {"shortfall_unit": "residents" if counted == "total" else counted}
     return _judge_access(standards, rule, out, bases[rule.category], weight_note, common)
 
 
@@ -304,7 +305,6 @@ def _judge_access(
             profile=profile,
             target=rule.target_share,
             value=share,
-            shortfall_unit="residents" if rule.population == "total" else rule.population,
             facilities=basis.facilities,
             median_dist_m=median,
             worst_dist_m=worst,

@@ -76,13 +76,13 @@ def _category_summary(
         "category_id": category_id,
         "name_zh": cat.name.zh,
         "name_en": cat.name.en,
-        "facilities": basis.facilities,
+        "facilities": basis.in_area,
+        "facilities_in_buffer": basis.facilities - basis.in_area,
         "matched_by_tag": int((fac["matched_by"] == "tag").sum()),
         "matched_by_name": int((fac["matched_by"] == "name").sum()),
         "from_planner": int(fac["source"].astype(str).str.startswith("planner").sum()),
         "data": basis.source,
         "authority": basis.authority,
-        "facilities_in_area": basis.in_area,
         "median_dist_m": median,
         "rules": {rule.id: rule_summary(rule.id, results) for rule in standards.rules_of(cat.id)},
     }
@@ -121,7 +121,7 @@ def completeness_warnings(summary: dict) -> list[str]:
         if cat["authority"] not in ("indicative", NO_DATA) or not found or found["plausible"]:
             continue
         out.append(
-            f"{cat['name_zh']} ({cat['category_id']}): OSM holds {cat['facilities_in_area']} "
+            f"{cat['name_zh']} ({cat['category_id']}): OSM holds {cat['facilities']} "
             f"for {residents:,} residents ({found['per_10k']:.2f} per 10,000; a complete map "
             f"holds at least {found['typical_per_10k']}, {found['document']}): OSM looks "
             "incomplete, so its gaps may be missing data. Give the planner's list, e.g. "

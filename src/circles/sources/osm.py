@@ -553,7 +553,10 @@ def _read_checked(
 def _read_area(
     read_area: BaseGeometry | None, bounds: Polygon, path: Path
 ) -> tuple[BaseGeometry, list[str]]:
-    """The study area (default ``bounds``) clipped to ``bounds``; a warning if that cut it.
+    """The area to read (default ``bounds``) clipped to ``bounds``.
+
+    Whether the study area itself lies partly outside the extract is the pipeline's warning:
+    the area read includes the buffer, which may reach past the extract without harm.
 
     Raises
     ------
@@ -571,14 +574,7 @@ def _read_area(
             "(minlon, minlat, maxlon, maxlat). Give an area inside it."
         )
         raise EmptyAreaError(msg)
-    if overlap.area < 0.99 * read_area.area:
-        share = overlap.area / read_area.area
-        warning = (
-            f"only {share:.0%} of the study area lies inside the extract {path.name}; "
-            "results cover that part only."
-        )
-        return overlap, [warning]
-    return read_area, []
+    return (overlap, []) if overlap.area < 0.99 * read_area.area else (read_area, [])
 
 
 def _has_nodes(path: Path) -> bool:

@@ -1,0 +1,61 @@
+"""No edge effects, and numbers that mean one thing: the study area, the units at the extract's
+edge, facility counts, shortfall units and numeric layer columns."""
+
+from __future__ import annotations
+
+import pyogrio
+import shapely
+from click.testing import CliRunner
+
+from circles import analyze
+from circles.cli import main
+from conftest import CHENGDU, need
+
+
+def test_without_area_the_edge_band_is_left_out_and_listed(chengdu, standards):
+    edge = chengdu.summary["edge_units"]
+    assert edge["count"] > 0 and len(edge["units"]) == edge["count"]
+    assert any("边缘（未评估）" in w for w in chengdu.warnings)
+    band = standards.threshold_m(standards.access_rules()[0])  # any threshold is below the buffer
+    study = chengdu.study_area_m
+    read = chengdu.network.to_crs(chengdu.crs).union_all().convex_hull
+    assert study.area < read.area, "the study area is the extract shrunk by the buffer"
+    assert band > 0
+    whole = analyze(need(CHENGDU), standards=standards, buffer_m=0)
+    assert whole.summary["edge_units"]["count"] == 0
+    assert len(whole.communities) > len(chengdu.communities)
+
+
+def test_partly_outside_warning_counts_the_study_area_not_the_buffer(standards):
+    inside = analyze(need(CHENGDU), area="104.07,30.67,104.08,30.68", standards=standards)
+    assert not any("of the study area lies inside" in w for w in inside.warnings)
+    _, miny, maxx, _ = shapely.box(*inside.summary["extract_bounds_wgs84"]).bounds
+    half = f"{maxx - 0.01},{miny + 0.01},{maxx + 0.01},{miny + 0.03}"
+    partly = analyze(need(CHENGDU), area=half, standards=standards)
+    warning = next(w for w in partly.warnings if "of the study area lies inside" in w)
+    assert warning.startswith("only 5") or warning.startswith("only 4"), warning
+
+
+def test_facility_counts_in_area_and_buffer(chengdu):
+    for cat in chengdu.summary["categories"]:
+        mine = chengdu.facilities[chengdu.facilities["category_id"] == cat["category_id"]]
+        assert cat["facilities"] == int(mine["in_area"].sum())
+        assert cat["facilities_in_buffer"] == int((~mine["in_area"]).sum())
+
+
+def test_shortfall_unit_is_the_population_counted(chengdu):
+    res = chengdu.results
+    kindergarten = res[res["rule_id"] == "kindergarten_300m"]  # counts children where known
+    assert set(kindergarten["shortfall_unit"]) == {"residents"}, "no child counts: all residents"
+    assert kindergarten["note"].str.contains("weighted by all residents").all()
+
+
+def test_rule_columns_of_the_communities_layer_are_numeric(tmp_path):
+    out = tmp_path / "out"
+    run = CliRunner().invoke(main, ["analyze", "--osm", str(need(CHENGDU)), "--out", str(out)])
+    assert run.exit_code == 0, run.output
+    info = pyogrio.read_info(out / "analysis.gpkg", layer="communities")
+    types = dict(zip(info["fields"], info["dtypes"], strict=True))
+    assert types["kindergarten_300m.value"] == "float64"
+    assert types["kindergarten_300m.shortfall"] == "float64"
+    assert types["kindergarten_300m.status"] == "object"
