@@ -47,7 +47,7 @@ def test_all_categories_offline_map_of_chengdu_is_under_15_mb(saved, tmp_path):
     html = paths[0]
     assert html.stat().st_size < 15e6
     assert (tmp_path / "index.html").read_text(encoding="utf-8").count("<a href=") == 1
-    assert counts[html.name]["communities"] == 16 * 186
+    assert counts[html.name]["communities"] == 16 * 206  # 186 residential areas, 20 home units
 
 
 def test_online_map_uses_tiles(saved, tmp_path):
@@ -96,7 +96,7 @@ def test_offline_map_renders_in_headless_chromium_with_network_off(offline_map, 
     assert found["container"] == 1
     for layer in ("communities", "service_areas", "facilities", "demand_points", "network"):
         assert found[layer] == counts[layer], (layer, found, counts)
-    assert counts["communities"] == 186
+    assert counts["communities"] == 206
     assert counts["service_areas"] == 3
     errors = [entry for entry in logs if entry["level"] == "SEVERE"]
     assert errors == []
