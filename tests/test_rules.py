@@ -59,7 +59,7 @@ def test_population_is_estimated_and_flagged(chengdu):
     com = chengdu.communities
     assert com["population_estimated"].all()
     assert (com["population"] > 0).all()
-    assert set(com["population_method"]) <= {"buildings", "density"}
+    assert set(com["population_method"]) <= {"buildings", "density", "building_cluster"}
     total = chengdu.demand_points["population"].sum()
     assert abs(total - com["population"].sum()) < 1e-6 * total
 

@@ -196,6 +196,12 @@ def main(verbose: int, quiet: bool) -> None:
 )
 @input_options
 @click.option(
+    "--population",
+    default=None,
+    help="Official population of the study area (e.g. 第七次人口普查): scales the residents "
+    "of every community so that they sum to it.",
+)
+@click.option(
     "--out",
     type=click.Path(path_type=Path),
     default=None,
@@ -215,6 +221,7 @@ def analyze(
     buffer_m: float | None,
     no_cache: bool,
     authoritative: tuple[str, ...],
+    population: str | None,
     out: Path | None,
 ) -> None:
     """Walking access to every facility category, per community, street and district."""
@@ -239,6 +246,7 @@ def analyze(
             boundaries=boundaries,
             crs=crs,
             authoritative=authoritative,
+            population=population,
         )
         paths = write_outputs(result, out, [p for p in (standards,) if p is not None])
     except CirclesError as exc:
@@ -256,7 +264,8 @@ def _analysis_lines(osm_name: str, s: dict, lang: str) -> list[str]:
         f"{osm_name}: {s['network']['nodes']} nodes, {s['network']['edges']} edges; "
         f"{s['communities']['count']} communities, population "
         f"{s['communities']['population']:,} "
-        f"({'estimated' if s['communities']['population_estimated'] else 'official'})"
+        f"({_population_kind(s)})",
+        *_population_line(s.get("population")),
     ]
     for cat in s["categories"]:
         name = cat["name_zh"] if lang == "zh" else cat["name_en"]
@@ -272,6 +281,35 @@ def _analysis_lines(osm_name: str, s: dict, lang: str) -> list[str]:
             "without --communities"
         )
     return lines
+
+
+def _population_kind(s: dict) -> str:
+    """Official, estimated, or estimated and calibrated to an official total."""
+    if not s["communities"]["population_estimated"]:
+        return "official"
+    return "estimated, calibrated" if s.get("population", {}).get("calibrated") else "estimated"
+
+
+def _population_line(basis: dict | None) -> list[str]:
+    """One line on what the population rests on, and whether it is calibrated."""
+    if not basis:
+        return []
+    total = max(basis["total"], 1)
+    if basis["calibrated"]:
+        before = basis.get("total_before_calibration")
+        how = f"calibrated by {basis['calibrated_by']}" + (
+            f" (estimate {before:,} x {basis['calibration_factor']:g})" if before else ""
+        )
+    else:
+        how = "estimated, not calibrated: per-capita results are indicative (give --population)"
+    share = basis["residential_land_share"]
+    land = "communities file" if share is None else f"residential land {share:.1%}"
+    return [
+        f"  population basis: {land} of "
+        f"{basis['study_area_km2']:.1f} km²; {basis['density_per_km2']:,.0f} residents/km²; "
+        f"{basis['residents_by_buildings'] / total:.0%} placed by buildings, "
+        f"{basis['residents_by_land_area'] / total:.0%} by land area; {how}"
+    ]
 
 
 def _rule_result(rule_id: str, r: dict, lang: str) -> str:

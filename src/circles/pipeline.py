@@ -7,7 +7,7 @@ import difflib
 import logging
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TypeVar
 
@@ -27,9 +27,12 @@ from circles.access.state import AccessState
 from circles.errors import EmptyAreaError, InputError
 from circles.model.communities import (
     buildings_from_osm,
+    calibrate,
     communities_from_osm,
     estimate_population,
+    homes_outside,
     spread_population,
+    uninhabited_areas,
 )
 from circles.model.facilities import facilities_from_osm, merge_facilities, similar_names
 from circles.model.network import Network, network_from_extract
@@ -55,7 +58,7 @@ from circles.sources.planner_files import (
     read_communities,
     read_facilities,
 )
-from circles.standards import Lang, Standards, load_standards
+from circles.standards import Lang, PopulationSettings, Standards, load_standards
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -101,6 +104,7 @@ def analyze(
     boundaries: str | Path | FileSpec | None = None,
     crs: str = "wgs84",
     authoritative: Sequence[str] = (),
+    population: float | str | None = None,
 ) -> Analysis:
     """Analyse walking access to every facility category in a district.
 
@@ -139,6 +143,9 @@ def analyze(
     authoritative
         Categories (ids or names) whose OSM data the planner has checked: a gap in them is a
         real gap, as for a category the planner's own files cover.
+    population
+        An official total for the study area (e.g. 第七次人口普查 for the district): every
+        community and demand point is scaled so that the study area sums to it.
 
     Returns
     -------
@@ -152,7 +159,7 @@ def analyze(
     standards = standards if isinstance(standards, Standards) else load_standards(standards)
     standards = with_authoritative(standards, authoritative)
     given = read_planner_inputs(
-        area, district, district_name, facilities, communities, boundaries, crs
+        area, district, district_name, facilities, communities, boundaries, crs, population
     )
     buffer_m = default_buffer_m(standards) if buffer_m is None else check_buffer(buffer_m)
     clock = Stopwatch()
@@ -186,6 +193,7 @@ class PlannerInputs:
     crs: str
     facility_sources: list[FacilitySource]
     area_file: Path | None = None  # the --area polygon file, if one was given
+    population: float | None = None  # --population: the official total of the study area
 
     def district_of(self, extract: OsmExtract) -> tuple[str, str]:
         """The district's id and name (default: the extract's file name)."""
@@ -217,9 +225,12 @@ def read_planner_inputs(
     communities: str | Path | FileSpec | None,
     boundaries: str | Path | FileSpec | None,
     crs: str,
+    population: float | str | None = None,
 ) -> PlannerInputs:
-    """Stage 0: the study area (from ``area``, ``district`` or a district boundary) and the
-    planner's communities and boundaries, read and checked; every error raised at once."""
+    """Stage 0: the study area (from ``area``, ``district`` or a district boundary), the
+    planner's communities and boundaries and ``--population``, read and checked; every error
+    raised at once."""
+    population = None if population is None else check_population(population)
     problems = Problems()
     communities_spec = None if communities is None else FileSpec.parse(communities)
     boundaries_spec = None if boundaries is None else FileSpec.parse(boundaries)
@@ -253,7 +264,29 @@ def read_planner_inputs(
         crs,
         [f if isinstance(f, gpd.GeoDataFrame) else FileSpec.parse(f) for f in facilities],
         Path(area) if isinstance(area, str | Path) and Path(area).is_file() else None,
+        population,
     )
+
+
+def check_population(population: float | str) -> float:
+    """An official population checked to be a number of residents above 0.
+
+    Raises
+    ------
+    InputError
+        Not a number, not finite, zero or negative.
+    """
+    try:
+        value = float(str(population).replace(",", "").replace("_", "").strip())
+    except ValueError:
+        value = np.nan
+    if not (np.isfinite(value) and value > 0):
+        msg = (
+            f"--population {population}: expected the number of residents of the study area, "
+            "above 0 (e.g. 1250000 from 第七次人口普查)."
+        )
+        raise InputError(msg)
+    return value
 
 
 def _district_from_units(
@@ -380,7 +413,8 @@ def _edge_units(extract: OsmExtract, crs: object, inner: BaseGeometry) -> pd.Dat
     polys = features[is_res & features.geom_type.isin(["Polygon", "MultiPolygon"])].to_crs(crs)
     out = ~shapely.intersects(polys.geometry.values, inner)
     ids = [f"osm:{t}/{i}" for t, i in zip(polys.osm_type[out], polys.osm_id[out], strict=True)]
-    return pd.DataFrame({"community_id": ids, "name": polys["name"][out].to_numpy()})
+    names = [n if isinstance(n, str) else None for n in polys["name"][out]]  # JSON: null
+    return pd.DataFrame({"community_id": ids, "name": names}, dtype=object)
 
 
 @dataclass
@@ -460,10 +494,11 @@ def _drop_repeated_records(
 @dataclass
 class Residents:
     """Stage 4's output: communities and the demand points where their residents live
-    (metric CRS)."""
+    (metric CRS), and the basis of their population (``summary.json`` ``population``)."""
 
     communities: gpd.GeoDataFrame
     demand: gpd.GeoDataFrame
+    basis: dict = field(default_factory=dict)
 
 
 def place_residents(
@@ -473,20 +508,44 @@ def place_residents(
     standards: Standards,
     given: PlannerInputs,
 ) -> Residents:
-    """Stage 4: the planner's communities, or OSM residential areas with an estimated
-    population, and their residents spread over buildings (or a grid)."""
-    metric = network.crs
-    buildings = buildings_from_osm(extract.features, standards.population, metric)
+    """Stage 4: the planner's communities, or OSM residential areas and clusters of homes
+    with an estimated population, and their residents spread over buildings (or a grid on
+    inhabited land); then scaled to ``--population`` if given."""
+    metric, settings = network.crs, standards.population
+    buildings = buildings_from_osm(extract.features, settings, metric)
+    nowhere = uninhabited_areas(extract.features, _large_roads(network, settings), settings, metric)
     if given.communities is None:
-        communities = communities_from_osm(extract.features, study_area_m, metric)
+        land = communities_from_osm(extract.features, study_area_m, metric)
+        homes, buildings = homes_outside(land, buildings, study_area_m, settings)
+        communities = pd.concat([land.assign(unit_kind="residential_land"), homes])
         if communities.empty:
             msg = (
-                "no residential area (landuse=residential) in the study area of "
-                f"{extract.path.name}; circles needs communities to place residents. Give a "
-                "larger --area, or your own communities with --communities FILE."
+                "no residential area (landuse=residential) and no residential building in the "
+                f"study area of {extract.path.name}; circles needs homes to place residents. "
+                "Give a larger --area, or your own communities with --communities FILE."
             )
             raise EmptyAreaError(msg)
-        return Residents(*estimate_population(communities, buildings, standards.population))
+        communities = gpd.GeoDataFrame(communities.reset_index(drop=True), crs=metric)
+        found = estimate_population(communities, buildings, settings, nowhere)
+        people = Residents(*found)
+    else:
+        comm = _planner_communities_in(given, extract, study_area_m, metric)
+        people = Residents(*spread_population(comm, buildings, settings, nowhere))
+    people.basis = population_basis(people, study_area_m, nowhere)
+    return _calibrated(people, given, settings)
+
+
+def _large_roads(network: Network, settings: PopulationSettings) -> gpd.GeoSeries:
+    """The street lines of motorways, trunk and primary roads (metric): no one lives there."""
+    big = np.isin(network.edge_highway.astype(str), settings.large_road_values)
+    ends = np.stack([network.node_xy[network.edge_u[big]], network.node_xy[network.edge_v[big]]], 1)
+    return gpd.GeoSeries(shapely.linestrings(ends) if big.any() else [], crs=network.crs)
+
+
+def _planner_communities_in(
+    given: PlannerInputs, extract: OsmExtract, study_area_m: BaseGeometry, metric: object
+) -> gpd.GeoDataFrame:
+    """The planner's communities whose representative point lies in the study area."""
     comm = given.communities.to_crs(metric)
     inside = shapely.intersects(comm.representative_point().values, study_area_m)
     spec = given.communities_spec
@@ -501,7 +560,94 @@ def place_residents(
         given.problems.warning(
             spec, f"{n_out} communities lie outside the study area and were left out"
         )
-    return Residents(*spread_population(comm[inside], buildings, standards.population))
+    return comm[inside]
+
+
+def population_basis(
+    people: Residents, study_area_m: BaseGeometry, uninhabited: BaseGeometry
+) -> dict:
+    """What the population rests on: residential land, density, residents by method.
+
+    Returns
+    -------
+    dict
+        ``summary.json`` ``population``: study area and residential land (km², share),
+        residents in total, per km² of study area, placed on buildings and on land (grid),
+        per ``population_method`` and in building clusters, grid points dropped in
+        uninhabited areas; ``calibrated``/``calibrated_by`` are set by ``_calibrated``.
+    """
+    comm, demand = people.communities, people.demand
+    area_km2 = study_area_m.area / 1e6
+    kind = comm["unit_kind"] if "unit_kind" in comm else pd.Series("official", index=comm.index)
+    land = comm[kind == "residential_land"]
+    land_km2 = shapely.union_all(land.geometry.values).intersection(study_area_m).area / 1e6
+    total = float(comm["population"].sum())
+    on_buildings = float(demand.loc[demand["kind"] == "building", "population"].sum())
+    by_method = comm.groupby("population_method")["population"].sum()
+    official = not bool(comm["population_estimated"].any())
+    share = round(land_km2 / area_km2, 4) if area_km2 and not official else None
+    return {
+        "total": round(total),
+        "study_area_km2": round(area_km2, 3),
+        "residential_land_km2": None if official else round(land_km2, 3),  # the file's instead
+        "residential_land_share": share,
+        "uninhabited_km2": round(uninhabited.intersection(study_area_m).area / 1e6, 3),
+        "density_per_km2": round(total / area_km2, 1) if area_km2 else None,
+        "residents_by_buildings": round(on_buildings),
+        "residents_by_land_area": round(total - on_buildings),
+        "residents_by_method": {k: round(float(v)) for k, v in by_method.items()},
+        "home_cluster_units": int((kind != "residential_land").sum()) if not official else 0,
+        "estimated": not official,
+        "calibrated": official,
+        "calibrated_by": "communities file" if official else None,
+    }
+
+
+def _calibrated(people: Residents, given: PlannerInputs, settings: PopulationSettings) -> Residents:
+    """The residents scaled so that the study area sums to ``--population``, if given.
+
+    Raises
+    ------
+    InputError
+        The official total is more than ``calibration_error_ratio`` times away from the
+        estimate, either way (a warning from ``calibration_warn_ratio``).
+    """
+    basis = dict(people.basis)
+    calibrated = basis["calibrated"]
+    people.communities["population_calibrated"] = calibrated
+    people.demand["population_calibrated"] = calibrated
+    if given.population is None:
+        return people
+    estimate = float(people.communities["population"].sum())
+    ratio = given.population / estimate if estimate > 0 else np.inf
+    off = max(ratio, 1 / ratio) if ratio > 0 else np.inf
+    where = f"--population {given.population:,.0f}"
+    if off > settings.calibration_error_ratio:
+        msg = (
+            f"{where} is {ratio:.3g} times the population placed in the study area "
+            f"({estimate:,.0f}); more than {settings.calibration_error_ratio:g} times away "
+            "either way. Check that the number is for this study area (--area/--district)."
+        )
+        raise InputError(msg)
+    if off > settings.calibration_warn_ratio:
+        given.problems.warning(
+            where,
+            f"{ratio:.3g} times the population placed in the study area ({estimate:,.0f}); "
+            "check that the number is for this study area",
+        )
+    communities, demand, factor = calibrate(people.communities, people.demand, given.population)
+    basis.update(
+        total=round(given.population),
+        density_per_km2=round(given.population / basis["study_area_km2"], 1),
+        residents_by_buildings=round(basis["residents_by_buildings"] * factor),
+        residents_by_land_area=round(basis["residents_by_land_area"] * factor),
+        residents_by_method={k: round(v * factor) for k, v in basis["residents_by_method"].items()},
+        total_before_calibration=round(estimate),
+        calibration_factor=round(factor, 4),
+        calibrated=True,
+        calibrated_by=where,
+    )
+    return Residents(communities, demand, basis)
 
 
 @dataclass
@@ -705,6 +851,7 @@ def _run_summary(
         **summarise(
             standards, facilities, stages.people.communities, stages.people.demand, stages.results
         ),
+        "population": stages.people.basis,
         "timings_s": timings,
         "warnings": warnings,
         "read_area_wgs84_bounds": [round(v, 6) for v in extract.read_area.bounds],

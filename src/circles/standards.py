@@ -196,6 +196,19 @@ class PopulationSettings(_Strict):
     residential_building_values: list[str]
     min_building_coverage: float = Field(gt=0, le=1)
     grid_spacing_m: float = Field(gt=0)
+    # outside residential land only buildings typed as homes count (building=yes does not)
+    home_building_values: list[str] = Field(
+        default=["residential", "apartments", "house", "detached", "dormitory", "terrace"]
+    )
+    cluster_gap_m: float = Field(default=30, gt=0)  # homes this close form one unit
+    max_home_footprint_m2: float = Field(default=5000, gt=0)  # larger: a compound outline
+    # where no one lives: areas with these tag values, and large roads grown by a half width
+    uninhabited_tags: dict[str, list[str]] = Field(default_factory=dict)
+    large_road_values: list[str] = Field(default_factory=list)
+    large_road_half_width_m: Sourced | None = None
+    # --population this many times away from the estimate: a warning, an error
+    calibration_warn_ratio: float = Field(default=3, gt=1)
+    calibration_error_ratio: float = Field(default=10, gt=1)
 
 
 class AnalysisSettings(_Strict):

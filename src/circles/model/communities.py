@@ -68,7 +68,8 @@ def communities_from_osm(
 def buildings_from_osm(
     features: gpd.GeoDataFrame, settings: PopulationSettings, metric_crs: object
 ) -> gpd.GeoDataFrame:
-    """Residential buildings with footprint, levels and floor area, in a metric CRS."""
+    """Residential buildings with footprint, levels, floor area and ``building`` value, in a
+    metric CRS."""
     values = set(settings.residential_building_values)
     is_res = features["tags"].map(lambda t: t.get("building") in values)
     blds = features[is_res & features.geom_type.isin(["Polygon", "MultiPolygon"])].to_crs(
@@ -87,56 +88,224 @@ def buildings_from_osm(
             "levels": levels,
             "levels_tagged": tagged,
             "floor_area_m2": footprint * levels,
+            "building": blds["tags"].map(lambda t: t.get("building")).to_numpy(object),
         },
         geometry=blds.geometry.values,
         crs=metric_crs,
     )
 
 
+def homes_outside(
+    communities: gpd.GeoDataFrame,
+    buildings: gpd.GeoDataFrame,
+    area: shapely.Geometry,
+    settings: PopulationSettings,
+) -> tuple[gpd.GeoDataFrame, gpd.GeoDataFrame]:
+    """Units for the homes outside residential land: one per cluster of buildings typed as
+    homes (``home_building_values``) less than ``cluster_gap_m`` apart, in the study area.
+
+    With no residential land at all, every residential building (``building=yes`` too) is
+    clustered: the built-up blocks, ``unit_kind`` ``built_up`` instead of ``building_cluster``.
+    A home footprint above ``max_home_footprint_m2`` is a compound outline, not a building:
+    it becomes a unit of residential land (``unit_kind`` ``residential_land``).
+
+    Returns
+    -------
+    units, buildings
+        The cluster polygons (buildings grown by half the gap, outside residential land) with
+        ``community_id``, ``name`` (None), ``area_m2`` and ``unit_kind``; and the buildings
+        to estimate from: those on residential land and those clustered (not offices,
+        schools or shops tagged ``building=yes`` outside residential land).
+    """
+    built_up = communities.empty
+    values = settings.residential_building_values if built_up else settings.home_building_values
+    reps = shapely.point_on_surface(buildings.geometry.values)
+    land = shapely.union_all(communities.geometry.values)
+    on_land = shapely.intersects(reps, land) if not built_up else np.zeros(len(reps), bool)
+    pick = buildings["building"].isin(values).to_numpy() & ~on_land & shapely.intersects(reps, area)
+    huge = pick & (buildings["footprint_m2"].to_numpy() > settings.max_home_footprint_m2)
+    outlines = _outlines(buildings[huge], area)
+    land = shapely.union(land, shapely.union_all(outlines.geometry.values))
+    pick &= ~huge
+    blobs = shapely.union_all(
+        shapely.buffer(buildings.geometry.values[pick], settings.cluster_gap_m / 2)
+    )
+    parts = shapely.get_parts(shapely.difference(shapely.intersection(blobs, area), land))
+    parts = parts[shapely.area(parts) > 1.0]
+    tree = shapely.STRtree(parts)
+    homes = np.unique(tree.query(reps[pick], predicate="within")[1])
+    parts = parts[homes]
+    kind = "built_up" if built_up else "building_cluster"
+    units = gpd.GeoDataFrame(
+        {
+            "community_id": [f"{kind}:{i + 1}" for i in range(len(parts))],
+            "name": None,
+            "area_m2": shapely.area(parts),
+            "unit_kind": kind,
+        },
+        geometry=parts,
+        crs=communities.crs,
+    )
+    units = pd.concat([outlines, units], ignore_index=True)
+    return gpd.GeoDataFrame(units, crs=communities.crs), buildings[on_land | pick]
+
+
+def _outlines(huge: gpd.GeoDataFrame, area: shapely.Geometry) -> gpd.GeoDataFrame:
+    """Home "buildings" too large to be one (a compound drawn as ``building=residential``),
+    as residential land: their population comes from land area, not floor area."""
+    geoms = shapely.intersection(huge.geometry.values, area)
+    return gpd.GeoDataFrame(
+        {
+            "community_id": huge["building_id"].to_numpy(),
+            "name": None,
+            "area_m2": shapely.area(geoms),
+            "unit_kind": "residential_land",
+        },
+        geometry=geoms,
+        crs=huge.crs,
+    )
+
+
+def uninhabited_areas(
+    features: gpd.GeoDataFrame,
+    roads: gpd.GeoSeries,
+    settings: PopulationSettings,
+    metric_crs: object,
+) -> shapely.Geometry:
+    """Where no one lives, in a metric CRS: areas tagged as in ``uninhabited_tags`` (water,
+    rail, parks, industrial land...) and the lines of ``roads`` whose ``highway`` is a large
+    road, grown by ``large_road_half_width_m``.
+
+    Parameters
+    ----------
+    features
+        OSM features (WGS-84) with ``tags``.
+    roads
+        Street lines in ``metric_crs``, indexed like their ``highway`` values (a GeoSeries
+        with a ``highway`` name in its index is not needed: pass the large roads only).
+    settings
+        The population settings.
+    metric_crs
+        The CRS of the result.
+
+    Returns
+    -------
+    shapely.Geometry
+        One (multi)polygon, possibly empty.
+    """
+    rules = settings.uninhabited_tags
+    hit = features["tags"].map(lambda t: any(t.get(k) in v for k, v in rules.items()))
+    polys = features[hit & features.geom_type.isin(["Polygon", "MultiPolygon"])]
+    parts = list(shapely.make_valid(polys.to_crs(metric_crs).geometry.values))
+    width = settings.large_road_half_width_m
+    if width is not None and len(roads):
+        parts.append(shapely.union_all(shapely.buffer(roads.to_numpy(), width.value)))
+    return shapely.union_all(parts) if parts else shapely.Polygon()
+
+
+def calibrate(
+    communities: gpd.GeoDataFrame, demand: gpd.GeoDataFrame, total: float
+) -> tuple[gpd.GeoDataFrame, gpd.GeoDataFrame, float]:
+    """Scale every community and demand point so that the population sums to ``total``.
+
+    Returns
+    -------
+    communities, demand, factor
+        Copies with ``population`` (and ``elderly``, ``children``) times ``factor`` and
+        ``population_calibrated`` True.
+    """
+    factor = total / float(communities["population"].sum())
+    communities, demand = communities.copy(), demand.copy()
+    for frame in (communities, demand):
+        for column in ("population", "elderly", "children"):
+            if column in frame:
+                frame[column] = frame[column] * factor
+        frame["population_calibrated"] = True
+    return communities, demand, factor
+
+
 def estimate_population(
-    communities: gpd.GeoDataFrame, buildings: gpd.GeoDataFrame, settings: PopulationSettings
+    communities: gpd.GeoDataFrame,
+    buildings: gpd.GeoDataFrame,
+    settings: PopulationSettings,
+    uninhabited: shapely.Geometry | None = None,
 ) -> tuple[gpd.GeoDataFrame, gpd.GeoDataFrame]:
     """Estimate population per community and spread it over demand points.
 
     A community whose residential buildings cover at least ``min_building_coverage`` of its
-    land gets floor area / floor area per person, spread over its buildings by floor area.
-    Otherwise it gets land area x persons per hectare, spread evenly over a grid of points
-    inside it (never a single centroid, unless the polygon is smaller than one cell).
+    land, and every cluster of homes (``unit_kind`` ``building_cluster``), gets floor area /
+    floor area per person, spread over its buildings by floor area. Otherwise it gets its
+    inhabited land area (outside ``uninhabited``) x persons per hectare, spread evenly over a
+    grid of points on that land (never a single centroid, unless no grid point falls on it).
 
     Returns
     -------
     communities, demand_points
-        Communities with ``population``, ``population_method`` and
-        ``population_estimated``; demand points with ``community_id`` and ``population``.
+        Communities with ``population``, ``population_method``, ``population_estimated`` and
+        ``inhabited_m2``; demand points with ``community_id`` and ``population``.
     """
     communities = communities.copy()
+    if "unit_kind" not in communities:
+        communities["unit_kind"] = "residential_land"
     b_idx, c_idx, floor, coverage = _buildings_in(communities, buildings)
-    by_buildings = coverage >= settings.min_building_coverage
+    cluster = communities["unit_kind"].to_numpy() != "residential_land"
+    by_buildings = ((coverage >= settings.min_building_coverage) | cluster) & (floor > 0)
+    land = _inhabited_m2(communities, uninhabited)
+    communities["inhabited_m2"] = land
     communities["population"] = np.where(
         by_buildings,
         floor / settings.floor_area_per_person_m2.value,
-        communities["area_m2"].to_numpy() / 10_000 * settings.persons_per_hectare.value,
+        land / 10_000 * settings.persons_per_hectare.value,
     )
-    communities["population_method"] = np.where(by_buildings, "buildings", "density")
+    method = np.where(cluster, communities["unit_kind"].to_numpy(), "buildings")
+    communities["population_method"] = np.where(by_buildings, method, "density")
     communities["population_estimated"] = True
-    demand = _demand_points(communities, buildings, b_idx, c_idx, floor, by_buildings, settings)
+    demand = _demand_points(
+        communities, buildings, (b_idx, c_idx, floor, by_buildings), settings, uninhabited
+    )
     return communities, demand
 
 
+def _inhabited_m2(
+    communities: gpd.GeoDataFrame, uninhabited: shapely.Geometry | None
+) -> np.ndarray:
+    """Each community's land area outside the uninhabited areas (water, parks, roads...)."""
+    geoms = communities.geometry.values
+    if uninhabited is None or uninhabited.is_empty:
+        return shapely.area(geoms)
+    shapely.prepare(uninhabited)
+    touch = shapely.intersects(geoms, uninhabited)
+    area = shapely.area(geoms)
+    area[touch] = shapely.area(shapely.difference(geoms[touch], uninhabited))
+    return area
+
+
 def spread_population(
-    communities: gpd.GeoDataFrame, buildings: gpd.GeoDataFrame, settings: PopulationSettings
+    communities: gpd.GeoDataFrame,
+    buildings: gpd.GeoDataFrame,
+    settings: PopulationSettings,
+    uninhabited: shapely.Geometry | None = None,
 ) -> tuple[gpd.GeoDataFrame, gpd.GeoDataFrame]:
     """Spread given (official) populations over demand points inside each community.
 
     Over its residential buildings by floor area where they cover at least
-    ``min_building_coverage`` of the community, else evenly over a grid. ``elderly`` and
-    ``children``, where given, are spread in proportion to the population.
+    ``min_building_coverage`` of the community, else evenly over the grid points that are not
+    in ``uninhabited`` areas (water, parks, large roads...; a representative point on land if
+    none is left). ``elderly`` and ``children``, where given, are spread in proportion to the
+    population.
+
+    Returns
+    -------
+    communities, demand_points
+        As ``estimate_population``, with the communities' populations unchanged.
     """
     communities = communities.copy()
     communities["area_m2"] = communities.area
     b_idx, c_idx, floor, coverage = _buildings_in(communities, buildings)
     by_buildings = (coverage >= settings.min_building_coverage) & (floor > 0)
-    demand = _demand_points(communities, buildings, b_idx, c_idx, floor, by_buildings, settings)
+    demand = _demand_points(
+        communities, buildings, (b_idx, c_idx, floor, by_buildings), settings, uninhabited
+    )
     demand["population_estimated"] = False
     return communities, demand
 
@@ -164,13 +333,14 @@ def _buildings_in(
 def _demand_points(
     communities: gpd.GeoDataFrame,
     buildings: gpd.GeoDataFrame,
-    b_idx: np.ndarray,
-    c_idx: np.ndarray,
-    floor: np.ndarray,
-    by_buildings: np.ndarray,
+    found: tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray],
     settings: PopulationSettings,
+    uninhabited: shapely.Geometry | None,
 ) -> gpd.GeoDataFrame:
-    """Buildings of building-method communities, grid points elsewhere; population shared."""
+    """Buildings of building-method communities, grid points on inhabited land elsewhere;
+    population shared. ``found``: building and community indices, floor area per community
+    and whether each community is spread over its buildings."""
+    b_idx, c_idx, floor, by_buildings = found
     use = by_buildings[c_idx]
     bi, ci = b_idx[use], c_idx[use]
     reps = buildings.geometry.values[bi]
@@ -186,7 +356,7 @@ def _demand_points(
             crs=communities.crs,
         )
     ]
-    grid = _grid_points(communities[~by_buildings], settings.grid_spacing_m)
+    grid = _grid_points(communities[~by_buildings], settings.grid_spacing_m, uninhabited)
     grid["share"] = 1.0 / grid.groupby("community_id")["community_id"].transform("size")
     parts.append(grid)
     demand = pd.concat(parts, ignore_index=True)
@@ -201,8 +371,13 @@ def _demand_points(
     return demand.drop(columns="share")
 
 
-def _grid_points(communities: gpd.GeoDataFrame, spacing: float) -> gpd.GeoDataFrame:
-    """Points on a regular grid inside each polygon; a representative point if none falls inside."""
+def _grid_points(
+    communities: gpd.GeoDataFrame, spacing: float, uninhabited: shapely.Geometry | None = None
+) -> gpd.GeoDataFrame:
+    """Points on a regular grid inside each polygon and outside the uninhabited areas; a
+    representative point of its inhabited land (else of the polygon) if none is left."""
+    nowhere = uninhabited if uninhabited is not None else shapely.Polygon()
+    shapely.prepare(nowhere)
     ids, points, kinds = [], [], []
     for cid, geom in zip(communities["community_id"], communities.geometry.values, strict=True):
         minx, miny, maxx, maxy = geom.bounds
@@ -210,11 +385,14 @@ def _grid_points(communities: gpd.GeoDataFrame, spacing: float) -> gpd.GeoDataFr
         ys = np.arange(miny + spacing / 2, maxy, spacing)
         gx, gy = (a.ravel() for a in np.meshgrid(xs, ys))
         inside = shapely.contains_xy(geom, gx, gy)
+        if inside.any() and not nowhere.is_empty:
+            inside[inside] = ~shapely.intersects_xy(nowhere, gx[inside], gy[inside])
         if inside.any():
             pts = shapely.points(gx[inside], gy[inside])
             kind = "grid"
         else:
-            pts = np.array([geom.representative_point()])
+            land = geom.difference(nowhere) if geom.intersects(nowhere) else geom
+            pts = np.array([(geom if land.is_empty else land).representative_point()])
             kind = "representative"
         ids.extend([cid] * len(pts))
         points.extend(pts)

@@ -1,0 +1,219 @@
+"""The estimated population: its basis, homes outside residential land, uninhabited areas
+(water, parks, large roads) and calibration to an official total (--population)."""
+
+from __future__ import annotations
+
+import re
+
+import geopandas as gpd
+import numpy as np
+import pytest
+import shapely
+from click.testing import CliRunner
+from shapely.geometry import box
+
+from circles import analyze
+from circles.cli import main
+from circles.errors import InputError
+from circles.model.communities import (
+    buildings_from_osm,
+    calibrate,
+    estimate_population,
+    homes_outside,
+    spread_population,
+    uninhabited_areas,
+)
+from circles.pipeline import check_population
+from conftest import CHENGDU, need
+
+PLANNER = CHENGDU.parents[1] / "planner-samples" / "社区.geojson"
+UTM = "EPSG:32648"
+
+
+def _features(rows: list[tuple[dict, shapely.Geometry]]) -> gpd.GeoDataFrame:
+    """OSM-like features from (tags, metric geometry) pairs, in WGS-84."""
+    metric = gpd.GeoSeries([g for _, g in rows], crs=UTM)
+    return gpd.GeoDataFrame(
+        {
+            "osm_type": "way",
+            "osm_id": np.arange(len(rows)),
+            "name": None,
+            "tags": [t for t, _ in rows],
+        },
+        geometry=metric.to_crs(4326).values,
+        crs=4326,
+    )
+
+
+def _residents_in(demand: gpd.GeoDataFrame, area: shapely.Geometry) -> float:
+    return float(
+        demand["population"].to_numpy()[shapely.intersects(demand.geometry.values, area)].sum()
+    )
+
+
+def test_official_population_is_never_spread_over_water(standards):
+    """A community half in a lake: its grid points in the lake are dropped, its residents
+    go to the others; a community all in water gets one representative point."""
+    lake = box(400_200, 3_400_000, 400_500, 3_400_400)
+    features = _features([({"natural": "water"}, lake)])
+    nowhere = uninhabited_areas(features, gpd.GeoSeries([], crs=UTM), standards.population, UTM)
+    communities = gpd.GeoDataFrame(
+        {"community_id": ["a", "b"], "name": ["甲", "乙"], "population": [4000.0, 100.0]},
+        geometry=[
+            box(400_000, 3_400_000, 400_400, 3_400_400),
+            box(400_300, 3_400_100, 400_400, 3_400_200),
+        ],
+        crs=UTM,
+    )
+    no_buildings = buildings_from_osm(features.iloc[:0], standards.population, UTM)
+    _, before = spread_population(communities, no_buildings, standards.population)
+    assert _residents_in(before, lake) > 1000
+    _, after = spread_population(communities, no_buildings, standards.population, nowhere)
+    assert _residents_in(after[after["community_id"] == "a"], lake) == 0
+    assert after.groupby("community_id")["population"].sum().to_dict() == pytest.approx(
+        {"a": 4000, "b": 100}
+    )
+    assert (after.loc[after["community_id"] == "b", "kind"] == "representative").all()
+
+
+def test_large_roads_and_parks_hold_no_one(standards):
+    road = shapely.LineString([(400_000, 3_400_200), (400_400, 3_400_200)])
+    park = box(400_000, 3_400_300, 400_400, 3_400_400)
+    features = _features(
+        [
+            ({"leisure": "park"}, park),
+            ({"landuse": "residential"}, box(400_000, 3_400_000, 400_400, 3_400_400)),
+        ]
+    )
+    nowhere = uninhabited_areas(features, gpd.GeoSeries([road], crs=UTM), standards.population, UTM)
+    land = gpd.GeoDataFrame(
+        {"community_id": ["r"], "name": [None], "area_m2": [160_000.0]},
+        geometry=[box(400_000, 3_400_000, 400_400, 3_400_400)],
+        crs=UTM,
+    )
+    no_buildings = buildings_from_osm(features.iloc[:0], standards.population, UTM)
+    comm, demand = estimate_population(land, no_buildings, standards.population, nowhere)
+    half = standards.population.large_road_half_width_m.value
+    assert _residents_in(demand, park) == 0
+    assert _residents_in(demand, road.buffer(half)) == 0
+    # the density method counts the inhabited land only
+    assert comm["inhabited_m2"].iloc[0] == pytest.approx(
+        160_000 - 40_000 - 400 * 2 * half, rel=0.01
+    )
+
+
+def test_homes_outside_residential_land_are_units_and_offices_are_not(standards):
+    """Apartments outside landuse=residential get residents in a cluster unit; a building=yes
+    outside residential land does not; without residential land all buildings cluster."""
+    settings = standards.population
+    flats = [box(400_000 + 40 * i, 3_400_000, 400_020 + 40 * i, 3_400_020) for i in range(3)]
+    office = box(401_000, 3_400_000, 401_030, 3_400_030)
+    rows = [({"building": "apartments", "building:levels": "10"}, g) for g in flats]
+    rows.append(({"building": "yes"}, office))
+    buildings = buildings_from_osm(_features(rows), settings, UTM)
+    area = box(399_000, 3_399_000, 402_000, 3_401_000)
+    none = gpd.GeoDataFrame({"community_id": [], "name": [], "area_m2": []}, geometry=[], crs=UTM)
+    land = gpd.GeoDataFrame(
+        {"community_id": ["r"], "name": ["x"], "area_m2": [1.0]},
+        geometry=[box(402_500, 3_400_000, 402_600, 3_400_100)],
+        crs=UTM,
+    )
+    units, kept = homes_outside(land, buildings, area, settings)
+    assert len(units) == 1 and units["unit_kind"].iloc[0] == "building_cluster"
+    assert sorted(kept["building"]) == ["apartments"] * 3
+    comm, demand = estimate_population(units, kept, settings)
+    assert comm["population_method"].iloc[0] == "building_cluster"
+    assert comm["population"].iloc[0] == pytest.approx(
+        3 * 400 * 10 / settings.floor_area_per_person_m2.value
+    )
+    assert (demand["kind"] == "building").all()
+    built_up, kept = homes_outside(none, buildings, area, settings)
+    assert len(built_up) == 2 and set(built_up["unit_kind"]) == {"built_up"}
+    assert len(kept) == 4
+
+
+def test_calibrate_scales_communities_and_points():
+    comm = gpd.GeoDataFrame(
+        {"community_id": ["a", "b"], "population": [100.0, 300.0], "elderly": [10.0, 30.0]},
+        geometry=[shapely.Point(0, 0)] * 2,
+    )
+    demand = gpd.GeoDataFrame(
+        {"community_id": ["a", "b", "b"], "population": [100.0, 150.0, 150.0]},
+        geometry=[shapely.Point(0, 0)] * 3,
+    )
+    comm, demand, factor = calibrate(comm, demand, 1000)
+    assert factor == 2.5
+    assert comm["population"].sum() == demand["population"].sum() == 1000
+    assert comm["elderly"].tolist() == [25, 75]
+    assert comm["population_calibrated"].all() and demand["population_calibrated"].all()
+
+
+@pytest.mark.parametrize("bad", [0, -5, "abc", "nan", "inf", ""])
+def test_population_must_be_a_positive_number(bad):
+    with pytest.raises(InputError, match="--population"):
+        check_population(bad)
+    assert check_population("1,250,000") == 1_250_000
+
+
+def test_population_basis_is_reported(chengdu):
+    basis = chengdu.summary["population"]
+    assert basis["total"] == chengdu.summary["communities"]["population"]
+    assert 0.05 < basis["residential_land_share"] < 0.10  # 7.7 % of central Chengdu
+    assert basis["density_per_km2"] == pytest.approx(
+        basis["total"] / basis["study_area_km2"], rel=1e-3
+    )
+    assert basis["residents_by_buildings"] + basis["residents_by_land_area"] == pytest.approx(
+        basis["total"], abs=2
+    )
+    assert basis["home_cluster_units"] > 0 and basis["residents_by_method"]["building_cluster"] > 0
+    assert basis["calibrated"] is False and basis["calibrated_by"] is None
+    assert not chengdu.communities["population_calibrated"].any()
+
+
+def test_population_calibrates_and_far_totals_are_refused(chengdu, standards):
+    osm = need(CHENGDU)
+    estimate = chengdu.summary["population"]["total"]
+    result = analyze(osm, standards=standards, population=2 * estimate)
+    basis = result.summary["population"]
+    assert basis["total"] == 2 * estimate and basis["calibrated"] is True
+    assert basis["calibrated_by"] == f"--population {2 * estimate:,}"
+    assert basis["total_before_calibration"] == estimate
+    assert result.demand_points["population"].sum() == pytest.approx(2 * estimate)
+    assert result.communities["population_calibrated"].all()
+    assert not any("times the population" in w for w in result.warnings)
+    warned = analyze(osm, standards=standards, population=5 * estimate)
+    assert any("5 times the population placed" in w for w in warned.warnings)
+    with pytest.raises(InputError, match="more than 10 times away"):
+        analyze(osm, standards=standards, population=estimate / 20)
+
+
+def test_population_option_in_the_terminal(tmp_path):
+    osm = need(CHENGDU)
+    run = CliRunner().invoke(
+        main, ["analyze", "--osm", str(osm), "--out", str(tmp_path / "a"), "--population", "-3"]
+    )
+    assert run.exit_code == 2 and "--population -3: expected the number of residents" in run.output
+    run = CliRunner().invoke(
+        main, ["analyze", "--osm", str(osm), "--out", str(tmp_path / "b"), "--population", "600000"]
+    )
+    assert run.exit_code == 0, run.output
+    assert re.search(r"population basis: residential land \d+\.\d% of \d+\.\d km²", run.output)
+    assert "population 600,000 (estimated, calibrated)" in run.output
+    assert "calibrated by --population 600,000 (estimate " in run.output
+
+
+def test_planner_communities_over_chengdu_place_no_one_in_water(standards):
+    """The planner sample: 7,641 residents were placed in rivers before; none now."""
+    osm = need(CHENGDU)
+    if not PLANNER.exists():
+        pytest.skip(f"{PLANNER} not found")
+    result = analyze(osm, standards=standards, communities=str(PLANNER))
+    lakes = shapely.union_all(result.water.geometry.values)  # water areas of the extract
+    assert lakes.area > 0
+    assert _residents_in(result.demand_points, lakes) == 0
+    assert result.demand_points["population"].sum() == pytest.approx(
+        result.communities["population"].sum()
+    )
+    basis = result.summary["population"]
+    assert basis["calibrated"] is True and basis["calibrated_by"] == "communities file"
+    assert basis["residential_land_share"] is None
