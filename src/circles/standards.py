@@ -185,6 +185,10 @@ class NetworkSettings(_Strict):
     sidewalk_values: list[str]
     foot_allow_values: list[str]
     access_deny_values: list[str]
+    # foot= values that forbid walking whatever else the way says
+    foot_deny_values: list[str] = Field(default_factory=lambda: ["no"])
+    # highways walkable despite access=private (compound roads: residents walk them)
+    private_walkable_highways: list[str] = Field(default_factory=list)
 
 
 class PopulationSettings(_Strict):
