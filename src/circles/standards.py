@@ -211,6 +211,12 @@ class AnalysisSettings(_Strict):
     # (difflib ratio), are the same facility
     merge_distance_m: float = Field(default=100, gt=0)
     merge_name_similarity: float = Field(default=0.5, ge=0, le=1)
+    # a home, point facility or proposed site joins every street (OSM way) within this much of
+    # its nearest one, at most attach_max_streets of them; an area facility joins from its
+    # outline, at most attach_area_max_streets streets. 0 and 1: the nearest street only.
+    attach_extra_m: float = Field(default=0.0, ge=0, le=500)
+    attach_max_streets: int = Field(default=1, ge=1, le=32)
+    attach_area_max_streets: int = Field(default=1, ge=1, le=64)
 
 
 class Standards(_Strict):
