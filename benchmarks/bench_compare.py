@@ -110,7 +110,7 @@ def work_circles(net, nodes: np.ndarray, limit: float):
         t1 = time.perf_counter()
         graph = routing_graph(fresh, streets.attach(np.empty((0, 2))), facilities)
         t2 = time.perf_counter()
-        access = nearest_facility(graph, np.arange(len(nodes)), np.empty(0), limit)
+        access = nearest_facility(graph, np.arange(len(nodes)), limit)
         t3 = time.perf_counter()
         # facilities on nodes: no split points, each source joins exactly its node
         assert graph.n_nodes == n + len(nodes), "a facility was split into an edge"

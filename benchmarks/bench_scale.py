@@ -112,7 +112,7 @@ def work_network(path: Path) -> dict:
     stages.lap("snap+graph")
     for i, cat in enumerate(standards.category_ids):
         rows = np.arange(i * N_FACILITIES, (i + 1) * N_FACILITIES)
-        nearest_facility(graph, rows, homes.connector_m, standards.search_limit_m(cat))
+        nearest_facility(graph, rows, standards.search_limit_m(cat))
     stages.lap("searches")
     return {
         "nodes": net.n_nodes,

@@ -41,11 +41,84 @@ def test_toy_exact_distances_count_connectors_and_same_edge_walks():
     homes = network_streets(net).attach(np.array([[50.0, 10.0], [250.0, -20.0], [100.0, 40.0]]))
     shops = network_streets(net).attach(np.array([[200.0, 5.0]]))
     graph = routing_graph(net, homes, shops)
-    acc = nearest_facility(graph, np.array([0]), homes.connector_m, limit_m=10_000)
+    acc = nearest_facility(graph, np.array([0]), limit_m=10_000)
     # home 0: 10 connector + 150 along the street + 5 shop connector
     # home 1: 20 + 50 (same edge as the shop) + 5; home 2: on the spur, 40 + 100 + 5
     np.testing.assert_allclose(acc.point_dist_m, [165.0, 75.0, 145.0])
     np.testing.assert_array_equal(acc.nearest_facility, [0, 0, 0])
+
+
+def block_network() -> Network:
+    """One block: a south street y=0 and a north street y=40 from x=0 to x=360, joined by
+    streets at both ends (four ways)."""
+    xy = np.array([[0.0, 0.0], [360.0, 0.0], [360.0, 40.0], [0.0, 40.0]])
+    u, v = np.array([0, 1, 2, 0]), np.array([1, 2, 3, 3])
+    return Network(
+        crs=CRS.from_epsg(32648),
+        node_osm_id=np.arange(4),
+        node_xy=xy,
+        edge_u=u,
+        edge_v=v,
+        length_m=np.hypot(*(xy[u] - xy[v]).T),
+        edge_way_id=np.arange(4),
+        edge_highway=np.array(["residential"] * 4, dtype=object),
+        component=np.zeros(4, np.int64),
+        main_component=0,
+        read_area_m=shapely.box(-10, -10, 370, 50),
+    )
+
+
+def test_home_and_facility_across_a_block_walk_out_on_the_short_side():
+    """A home 20 m from a kindergarten, each nearest to an opposite side of the block: joined
+    to its nearest street only, the walk goes round the block (420 m); joined to every street
+    within 50 m of the nearest, it crosses the block (40 m)."""
+    net, streets = block_network(), network_streets(block_network())
+    home, kindergarten = shapely.points([[180.0, 30.0]]), shapely.points([[180.0, 10.0]])
+    nearest_only = routing_graph(
+        net, streets.attach_near(home, 0.0, 1), streets.attach_near(kindergarten, 0.0, 1)
+    )
+    walk = nearest_facility(nearest_only, np.array([0]), 10_000).point_dist_m
+    np.testing.assert_allclose(walk, [10 + 180 + 40 + 180 + 10])
+    homes, shops = streets.attach_near(home, 50.0, 4), streets.attach_near(kindergarten, 50.0, 4)
+    assert list(homes.piece) == [2, 0] and list(shops.piece) == [0, 2]  # nearest first
+    acc = nearest_facility(routing_graph(net, homes, shops), np.array([0]), 10_000)
+    np.testing.assert_allclose(acc.point_dist_m, [40.0])
+    assert acc.nearest_facility[0] == 0
+
+
+def test_an_area_joins_from_its_outline_and_a_point_at_most_once_per_street():
+    streets = network_streets(block_network())
+    school = shapely.box(150.0, 5.0, 250.0, 35.0)  # its middle is 20 m from both streets
+    att = streets.attach_near(np.array([school]), 50.0, 16)
+    np.testing.assert_allclose(att.connector_m, [5.0, 5.0])
+    assert sorted(att.piece) == [0, 2]
+    touching = streets.attach_near(np.array([shapely.box(100.0, 0.0, 120.0, 20.0)]), 50.0, 16)
+    assert touching.connector_m[0] == 0.0
+    # a home near a corner: both corner streets, each once; the far side is beyond 50 m more
+    corner = streets.attach_near(shapely.points([[350.0, 10.0]]), 50.0, 4)
+    assert list(corner.piece) == [0, 1, 2] and corner.owner.tolist() == [0, 0, 0]  # ties: by id
+    np.testing.assert_allclose(corner.connector_m, [10.0, 10.0, 30.0])
+    assert list(streets.attach_near(shapely.points([[350.0, 10.0]]), 50.0, 2).piece) == [0, 1]
+
+
+@settings(max_examples=25, deadline=None)
+@given(data=st.data())
+def test_more_joins_never_lengthen_a_walk_and_nearest_first_equals_attach(data):
+    net = block_network()
+    streets = network_streets(net)
+    pts = st.tuples(st.floats(-20, 380), st.floats(-20, 60))
+    homes_xy = np.array(data.draw(st.lists(pts, min_size=1, max_size=6)))
+    shops_xy = np.array(data.draw(st.lists(pts, min_size=1, max_size=3)))
+    one = [streets.attach_near(shapely.points(xy), 0.0, 1) for xy in (homes_xy, shops_xy)]
+    many = [streets.attach_near(shapely.points(xy), 50.0, 4) for xy in (homes_xy, shops_xy)]
+    nearest = streets.attach(homes_xy).connector_m
+    np.testing.assert_allclose(many[0].first().connector_m, nearest, atol=1e-9)
+    rows = np.arange(len(shops_xy))
+    fewer = nearest_facility(routing_graph(net, *one), rows, 10_000).point_dist_m
+    more = nearest_facility(routing_graph(net, *many), rows, 10_000).point_dist_m
+    assert (more <= fewer + 2e-3).all()  # split points sit on the millimetre
+    crow = np.hypot(*(homes_xy[:, None] - shops_xy[None]).transpose(2, 0, 1)).min(axis=1)
+    assert (more >= crow - 2e-3).all()
 
 
 def test_toy_limit_leaves_far_points_unreached_with_nan():
@@ -53,7 +126,7 @@ def test_toy_limit_leaves_far_points_unreached_with_nan():
     homes = network_streets(net).attach(np.array([[0.0, 0.0], [300.0, 0.0]]))
     shops = network_streets(net).attach(np.array([[300.0, 0.0]]))
     graph = routing_graph(net, homes, shops)
-    acc = nearest_facility(graph, np.array([0]), homes.connector_m, limit_m=250)
+    acc = nearest_facility(graph, np.array([0]), limit_m=250)
     assert np.isnan(acc.point_dist_m[0])
     assert acc.nearest_facility[0] == -1
     assert acc.point_dist_m[1] == 0.0
@@ -63,7 +136,7 @@ def test_no_facility_gives_all_unreached():
     net = toy_network()
     homes = network_streets(net).attach(np.array([[0.0, 0.0]]))
     graph = routing_graph(net, homes, network_streets(net).attach(np.empty((0, 2))))
-    acc = nearest_facility(graph, np.array([], dtype=np.int64), homes.connector_m, 1000)
+    acc = nearest_facility(graph, np.array([], dtype=np.int64), 1000)
     assert np.isnan(acc.point_dist_m).all()
 
 
@@ -80,7 +153,8 @@ def to_networkx(graph) -> nx.DiGraph:
 
 
 def test_distances_equal_networkx_multi_source_dijkstra_on_real_extracts(real):
-    """Every category's distances equal networkx's multi-source Dijkstra within 0.01 m."""
+    """Every category's distances equal networkx's multi-source Dijkstra within 0.01 m: over
+    every join of each home, and from every join of each facility (directed connectors)."""
     graph = real.state.graph
     g = to_networkx(graph)
     demand = real.demand_points
@@ -93,8 +167,11 @@ def test_distances_equal_networkx_multi_source_dijkstra_on_real_extracts(real):
         ref = nx.multi_source_dijkstra_path_length(
             g, {int(n) for n in graph.facility_node[rows]}, cutoff=acc.limit_m
         )
-        expect = np.array([ref.get(int(n), np.inf) for n in graph.point_node])
-        expect = expect + demand["connector_m"].to_numpy()
+        # a point's walk: the shortest over its joins of (node distance + that connector)
+        per_join = np.array([ref.get(int(n), np.inf) for n in graph.point_node])
+        per_join = per_join + graph.point_connector_m
+        expect = np.full(len(demand), np.inf)
+        np.minimum.at(expect, graph.point_owner, per_join)
         ours = np.where(np.isnan(acc.point_dist_m), np.inf, acc.point_dist_m)
         reached = np.isfinite(expect)
         np.testing.assert_array_equal(np.isfinite(ours), reached)
@@ -104,6 +181,9 @@ def test_distances_equal_networkx_multi_source_dijkstra_on_real_extracts(real):
         )
         checked += int(reached.sum())
     assert checked > 1000
+    assert len(graph.point_owner) > len(demand), "homes join several streets"
+    fac_edges = graph.edge_u[graph.directed]
+    assert len(np.unique(fac_edges)) < len(fac_edges), "some facility joins several streets"
 
 
 def test_snapping_agrees_with_shapely_projection(chengdu):
@@ -128,8 +208,8 @@ def test_adding_a_facility_never_lengthens_a_walk(data):
     shops_xy = np.array(data.draw(st.lists(rng_pts, min_size=2, max_size=5)))
     homes, shops = network_streets(net).attach(homes_xy), network_streets(net).attach(shops_xy)
     graph = routing_graph(net, homes, shops)
-    fewer = nearest_facility(graph, np.arange(len(shops_xy) - 1), homes.connector_m, 10_000)
-    more = nearest_facility(graph, np.arange(len(shops_xy)), homes.connector_m, 10_000)
+    fewer = nearest_facility(graph, np.arange(len(shops_xy) - 1), 10_000)
+    more = nearest_facility(graph, np.arange(len(shops_xy)), 10_000)
     assert (more.point_dist_m <= fewer.point_dist_m + 1e-9).all()
 
 
@@ -137,7 +217,7 @@ def test_point_far_outside_network_keeps_its_connector():
     net = toy_network()
     homes = network_streets(net).attach(np.array([[0.0, 500.0]]))
     shops = network_streets(net).attach(np.array([[0.0, 0.0]]))
-    acc = nearest_facility(routing_graph(net, homes, shops), np.array([0]), homes.connector_m, 1e4)
+    acc = nearest_facility(routing_graph(net, homes, shops), np.array([0]), 1e4)
     assert acc.point_dist_m[0] == pytest.approx(np.hypot(100, 450) + 150)
 
 

@@ -25,7 +25,15 @@ from conftest import CHENGDU, need
         ({"highway": "trunk", "foot": "yes"}, True),
         ({"highway": "trunk", "sidewalk": "separate"}, False),
         ({"highway": "footway", "foot": "no"}, False),
-        ({"highway": "service", "access": "private"}, False),
+        ({"highway": "service", "access": "private"}, True),  # a compound road
+        ({"highway": "service", "access": "private", "foot": "private"}, False),
+        ({"highway": "service", "access": "no"}, False),
+        ({"highway": "residential", "access": "private"}, False),
+        ({"highway": "footway", "foot": "private"}, False),
+        ({"highway": "cycleway"}, False),
+        ({"highway": "cycleway", "foot": "yes"}, True),
+        ({"highway": "cycleway", "foot": "designated"}, True),
+        ({"highway": "cycleway", "foot": "no"}, False),
         ({"highway": "service", "access": "private", "foot": "yes"}, True),
         ({"highway": "service", "access": "no", "foot": "designated"}, True),
         ({"highway": "proposed"}, False),
@@ -78,7 +86,9 @@ def test_network_is_clipped_to_study_area(shenzhen):
 def test_chengdu_network_size_is_unchanged(standards):
     extract = read_extract(need(CHENGDU), {"name"})
     network = network_from_extract(extract, standards.network)
-    assert (network.n_nodes, network.n_edges) == (8026, 9365)
+    # 8026 / 9365 before compound roads (service + access=private), cycleways with foot=yes
+    # and foot=private counted as they are walked
+    assert (network.n_nodes, network.n_edges) == (8028, 9367)
     lonlat = extract.ways.node_lonlat
     points = gpd.GeoSeries(gpd.points_from_xy(lonlat[:, 0], lonlat[:, 1]), crs="EPSG:4326")
     assert network.crs == points.estimate_utm_crs()

@@ -34,7 +34,12 @@ from circles.model.communities import (
     spread_population,
     uninhabited_areas,
 )
-from circles.model.facilities import facilities_from_osm, merge_facilities, similar_names
+from circles.model.facilities import (
+    OUTLINE,
+    facilities_from_osm,
+    merge_facilities,
+    similar_names,
+)
 from circles.model.network import Network, network_from_extract
 from circles.result import Analysis
 from circles.rules.evaluate import evaluate_rules
@@ -423,6 +428,7 @@ class Facilities:
 
     table: gpd.GeoDataFrame
     merged_with_osm: int
+    outlines: np.ndarray | None = None  # per row: an area facility's polygon (WGS-84) or None
 
 
 def find_facilities(
@@ -443,7 +449,8 @@ def find_facilities(
     table, merged = merge_facilities(
         osm_facilities, planner, metric, settings.merge_distance_m, settings.merge_name_similarity
     )
-    return Facilities(table, merged)
+    outlines = table.pop(OUTLINE).to_numpy() if OUTLINE in table else None
+    return Facilities(table, merged, outlines)
 
 
 def _once(sources: list[FacilitySource], problems: Problems) -> list[FacilitySource]:
@@ -668,25 +675,33 @@ def search_access(
     standards: Standards,
 ) -> Access:
     """Stage 5: attach homes and facilities to the streets, split the network there, and run
-    one multi-source search per category."""
+    one multi-source search per category.
+
+    Homes and point facilities join every street nearly as near as their nearest one, area
+    facilities where their outline meets or comes closest to the streets (settings
+    ``attach_*``); each search still runs once, and a walk is the shortest over the joins.
+    """
     fac_m = found.table.to_crs(network.crs)
     fac_m["in_area"] = shapely.intersects(fac_m.geometry.values, study_area_m)
-    streets = network_streets(network)
-    fac_join = streets.attach(shapely.get_coordinates(fac_m.geometry.values))
-    dem_join = streets.attach(shapely.get_coordinates(people.demand.geometry.values))
+    streets, settings = network_streets(network), standards.analysis
+    shapes, is_area = _facility_shapes(fac_m, found.outlines, network.crs)
+    most = np.where(is_area, settings.attach_area_max_streets, settings.attach_max_streets)
+    fac_join = streets.attach_near(shapes, settings.attach_extra_m, most)
+    dem_join = streets.attach_near(
+        people.demand.geometry.values, settings.attach_extra_m, settings.attach_max_streets
+    )
     graph = routing_graph(network, dem_join, fac_join)
     access: dict[str, CategoryAccess] = {}
     categories = fac_m["category_id"].to_numpy()
     for cat_id in tqdm(standards.category_ids, desc="access", unit="category", disable=None):
         rows = np.flatnonzero(categories == cat_id)
-        limit = standards.search_limit_m(cat_id)
-        access[cat_id] = nearest_facility(graph, rows, dem_join.connector_m, limit)
+        access[cat_id] = nearest_facility(graph, rows, standards.search_limit_m(cat_id))
     state = AccessState(
         crs=network.crs,
         study_area_m=study_area_m,
         graph=graph,
         access=access,
-        demand=_demand_arrays(people, dem_join),
+        demand=_demand_arrays(people, dem_join.first()),
         communities=_community_arrays(people.communities),
         facilities={
             "facility_id": fac_m["facility_id"].to_numpy(str),
@@ -695,7 +710,22 @@ def search_access(
             "in_area": fac_m["in_area"].to_numpy(bool),
         },
     )
-    return Access(state, fac_m, fac_join, dem_join)
+    return Access(state, fac_m, fac_join.first(), dem_join.first())
+
+
+def _facility_shapes(
+    fac_m: gpd.GeoDataFrame, outlines: np.ndarray | None, crs: object
+) -> tuple[np.ndarray, np.ndarray]:
+    """What each facility joins the streets from (metric): its outline if it is an area, else
+    its point; and whether it is an area."""
+    shapes = fac_m.geometry.to_numpy().copy()
+    if outlines is None or len(outlines) == 0:
+        return shapes, np.zeros(len(shapes), bool)
+    is_area = np.array([isinstance(o, shapely.Geometry) and not o.is_empty for o in outlines])
+    if is_area.any():
+        area = gpd.GeoSeries(list(outlines[is_area]), crs=WGS84).to_crs(crs)
+        shapes[is_area] = area.to_numpy()
+    return shapes, is_area
 
 
 def _demand_arrays(people: Residents, join: Attachment) -> dict[str, np.ndarray]:

@@ -185,6 +185,10 @@ class NetworkSettings(_Strict):
     sidewalk_values: list[str]
     foot_allow_values: list[str]
     access_deny_values: list[str]
+    # foot= values that forbid walking whatever else the way says
+    foot_deny_values: list[str] = Field(default_factory=lambda: ["no"])
+    # highways walkable despite access=private (compound roads: residents walk them)
+    private_walkable_highways: list[str] = Field(default_factory=list)
 
 
 class PopulationSettings(_Strict):
@@ -222,6 +226,12 @@ class AnalysisSettings(_Strict):
     merge_name_similarity: float = Field(default=0.5, ge=0, le=1)
     # categories whose OSM data the planner has checked: a gap in them is a real gap
     authoritative: list[str] = Field(default_factory=list)
+    # a home, point facility or proposed site joins every street (OSM way) within this much of
+    # its nearest one, at most attach_max_streets of them; an area facility joins from its
+    # outline, at most attach_area_max_streets streets. 0 and 1: the nearest street only.
+    attach_extra_m: float = Field(default=0.0, ge=0, le=500)
+    attach_max_streets: int = Field(default=1, ge=1, le=32)
+    attach_area_max_streets: int = Field(default=1, ge=1, le=64)
 
 
 class Completeness(_Strict):

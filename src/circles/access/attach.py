@@ -1,4 +1,6 @@
-"""Attach points to the streets: the nearest point on the nearest walkable street piece.
+"""Attach points to the streets: the nearest point on the nearest walkable street piece, or
+on every street nearly as near (``Streets.attach_near``), as people walk out of a block on
+whichever side is shortest.
 
 Homes, facilities, proposed sites and candidates all join the network through ``Streets``.
 """
@@ -20,17 +22,39 @@ PARALLEL_POINTS = 20_000  # above this, queries run on all cores (GEOS releases 
 
 @dataclass
 class Attachment:
-    """Where points join the streets.
+    """Where points (or areas) join the streets: one row per join.
 
     ``piece`` is the street piece's index (as given to ``Streets``), ``offset_m`` the distance
     along it from its first end, ``connector_m`` the straight walk from the point to the
-    street (part of every walk), ``joined_xy`` the point on the street.
+    street (part of every walk), ``joined_xy`` the point on the street. ``owner`` is the point
+    each row belongs to: rows are grouped by owner, nearest first, every owner has at least one
+    row (``None``: one row per point, row ``i`` for point ``i``).
     """
 
     piece: np.ndarray
     offset_m: np.ndarray
     connector_m: np.ndarray
     joined_xy: np.ndarray
+    owner: np.ndarray | None = None
+
+    def __post_init__(self) -> None:
+        """Default owner: one row per point."""
+        if self.owner is None:
+            self.owner = np.arange(len(self.piece))
+
+    @property
+    def starts(self) -> np.ndarray:
+        """The first (nearest) row of every owner."""
+        first = np.ones(len(self.owner), bool)
+        first[1:] = self.owner[1:] != self.owner[:-1]
+        return np.flatnonzero(first)
+
+    def first(self) -> Attachment:
+        """The nearest join of every owner (one row per owner)."""
+        rows = self.starts
+        return Attachment(
+            self.piece[rows], self.offset_m[rows], self.connector_m[rows], self.joined_xy[rows]
+        )
 
 
 class Streets:
@@ -44,13 +68,22 @@ class Streets:
         Walking length of every piece.
     ids
         The index each piece is reported by (e.g. its network edge).
+    street
+        The street (OSM way) of every piece; a point joins a street at most once. ``None``:
+        every piece is a street of its own.
     """
 
     def __init__(
-        self, a_xy: np.ndarray, b_xy: np.ndarray, length_m: np.ndarray, ids: np.ndarray
+        self,
+        a_xy: np.ndarray,
+        b_xy: np.ndarray,
+        length_m: np.ndarray,
+        ids: np.ndarray,
+        street: np.ndarray | None = None,
     ) -> None:
         self.a_xy, self.b_xy = a_xy, b_xy
         self.length_m, self.ids = length_m, ids
+        self.street = np.arange(len(ids)) if street is None else np.asarray(street)
 
     @cached_property
     def tree(self) -> shapely.STRtree:
@@ -64,11 +97,107 @@ class Streets:
             return Attachment(np.empty(0, np.int64), np.empty(0), np.empty(0), np.empty((0, 2)))
         k = _nearest(self.tree, shapely.points(xy))
         a, ab = self.a_xy[k], self.b_xy[k] - self.a_xy[k]
-        t = np.einsum("ij,ij->i", xy - a, ab) / np.maximum(np.einsum("ij,ij->i", ab, ab), 1e-12)
-        t = np.clip(t, 0.0, 1.0)
+        t = _along(xy, a, ab)
         joined = a + ab * t[:, None]
         connector = np.hypot(*(xy - joined).T)
         return Attachment(self.ids[k], t * self.length_m[k], connector, joined)
+
+    def attach_near(
+        self, geoms: np.ndarray, extra_m: float, max_streets: int | np.ndarray
+    ) -> Attachment:
+        """Attach points or areas to every street within ``extra_m`` of their nearest one.
+
+        A geometry joins each street (``street`` id) at most once, where the street comes
+        closest to it; the ``max_streets`` nearest such streets are kept (a number, or one
+        per geometry). Points join by projection, areas where their outline meets or comes
+        closest to a piece (a piece inside an area joins at distance 0). Rows are grouped by
+        geometry, nearest first; the first is what ``attach`` gives a point.
+
+        Parameters
+        ----------
+        geoms
+            Shapely geometries, metric, none empty.
+        extra_m
+            How much farther than its nearest street a join may be.
+        max_streets
+            At most this many joins per geometry (at least 1).
+        """
+        geoms = np.asarray(geoms, dtype=object)
+        if len(geoms) == 0:
+            return Attachment(np.empty(0, np.int64), np.empty(0), np.empty(0), np.empty((0, 2)))
+        nearest_m = _nearest_distance(self.tree, geoms)
+        g, k = self.tree.query(geoms, predicate="dwithin", distance=nearest_m + extra_m + 1e-6)
+        connector, joined, t = self._closest(geoms, g, k)
+        place = np.unique(np.round(joined * 1000), axis=0, return_inverse=True)[1].ravel()
+        most = np.broadcast_to(np.asarray(max_streets), (len(geoms),))
+        keep = _first_per_street(g, self.street[k], place, connector, k, most)
+        g, k, connector, joined, t = g[keep], k[keep], connector[keep], joined[keep], t[keep]
+        return Attachment(self.ids[k], t * self.length_m[k], connector, joined, owner=g)
+
+    def _closest(
+        self, geoms: np.ndarray, g: np.ndarray, k: np.ndarray
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """For pairs (geometry ``g``, piece ``k``): the gap, the closest point on the piece and
+        its position along the piece (0..1). Points by projection, other shapes by GEOS."""
+        a, ab = self.a_xy[k], self.b_xy[k] - self.a_xy[k]
+        is_point = shapely.get_type_id(geoms) == 0
+        xy = np.full((len(geoms), 2), np.nan)
+        xy[is_point] = shapely.get_coordinates(geoms[is_point])
+        t = _along(xy[g], a, ab)
+        joined = a + ab * t[:, None]
+        connector = np.hypot(*(xy[g] - joined).T)
+        area = ~is_point[g]
+        if area.any():
+            lines = shapely.shortest_line(geoms[g[area]], self.tree.geometries[k[area]])
+            ends = shapely.get_coordinates(lines).reshape(-1, 2, 2)
+            t[area] = _along(ends[:, 1], a[area], ab[area])
+            joined[area] = a[area] + ab[area] * t[area, None]
+            connector[area] = shapely.length(lines)
+        return connector, joined, t
+
+
+def _along(xy: np.ndarray, a: np.ndarray, ab: np.ndarray) -> np.ndarray:
+    """Position (0..1) of the projection of ``xy`` on the pieces ``a -> a + ab``."""
+    t = np.einsum("ij,ij->i", xy - a, ab) / np.maximum(np.einsum("ij,ij->i", ab, ab), 1e-12)
+    return np.clip(t, 0.0, 1.0)
+
+
+def _first_per_street(
+    g: np.ndarray,
+    street: np.ndarray,
+    place: np.ndarray,
+    gap: np.ndarray,
+    piece: np.ndarray,
+    most: np.ndarray,
+) -> np.ndarray:
+    """Rows to keep of the pairs (geometry ``g``, piece): per geometry the nearest piece of
+    each street, one join per place (streets meeting at a crossing join there once), the
+    ``most`` nearest; ordered by geometry, then gap (ties: piece)."""
+    order = np.lexsort((piece, gap, g))
+    order = order[_first_of_group(g[order], place[order])]
+    order = order[_first_of_group(g[order], street[order])]
+    g_k = g[order]
+    start = np.flatnonzero(np.r_[True, g_k[1:] != g_k[:-1]])
+    rank = np.arange(len(g_k)) - np.repeat(start, np.diff(np.r_[start, len(g_k)]))
+    return order[rank < most[g_k]]
+
+
+def _first_of_group(g: np.ndarray, key: np.ndarray) -> np.ndarray:
+    """Whether each row is the first of its ``(g, key)`` group (rows in order)."""
+    pair = np.lexsort((np.arange(len(g)), key, g))
+    same = np.zeros(len(pair), bool)
+    same[1:] = (g[pair][1:] == g[pair][:-1]) & (key[pair][1:] == key[pair][:-1])
+    first = np.ones(len(g), bool)
+    first[pair[same]] = False
+    return first
+
+
+def _nearest_distance(tree: shapely.STRtree, geoms: np.ndarray) -> np.ndarray:
+    """Distance from each geometry to its nearest tree geometry."""
+    idx, dist = tree.query_nearest(geoms, return_distance=True, all_matches=False)
+    out = np.full(len(geoms), np.inf)
+    out[idx[0]] = dist
+    return out
 
 
 def _nearest(tree: shapely.STRtree, points: np.ndarray) -> np.ndarray:
@@ -89,4 +218,4 @@ def network_streets(network: Network) -> Streets:
     """
     idx = network.main_edges
     a, b = network.node_xy[network.edge_u[idx]], network.node_xy[network.edge_v[idx]]
-    return Streets(a, b, network.length_m[idx], idx)
+    return Streets(a, b, network.length_m[idx], idx, network.edge_way_id[idx])

@@ -1,5 +1,6 @@
-"""The routing graph: the walking network split where homes and facilities join it, plus one
-source node per facility; saved and loaded as named arrays."""
+"""The routing graph: the walking network split where homes and facilities join it (a home or
+facility may join several streets), plus one source node per facility; saved and loaded as
+named arrays."""
 
 from __future__ import annotations
 
@@ -20,8 +21,11 @@ class RoutingGraph:
     """The walking network split at every snapped point, plus one source node per facility.
 
     Nodes ``0..n_network-1`` are network nodes, then split points, then one virtual node per
-    facility with a single directed edge (its connector) to where it joins the network; a
-    search started from virtual nodes therefore counts every facility's connector.
+    facility with one directed edge (a connector) to every place it joins the network; a
+    search started from virtual nodes therefore counts every facility's connector, and takes
+    the shortest way out of it. A demand point joins at ``point_node`` (one row per join, with
+    its ``point_connector_m``, grouped by ``point_owner``, the demand point): its walk is the
+    shortest over its joins of node distance plus connector (``point_dist``).
     """
 
     matrix: csr_array
@@ -31,16 +35,53 @@ class RoutingGraph:
     directed: np.ndarray
     edge_source: np.ndarray  # network edge each street piece comes from; -1 for connectors
     node_xy: np.ndarray  # metric coordinates (a facility node sits where it joins)
-    point_node: np.ndarray
+    point_node: np.ndarray  # per join of a demand point
+    point_connector_m: np.ndarray  # per join: its straight walk to the street
+    point_owner: np.ndarray  # per join: its demand point (grouped, every point joins)
     facility_node: np.ndarray  # source node of facility k: facility_node[0] + k (last nodes)
     n_network: int
     network_highway: np.ndarray  # highway type of every network edge
     network_in_main: np.ndarray  # whether each network edge is in the main piece
+    network_way: np.ndarray  # OSM way of every network edge (a point joins a way once)
 
     @property
     def n_nodes(self) -> int:
         """Number of routing nodes (network, split points, facility sources)."""
         return self.matrix.shape[0]
+
+    @cached_property
+    def point_starts(self) -> np.ndarray:
+        """The first join row of every demand point."""
+        return np.flatnonzero(np.r_[True, self.point_owner[1:] != self.point_owner[:-1]])
+
+    @property
+    def n_points(self) -> int:
+        """Number of demand points."""
+        return len(self.point_starts) if len(self.point_owner) else 0
+
+    def point_dist(self, node_dist_m: np.ndarray, limit_m: float = np.inf) -> np.ndarray:
+        """Walk of every demand point: the shortest over its joins of node distance (counted
+        only up to ``limit_m``, as a search cut there) plus connector; ``inf`` if none.
+
+        ``node_dist_m`` holds one distance per routing node, or one row per origin
+        ``(k, n_nodes)`` (then the result is ``(k, n_points)``).
+        """
+        d = np.asarray(node_dist_m)[..., self.point_node]
+        d = np.where(d <= limit_m, d + self.point_connector_m, np.inf)
+        if d.shape[-1] == 0:
+            return d
+        return np.minimum.reduceat(d, self.point_starts, axis=-1)
+
+    def point_join_row(self, node_dist_m: np.ndarray, point_dist_m: np.ndarray) -> np.ndarray:
+        """The join row that gives each point its walk ``point_dist_m`` (first such; -1 if
+        the point is not reached)."""
+        d = node_dist_m[self.point_node] + self.point_connector_m
+        best = np.flatnonzero(d == point_dist_m[self.point_owner])
+        owner, first = np.unique(self.point_owner[best], return_index=True)
+        rows = np.full(self.n_points, -1)
+        rows[owner] = best[first]
+        rows[~np.isfinite(point_dist_m)] = -1
+        return rows
 
     @cached_property
     def street_pieces(self) -> np.ndarray:
@@ -60,7 +101,8 @@ class RoutingGraph:
         """The street pieces, indexed for attaching points (reported by piece index)."""
         idx = self.street_pieces
         a, b = self.node_xy[self.edge_u[idx]], self.node_xy[self.edge_v[idx]]
-        return Streets(a, b, self.edge_w[idx], idx)
+        way = self.network_way[self.edge_source[idx]]
+        return Streets(a, b, self.edge_w[idx], idx, way)
 
     def to_arrays(self) -> dict[str, np.ndarray]:
         """The graph as named arrays (``from_arrays`` rebuilds the same graph)."""
@@ -85,10 +127,13 @@ GRAPH_ARRAYS = (
     "edge_source",
     "node_xy",
     "point_node",
+    "point_connector_m",
+    "point_owner",
     "facility_node",
     "n_network",
     "network_highway",
     "network_in_main",
+    "network_way",
 )
 
 
@@ -100,36 +145,56 @@ def routing_graph(network: Network, points: Attachment, facilities: Attachment) 
     network
         The walking network.
     points, facilities
-        Where demand points and facilities join the network (pieces are network edges).
+        Where demand points and facilities join the network (pieces are network edges; a
+        point or facility may join at several rows, see ``Attachment.owner``).
     """
     n = network.n_nodes
     node, split_edge, split_off = _join_nodes(network, points, facilities)
     und_u, und_v, und_w, source = _split_edges(network, split_edge, split_off)
     n_points, n_split = len(points.piece), len(split_edge)
-    fac_node = n + n_split + np.arange(len(facilities.piece))
-    total = n + n_split + len(facilities.piece)
+    n_fac = len(facilities.starts)
+    fac_node = n + n_split + np.arange(n_fac)
+    conn_u, conn_v, conn_w = _connectors(fac_node, facilities, node[n_points:])
+    total = n + n_split + n_fac
     index = np.int32 if total < 2**31 else np.int64  # scipy's own choice, made before it copies
-    rows = np.concatenate([und_u, und_v, fac_node], dtype=index, casting="same_kind")
-    cols = np.concatenate([und_v, und_u, node[n_points:]], dtype=index, casting="same_kind")
-    weights = np.concatenate([und_w, und_w, facilities.connector_m])
+    rows = np.concatenate([und_u, und_v, conn_u], dtype=index, casting="same_kind")
+    cols = np.concatenate([und_v, und_u, conn_v], dtype=index, casting="same_kind")
+    weights = np.concatenate([und_w, und_w, conn_w])
     matrix = csr_array((weights, (rows, cols)), shape=(total, total))
     a, b = network.node_xy[network.edge_u[split_edge]], network.node_xy[network.edge_v[split_edge]]
     frac = (split_off / network.length_m[split_edge])[:, None]
-    node_xy = np.concatenate([network.node_xy, a + (b - a) * frac, facilities.joined_xy])
+    fac_xy = facilities.joined_xy[facilities.starts]
     return RoutingGraph(
         matrix=matrix,
-        edge_u=np.concatenate([und_u, fac_node]),
-        edge_v=np.concatenate([und_v, node[n_points:]]),
-        edge_w=np.concatenate([und_w, facilities.connector_m]),
-        directed=np.concatenate([np.zeros(len(und_u), bool), np.ones(len(fac_node), bool)]),
-        edge_source=np.concatenate([source, np.full(len(fac_node), -1)]),
-        node_xy=node_xy,
+        edge_u=np.concatenate([und_u, conn_u]),
+        edge_v=np.concatenate([und_v, conn_v]),
+        edge_w=np.concatenate([und_w, conn_w]),
+        directed=np.concatenate([np.zeros(len(und_u), bool), np.ones(len(conn_u), bool)]),
+        edge_source=np.concatenate([source, np.full(len(conn_u), -1)]),
+        node_xy=np.concatenate([network.node_xy, a + (b - a) * frac, fac_xy]),
         point_node=node[:n_points],
+        point_connector_m=points.connector_m,
+        point_owner=points.owner,
         facility_node=fac_node,
         n_network=n,
         network_highway=network.edge_highway,
         network_in_main=network.component[network.edge_u] == network.main_component,
+        network_way=network.edge_way_id,
     )
+
+
+def _connectors(
+    fac_node: np.ndarray, facilities: Attachment, joined_node: np.ndarray
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Directed connector edges from each facility's source node to every node it joins: the
+    shortest of any that join one node (a sparse matrix would add them up)."""
+    u = fac_node[facilities.owner] if len(fac_node) else np.empty(0, np.int64)
+    v, w = joined_node.astype(np.int64), facilities.connector_m
+    order = np.lexsort((w, v, u))
+    u, v, w = u[order], v[order], w[order]
+    first = np.ones(len(u), bool)
+    first[1:] = (u[1:] != u[:-1]) | (v[1:] != v[:-1])
+    return u[first], v[first], w[first]
 
 
 def _join_nodes(

@@ -6,6 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
+import shapely
 from scipy.sparse.csgraph import dijkstra
 
 from circles.access.graph import RoutingGraph
@@ -22,14 +23,12 @@ class CategoryAccess:
 
 
 def nearest_facility(
-    graph: RoutingGraph,
-    facility_rows: np.ndarray,
-    point_connector_m: np.ndarray,
-    limit_m: float,
+    graph: RoutingGraph, facility_rows: np.ndarray, limit_m: float
 ) -> CategoryAccess:
     """Walking distance from every demand point to the nearest of some facilities.
 
-    One multi-source Dijkstra from the facilities' source nodes, cut off at ``limit_m``.
+    One multi-source Dijkstra from the facilities' source nodes, cut off at ``limit_m``; a
+    point's walk is then the shortest over its joins (``RoutingGraph.point_dist``).
 
     Parameters
     ----------
@@ -37,12 +36,10 @@ def nearest_facility(
         The routing graph.
     facility_rows
         Row indices (into the facility table) of this category's facilities.
-    point_connector_m
-        Connector length of every demand point.
     limit_m
         Search horizon in metres.
     """
-    n_points = len(graph.point_node)
+    n_points = graph.n_points
     if len(facility_rows) == 0:
         return CategoryAccess(
             np.full(graph.n_nodes, np.inf),
@@ -54,13 +51,13 @@ def nearest_facility(
     dist, _, source = dijkstra(
         graph.matrix, indices=sources, min_only=True, limit=limit_m, return_predecessors=True
     )
-    at_point = dist[graph.point_node]
-    reached = np.isfinite(at_point)
-    point_dist = np.where(reached, at_point + point_connector_m, np.nan)
+    walk = graph.point_dist(dist)
+    row = graph.point_join_row(dist, walk)
+    reached = row >= 0
     nearest = np.full(n_points, -1)
     # facility k's source node is facility_node[k] = facility_node[0] + k
-    nearest[reached] = source[graph.point_node[reached]] - graph.facility_node[0]
-    return CategoryAccess(dist, point_dist, nearest, limit_m)
+    nearest[reached] = source[graph.point_node[row[reached]]] - graph.facility_node[0]
+    return CategoryAccess(dist, np.where(reached, walk, np.nan), nearest, limit_m)
 
 
 @dataclass
@@ -68,25 +65,34 @@ class SiteReach:
     """Where one proposed site joins the streets and how far it is from every routing node."""
 
     xy: np.ndarray
-    connector_m: float
-    ends: tuple[int, int]  # the street piece's end nodes
-    to_ends_m: tuple[float, float]  # walking distance from the site to each end
+    connector_m: float  # to the nearest street
+    ends: np.ndarray  # the end nodes of the street pieces it joins
+    to_ends_m: np.ndarray  # walking distance from the site to each end
     node_dist_m: np.ndarray  # per routing node; inf beyond the limit
 
 
-def reach_from_site(graph: RoutingGraph, xy: np.ndarray, limit_m: float) -> SiteReach:
-    """Attach a metric point to the nearest street piece and search outwards from it.
+def reach_from_site(
+    graph: RoutingGraph,
+    xy: np.ndarray,
+    limit_m: float,
+    extra_m: float = 0.0,
+    max_streets: int = 1,
+) -> SiteReach:
+    """Attach a metric point to the streets as a point facility joins them and search outwards.
 
-    Two bounded searches, from both ends of the piece it joins, give the exact distance to
-    every node: every walk leaves the piece through one of its ends. Distances beyond
-    ``limit_m`` are ``inf``, as in ``nearest_facility``; the site's connector counts.
+    Bounded searches from both ends of every street piece it joins (``Streets.attach_near``
+    with ``extra_m`` and ``max_streets``) give the exact distance to every node: every walk
+    leaves the site through one of those ends. Distances beyond ``limit_m`` are ``inf``, as
+    in ``nearest_facility``; the site's connectors count.
     """
-    att = graph.streets.attach(np.asarray(xy, dtype=float).reshape(1, 2))
-    piece, offset, connector = int(att.piece[0]), float(att.offset_m[0]), float(att.connector_m[0])
-    a, b = int(graph.edge_u[piece]), int(graph.edge_v[piece])
-    to_a = connector + offset
-    to_b = connector + float(graph.edge_w[piece]) - offset
-    d = dijkstra(graph.matrix, indices=[a, b], limit=limit_m)
-    node_dist = np.minimum(to_a + d[0], to_b + d[1])
+    xy = np.asarray(xy, dtype=float).reshape(2)
+    att = graph.streets.attach_near(shapely.points([xy]), extra_m, max_streets)
+    piece = att.piece
+    ends = np.concatenate([graph.edge_u[piece], graph.edge_v[piece]])
+    to_ends = np.concatenate(
+        [att.connector_m + att.offset_m, att.connector_m + graph.edge_w[piece] - att.offset_m]
+    )
+    d = dijkstra(graph.matrix, indices=ends, limit=limit_m)
+    node_dist = (to_ends[:, None] + d).min(axis=0)
     node_dist[node_dist > limit_m] = np.inf
-    return SiteReach(np.asarray(xy, float), connector, (a, b), (to_a, to_b), node_dist)
+    return SiteReach(xy, float(att.connector_m[0]), ends, to_ends, node_dist)

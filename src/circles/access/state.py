@@ -16,7 +16,9 @@ from circles.access.search import CategoryAccess
 from circles.errors import InputError
 
 STATE_FILE = "access.npz"
-FORMAT_VERSION = 2  # 1: circles 0.1 before the routing graph was saved whole (no version key)
+# 1: circles 0.1 before the routing graph was saved whole (no version key); 2: one join per
+# demand point; 3: several joins per demand point and facility (graph.point_owner, ...)
+FORMAT_VERSION = 3
 DEMAND_ARRAYS = ("connector_m", "population", "elderly", "children", "community")
 COMMUNITY_ARRAYS = ("community_id", "name", "population")
 FACILITY_ARRAYS = ("facility_id", "category", "source", "in_area")
@@ -35,7 +37,8 @@ class AccessState:
     access
         One search result per category id.
     demand
-        Per demand point: ``connector_m``, ``population``, ``elderly`` and ``children``
+        Per demand point: ``connector_m`` (to the nearest street; every join's connector is
+        in ``graph.point_connector_m``), ``population``, ``elderly`` and ``children``
         (``NaN`` where unknown) and ``community`` (row in ``communities``).
     communities
         Per community: ``community_id``, ``name`` and ``population``.

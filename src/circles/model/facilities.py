@@ -23,6 +23,7 @@ FACILITY_COLUMNS = [
     "capacity",
     "area_m2",
 ]
+OUTLINE = "outline"  # an area facility's polygon (not an output column: see pipeline)
 
 
 def selector_matches(selector: dict[str, str | list[str] | bool], tags: dict[str, str]) -> bool:
@@ -75,7 +76,8 @@ def facilities_from_osm(
 
     A feature may serve several categories (a school with a kindergarten); it then gives one
     row per category. Areas are represented by a point inside them; their area in m² is kept
-    for categories whose supply is measured by area (sports grounds).
+    for categories whose supply is measured by area (sports grounds), and their outline in
+    ``OUTLINE`` (WGS-84; ``None`` for points): areas join the streets from it.
 
     Parameters
     ----------
@@ -94,11 +96,13 @@ def facilities_from_osm(
     rows = _matches(features, categories)
     if not rows:
         return gpd.GeoDataFrame(
-            columns=[*FACILITY_COLUMNS, "geometry"], geometry="geometry", crs=features.crs
+            columns=[*FACILITY_COLUMNS, OUTLINE, "geometry"], geometry="geometry", crs=features.crs
         )
     index, category_ids, how = zip(*rows, strict=True)
     picked = features.iloc[list(index)].reset_index(drop=True)
     frame = _facility_frame(picked, list(category_ids), list(how), categories, metric_crs)
+    polygonal = picked.geom_type.isin(["Polygon", "MultiPolygon"]).to_numpy()
+    frame[OUTLINE] = np.where(polygonal, picked.geometry.values, None)
     points = picked.geometry.representative_point()
     return gpd.GeoDataFrame(frame, geometry=points.values, crs=features.crs)
 

@@ -25,17 +25,21 @@ log = logging.getLogger(__name__)
 def is_walkable(tags: dict[str, str], settings: NetworkSettings) -> bool:
     """Whether a highway way may be walked, from its highway, foot, access and sidewalk tags.
 
-    Motorways and trunk roads count only with a tagged sidewalk or foot access; ``foot=no``
-    excludes; ``access=private|no`` excludes unless ``foot`` allows it.
+    Motorways, trunk roads and cycleways (``highway_need_foot_access``) count only with a
+    tagged sidewalk or foot access; ``foot=no|private`` excludes; ``access=private|no``
+    excludes unless ``foot`` allows it, or the way is a compound road residents walk
+    (``access=private`` on a ``private_walkable_highways`` type, e.g. ``service``).
     """
     highway = tags.get("highway")
     if highway not in settings.highway_include:
         return False
     foot = tags.get("foot")
-    if foot == "no":
+    if foot in settings.foot_deny_values:
         return False
     foot_allowed = foot in settings.foot_allow_values
-    if tags.get("access") in settings.access_deny_values and not foot_allowed:
+    access = tags.get("access")
+    compound = access == "private" and highway in settings.private_walkable_highways
+    if access in settings.access_deny_values and not (foot_allowed or compound):
         return False
     if highway in settings.highway_need_foot_access:
         sidewalk = any(

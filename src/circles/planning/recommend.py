@@ -17,10 +17,9 @@ from scipy.sparse import csr_array
 from scipy.sparse.csgraph import dijkstra
 from scipy.spatial import cKDTree
 
-from circles.access.search import reach_from_site
 from circles.errors import InputError
 from circles.planning.saved import SavedAnalysis
-from circles.planning.score import access_rules, site_position
+from circles.planning.score import access_rules, reach_site, site_position
 from circles.rules.evaluate import access_stats
 from circles.rules.measures import meets, rule_weights
 from circles.standards import AccessRule
@@ -33,11 +32,15 @@ EXACT_MAX_PAIRS = 300_000
 def auto_candidates(saved: SavedAnalysis, near_m: float = 50.0) -> np.ndarray:
     """Street nodes of the main network inside or within ``near_m`` of residential land.
 
-    Motorway and trunk nodes, nodes in water and nodes of disconnected pieces are excluded.
+    Street nodes are network nodes and where homes join their nearest street (not their
+    other joins, which would multiply the candidates). Motorway and trunk nodes, nodes in
+    water and nodes of disconnected pieces are excluded.
     """
     graph = saved.state.graph
     idx = graph.street_pieces[~np.isin(graph.piece_highway[graph.street_pieces], NOT_STREET)]
     nodes = np.unique(np.concatenate([graph.edge_u[idx], graph.edge_v[idx]]))
+    home_joins = graph.point_node[graph.point_starts] if graph.n_points else []
+    nodes = nodes[(nodes < graph.n_network) | np.isin(nodes, home_joins)]
     communities = saved.layer("communities").to_crs(saved.crs)
     near = shapely.STRtree(communities.geometry.values).query(
         shapely.points(graph.node_xy[nodes]), predicate="dwithin", distance=near_m
@@ -59,14 +62,12 @@ def coverage_matrix(
 
     Bounded searches from the candidates, in chunks so that memory stays small.
     """
-    graph, demand = saved.state.graph, saved.state.demand
+    graph = saved.state.graph
     chunk = max(1, int(2e7 // graph.n_nodes))
-    point_node = graph.point_node[points]
-    connector = demand["connector_m"][points]
     rows, cols = [], []
     for start in range(0, len(nodes), chunk):
         dist = dijkstra(graph.matrix, indices=nodes[start : start + chunk], limit=threshold_m)
-        r, c = np.nonzero(dist[:, point_node] + connector[None, :] <= threshold_m)
+        r, c = np.nonzero(graph.point_dist(dist)[:, points] <= threshold_m)
         rows.append(r + start)
         cols.append(c)
     r, c = np.concatenate(rows), np.concatenate(cols)
@@ -226,7 +227,7 @@ def _candidates(
     threshold: float,
 ) -> tuple[np.ndarray, csr_array]:
     """Candidate positions (metric) and the demand points each covers."""
-    graph, demand = saved.state.graph, saved.state.demand
+    graph = saved.state.graph
     if isinstance(candidates, str):
         nodes = auto_candidates(saved)
         return graph.node_xy[nodes], coverage_matrix(saved, nodes, points, threshold)
@@ -235,10 +236,8 @@ def _candidates(
         raise InputError(msg)
     wgs84 = candidates.to_crs(4326).geometry
     xy = np.array([site_position(saved, p.x, p.y) for p in wgs84]).reshape(-1, 2)
-    dist = np.array(
-        [reach_from_site(graph, p, threshold).node_dist_m[graph.point_node[points]] for p in xy]
-    )
-    hit = dist + demand["connector_m"][points][None, :] <= threshold
+    dist = np.array([graph.point_dist(reach_site(saved, p, threshold).node_dist_m) for p in xy])
+    hit = dist[:, points] <= threshold
     return xy, csr_array(hit.astype(float))
 
 

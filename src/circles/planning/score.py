@@ -78,7 +78,16 @@ def place_site(saved: SavedAnalysis, category_id: str, lon: float, lat: float) -
     std = saved.standards
     rings = std.minutes_to_m(max(SERVICE_MINUTES), std.category_profile(category_id))
     limit = max(_limit(saved, category_id), rings)
-    return reach_from_site(saved.state.graph, site_position(saved, lon, lat), limit)
+    return reach_site(saved, site_position(saved, lon, lat), limit)
+
+
+def reach_site(saved: SavedAnalysis, xy: np.ndarray, limit_m: float) -> SiteReach:
+    """Search from a metric site joined to the streets as the analysis joined a point
+    facility (its ``attach_extra_m`` and ``attach_max_streets``)."""
+    settings = saved.standards.analysis
+    return reach_from_site(
+        saved.state.graph, xy, limit_m, settings.attach_extra_m, settings.attach_max_streets
+    )
 
 
 def _limit(saved: SavedAnalysis, category_id: str) -> float:
@@ -88,11 +97,8 @@ def _limit(saved: SavedAnalysis, category_id: str) -> float:
 
 def site_point_dist(saved: SavedAnalysis, category_id: str, site: SiteReach) -> np.ndarray:
     """Walking distance from the site to every demand point, cut at the search limit as the
-    analysis cuts it (``inf`` beyond)."""
-    graph, demand = saved.state.graph, saved.state.demand
-    node = site.node_dist_m[graph.point_node]
-    node = np.where(node <= _limit(saved, category_id), node, np.inf)
-    return node + demand["connector_m"]
+    analysis cuts it (``inf`` beyond): the shortest over each point's joins to the streets."""
+    return saved.state.graph.point_dist(site.node_dist_m, _limit(saved, category_id))
 
 
 def score_site(
@@ -128,10 +134,9 @@ def _score(
     changes = [rule_change(saved, category_id, rule, old, new) for rule in rules]
     threshold = saved.standards.threshold_m(rules[0])
     first_newly = np.flatnonzero((old > threshold) & (new <= threshold))
-    # nearest existing facility: every walk leaves the site's street piece through an end
+    # nearest existing facility: every walk leaves the site's street pieces through an end
     existing = saved.node_dist(category_id)
-    (a, b), (to_a, to_b) = site.ends, site.to_ends_m
-    nearest = float(min(to_a + existing[a], to_b + existing[b]))
+    nearest = float(np.min(site.to_ends_m + existing[site.ends]))
     in_category = state.facilities["category"] == category_id
     return {
         "category_id": category_id,
