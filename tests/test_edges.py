@@ -59,3 +59,9 @@ def test_rule_columns_of_the_communities_layer_are_numeric(tmp_path):
     assert types["kindergarten_300m.value"] == "float64"
     assert types["kindergarten_300m.shortfall"] == "float64"
     assert types["kindergarten_300m.status"] == "object"
+
+
+def test_no_reported_walk_exceeds_the_search_limit(chengdu, standards):
+    for cat_id in standards.category_ids:
+        dist = chengdu.demand_points[f"dist_m.{cat_id}"].dropna()
+        assert (dist <= standards.search_limit_m(cat_id) + 1e-9).all(), cat_id

@@ -60,14 +60,15 @@ class RoutingGraph:
         return len(self.point_starts) if len(self.point_owner) else 0
 
     def point_dist(self, node_dist_m: np.ndarray, limit_m: float = np.inf) -> np.ndarray:
-        """Walk of every demand point: the shortest over its joins of node distance (counted
-        only up to ``limit_m``, as a search cut there) plus connector; ``inf`` if none.
+        """Walk of every demand point: the shortest over its joins of node distance plus
+        connector, a whole walk counted only up to ``limit_m`` (the search limit applies to
+        the full distance, connector included); ``inf`` if none.
 
         ``node_dist_m`` holds one distance per routing node, or one row per origin
         ``(k, n_nodes)`` (then the result is ``(k, n_points)``).
         """
-        d = np.asarray(node_dist_m)[..., self.point_node]
-        d = np.where(d <= limit_m, d + self.point_connector_m, np.inf)
+        d = np.asarray(node_dist_m)[..., self.point_node] + self.point_connector_m
+        d = np.where(d <= limit_m, d, np.inf)
         if d.shape[-1] == 0:
             return d
         return np.minimum.reduceat(d, self.point_starts, axis=-1)

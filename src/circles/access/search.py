@@ -51,7 +51,7 @@ def nearest_facility(
     dist, _, source = dijkstra(
         graph.matrix, indices=sources, min_only=True, limit=limit_m, return_predecessors=True
     )
-    walk = graph.point_dist(dist)
+    walk = graph.point_dist(dist, limit_m)
     row = graph.point_join_row(dist, walk)
     reached = row >= 0
     nearest = np.full(n_points, -1)
