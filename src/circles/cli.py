@@ -295,10 +295,16 @@ def _population_line(basis: dict | None) -> list[str]:
     if not basis:
         return []
     total = max(basis["total"], 1)
+    before, factor = basis.get("total_before_calibration"), basis.get("calibration_factor")
     if basis["calibrated"]:
-        before = basis.get("total_before_calibration")
         how = f"calibrated by {basis['calibrated_by']}" + (
-            f" (estimate {before:,} x {basis['calibration_factor']:g})" if before else ""
+            f" (estimate {before:,} x {factor:g})" if before and factor else ""
+        )
+        how += f" (estimate {before:,})" if before and not factor else ""
+    elif basis.get("calibrated_by"):
+        how = (
+            f"partly calibrated by {basis['calibrated_by']}: per-capita results elsewhere "
+            "are indicative"
         )
     else:
         how = "estimated, not calibrated: per-capita results are indicative (give --population)"
