@@ -681,6 +681,12 @@ def _recommend_lines(rec: Recommendation) -> list[str]:
 )
 @input_options
 @click.option(
+    "--population",
+    default=None,
+    help="Official population: a number with a single district, else a file (CSV, XLSX…) "
+    "with each district's name and population (名称, 常住人口), e.g. 人口.csv.",
+)
+@click.option(
     "--out",
     type=click.Path(path_type=Path),
     required=True,
@@ -700,6 +706,7 @@ def batch(
     buffer_m: float | None,
     no_cache: bool,
     authoritative: tuple[str, ...],
+    population: str | None,
     out: Path,
 ) -> None:
     """Analyse many districts as parallel tasks on Dask (local, or a cluster with --scheduler)."""
@@ -725,6 +732,7 @@ def batch(
             buffer_m=buffer_m,
             cache=not no_cache,
             authoritative=authoritative,
+            population=population,
         )
     except CirclesError as exc:
         raise UserError(str(exc)) from None
