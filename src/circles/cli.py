@@ -296,6 +296,7 @@ def _population_line(basis: dict | None) -> list[str]:
         return []
     total = max(basis["total"], 1)
     before, factor = basis.get("total_before_calibration"), basis.get("calibration_factor")
+    factor = None if basis.get("streets") else factor  # then scaled per street after
     if basis["calibrated"]:
         how = f"calibrated by {basis['calibrated_by']}" + (
             f" (estimate {before:,} x {factor:g})" if before and factor else ""
