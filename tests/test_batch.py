@@ -12,7 +12,7 @@ from click.testing import CliRunner
 from shapely.geometry import box
 
 from circles import analyze
-from circles.batch import parse_districts, run_batch, slugify
+from circles.batch import district_populations, parse_districts, run_batch, slugify
 from circles.cli import main
 from circles.errors import InputError
 from circles.present.tables import write_outputs
@@ -135,3 +135,50 @@ def test_districts_by_name_or_code_and_folder_names():
     assert slugify("../x.") == "x" and slugify("CON") == "CON_"
     with pytest.raises(InputError, match="given twice"):
         parse_districts("西青区,120111")
+
+
+def test_batch_population_one_number_needs_one_district(tmp_path):
+    districts = districts_file(tmp_path / "d.geojson", [WEST, EAST])
+    run = CliRunner().invoke(
+        main,
+        ["batch", "--osm", str(need(CHENGDU_PBF)), "--districts", str(districts),
+         "--out", str(tmp_path / "out"), "--population", "600000"],
+    )  # fmt: skip
+    assert run.exit_code == 2
+    assert "--population 600000: one total for 2 districts" in run.output
+    one = parse_districts(districts_file(tmp_path / "one.geojson", [WEST]))
+    assert district_populations("600,000", one) == {"西片": 600000.0}
+
+
+def test_batch_population_per_district_from_a_file(tmp_path):
+    districts = parse_districts(districts_file(tmp_path / "d.geojson", [WEST, EAST]))
+    table = tmp_path / "人口.csv"
+    table.write_text('名称,常住人口\n东片,90000\n西片,"120,000"\n', encoding="utf-8")
+    assert district_populations(str(table), districts) == {"西片": 120000.0, "东片": 90000.0}
+    table.write_text("名称,常住人口\n东片,90000\n", encoding="utf-8")
+    with pytest.raises(InputError, match="no population for 西片"):
+        district_populations(str(table), districts)
+
+
+def test_batch_passes_population_and_authoritative_to_each_district(scheduler, tmp_path):
+    out = tmp_path / "out"
+    table = tmp_path / "人口.csv"
+    table.write_text("名称,常住人口\n西片,120000\n东片,90000\n", encoding="utf-8")
+    runs = run_batch(
+        CHENGDU_PBF,
+        districts_file(tmp_path / "d.geojson", [WEST, EAST]),
+        out,
+        scheduler,
+        population=str(table),
+        authoritative=("elderly_meal",),
+    )
+    assert [r.status for r in runs] == ["ok", "ok"]
+    for name, total in (("西片", 120000), ("东片", 90000)):
+        summary = json.loads((out / name / "summary.json").read_text(encoding="utf-8"))
+        assert summary["population"]["total"] == total
+        assert summary["population"]["calibrated_by"] == f"--population {total:,}"
+        cat = next(c for c in summary["categories"] if c["category_id"] == "elderly_meal")
+        assert cat["authority"] == "checked"
+    report = json.loads((out / "batch.json").read_text(encoding="utf-8"))
+    assert report["options"]["population"] == {"西片": 120000.0, "东片": 90000.0}
+    assert report["options"]["authoritative"] == ["elderly_meal"]

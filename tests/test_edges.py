@@ -3,12 +3,14 @@ edge, facility counts, shortfall units and numeric layer columns."""
 
 from __future__ import annotations
 
+import openpyxl
 import pyogrio
 import shapely
 from click.testing import CliRunner
 
 from circles import analyze
 from circles.cli import main
+from circles.present.tables import write_outputs
 from conftest import CHENGDU, need
 
 
@@ -65,3 +67,25 @@ def test_no_reported_walk_exceeds_the_search_limit(chengdu, standards):
     for cat_id in standards.category_ids:
         dist = chengdu.demand_points[f"dist_m.{cat_id}"].dropna()
         assert (dist <= standards.search_limit_m(cat_id) + 1e-9).all(), cat_id
+
+
+def test_edge_units_are_listed_in_gaps_xlsx(chengdu, standards, tmp_path):
+    write_outputs(chengdu, tmp_path / "zh")
+    book = openpyxl.load_workbook(tmp_path / "zh" / "gaps.xlsx", read_only=True)
+    assert "边缘（未评估）" in book.sheetnames
+    rows = list(book["边缘（未评估）"].iter_rows(values_only=True))
+    assert rows[0] == ("编号", "名称", "原因")
+    units = chengdu.summary["edge_units"]["units"]
+    assert [r[0] for r in rows[1:]] == [u["community_id"] for u in units]
+    assert [r[1] or None for r in rows[1:]] == [u["name"] for u in units]
+    assert all(r[2].startswith("边缘（未评估）") for r in rows[1:])
+    english = analyze(need(CHENGDU), standards=standards, lang="en")
+    write_outputs(english, tmp_path / "en")
+    book = openpyxl.load_workbook(tmp_path / "en" / "gaps.xlsx", read_only=True)
+    rows = list(book["Edge units"].iter_rows(values_only=True))
+    assert rows[0] == ("id", "name", "reason") and len(rows) == len(units) + 1
+    assert rows[1][2].startswith("edge (not evaluated)")
+    whole = analyze(need(CHENGDU), standards=standards, buffer_m=0)
+    write_outputs(whole, tmp_path / "whole")
+    book = openpyxl.load_workbook(tmp_path / "whole" / "gaps.xlsx", read_only=True)
+    assert not any(name.startswith("边缘") for name in book.sheetnames)

@@ -18,12 +18,15 @@ from circles.errors import InputError
 from circles.model.communities import (
     buildings_from_osm,
     calibrate,
+    calibrate_streets,
     estimate_population,
     homes_outside,
     spread_population,
+    street_of,
     uninhabited_areas,
 )
 from circles.pipeline import check_population
+from circles.sources.planner_files import read_boundaries, read_communities
 from conftest import CHENGDU, need
 
 PLANNER = CHENGDU.parents[1] / "planner-samples" / "社区.geojson"
@@ -217,3 +220,95 @@ def test_planner_communities_over_chengdu_place_no_one_in_water(standards):
     basis = result.summary["population"]
     assert basis["calibrated"] is True and basis["calibrated_by"] == "communities file"
     assert basis["residential_land_share"] is None
+
+
+STREETS = CHENGDU.parents[1] / "planner-samples" / "街道.shp"
+
+
+def test_street_populations_calibrate_the_residents_inside(standards):
+    """The sample 街道.shp: each street's demand points sum to its 常住人口 (to 0.1 %)."""
+    osm = need(CHENGDU)
+    if not STREETS.exists():
+        pytest.skip(f"{STREETS} not found")
+    result = analyze(osm, standards=standards, boundaries=str(STREETS))
+    streets = read_boundaries(STREETS)
+    streets = streets[streets["level"] == "street"].reset_index(drop=True)
+    demand = result.demand_points.to_crs(4326)
+    at = street_of(streets, demand.geometry)
+    for i, official in enumerate(streets["population"]):
+        placed = float(demand["population"].to_numpy()[at == i].sum())
+        assert placed == pytest.approx(official, rel=1e-3), streets["name"][i]
+    basis = result.summary["population"]
+    assert basis["calibrated"] is True
+    assert basis["calibrated_by"] == "boundaries 常住人口 (6 streets)"
+    assert [s["official"] for s in basis["streets"]] == list(streets["population"].round())
+    assert basis["total_before_calibration"] < basis["total"]
+    assert result.communities["population_calibrated"].all()
+    assert result.communities["population"].sum() == pytest.approx(demand["population"].sum())
+    assert any("6 of 6 streets: 常住人口 is more than 3 times" in w for w in result.warnings)
+    per_capita = result.results[result.results["kind"] == "per_capita"]
+    assert not per_capita["note"].fillna("").str.contains("not calibrated").any()
+
+
+def test_calibrate_streets_warns_of_streets_with_no_one_placed():
+    metric = [box(0, 0, 100, 100), box(100, 0, 200, 100), box(200, 0, 300, 100)]
+    streets = gpd.GeoDataFrame(
+        {"unit_id": ["a", "b", "c"], "name": ["A", "B", "C"], "population": [300, 50, np.nan]},
+        geometry=metric,
+        crs=UTM,
+    )
+    points = [shapely.Point(10, 10), shapely.Point(50, 50), shapely.Point(250, 50)]
+    demand = gpd.GeoDataFrame(
+        {
+            "community_id": ["x", "x", "y"],
+            "population": [10.0, 20.0, 40.0],
+            "population_estimated": True,
+            "population_calibrated": False,
+        },
+        geometry=points,
+        crs=UTM,
+    )
+    communities = gpd.GeoDataFrame(
+        {
+            "community_id": ["x", "y"],
+            "population": [30.0, 40.0],
+            "population_estimated": True,
+            "population_calibrated": False,
+        },
+        geometry=[box(0, 0, 60, 60), box(240, 40, 260, 60)],
+        crs=UTM,
+    )
+    comm, dem, report = calibrate_streets(communities, demand, streets)
+    assert dem["population"].tolist() == [100.0, 200.0, 40.0]  # C has no official count
+    assert comm["population"].tolist() == [300.0, 40.0]
+    assert comm["population_calibrated"].tolist() == [True, False]
+    assert report["unit_id"].tolist() == ["a", "b"]
+    assert report.loc[1, "estimate"] == 0 and np.isnan(report.loc[1, "factor"])
+
+
+def test_per_capita_rows_on_an_uncalibrated_estimate_are_indicative(chengdu, standards):
+    per_capita = chengdu.results[chengdu.results["kind"] == "per_capita"]
+    judged = per_capita[per_capita["status"].isin(["pass", "fail"])]
+    assert len(judged)
+    assert (
+        judged["note"]
+        .str.contains("population estimated, not calibrated: indicative", regex=False)
+        .all()
+    )
+    calibrated = analyze(
+        need(CHENGDU), standards=standards, population=chengdu.summary["population"]["total"]
+    )
+    per_capita = calibrated.results[calibrated.results["kind"] == "per_capita"]
+    assert not per_capita["note"].fillna("").str.contains("not calibrated").any()
+
+
+def test_planner_communities_are_never_rescaled_by_streets(standards):
+    osm = need(CHENGDU)
+    if not (STREETS.exists() and PLANNER.exists()):
+        pytest.skip("planner samples not found")
+    both = analyze(osm, standards=standards, communities=str(PLANNER), boundaries=str(STREETS))
+    assert both.summary["population"]["calibrated_by"] == "communities file"
+    assert "streets" not in both.summary["population"]
+    kept = both.communities.set_index("community_id")["population"]
+    given = read_communities(PLANNER).set_index("community_id")["population"]
+    assert len(kept) and (kept == given.reindex(kept.index)).all()  # each as in the file

@@ -15,7 +15,7 @@ import traceback
 import unicodedata
 import uuid
 from collections.abc import Callable, Iterator, Sequence
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from datetime import datetime, timezone
 from glob import escape
 from pathlib import Path
@@ -30,7 +30,7 @@ from circles.folders import swap_into_place, write_manifest
 if TYPE_CHECKING:
     from distributed import Client, Future
 
-    from circles.sources.planner_files import FileSpec
+    from circles.sources.planner_files import FileSpec, Problems, Table
     from circles.standards import Standards
 
 log = logging.getLogger(__name__)
@@ -154,8 +154,6 @@ def _districts_from_file(text: str, crs: str) -> list[District]:
         FileSpec,
         Problems,
         cell,
-        find_column,
-        normalise,
         polygons_from_table,
         read_table,
     )
@@ -167,13 +165,7 @@ def _districts_from_file(text: str, crs: str) -> list[District]:
     if table is None:
         problems.raise_errors()
     geoms, bad = polygons_from_table(table, spec, crs, problems, "districts")
-    column = find_column(table, spec, "name", problems)
-    if column is None:
-        by_norm = {normalise(c): c for c in table.frame.columns}
-        column = next(
-            (by_norm[normalise(n)] for n in _EXTRA_NAME_COLUMNS if normalise(n) in by_norm), None
-        )
-    column = column or find_column(table, spec, "id", problems)
+    column = _name_column(table, spec, problems)
     if column is None:
         problems.error(
             spec,
@@ -197,6 +189,86 @@ def _districts_from_file(text: str, crs: str) -> list[District]:
     return districts
 
 
+def _name_column(table: Table, spec: FileSpec, problems: Problems) -> str | None:
+    """The column naming the districts: a name column (名称/区…), else an id column."""
+    from circles.sources.planner_files import find_column, normalise
+
+    column = find_column(table, spec, "name", problems)
+    if column is None:
+        by_norm = {normalise(c): c for c in table.frame.columns}
+        column = next(
+            (by_norm[normalise(n)] for n in _EXTRA_NAME_COLUMNS if normalise(n) in by_norm), None
+        )
+    return column or find_column(table, spec, "id", problems)
+
+
+def district_populations(
+    population: float | str | None, districts: Sequence[District]
+) -> dict[str, float]:
+    """The official population of each district (by slug) from batch ``--population``.
+
+    A number only with a single district; else a table (CSV, XLSX or vector file) with a
+    district name (or code) column and a population column (常住人口/人口/population), e.g.
+    ``人口.csv::population=常住人口``, holding every district.
+
+    Raises
+    ------
+    InputError
+        A number with several districts, a bad file, or a district the file does not hold.
+    """
+    from circles.pipeline import check_population
+    from circles.sources.planner_files import FileSpec
+
+    if population is None:
+        return {}
+    spec = FileSpec.parse(population) if isinstance(population, str | Path) else None
+    if spec is None or not spec.path.expanduser().is_file():
+        total = check_population(population)
+        if len(districts) > 1:
+            msg = (
+                f"--population {population}: one total for {len(districts)} districts; give a "
+                "number only with a single district, or a file with each district's population "
+                "(columns 名称/name and 常住人口/population), e.g. --population 人口.csv."
+            )
+            raise InputError(msg)
+        return {districts[0].slug: total}
+    return _populations_from_file(FileSpec(spec.path.expanduser(), spec.options), districts)
+
+
+def _populations_from_file(spec: FileSpec, districts: Sequence[District]) -> dict[str, float]:
+    """Each district's population from a table of names (or codes) and populations."""
+    from circles.sources.planner_files import Problems, find_column, numbers, read_table
+
+    problems = Problems()
+    table = read_table(spec, problems)
+    problems.raise_errors()
+    name = _name_column(table, spec, problems)
+    column = find_column(table, spec, "population", problems)
+    if name is None or column is None:
+        problems.error(
+            spec,
+            "--population: expected a district name column (名称/name/区) and a population "
+            f"column (常住人口/人口/population); columns are {list(table.frame.columns)}.",
+        )
+    problems.raise_errors()
+    values = numbers(table, column, spec, problems, required=True, what="a population")
+    problems.raise_errors()
+    by_key = {}
+    for key, value in zip(table.frame[name].astype(str).str.strip(), values, strict=True):
+        by_key[key] = by_key[slugify(key)] = float(value)
+    found, missing = {}, []
+    for d in districts:
+        keys = [k for k in (d.name, d.slug, d.code) if k is not None and k in by_key]
+        if keys:
+            found[d.slug] = by_key[keys[0]]
+        else:
+            missing.append(d.name)
+    if missing:
+        msg = f"{spec}: no population for {', '.join(missing)}; give every district a row."
+        raise InputError(msg)
+    return found
+
+
 @dataclass(frozen=True)
 class _Options:
     """``analyze`` options checked on the client, with absolute paths for the workers."""
@@ -210,6 +282,7 @@ class _Options:
     buffer_m: float | None
     cache: bool = True
     authoritative: tuple = ()
+    populations: tuple = ()  # (slug, official population) per district from --population
 
     def analyze_kwargs(self) -> dict:
         return {
@@ -346,6 +419,7 @@ def _run_district(osm: str, district: District, out_dir: str, options: _Options)
         partial = Path(out_dir) / f".{district.slug}.partial-{uuid.uuid4().hex[:8]}"
         partial.mkdir()  # with the umask's permissions, unlike mkdtemp
         kwargs = options.analyze_kwargs()
+        kwargs["population"] = dict(options.populations).get(district.slug)
         if district.code is not None:
             result = analyze(osm, district=district.code, district_name=district.name, **kwargs)
         else:
@@ -460,7 +534,8 @@ def run_batch(
         Called on the client as each district finishes.
     **analyze_options
         ``standards``, ``lang``, ``facilities``, ``communities``, ``boundaries``, ``crs``,
-        ``buffer_m``, ``cache`` as in ``analyze`` (each worker host has its own cache).
+        ``buffer_m``, ``cache``, ``authoritative`` as in ``analyze`` (each worker host has its
+        own cache); ``population`` as in ``district_populations``.
 
     Returns
     -------
@@ -475,7 +550,9 @@ def run_batch(
     started = time.perf_counter()
     osm = _check_osm(osm)
     districts = _check_districts(districts, analyze_options.get("crs", "wgs84"))
+    populations = district_populations(analyze_options.pop("population", None), districts)
     options = _check_options(**analyze_options)
+    options = replace(options, populations=tuple(populations.items()))
     out = _check_out(out_dir)
     if n_workers is not None and n_workers < 1:
         msg = f"workers {n_workers}: expected at least 1."
@@ -682,7 +759,8 @@ def _write_report(
         "osm": str(osm),
         "scheduler": scheduler,
         "options": {k: v for k, v in options.analyze_kwargs().items() if k != "facilities"}
-        | {"facilities": [str(f) for f in options.facilities]},
+        | {"facilities": [str(f) for f in options.facilities]}
+        | ({"population": dict(options.populations)} if options.populations else {}),
         "wall_time_s": round(seconds, 2),
         "ok": sum(r.status == "ok" for r in runs),
         "failed": sum(r.status == "failed" for r in runs),

@@ -295,10 +295,17 @@ def _population_line(basis: dict | None) -> list[str]:
     if not basis:
         return []
     total = max(basis["total"], 1)
+    before, factor = basis.get("total_before_calibration"), basis.get("calibration_factor")
+    factor = None if basis.get("streets") else factor  # then scaled per street after
     if basis["calibrated"]:
-        before = basis.get("total_before_calibration")
         how = f"calibrated by {basis['calibrated_by']}" + (
-            f" (estimate {before:,} x {basis['calibration_factor']:g})" if before else ""
+            f" (estimate {before:,} x {factor:g})" if before and factor else ""
+        )
+        how += f" (estimate {before:,})" if before and not factor else ""
+    elif basis.get("calibrated_by"):
+        how = (
+            f"partly calibrated by {basis['calibrated_by']}: per-capita results elsewhere "
+            "are indicative"
         )
     else:
         how = "estimated, not calibrated: per-capita results are indicative (give --population)"
@@ -675,6 +682,12 @@ def _recommend_lines(rec: Recommendation) -> list[str]:
 )
 @input_options
 @click.option(
+    "--population",
+    default=None,
+    help="Official population: a number with a single district, else a file (CSV, XLSX…) "
+    "with each district's name and population (名称, 常住人口), e.g. 人口.csv.",
+)
+@click.option(
     "--out",
     type=click.Path(path_type=Path),
     required=True,
@@ -694,6 +707,7 @@ def batch(
     buffer_m: float | None,
     no_cache: bool,
     authoritative: tuple[str, ...],
+    population: str | None,
     out: Path,
 ) -> None:
     """Analyse many districts as parallel tasks on Dask (local, or a cluster with --scheduler)."""
@@ -719,6 +733,7 @@ def batch(
             buffer_m=buffer_m,
             cache=not no_cache,
             authoritative=authoritative,
+            population=population,
         )
     except CirclesError as exc:
         raise UserError(str(exc)) from None

@@ -28,6 +28,7 @@ from circles.errors import EmptyAreaError, InputError
 from circles.model.communities import (
     buildings_from_osm,
     calibrate,
+    calibrate_streets,
     communities_from_osm,
     estimate_population,
     homes_outside,
@@ -517,7 +518,8 @@ def place_residents(
 ) -> Residents:
     """Stage 4: the planner's communities, or OSM residential areas and clusters of homes
     with an estimated population, and their residents spread over buildings (or a grid on
-    inhabited land); then scaled to ``--population`` if given."""
+    inhabited land); then scaled to ``--population`` if given, and per street to the official
+    population of ``--boundaries`` streets that carry one."""
     metric, settings = network.crs, standards.population
     buildings = buildings_from_osm(extract.features, settings, metric)
     nowhere = uninhabited_areas(extract.features, _large_roads(network, settings), settings, metric)
@@ -539,7 +541,7 @@ def place_residents(
         comm = _planner_communities_in(given, extract, study_area_m, metric)
         people = Residents(*spread_population(comm, buildings, settings, nowhere))
     people.basis = population_basis(people, study_area_m, nowhere)
-    return _calibrated(people, given, settings)
+    return _by_streets(_calibrated(people, given, settings), given, metric, settings)
 
 
 def _large_roads(network: Network, settings: PopulationSettings) -> gpd.GeoSeries:
@@ -655,6 +657,74 @@ def _calibrated(people: Residents, given: PlannerInputs, settings: PopulationSet
         calibrated_by=where,
     )
     return Residents(communities, demand, basis)
+
+
+def _by_streets(
+    people: Residents, given: PlannerInputs, metric: object, settings: PopulationSettings
+) -> Residents:
+    """Estimated residents scaled per street to the streets' official population (常住人口),
+    if ``--boundaries`` gives one; the planner's communities are never rescaled."""
+    streets = given.streets
+    if given.communities is not None or streets is None or not streets["population"].notna().any():
+        return people
+    column = given.units.attrs.get("population_column") or "population"
+    communities, demand, report = calibrate_streets(
+        people.communities, people.demand, streets.to_crs(metric)
+    )
+    _street_warnings(report, given, column, settings)
+    basis = dict(people.basis)
+    before = basis.get("total_before_calibration", basis["total"])
+    total = float(communities["population"].sum())
+    by = f"boundaries {column} ({len(report)} streets)"
+    basis.update(
+        total=round(total),
+        density_per_km2=round(total / basis["study_area_km2"], 1),
+        total_before_calibration=before,
+        calibrated=bool(communities["population_calibrated"].all()),
+        calibrated_by=by if basis["calibrated_by"] is None else f"{basis['calibrated_by']}; {by}",
+        streets=[
+            {
+                "unit_id": r.unit_id,
+                "name": r.name,
+                "official": round(r.official),
+                "estimate": round(r.estimate),
+                "factor": None if np.isnan(r.factor) else round(r.factor, 4),
+            }
+            for r in report.itertuples()
+        ],
+    )
+    on_buildings = float(demand.loc[demand["kind"] == "building", "population"].sum())
+    by_method = communities.groupby("population_method")["population"].sum()
+    basis.update(
+        residents_by_buildings=round(on_buildings),
+        residents_by_land_area=round(total - on_buildings),
+        residents_by_method={k: round(float(v)) for k, v in by_method.items()},
+    )
+    return Residents(communities, demand, basis)
+
+
+def _street_warnings(
+    report: pd.DataFrame, given: PlannerInputs, column: str, settings: PopulationSettings
+) -> None:
+    """Warn of streets with an official count but no one placed, and of far-off estimates."""
+    for row in report[(report["estimate"] <= 0) & (report["official"] > 0)].itertuples():
+        given.problems.warning(
+            given.boundaries_spec,
+            f"street {row.name} ({row.unit_id}): {column} {row.official:,.0f} but no resident "
+            "was placed inside (no homes found in OSM); its count is left out",
+        )
+    factor = report["factor"].to_numpy(float)
+    with np.errstate(divide="ignore"):
+        off = np.maximum(factor, 1 / factor)
+    far = report[np.isfinite(off) & (off > settings.calibration_warn_ratio)]
+    if len(far):
+        listed = ", ".join(f"{r.name} ×{r.factor:.3g}" for r in far.itertuples())
+        given.problems.warning(
+            given.boundaries_spec,
+            f"{len(far)} of {len(report)} streets: {column} is more than "
+            f"{settings.calibration_warn_ratio:g} times the residents placed from OSM "
+            f"({listed}); OSM may lack homes there, or the counts are for other areas",
+        )
 
 
 @dataclass

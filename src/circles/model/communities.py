@@ -224,6 +224,69 @@ def calibrate(
     return communities, demand, factor
 
 
+def street_of(streets: gpd.GeoDataFrame, points: gpd.GeoSeries | np.ndarray) -> np.ndarray:
+    """The row of the street each point lies within (the first on a shared border), else -1."""
+    points = np.asarray(getattr(points, "values", points))
+    at = np.full(len(points), -1)
+    if streets is None or streets.empty or not len(points):
+        return at
+    p_idx, s_idx = shapely.STRtree(streets.geometry.values).query(points, predicate="within")
+    p_idx, first = np.unique(p_idx, return_index=True)
+    at[p_idx] = s_idx[first]
+    return at
+
+
+def calibrate_streets(
+    communities: gpd.GeoDataFrame, demand: gpd.GeoDataFrame, streets: gpd.GeoDataFrame
+) -> tuple[gpd.GeoDataFrame, gpd.GeoDataFrame, pd.DataFrame]:
+    """Scale the demand points inside each street so that they sum to its official population.
+
+    Streets without an official count (NaN) leave their points as they are; a community's
+    population becomes the sum of its demand points, and it is ``population_calibrated`` when
+    all its points are.
+
+    Returns
+    -------
+    communities, demand, streets
+        Copies of the first two; per street with an official count: ``unit_id``, ``name``,
+        ``official``, ``estimate`` (before) and ``factor`` (NaN when the estimate is 0).
+    """
+    at = street_of(streets, demand.geometry)
+    official = streets["population"].to_numpy(float)
+    estimate = np.bincount(
+        at[at >= 0], demand["population"].to_numpy(float)[at >= 0], minlength=len(streets)
+    )
+    with np.errstate(divide="ignore", invalid="ignore"):
+        factor = np.where(estimate > 0, official / estimate, np.nan)
+    scaled = (at >= 0) & np.isfinite(factor[np.maximum(at, 0)])
+    communities, demand = communities.copy(), demand.copy()
+    by_point = np.where(scaled, factor[np.maximum(at, 0)], 1.0)
+    for column in ("population", "elderly", "children"):
+        if column in demand:
+            demand[column] = demand[column] * by_point
+    demand["population_calibrated"] = demand["population_calibrated"].to_numpy(bool) | scaled
+    groups = demand.groupby("community_id")
+    ids = communities["community_id"]
+    for column in ("population", "elderly", "children"):
+        if column in demand and column in communities:
+            sums = groups[column].sum(min_count=1)
+            communities[column] = ids.map(sums).where(ids.isin(sums.index), communities[column])
+    all_done = groups["population_calibrated"].all()
+    communities["population_calibrated"] = (
+        ids.map(all_done).where(ids.isin(all_done.index), communities["population_calibrated"])
+    ).astype(bool)
+    report = pd.DataFrame(
+        {
+            "unit_id": streets["unit_id"].to_numpy(),
+            "name": streets["name"].to_numpy(),
+            "official": official,
+            "estimate": estimate,
+            "factor": factor,
+        }
+    )
+    return communities, demand, report[~np.isnan(official)].reset_index(drop=True)
+
+
 def estimate_population(
     communities: gpd.GeoDataFrame,
     buildings: gpd.GeoDataFrame,

@@ -215,7 +215,8 @@ def _summary_sheet(analysis: Analysis) -> pd.DataFrame:
 
 
 def _sheets(analysis: Analysis, table: pd.DataFrame) -> dict[str, pd.DataFrame]:
-    """The workbook's sheets by name: summary, one per category, other rows, warnings."""
+    """The workbook's sheets by name: summary, one per category, other rows, the units at the
+    extract's edge (not evaluated), warnings."""
     lang = analysis.lang
     category_col = HEADERS["category_name"][0 if lang == "zh" else 1]
     sheets = {("汇总" if lang == "zh" else "Summary"): _summary_sheet(analysis)}
@@ -224,10 +225,35 @@ def _sheets(analysis: Analysis, table: pd.DataFrame) -> dict[str, pd.DataFrame]:
     rest = table[table[category_col].isna()]
     if len(rest):
         sheets[_sheet_name("其他" if lang == "zh" else "Other", sheets)] = rest
+    edge = _edge_sheet(analysis)
+    if len(edge):
+        sheets[_sheet_name("边缘（未评估）" if lang == "zh" else "Edge units", sheets)] = edge
     if analysis.warnings:
         title = "警告" if lang == "zh" else "Warnings"
         sheets[_sheet_name(title, sheets)] = pd.DataFrame({title: analysis.warnings})
     return sheets
+
+
+EDGE_REASON = (
+    "边缘（未评估）：位于数据范围边缘的缓冲带内，范围外的设施未知",
+    "edge (not evaluated): within the buffer of the extract's edge, where facilities beyond "
+    "the extract are unknown",
+)
+
+
+def _edge_sheet(analysis: Analysis) -> pd.DataFrame:
+    """The compounds at the extract's edge (``summary.json`` ``edge_units``), not evaluated:
+    id, name and the reason, in the analysis language."""
+    i = 0 if analysis.lang == "zh" else 1
+    units = analysis.summary.get("edge_units", {}).get("units", [])
+    headers = (("编号", "名称", "原因"), ("id", "name", "reason"))[i]
+    return pd.DataFrame(
+        {
+            headers[0]: [u["community_id"] for u in units],
+            headers[1]: [u.get("name") or "" for u in units],
+            headers[2]: [EDGE_REASON[i]] * len(units),
+        }
+    )
 
 
 def _write_sheets(

@@ -10,6 +10,7 @@ import pandas as pd
 import shapely
 
 from circles.access.search import CategoryAccess
+from circles.model.communities import street_of
 from circles.rules.basis import NO_DATA, CategoryBasis, category_bases
 from circles.rules.measures import GroupStats, beyond_as_inf, group_stats, meets, rule_weights
 from circles.standards import (
@@ -23,6 +24,9 @@ from circles.standards import (
 )
 
 PASS, FAIL, NOT_EVALUATED = "pass", "fail", "not_evaluated"
+INDICATIVE = (
+    "population estimated, not calibrated: indicative (give --population or official populations)"
+)
 RESULT_COLUMNS = [
     "unit_level",
     "unit_id",
@@ -185,15 +189,18 @@ def _units(
 ) -> Units:
     """District, community and street units with their population."""
     district_id, district_name, _ = district
+    communities = communities.assign(population_calibrated=_calibrated(communities))
+    demand = demand.assign(population_calibrated=_calibrated(demand))
     unit_district = {
         "unit_level": "district",
         "unit_id": district_id,
         "unit_name": district_name,
         "population": float(communities["population"].sum()),
         "population_estimated": bool(communities["population_estimated"].any()),
+        "population_calibrated": bool(communities["population_calibrated"].all()),
     }
     units_community = communities[
-        ["community_id", "name", "population", "population_estimated"]
+        ["community_id", "name", "population", "population_estimated", "population_calibrated"]
     ].rename(columns={"community_id": "unit_id", "name": "unit_name"})
     units_community.insert(0, "unit_level", "community")
     f_idx, c_idx = shapely.STRtree(communities.geometry.values).query(
@@ -202,6 +209,14 @@ def _units(
     fac_community = pd.Series(communities["community_id"].to_numpy()[c_idx], index=f_idx)
     units_street, fac_street = _street_units(streets, demand, facilities)
     return Units(unit_district, units_community, units_street, fac_community, fac_street)
+
+
+def _calibrated(frame: pd.DataFrame) -> np.ndarray:
+    """Whether each row's population is official or calibrated (not a bare estimate)."""
+    estimated = frame["population_estimated"].to_numpy(bool)
+    if "population_calibrated" not in frame:
+        return ~estimated
+    return ~estimated | frame["population_calibrated"].fillna(False).to_numpy(bool)
 
 
 def access_stats(
@@ -414,7 +429,8 @@ def _supply(
     """One unit's per-capita row: the supply of its facilities ``mask`` per ``per`` residents.
 
     A unit without a facility of a category that has data supplies nothing (a gap); facilities
-    that all lack the attribute leave the value unknown (no data).
+    that all lack the attribute leave the value unknown (no data). On an estimated population
+    that was not calibrated the row's note says the rate is indicative.
     """
     n = int(mask.sum())
     known = mask & ~np.isnan(values)
@@ -427,10 +443,13 @@ def _supply(
         return out
     rate = supply / pop * rule.per if pop > 0 else np.nan
     missing = n - int(known.sum())
+    notes = [f"{missing} of {n} facilities lack '{rule.attribute}'"] if missing else []
+    if unit.get("population_estimated") and not unit.get("population_calibrated", False):
+        notes.append(INDICATIVE)
     out.update(
         value=rate,
         status=PASS if meets(rate, rule.target) else FAIL,
-        note=f"{missing} of {n} facilities lack '{rule.attribute}'" if missing else "",
+        note="; ".join(notes),
         shortfall=max(0.0, rule.target * pop / rule.per - supply),
     )
     return out
@@ -442,13 +461,12 @@ def _street_units(
     """Street units with the population of the demand points inside, and facility -> street."""
     if streets is None or streets.empty:
         return None, pd.Series(dtype=object)
-    tree = shapely.STRtree(streets.geometry.values)
-    d_idx, s_idx = tree.query(demand.geometry.values, predicate="within")
-    d_idx, first = np.unique(d_idx, return_index=True)  # a point on a shared border counts once
-    s_idx = s_idx[first]
+    at = street_of(streets, demand.geometry)  # a point on a shared border counts once
+    d_idx, s_idx = np.flatnonzero(at >= 0), at[at >= 0]
     pop = np.bincount(s_idx, demand["population"].to_numpy()[d_idx], minlength=len(streets))
     estimated = demand["population_estimated"].to_numpy(bool)
     est = np.bincount(s_idx, estimated[d_idx], minlength=len(streets)) > 0
+    bare = ~demand["population_calibrated"].to_numpy(bool)
     units = pd.DataFrame(
         {
             "unit_level": "street",
@@ -456,8 +474,10 @@ def _street_units(
             "unit_name": streets["name"].to_numpy(),
             "population": pop,
             "population_estimated": est,
+            "population_calibrated": np.bincount(s_idx, bare[d_idx], minlength=len(streets)) == 0,
         }
     )
+    tree = shapely.STRtree(streets.geometry.values)
     f_idx, s_idx = tree.query(facilities.geometry.values, predicate="within")
     f_idx, first = np.unique(f_idx, return_index=True)
     fac_street = pd.Series(streets["unit_id"].to_numpy()[s_idx[first]], index=f_idx)

@@ -1153,7 +1153,9 @@ def read_boundaries(
     Returns
     -------
     GeoDataFrame
-        ``unit_id``, ``name``, ``level`` (``district`` or ``street``).
+        ``unit_id``, ``name``, ``level`` (``district`` or ``street``) and ``population``
+        (the official residents from a population column such as 常住人口, NaN without one;
+        ``attrs["population_column"]`` names the column).
 
     Raises
     ------
@@ -1162,7 +1164,9 @@ def read_boundaries(
     """
     spec = FileSpec.parse(spec)
     problems = problems if problems is not None else Problems()
-    empty = gpd.GeoDataFrame({"unit_id": [], "name": [], "level": []}, geometry=[], crs=4326)
+    empty = gpd.GeoDataFrame(
+        {"unit_id": [], "name": [], "level": [], "population": []}, geometry=[], crs=4326
+    )
     polygons = _read_polygons(spec, crs, problems, "boundaries")
     if polygons is None:
         return empty
@@ -1175,8 +1179,12 @@ def read_boundaries(
     if all(v is None for v in names):
         problems.warning(spec, "no name column (名称/name); units are named by their id.")
     ids = _ids(table, spec, problems, spec.path.stem)
-    columns = {"unit_id": ids, "name": names, "level": level}
-    return _kept_records(columns, list(geoms), ~bad & ~bad_level & pd.notna(level))
+    pop_column = find_column(table, spec, "population", problems)
+    population = numbers(table, pop_column, spec, problems, what="a population")
+    columns = {"unit_id": ids, "name": names, "level": level, "population": population}
+    units = _kept_records(columns, list(geoms), ~bad & ~bad_level & pd.notna(level))
+    units.attrs["population_column"] = pop_column
+    return units
 
 
 def _boundary_levels(
