@@ -7,7 +7,8 @@ crow flies — a walk 1.4 times the straight line is a generous detour, so such 
 mostly artefacts of how points join the streets. Target (issue, part 4): below 1 %.
 
 "before": nearest street only, areas from an interior point, walkability tags of circles 0.1;
-"after": the settings of configs/default.yaml. Also times the attachment of the homes.
+"after": the settings of configs/default.yaml (areas at their mapped entrances, else from
+their outline; compound roads inside residential land). Also times the attachment of the homes.
 
     python benchmarks/bench_attach.py
 """
@@ -52,13 +53,14 @@ def before_standards(standards: Standards) -> Standards:
 def run(osm: Path, standards: Standards, outlines: bool) -> dict[str, float]:
     """Share of failing residents with the facility within threshold / 1.4, per access rule."""
     given = pipeline.read_planner_inputs(None, None, None, (), None, None, "wgs84")
-    extract = pipeline.read_osm(osm, standards, None, pipeline.default_buffer_m(standards), True)
+    buffer_m = pipeline.default_buffer_m(standards)
+    extract = pipeline.read_osm(osm, standards, None, buffer_m, True)
     network = network_from_extract(extract, standards.network, True)
-    area_m = pipeline.study_area_in(network, extract, None)
+    area_m = pipeline.study_area_in(network, extract, None, buffer_m).metric
     found = pipeline.find_facilities(extract, network, standards, given)
     kept = found.outlines
     if not outlines:
-        found.outlines = None
+        found.outlines, found.entrances = None, None
     people = pipeline.place_residents(extract, network, area_m, standards, given)
     access = pipeline.search_access(network, found, people, area_m, standards)
     homes = people.demand.geometry.values
@@ -82,9 +84,10 @@ def run(osm: Path, standards: Standards, outlines: bool) -> dict[str, float]:
 def time_homes(osm: Path, standards: Standards) -> float:
     """Seconds to join every home of an extract to its streets (after the tree is built)."""
     given = pipeline.read_planner_inputs(None, None, None, (), None, None, "wgs84")
-    extract = pipeline.read_osm(osm, standards, None, pipeline.default_buffer_m(standards), True)
+    buffer_m = pipeline.default_buffer_m(standards)
+    extract = pipeline.read_osm(osm, standards, None, buffer_m, True)
     network = network_from_extract(extract, standards.network, True)
-    area_m = pipeline.study_area_in(network, extract, None)
+    area_m = pipeline.study_area_in(network, extract, None, buffer_m).metric
     people = pipeline.place_residents(extract, network, area_m, standards, given)
     streets, s = network_streets(network), standards.analysis
     _ = streets.tree

@@ -14,6 +14,7 @@ from pyproj import CRS
 from circles.access.attach import network_streets
 from circles.access.graph import routing_graph
 from circles.access.search import nearest_facility
+from circles.model.facilities import facility_entrances
 from circles.model.network import Network
 
 
@@ -99,6 +100,58 @@ def test_an_area_joins_from_its_outline_and_a_point_at_most_once_per_street():
     assert list(corner.piece) == [0, 1, 2] and corner.owner.tolist() == [0, 0, 0]  # ties: by id
     np.testing.assert_allclose(corner.connector_m, [10.0, 10.0, 30.0])
     assert list(streets.attach_near(shapely.points([[350.0, 10.0]]), 50.0, 2).piece) == [0, 1]
+
+
+def test_a_schoolyard_with_a_gate_joins_at_the_gate_not_the_nearest_outline_point():
+    """A schoolyard 5 m from both streets of a block, its one gate on the north side: a home
+    just south of the block walks round the block to the gate (415 m), not out of the south
+    side; without the gate it joins from the outline as before."""
+    net = block_network()
+    streets = network_streets(net)
+    yard, gate = shapely.box(150.0, 5.0, 250.0, 35.0), shapely.multipoints([[200.0, 35.0]])
+    home = streets.attach_near(shapely.points([[160.0, -10.0]]), 20.0, 4)
+    walks = []
+    for entrances in ([gate], [None]):
+        join = streets.attach_entrances(np.array([yard]), np.array(entrances), 20.0, 16, 4)
+        graph = routing_graph(net, home, join)
+        walks.append(nearest_facility(graph, np.array([0]), limit_m=10_000).point_dist_m[0])
+        if entrances[0] is not None:
+            assert list(join.piece) == [2] and join.connector_m.tolist() == [5.0]  # north only
+    # through the gate: 10 + 160 along the south street + 40 + 200 to x=200 + 5 (either way);
+    # from the outline: a corner of its south side (GEOS picks one), at most 10 + 90 + 5
+    assert walks[0] == pytest.approx(415.0) and walks[1] <= 105.0 + 1e-9
+
+
+def test_entrances_are_gates_and_entrance_nodes_on_or_near_the_outline():
+    crs = CRS.from_epsg(32648)
+    yard_m = shapely.box(400_000.0, 3_300_000.0, 400_100.0, 3_300_060.0)
+    points_m = [
+        [400_050.0, 3_300_060.0],
+        [400_100.0, 3_300_030.0],
+        [400_050.0, 3_300_030.0],
+        [400_103.0, 3_300_010.0],
+        [400_050.0, 3_299_980.0],
+        [400_000.0, 3_300_000.0],
+    ]
+    tags = [
+        {"barrier": "gate"},
+        {"entrance": "main"},
+        {"entrance": "yes"},  # last: inside
+        {"barrier": "gate"},
+        {"barrier": "gate"},
+        {"barrier": "bollard"},
+    ]
+    geoms = gpd.GeoSeries([*shapely.points(points_m), yard_m], crs=crs).to_crs("EPSG:4326")
+    features = gpd.GeoDataFrame(
+        {"osm_type": ["node"] * 6 + ["way"], "tags": [*tags, {"amenity": "school"}]},
+        geometry=geoms.values,
+        crs="EPSG:4326",
+    )
+    found = facility_entrances(features, np.array([geoms.iloc[6], None], object), crs)
+    assert found[1] is None
+    gates = gpd.GeoSeries(shapely.get_parts(found[0]), crs="EPSG:4326").to_crs(crs)
+    got = np.sort(gates.get_coordinates().round(3).to_numpy(), axis=0)
+    np.testing.assert_allclose(got, np.sort(points_m[:2] + points_m[3:4], axis=0))
 
 
 @settings(max_examples=25, deadline=None)

@@ -86,7 +86,7 @@ def test_second_load_hits_and_is_identical(cache, standards):
     uncached = read_extract(CHENGDU, KEYS)
     assert uncached.cache == "off"
     assert_same(second, (uncached, network_from_extract(uncached, standards.network)))
-    assert second[1].n_nodes == 8028 and second[1].n_edges == 9367
+    assert second[1].n_nodes == 8026 and second[1].n_edges == 9365
 
 
 def test_changed_settings_area_keys_or_file_miss(cache, standards, tmp_path):
@@ -96,7 +96,7 @@ def test_changed_settings_area_keys_or_file_miss(cache, standards, tmp_path):
     )
     extract, network = load(CHENGDU, standards, settings=no_footways)
     assert (extract.cache, network.cache) == ("hit", "miss")
-    assert network.n_edges < 9367
+    assert network.n_edges < 9365
 
     extract, network = load(CHENGDU, standards, area="104.07,30.67,104.09,30.69")
     assert (extract.cache, network.cache) == ("miss", "miss")
@@ -110,7 +110,7 @@ def test_changed_settings_area_keys_or_file_miss(cache, standards, tmp_path):
         handle.write(b"<!-- edited -->\n")
     extract, network = load(copy, standards)
     assert (extract.cache, network.cache) == ("miss", "miss")
-    assert network.n_edges == 9367
+    assert network.n_edges == 9365
     assert len(list(cache.glob("*.npz"))) == 13  # 4 extracts with their ways, 5 networks
 
 
@@ -204,7 +204,7 @@ def test_off_writes_nothing_and_unwritable_cache_does_not_fail(
     blocker.write_text("not a directory")
     monkeypatch.setenv("CIRCLES_CACHE_DIR", str(blocker / "cache"))
     extract, network = load(CHENGDU, standards)
-    assert network.n_edges == 9367
+    assert network.n_edges == 9365
 
 
 def test_cache_directory(monkeypatch, tmp_path):

@@ -84,11 +84,12 @@ def test_network_is_clipped_to_study_area(shenzhen):
 
 
 def test_chengdu_network_size_is_unchanged(standards):
-    extract = read_extract(need(CHENGDU), {"name"})
+    extract = read_extract(need(CHENGDU), {"name", "landuse"})
     network = network_from_extract(extract, standards.network)
     # 8026 / 9365 before compound roads (service + access=private), cycleways with foot=yes
-    # and foot=private counted as they are walked
-    assert (network.n_nodes, network.n_edges) == (8028, 9367)
+    # and foot=private counted as they are walked; 8028 / 9367 with them; 8026 / 9365 again
+    # now that compound roads count only inside residential land (the one here is not)
+    assert (network.n_nodes, network.n_edges) == (8026, 9365)
     lonlat = extract.ways.node_lonlat
     points = gpd.GeoSeries(gpd.points_from_xy(lonlat[:, 0], lonlat[:, 1]), crs="EPSG:4326")
     assert network.crs == points.estimate_utm_crs()
@@ -127,3 +128,44 @@ def test_parallel_snapping_equals_one_query(standards):
     tree = network_streets(net).tree
     one = tree.query_nearest(points, all_matches=False)[1]
     np.testing.assert_array_equal(_nearest(tree, points), one)
+
+
+def _toy_osm(path, land_tags):
+    """A public street with a private service road inside a square tagged ``land_tags``."""
+    nodes = {1: (104.000, 30.000), 2: (104.004, 30.000), 3: (104.002, 30.000), 4: (104.002, 30.002)}
+    nodes |= {
+        10: (104.001, 30.0002),
+        11: (104.003, 30.0002),
+        12: (104.003, 30.003),
+        13: (104.001, 30.003),
+    }
+    bounds = '<bounds minlat="29.999" minlon="103.999" maxlat="30.004" maxlon="104.005"/>'
+    xml = ['<?xml version="1.0"?>', '<osm version="0.6">', bounds]
+    xml += [
+        f'<node id="{i}" lat="{lat}" lon="{lon}" version="1"/>' for i, (lon, lat) in nodes.items()
+    ]
+    xml += [
+        '<way id="100" version="1"><nd ref="1"/><nd ref="3"/><nd ref="2"/>'
+        '<tag k="highway" v="residential"/></way>',
+        '<way id="101" version="1"><nd ref="3"/><nd ref="4"/>'
+        '<tag k="highway" v="service"/><tag k="access" v="private"/></way>',
+        '<way id="102" version="1"><nd ref="10"/><nd ref="11"/><nd ref="12"/><nd ref="13"/>'
+        '<nd ref="10"/>'
+        + "".join(f'<tag k="{k}" v="{v}"/>' for k, v in land_tags.items())
+        + "</way>",
+        "</osm>",
+    ]
+    path.write_text("\n".join(xml))
+    return path
+
+
+@pytest.mark.parametrize(
+    ("land", "walked"),
+    [({"landuse": "residential"}, True), ({"landuse": "industrial"}, False), ({}, False)],
+)
+def test_compound_roads_are_walked_only_inside_residential_land(tmp_path, standards, land, walked):
+    osm = _toy_osm(tmp_path / "toy.osm", land | {"name": "x"})
+    extract = read_extract(osm, {"name", "landuse"})
+    network = network_from_extract(extract, standards.network)
+    assert (101 in set(network.edge_way_id)) is walked
+    assert 100 in set(network.edge_way_id)

@@ -38,6 +38,7 @@ from circles.model.communities import (
 from circles.model.facilities import (
     OUTLINE,
     facilities_from_osm,
+    facility_entrances,
     merge_facilities,
     similar_names,
 )
@@ -73,7 +74,7 @@ FacilitySource = str | Path | FileSpec | gpd.GeoDataFrame
 
 def feature_keys(standards: Standards) -> set[str]:
     """Tag keys that make an OSM object worth keeping as a feature."""
-    keys = {"name", "name:zh", "building", "landuse"}
+    keys = {"name", "name:zh", "building", "landuse", "entrance", "barrier"}
     for cat in standards.categories.categories:
         for selector in cat.tags:
             keys.update(selector)
@@ -430,6 +431,7 @@ class Facilities:
     table: gpd.GeoDataFrame
     merged_with_osm: int
     outlines: np.ndarray | None = None  # per row: an area facility's polygon (WGS-84) or None
+    entrances: np.ndarray | None = None  # per row: an area's entrances (MultiPoint) or None
 
 
 def find_facilities(
@@ -451,7 +453,8 @@ def find_facilities(
         osm_facilities, planner, metric, settings.merge_distance_m, settings.merge_name_similarity
     )
     outlines = table.pop(OUTLINE).to_numpy() if OUTLINE in table else None
-    return Facilities(table, merged, outlines)
+    entrances = None if outlines is None else facility_entrances(extract.features, outlines, metric)
+    return Facilities(table, merged, outlines, entrances)
 
 
 def _once(sources: list[FacilitySource], problems: Problems) -> list[FacilitySource]:
@@ -748,15 +751,19 @@ def search_access(
     one multi-source search per category.
 
     Homes and point facilities join every street nearly as near as their nearest one, area
-    facilities where their outline meets or comes closest to the streets (settings
-    ``attach_*``); each search still runs once, and a walk is the shortest over the joins.
+    facilities at their mapped entrances (each entrance as a point), else where their outline
+    meets or comes closest to the streets (settings ``attach_*``); each search still runs
+    once, and a walk is the shortest over the joins.
     """
     fac_m = found.table.to_crs(network.crs)
     fac_m["in_area"] = shapely.intersects(fac_m.geometry.values, study_area_m)
     streets, settings = network_streets(network), standards.analysis
     shapes, is_area = _facility_shapes(fac_m, found.outlines, network.crs)
+    entrances = _metric_entrances(found.entrances, len(fac_m), network.crs)
     most = np.where(is_area, settings.attach_area_max_streets, settings.attach_max_streets)
-    fac_join = streets.attach_near(shapes, settings.attach_extra_m, most)
+    fac_join = streets.attach_entrances(
+        shapes, entrances, settings.attach_extra_m, most, settings.attach_max_streets
+    )
     dem_join = streets.attach_near(
         people.demand.geometry.values, settings.attach_extra_m, settings.attach_max_streets
     )
@@ -796,6 +803,17 @@ def _facility_shapes(
         area = gpd.GeoSeries(list(outlines[is_area]), crs=WGS84).to_crs(crs)
         shapes[is_area] = area.to_numpy()
     return shapes, is_area
+
+
+def _metric_entrances(entrances: np.ndarray | None, n: int, crs: object) -> np.ndarray:
+    """Every facility's entrances (MultiPoint) in the metric CRS, or ``None``."""
+    out = np.full(n, None, dtype=object)
+    if entrances is None or len(entrances) == 0:
+        return out
+    has = np.array([e is not None for e in entrances], bool)
+    if has.any():
+        out[has] = gpd.GeoSeries(list(entrances[has]), crs=WGS84).to_crs(crs).to_numpy()
+    return out
 
 
 def _demand_arrays(people: Residents, join: Attachment) -> dict[str, np.ndarray]:

@@ -227,8 +227,9 @@ class AnalysisSettings(_Strict):
     # categories whose OSM data the planner has checked: a gap in them is a real gap
     authoritative: list[str] = Field(default_factory=list)
     # a home, point facility or proposed site joins every street (OSM way) within this much of
-    # its nearest one, at most attach_max_streets of them; an area facility joins from its
-    # outline, at most attach_area_max_streets streets. 0 and 1: the nearest street only.
+    # its nearest one, at most attach_max_streets of them; an area facility joins at its
+    # mapped entrances (each as a point), else from its outline, at most
+    # attach_area_max_streets streets. 0 and 1: the nearest street only.
     attach_extra_m: float = Field(default=0.0, ge=0, le=500)
     attach_max_streets: int = Field(default=1, ge=1, le=32)
     attach_area_max_streets: int = Field(default=1, ge=1, le=64)

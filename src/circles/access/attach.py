@@ -134,6 +134,52 @@ class Streets:
         g, k, connector, joined, t = g[keep], k[keep], connector[keep], joined[keep], t[keep]
         return Attachment(self.ids[k], t * self.length_m[k], connector, joined, owner=g)
 
+    def attach_entrances(
+        self,
+        geoms: np.ndarray,
+        entrances: np.ndarray,
+        extra_m: float,
+        max_streets: int | np.ndarray,
+        entrance_max_streets: int,
+    ) -> Attachment:
+        """Attach facilities, those with mapped entrances at their entrances.
+
+        A facility with entrances (a MultiPoint, metric) joins the streets at each of them, as
+        a point (``attach_near`` with ``entrance_max_streets``); the others join from their
+        geometry as ``attach_near`` does. Rows are grouped by facility, nearest first.
+
+        Parameters
+        ----------
+        geoms
+            Shapely geometries, metric, none empty.
+        entrances
+            Per geometry: its entrances (MultiPoint, metric), or ``None``.
+        extra_m
+            How much farther than its nearest street a join may be.
+        max_streets
+            At most this many joins per geometry joined from its geometry.
+        entrance_max_streets
+            At most this many joins per entrance.
+        """
+        geoms = np.asarray(geoms, dtype=object)
+        has = np.array([e is not None for e in entrances], bool).reshape(len(geoms))
+        most = np.broadcast_to(np.asarray(max_streets), (len(geoms),))
+        if not has.any():
+            return self.attach_near(geoms, extra_m, most)
+        rest, rows = np.flatnonzero(~has), np.flatnonzero(has)
+        base = self.attach_near(geoms[rest], extra_m, most[rest])
+        points, index = shapely.get_parts(np.asarray(entrances, object)[rows], return_index=True)
+        ent = self.attach_near(points, extra_m, entrance_max_streets)
+        owner = np.concatenate([rest[base.owner], rows[index][ent.owner]])
+        piece = np.concatenate([base.piece, ent.piece])
+        connector = np.concatenate([base.connector_m, ent.connector_m])
+        order = np.lexsort((piece, connector, owner))
+        offset = np.concatenate([base.offset_m, ent.offset_m])
+        joined = np.concatenate([base.joined_xy, ent.joined_xy])
+        return Attachment(
+            piece[order], offset[order], connector[order], joined[order], owner=owner[order]
+        )
+
     def _closest(
         self, geoms: np.ndarray, g: np.ndarray, k: np.ndarray
     ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:

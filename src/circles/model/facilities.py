@@ -256,3 +256,56 @@ def _take_osm(planner: gpd.GeoDataFrame, i: int, osm: gpd.GeoDataFrame, j: int) 
     for column in ("capacity", "area_m2"):
         if pd.isna(planner[column].iloc[i]):
             planner.loc[planner.index[i], column] = osm[column].iloc[j]
+
+
+ENTRANCE_NEAR_M = 5.0  # an entrance this close to an area's outline is one of its ways in
+
+
+def is_entrance(tags: dict[str, str]) -> bool:
+    """Whether a node is a way in or out: ``entrance=*`` or ``barrier=gate``."""
+    return "entrance" in tags or tags.get("barrier") == "gate"
+
+
+def facility_entrances(
+    features: gpd.GeoDataFrame,
+    outlines: np.ndarray,
+    metric_crs: object,
+    near_m: float = ENTRANCE_NEAR_M,
+) -> np.ndarray:
+    """The mapped entrances of every area facility: ``entrance=*`` and ``barrier=gate`` nodes
+    on its outline or within ``near_m`` of it.
+
+    Parameters
+    ----------
+    features
+        Tagged OSM nodes and areas (``osm.OsmExtract.features``), WGS-84.
+    outlines
+        Per facility: its polygon (WGS-84), or ``None`` for a point facility.
+    metric_crs
+        CRS in metres.
+    near_m
+        How far from the outline (inside or out) an entrance may lie.
+
+    Returns
+    -------
+    numpy.ndarray
+        Per facility: a MultiPoint of its entrances (WGS-84), or ``None`` (no entrance mapped,
+        or a point facility).
+    """
+    out = np.full(len(outlines), None, dtype=object)
+    is_area = np.array([isinstance(o, shapely.Geometry) and not o.is_empty for o in outlines])
+    if len(features) == 0 or not is_area.any():
+        return out
+    is_node = (features["osm_type"] == "node").to_numpy()
+    entrance = is_node & np.fromiter((is_entrance(t) for t in features["tags"]), bool, len(is_node))
+    if not entrance.any():
+        return out
+    points = features.geometry[entrance]
+    area_rows = np.flatnonzero(is_area)
+    rings = gpd.GeoSeries(list(outlines[area_rows]), crs=features.crs).to_crs(metric_crs).boundary
+    tree = shapely.STRtree(points.to_crs(metric_crs).to_numpy())
+    ring, point = tree.query(rings.to_numpy(), predicate="dwithin", distance=near_m)
+    wgs = points.to_numpy()
+    for r in np.unique(ring):
+        out[area_rows[r]] = shapely.multipoints(list(wgs[point[ring == r]]))
+    return out

@@ -22,13 +22,19 @@ from circles.standards import NetworkSettings
 log = logging.getLogger(__name__)
 
 
-def is_walkable(tags: dict[str, str], settings: NetworkSettings) -> bool:
+COMPOUND_SHARE = 0.5  # a compound road lies in residential land by at least this share
+
+
+def is_walkable(
+    tags: dict[str, str], settings: NetworkSettings, in_residential: bool = True
+) -> bool:
     """Whether a highway way may be walked, from its highway, foot, access and sidewalk tags.
 
     Motorways, trunk roads and cycleways (``highway_need_foot_access``) count only with a
     tagged sidewalk or foot access; ``foot=no|private`` excludes; ``access=private|no``
     excludes unless ``foot`` allows it, or the way is a compound road residents walk
-    (``access=private`` on a ``private_walkable_highways`` type, e.g. ``service``).
+    (``access=private`` on a ``private_walkable_highways`` type, e.g. ``service``) and lies
+    ``in_residential`` land (factories, barracks and campuses keep their private roads).
     """
     highway = tags.get("highway")
     if highway not in settings.highway_include:
@@ -38,7 +44,7 @@ def is_walkable(tags: dict[str, str], settings: NetworkSettings) -> bool:
         return False
     foot_allowed = foot in settings.foot_allow_values
     access = tags.get("access")
-    compound = access == "private" and highway in settings.private_walkable_highways
+    compound = in_residential and is_compound_road(tags, settings)
     if access in settings.access_deny_values and not (foot_allowed or compound):
         return False
     if highway in settings.highway_need_foot_access:
@@ -48,6 +54,51 @@ def is_walkable(tags: dict[str, str], settings: NetworkSettings) -> bool:
         )
         return foot_allowed or sidewalk
     return True
+
+
+def is_compound_road(tags: dict[str, str], settings: NetworkSettings) -> bool:
+    """Whether a way is a compound road: ``access=private`` on a ``private_walkable_highways``
+    type (walkable where it lies in residential land, see ``is_walkable``)."""
+    highway = tags.get("highway")
+    return tags.get("access") == "private" and highway in settings.private_walkable_highways
+
+
+def residential_land(features: gpd.GeoDataFrame) -> shapely.Geometry:
+    """The union of the ``landuse=residential`` areas among the features (WGS-84)."""
+    if len(features) == 0:
+        return shapely.Polygon()
+    tags = features["tags"].to_numpy()
+    geoms = features.geometry.to_numpy()
+    polygonal = np.isin(shapely.get_type_id(geoms), [3, 6])
+    keep = polygonal & np.fromiter(
+        (t.get("landuse") == "residential" for t in tags), bool, len(tags)
+    )
+    return shapely.union_all(shapely.make_valid(geoms[keep])) if keep.any() else shapely.Polygon()
+
+
+def share_inside(
+    lonlat_a: np.ndarray, lonlat_b: np.ndarray, way: np.ndarray, n_ways: int, land: object
+) -> np.ndarray:
+    """Share of each way's length inside ``land`` (WGS-84), from its segments ``a -> b``
+    (``way``: the way of each segment); lengths with longitude scaled by cos(latitude)."""
+    total = np.zeros(n_ways)
+    inside = np.zeros(n_ways)
+    if len(way) == 0:
+        return inside
+    lines = shapely.linestrings(np.stack([lonlat_a, lonlat_b], axis=1))
+    np.add.at(total, way, shapely.length(_squared(lines, lonlat_a)))
+    if not land.is_empty:
+        shapely.prepare(land)
+        near = np.flatnonzero(shapely.intersects(land, lines))
+        parts = shapely.intersection(lines[near], land)
+        np.add.at(inside, way[near], shapely.length(_squared(parts, lonlat_a)))
+    return np.divide(inside, total, out=np.zeros(n_ways), where=total > 0)
+
+
+def _squared(geoms: np.ndarray, lonlat: np.ndarray) -> np.ndarray:
+    """Geometries with longitude scaled by cos(latitude), so that lengths compare."""
+    scale = np.cos(np.radians(np.nanmean(lonlat[:, 1]))) if len(lonlat) else 1.0
+    return shapely.transform(geoms, lambda xy: xy * np.array([scale, 1.0]))
 
 
 @dataclass
@@ -203,8 +254,11 @@ def _walkable_segments(
     """
     ways = extract.ways
     walkable_way = np.fromiter(
-        (is_walkable(tags, settings) for tags in ways.tags), bool, len(ways.tags)
+        (is_walkable(tags, settings, in_residential=False) for tags in ways.tags),
+        bool,
+        len(ways.tags),
     )
+    walkable_way |= _compound_roads(extract, settings)
     seg_keep = walkable_way[ways.segment_way] if len(ways.segment_way) else np.zeros(0, bool)
     segments = ways.segments[seg_keep]
     if len(segments) == 0:
@@ -215,6 +269,25 @@ def _walkable_segments(
         )
         raise EmptyAreaError(msg)
     return segments, ways.segment_way[seg_keep]
+
+
+def _compound_roads(extract: OsmExtract, settings: NetworkSettings) -> np.ndarray:
+    """Per way: a compound road (``is_compound_road``, walkable as is) lying mostly
+    (``COMPOUND_SHARE``) inside residential land."""
+    ways = extract.ways
+    compound = np.fromiter(
+        (is_compound_road(t, settings) and is_walkable(t, settings) for t in ways.tags),
+        bool,
+        len(ways.tags),
+    )
+    if not compound.any():
+        return compound
+    segs = np.flatnonzero(compound[ways.segment_way])
+    ends = np.searchsorted(ways.node_ids, ways.segments[segs])
+    a, b = ways.node_lonlat[ends[:, 0]], ways.node_lonlat[ends[:, 1]]
+    land = residential_land(extract.features)
+    share = share_inside(a, b, ways.segment_way[segs], len(ways.tags), land)
+    return compound & (share >= COMPOUND_SHARE)
 
 
 def _number_nodes(ways: Ways, segments: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
