@@ -14,7 +14,7 @@ import click
 
 from circles.errors import CirclesError
 from circles.folders import MANIFEST, result_folder, safe_name
-from circles.present.tables import label
+from circles.present.style import label
 
 if TYPE_CHECKING:
     import numpy as np

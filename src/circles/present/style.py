@@ -1,4 +1,4 @@
-"""How maps and figures look and read: texts in two languages, colours, credit, status colouring."""
+"""How outputs look and read: labels and texts in two languages, colours, credit, status."""
 
 from __future__ import annotations
 
@@ -31,6 +31,42 @@ CATEGORY_COLOURS = [
     "#bc80bd",
     "#ffed6f",
 ]
+# labels of stable value ids (statuses, unit levels, data bases) in every output
+VALUES = {
+    "pass": ("达标", "pass"),
+    "fail": ("未达标", "fail"),
+    "no_data": ("无数据", "no data"),
+    "not_evaluated": ("未评估", "not evaluated"),
+    "community": ("社区", "community"),
+    "compound": ("小区/居住街坊", "residential compound"),
+    "planner": ("规划部门数据", "planner's data"),
+    "checked": ("OSM（规划部门已核实）", "OSM, checked by the planner"),
+    "indicative": ("参考（OSM数据可能不完整）", "indicative (OSM may be incomplete)"),
+    "street": ("街道", "street"),
+    "district": ("区", "district"),
+    "residents": ("人", "residents"),
+    "elderly": ("名60岁以上老人", "residents aged 60+"),
+    "children": ("名儿童", "children"),
+    "facilities": ("处", "facilities"),
+    "communities": ("个社区", "communities"),
+    "places": ("个托位/床位", "places"),
+    "m2": ("平方米", "m²"),
+    "access": ("步行可达", "walking access"),
+    "presence": ("单元配置", "presence per unit"),
+    "per_capita": ("人均指标", "per-capita supply"),
+    "coverage_rate": ("覆盖率", "coverage rate"),
+    "unnamed": ("未命名", "unnamed"),
+    True: ("是", "yes"),
+    False: ("否", "no"),
+}
+
+
+def label(key: object, lang: str) -> object:
+    """Display label of a stable value id in ``zh`` or ``en``; unknown values pass through."""
+    pair = VALUES.get(key) if isinstance(key, str | bool) else None
+    return pair[0 if lang == "zh" else 1] if pair else key
+
+
 TEXT = {
     "sites": ("选址", "Sites"),
     "areas": ("步行服务范围", "Walking service areas"),
@@ -38,9 +74,6 @@ TEXT = {
     "uncovered": ("仍未覆盖居民点", "Still uncovered homes"),
     "existing": ("现有设施", "Existing facilities"),
     "minutes": ("分钟", "min"),
-    "pass": ("达标", "pass"),
-    "fail": ("未达标", "fail"),
-    "no_data": ("无数据", "no data"),
     "communities": ("社区达标情况", "Communities"),
     "facilities": ("设施", "Facilities"),
     "walk_time": ("步行时间", "Walking time"),
@@ -55,17 +88,14 @@ TEXT = {
     "standards": ("标准", "standards"),
     "data_date": ("数据日期", "data date"),
     "basis": ("数据依据", "data basis"),
-    "planner": ("规划部门数据", "planner's data"),
-    "checked": ("OSM（规划部门已核实）", "OSM, checked by the planner"),
-    "indicative": ("参考（OSM数据可能不完整）", "indicative (OSM may be incomplete)"),
     "unknown": ("未知", "unknown"),
     "index": ("各区地图", "District maps"),
 }
 
 
 def tr(key: str, lang: str) -> str:
-    """The text of ``key`` in Chinese (``zh``) or English (any other ``lang``)."""
-    return TEXT[key][0 if lang == "zh" else 1]
+    """The text of ``key`` (a map text, else a value label) in Chinese (``zh``) or English."""
+    return TEXT[key][0 if lang == "zh" else 1] if key in TEXT else str(label(key, lang))
 
 
 def community_status(communities: pd.DataFrame, rule_ids: list[str]) -> pd.Series:

@@ -16,6 +16,7 @@ import pandas as pd
 from circles.access.state import STATE_FILE
 from circles.folders import refuse_overwriting, result_folder
 from circles.planning.saved import STANDARDS_FILE
+from circles.present.style import label
 
 if TYPE_CHECKING:
     from circles.result import Analysis
@@ -58,39 +59,6 @@ HEADERS = {
     "newly_covered": ("新覆盖人口", "newly covered"),
     "communities_newly_passing": ("新达标社区数", "communities newly passing"),
 }
-VALUES = {
-    "pass": ("达标", "pass"),
-    "fail": ("未达标", "fail"),
-    "no_data": ("无数据", "no data"),
-    "not_evaluated": ("未评估", "not evaluated"),
-    "community": ("社区", "community"),
-    "compound": ("小区/居住街坊", "residential compound"),
-    "planner": ("规划部门数据", "planner's data"),
-    "checked": ("OSM（规划部门已核实）", "OSM, checked by the planner"),
-    "indicative": ("参考（OSM数据可能不完整）", "indicative (OSM may be incomplete)"),
-    "street": ("街道", "street"),
-    "district": ("区", "district"),
-    "residents": ("人", "residents"),
-    "elderly": ("名60岁以上老人", "residents aged 60+"),
-    "children": ("名儿童", "children"),
-    "facilities": ("处", "facilities"),
-    "communities": ("个社区", "communities"),
-    "places": ("个托位/床位", "places"),
-    "m2": ("平方米", "m²"),
-    "access": ("步行可达", "walking access"),
-    "presence": ("单元配置", "presence per unit"),
-    "per_capita": ("人均指标", "per-capita supply"),
-    "coverage_rate": ("覆盖率", "coverage rate"),
-    "unnamed": ("未命名", "unnamed"),
-    True: ("是", "yes"),
-    False: ("否", "no"),
-}
-
-
-def label(key: object, lang: str) -> object:
-    """Display label of a stable value id in ``zh`` or ``en``; unknown values pass through."""
-    pair = VALUES.get(key) if isinstance(key, str | bool) else None
-    return pair[0 if lang == "zh" else 1] if pair else key
 
 
 def gaps_table(analysis: Analysis) -> pd.DataFrame:
