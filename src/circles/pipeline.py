@@ -201,6 +201,7 @@ class PlannerInputs:
     facility_sources: list[FacilitySource]
     area_file: Path | None = None  # the --area polygon file, if one was given
     population: float | None = None  # --population: the official total of the study area
+    population_from: str = "--population"  # or the district polygon's count in --boundaries
 
     def district_of(self, extract: OsmExtract) -> tuple[str, str]:
         """The district's id and name (default: the extract's file name)."""
@@ -259,7 +260,12 @@ def read_planner_inputs(
         None if communities_spec is None else read_communities(communities_spec, crs, problems)
     )
     problems.raise_errors()
-    return PlannerInputs(
+    population_from = "--population"
+    estimated = planner_communities is None  # official communities are never rescaled
+    if population is None and estimated and study_area is not None and units is not None:
+        population = _district_population(units, study_area)  # the district polygon's count
+        population_from = f"{boundaries_spec.path.name} 常住人口"
+    inputs = PlannerInputs(
         study_area,
         district_id or district_name,
         district_name,
@@ -273,6 +279,19 @@ def read_planner_inputs(
         Path(area) if isinstance(area, str | Path) and Path(area).is_file() else None,
         population,
     )
+    inputs.population_from = population_from
+    return inputs
+
+
+def _district_population(units: gpd.GeoDataFrame, study_area: BaseGeometry) -> float | None:
+    """The official population of the boundaries' district polygon, when it is the study area
+    (a total for the whole study area, as ``--population`` would give)."""
+    districts = units[units["level"] == "district"]
+    if len(districts) != 1 or "population" not in districts:
+        return None
+    value = pd.to_numeric(districts["population"], errors="coerce").iloc[0]
+    same = districts.geometry.iloc[0].equals(study_area)
+    return float(value) if same and np.isfinite(value) and value > 0 else None
 
 
 def check_population(population: float | str) -> float:
@@ -633,7 +652,7 @@ def _calibrated(people: Residents, given: PlannerInputs, settings: PopulationSet
     estimate = float(people.communities["population"].sum())
     ratio = given.population / estimate if estimate > 0 else np.inf
     off = max(ratio, 1 / ratio) if ratio > 0 else np.inf
-    where = f"--population {given.population:,.0f}"
+    where = f"{given.population_from} {given.population:,.0f}"
     if off > settings.calibration_error_ratio:
         msg = (
             f"{where} is {ratio:.3g} times the population placed in the study area "
