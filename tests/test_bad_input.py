@@ -171,3 +171,12 @@ def test_an_area_file_inside_the_output_folder_is_never_overwritten(tmp_path):
         "would overwrite an input file",
     )
     assert area.read_bytes() == before
+
+
+def test_gcj02_points_read_as_wgs84_name_the_datum(tmp_path):
+    childcare = SAMPLES / "托育机构.csv"  # Amap (GCJ-02) coordinates, no hint in the headers
+    if not childcare.exists():
+        pytest.skip("planner samples not found: ../shared/planner-samples")
+    args = ["analyze", "--osm", str(need(CHENGDU)), "--facilities", str(childcare)]
+    _fails([*args, "--out", str(tmp_path / "o")], "every point lies inside: give --crs gcj02")
+    assert not (tmp_path / "o").exists()

@@ -384,7 +384,8 @@ def points_from_table(
             return lon, lat, np.ones(n, bool), coords.datum
     if extract_bounds is not None:
         column = coords.columns[0]
-        ok &= ~_outside_extract(lon, lat, ok, extract_bounds, table, spec, problems, column)
+        hint = _datum_hint(lon, lat, ok, extract_bounds) if coords.datum == "wgs84" else ""
+        ok &= ~_outside_extract(lon, lat, ok, extract_bounds, table, spec, problems, column, hint)
     return lon, lat, ~ok, coords.datum
 
 
@@ -562,6 +563,7 @@ def _outside_extract(
     spec: FileSpec,
     problems: Problems,
     column: str,
+    hint: str = "",
 ) -> np.ndarray:
     """Report WGS-84 points outside the OSM extract; ``True`` there."""
     outside = ok & ~shapely.contains_xy(extract_bounds, lon, lat)
@@ -570,10 +572,27 @@ def _outside_extract(
             spec,
             f"({lon[i]:.6f}, {lat[i]:.6f}) lies outside the OSM extract "
             f"{tuple(round(v, 4) for v in extract_bounds.bounds)}; remove the row or use a "
-            "larger extract.",
+            f"larger extract.{hint}",
             **cell(table, i, column),
         )
     return outside
+
+
+def _datum_hint(
+    lon: np.ndarray, lat: np.ndarray, ok: np.ndarray, extract_bounds: BaseGeometry
+) -> str:
+    """When points read as WGS-84 fall outside the extract but all lie inside it read as
+    GCJ-02 or BD-09, the datum to give."""
+    outside = ok & ~shapely.contains_xy(extract_bounds, lon, lat)
+    if not outside.any() or not _in_china(lon[outside], lat[outside]).all():
+        return ""
+    for datum, source in (("gcj02", "Amap/Tencent"), ("bd09", "Baidu")):
+        x, y = to_wgs84(lon[ok], lat[ok], datum)
+        if shapely.contains_xy(extract_bounds, x, y).all():
+            return (
+                f" Read as {datum.upper()} ({source}) every point lies inside: give --crs {datum}."
+            )
+    return ""
 
 
 def _in_china(lon: object, lat: object) -> np.ndarray:
