@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import geopandas as gpd
@@ -360,15 +361,36 @@ def _presence_rows(
         "facilities": basis.in_area,
     }
     in_cat = facilities["category_id"].to_numpy() == rule.category
+    return _unit_rows(
+        rule,
+        units,
+        base,
+        in_area,
+        lambda unit, rows: _presence(unit, base, int(in_cat[rows].sum()), rule, basis),
+    )
+
+
+def _unit_rows(
+    rule: PresenceRule | PerCapitaRule,
+    units: Units,
+    base: dict,
+    in_area: np.ndarray,
+    judge: Callable[[dict, np.ndarray], dict],
+) -> pd.DataFrame:
+    """A presence or supply rule's rows: per street (or "not evaluated" without street
+    boundaries), per community or for the district. ``judge(unit, rows)`` judges one unit from
+    the rows of the facilities inside it (grouped once, not searched per unit)."""
     if rule.unit == "street" and units.streets is None:
         return _streets_not_given(units, base)
     if rule.unit == "district":
-        return pd.DataFrame([_presence(units.district, base, basis.in_area, rule, basis)])
+        return pd.DataFrame([judge(units.district, np.flatnonzero(in_area))])
     table, fac_unit = units.of_level(rule.unit)
-    counts = fac_unit[in_cat[fac_unit.index]].value_counts()
+    inside = fac_unit.groupby(fac_unit.to_numpy()).indices  # unit id -> positions
+    rows = fac_unit.index.to_numpy()
+    none = np.empty(0, np.int64)
     return pd.DataFrame(
         [
-            _presence(unit, base, int(counts.get(unit["unit_id"], 0)), rule, basis)
+            judge(unit, rows[inside[unit["unit_id"]]] if unit["unit_id"] in inside else none)
             for unit in table.to_dict("records")
         ]
     )
@@ -405,17 +427,13 @@ def _per_capita_rows(
     sel = facilities["category_id"].to_numpy() == rule.category
     values = facilities[rule.attribute].to_numpy(float)
     basis = bases[rule.category]
-    if rule.unit == "street" and units.streets is None:
-        return _streets_not_given(units, base)
-    if rule.unit == "district":
-        return pd.DataFrame([_supply(rule, units.district, base, values, sel & in_area, basis)])
-    table, fac_unit = units.of_level(rule.unit)
-    rows = []
-    for unit in table.to_dict("records"):
-        in_unit = np.zeros(len(facilities), bool)
-        in_unit[fac_unit.index[fac_unit.to_numpy() == unit["unit_id"]]] = True
-        rows.append(_supply(rule, unit, base, values, sel & in_unit, basis))
-    return pd.DataFrame(rows)
+    return _unit_rows(
+        rule,
+        units,
+        base,
+        in_area,
+        lambda unit, rows: _supply(rule, unit, base, values, rows[sel[rows]], basis),
+    )
 
 
 def _supply(
@@ -423,26 +441,26 @@ def _supply(
     unit: dict,
     base: dict,
     values: np.ndarray,
-    mask: np.ndarray,
+    rows: np.ndarray,
     basis: CategoryBasis,
 ) -> dict:
-    """One unit's per-capita row: the supply of its facilities ``mask`` per ``per`` residents.
+    """One unit's per-capita row: the supply of its facilities ``rows`` per ``per`` residents.
 
     A unit without a facility of a category that has data supplies nothing (a gap); facilities
     that all lack the attribute leave the value unknown (no data). On an estimated population
     that was not calibrated the row's note says the rate is indicative.
     """
-    n = int(mask.sum())
-    known = mask & ~np.isnan(values)
+    n = len(rows)
+    known = rows[~np.isnan(values[rows])]
     supply = float(values[known].sum())
     pop = unit["population"]
     out = {**unit, **base, "facilities": n}
-    if basis.no_data or (n > 0 and not known.any()):
+    if basis.no_data or (n > 0 and not len(known)):
         what = "facility" if basis.no_data else f"value of '{rule.attribute}'"
         out.update(status=NO_DATA, note=f"no {what} for this category in the unit")
         return out
     rate = supply / pop * rule.per if pop > 0 else np.nan
-    missing = n - int(known.sum())
+    missing = n - len(known)
     notes = [f"{missing} of {n} facilities lack '{rule.attribute}'"] if missing else []
     if unit.get("population_estimated") and not unit.get("population_calibrated", False):
         notes.append(INDICATIVE)
