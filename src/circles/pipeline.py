@@ -914,7 +914,7 @@ def assemble(
     )
     communities = _with_rule_columns(stages.people.communities, stages.results)
     summary = _run_summary(stages, standards, buffer_m, timings, warnings)
-    warnings.extend(completeness_warnings(summary))  # the summary's list is this same list
+    warnings = summary["warnings"]  # with the completeness warnings the summary added
     water = extract.features[extract.features["tags"].map(is_water)]
     return Analysis(
         standards=standards,
@@ -961,7 +961,7 @@ def _run_summary(
     district_id, district_name, study_area_m = stages.district
     study_area = _to(study_area_m, WGS84, source=network.crs)
     facilities = stages.access.facilities_m
-    return {
+    summary = {
         "district": {"id": district_id, "name": district_name},
         "units": "community" if given.communities is not None else "compound",
         "edge_units": {
@@ -1006,6 +1006,8 @@ def _run_summary(
             "crs": given.crs,
         },
     }
+    summary["warnings"] = [*warnings, *completeness_warnings(summary)]
+    return summary
 
 
 def _map_fits(
