@@ -209,6 +209,10 @@ class PopulationSettings(_Strict):
     # where no one lives: areas with these tag values, and large roads grown by a half width
     uninhabited_tags: dict[str, list[str]] = Field(default_factory=dict)
     large_road_values: list[str] = Field(default_factory=list)
+    # lines where no one lives (railways, rivers mapped only as a line), unless underground,
+    # grown by a half width
+    uninhabited_lines: dict[str, list[str]] = Field(default_factory=dict)
+    uninhabited_line_half_width_m: float = Field(default=10, ge=0)
     large_road_half_width_m: Sourced | None = None
     # --population this many times away from the estimate: a warning, an error
     calibration_warn_ratio: float = Field(default=3, gt=1)
