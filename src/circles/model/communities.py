@@ -203,8 +203,8 @@ def uninhabited_areas(
     lines = features[_tagged(features, settings.uninhabited_lines)]
     lines = lines[lines.geom_type.eq("LineString") & ~lines["tags"].map(_underground)]
     if len(lines):
-        half = settings.uninhabited_line_half_width_m
-        parts.append(shapely.union_all(shapely.buffer(lines.to_crs(metric_crs).geometry.values, half)))
+        grown = lines.to_crs(metric_crs).buffer(settings.uninhabited_line_half_width_m)
+        parts.append(shapely.union_all(grown.values))
     return shapely.union_all(parts) if parts else shapely.Polygon()
 
 
