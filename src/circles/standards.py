@@ -237,6 +237,9 @@ class AnalysisSettings(_Strict):
     attach_extra_m: float = Field(default=0.0, ge=0, le=500)
     attach_max_streets: int = Field(default=1, ge=1, le=32)
     attach_area_max_streets: int = Field(default=1, ge=1, le=64)
+    # an area without mapped entrances also joins along its frontage: points this far apart on
+    # its outline join their nearest street (within attach_extra_m of its nearest); 0: off
+    attach_frontage_m: float = Field(default=0.0, ge=0)
 
 
 class Completeness(_Strict):
