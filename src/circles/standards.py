@@ -76,6 +76,7 @@ class Category(_Strict):
     tags: list[dict[str, TagValue]] = Field(default_factory=list)
     name_keywords: list[str] = Field(default_factory=list)
     name_exclude: list[str] = Field(default_factory=list)
+    tags_only_keys: list[str] = Field(default_factory=list)  # present: the name is not used
     capacity_tags: list[str] = Field(default_factory=list)
     area_from_geometry: bool = False
     aliases: list[str] = Field(default_factory=list)  # other names in planners' files
@@ -92,6 +93,7 @@ class CategoryFile(_Strict):
     """The categories file: the categories and the tags that disqualify a name match."""
 
     name_match_ignore_keys: list[str] = Field(default_factory=list)
+    name_match_area_keys: list[str] = Field(default_factory=list)
     categories: list[Category]
 
     @model_validator(mode="after")
