@@ -34,8 +34,11 @@ def test_analyze_writes_gpkg_csv_json(chengdu_run):
     summary = json.loads((out / "summary.json").read_text(encoding="utf-8"))
     assert summary["network"]["nodes"] > 1000
     assert "elderly_meal" in summary["no_data_categories"]
+    assert summary["standards"]["profile"] == "national"
+    assert summary["standards"]["chosen_by"] == "default"
     assert not list(out.glob(".*")), "no temporary files left behind"
     assert "幼儿园" in result.output
+    assert "标准: 国家基准" in result.output and "[national; 默认]" in result.output
 
 
 def test_english_output(tmp_path):
@@ -66,6 +69,7 @@ def test_english_output(tmp_path):
         (["--area", "116.3,39.9,116.4,40.0"], "lies outside the extract"),
         (["--area", "1,2,3"], "neither a bounding box"),
         (["--standards", "missing.yaml"], "standards file not found"),
+        (["--standards", "xiqin"], "unknown standards profile 'xiqin'. Did you mean 'xiqing'?"),
     ],
 )
 def test_user_errors_exit_2_without_traceback(args, message, tmp_path):
@@ -95,6 +99,31 @@ def test_invalid_yaml_exits_2(tmp_path):
     )
     assert result.exit_code == 2
     assert "invalid YAML" in result.output
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("extends: std.yaml\n", "line 1, key extends: 'extends' makes a cycle"),
+        ("extends: nationl\n", "line 1, key extends: unknown parent profile 'nationl'"),
+        (
+            "extends: national\nrules:\n  - {id: x, kind: presence, name: {zh: 书屋, en: x}, "
+            "category: reading_room, unit: community, source: {document: d, clause: c}}\n",
+            "line 3, key rules.0.category: unknown category 'reading_room'",
+        ),
+    ],
+)
+@pytest.mark.parametrize("command", ["analyze", "check"])
+def test_bad_profile_exits_2_naming_file_and_line(tmp_path, text, message, command):
+    bad = tmp_path / "std.yaml"
+    bad.write_text(text, encoding="utf-8")
+    args = ["--osm", str(need(CHENGDU)), "--out", str(tmp_path / "o")]
+    if command == "check":
+        args = ["--communities", str(tmp_path / "none.csv")]
+    result = CliRunner().invoke(main, [command, *args, "--standards", str(bad)])
+    assert result.exit_code == 2, result.output
+    assert f"{bad} {message}" in result.output
+    assert "Traceback" not in result.output
 
 
 def test_never_overwrites_an_input(tmp_path, standards):
