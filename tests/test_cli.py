@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import geopandas as gpd
 import pyogrio
@@ -126,9 +127,34 @@ def test_bad_profile_exits_2_naming_file_and_line(tmp_path, text, message, comma
     assert "Traceback" not in result.output
 
 
-def test_never_overwrites_an_input(tmp_path, standards):
-    from pathlib import Path
+def test_saved_folder_holds_the_resolved_profile_and_every_file_of_its_chain(tmp_path):
+    from circles.planning.saved import load_analysis
 
+    child = tmp_path / "city.yaml"
+    child.write_text("extends: xiqing\ndrop_rules: [kindergarten_300m]\n", encoding="utf-8")
+    out = tmp_path / "o"
+    args = ["--osm", str(need(CHENGDU)), "--area", "104.06,30.66,104.10,30.70", "--out", str(out)]
+    result = CliRunner().invoke(main, ["analyze", *args, "--standards", str(child)])
+    assert result.exit_code == 0, result.output
+    assert "[city; 由 --standards 指定]" in result.output
+    saved = load_analysis(out).standards
+    ids = [r.id for r in saved.rules]
+    assert "elderly_daycare_15min_elderly" in ids and "kindergarten_300m" not in ids
+    manifest = json.loads((out / "manifest.json").read_text(encoding="utf-8"))
+    inputs = [Path(i["path"]).name for i in manifest["inputs"]]
+    assert inputs[1:] == [
+        "national.yaml",
+        "categories.yaml",
+        "tianjin.yaml",
+        "xiqing.yaml",
+        "city.yaml",
+    ]
+    summary = json.loads((out / "summary.json").read_text(encoding="utf-8"))
+    assert summary["standards"]["profile"] == "city"
+    assert summary["standards"]["files"] == saved.files
+
+
+def test_never_overwrites_an_input(tmp_path, standards):
     src = Path(standards.path)
     for f in src.parent.glob("*.yaml"):
         (tmp_path / f.name).write_bytes(f.read_bytes())
