@@ -391,3 +391,12 @@ def test_profile_outside_its_district_is_a_warning_naming_the_one_that_fits():
     (warning,) = given.problems.warnings
     assert "xinji is not written for 天津市西青区" in str(warning)
     assert "--standards xiqing" in str(warning)
+
+
+def test_wrong_type_in_a_child_setting_names_the_child(tmp_path: Path):
+    child = tmp_path / "city.yaml"
+    child.write_text("extends: national\nprofiles:\n  adult:\n    speed_m_s: fast\n", "utf-8")
+    with pytest.raises(StandardsError) as err:
+        load_standards(child)
+    assert f"{child} line 4, key profiles.adult.speed_m_s:" in str(err.value)
+    assert "got 'fast'" in str(err.value)

@@ -531,7 +531,8 @@ def _read_layer(path: Path) -> _Layer:
     layer = _Layer(path.resolve(), data, tree)
     for key in ("rules", "drop_rules"):
         if key in data and not isinstance(data[key], list):
-            raise StandardsError(f"{layer.where((key,))}: expected a list of rules")
+            got = type(data[key]).__name__
+            raise StandardsError(f"{layer.where((key,))}: expected a list, got {got}")
     if isinstance(data.get("categories"), str):
         cat_path = (path.parent / data["categories"]).resolve()
         cat_data, cat_tree = _read_yaml(cat_path)
@@ -617,8 +618,11 @@ def _merge(chain: list[_Layer]) -> tuple[dict, list[tuple[int, int]]]:
 def _depth(data: Any, loc: tuple[Any, ...]) -> int:
     """How many leading keys of ``loc`` exist in ``data``."""
     for n, key in enumerate(loc):
-        found = key in data if isinstance(data, dict) else isinstance(key, int) and key < len(data)
-        if not isinstance(data, dict | list) or not found:
+        if isinstance(data, dict):
+            found = key in data
+        else:
+            found = isinstance(data, list) and isinstance(key, int) and key < len(data)
+        if not found:
             return n
         data = data[key]
     return len(loc)
