@@ -47,6 +47,18 @@ def standards():
 
 
 @pytest.fixture(scope="session")
+def tianjin():
+    """Tianjin's profile: every rule kind (elderly circles, presence per street, coverage)."""
+    return load_standards("tianjin")
+
+
+@pytest.fixture(scope="session")
+def chengdu_tianjin(tianjin):
+    """Chengdu judged by Tianjin's rules: the rule kinds national lacks, on real data."""
+    return analyze(need(CHENGDU), standards=tianjin)
+
+
+@pytest.fixture(scope="session")
 def chengdu(standards):
     return analyze(need(CHENGDU), standards=standards)
 

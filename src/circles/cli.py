@@ -14,7 +14,7 @@ import click
 
 from circles.errors import CirclesError
 from circles.folders import MANIFEST, result_folder, safe_name
-from circles.present.style import label
+from circles.present.style import label, tr
 
 if TYPE_CHECKING:
     import numpy as np
@@ -45,9 +45,10 @@ def sample_extract() -> Path:
 INPUT_OPTIONS = [
     click.option(
         "--standards",
-        type=click.Path(path_type=Path),
         default=None,
-        help="Standards YAML. Default: configs/default.yaml (GB 50180-2018 + local plans).",
+        help="Standards profile: a shipped name (national, tianjin, xiqing, xinji, baicheng) or "
+        "a YAML file (may say `extends: NAME`). Default: the profile written for --district, "
+        "else national.",
     ),
     click.option(
         "--lang",
@@ -210,7 +211,7 @@ def main(verbose: int, quiet: bool) -> None:
 def analyze(
     osm: Path | None,
     area: str | None,
-    standards: Path | None,
+    standards: str | None,
     lang: str,
     district: str | None,
     district_name: str | None,
@@ -248,7 +249,7 @@ def analyze(
             authoritative=authoritative,
             population=population,
         )
-        paths = write_outputs(result, out, [p for p in (standards,) if p is not None])
+        paths = write_outputs(result, out)
     except CirclesError as exc:
         raise UserError(str(exc)) from None
     for line in _analysis_lines(osm.name, result.summary, lang):
@@ -266,6 +267,7 @@ def _analysis_lines(osm_name: str, s: dict, lang: str) -> list[str]:
         f"{s['communities']['population']:,} "
         f"({_population_kind(s)})",
         *_population_line(s.get("population")),
+        _standards_line(s.get("standards", {}), lang),
     ]
     for cat in s["categories"]:
         name = cat["name_zh"] if lang == "zh" else cat["name_en"]
@@ -281,6 +283,13 @@ def _analysis_lines(osm_name: str, s: dict, lang: str) -> list[str]:
             "without --communities"
         )
     return lines
+
+
+def _standards_line(standards: dict, lang: str) -> str:
+    """The standards profile used, and how it was chosen."""
+    name = standards.get("name_zh" if lang == "zh" else "name_en", "")
+    how = tr(f"chosen_{standards.get('chosen_by', 'given')}", lang)
+    return f"{tr('standards', lang)}: {name} [{standards.get('profile', '')}; {how}]"
 
 
 def _population_kind(s: dict) -> str:
@@ -340,14 +349,19 @@ def _rule_result(rule_id: str, r: dict, lang: str) -> str:
     default=None,
     help="Also check points against this extract: inside it, and on its streets (datum).",
 )
-@click.option("--standards", type=click.Path(path_type=Path), default=None)
+@click.option(
+    "--standards",
+    default=None,
+    help="Standards profile (shipped name or YAML file) whose categories the files use. "
+    "Default: national.",
+)
 def check(
     facility_files: tuple[str, ...],
     communities: str | None,
     boundaries: str | None,
     crs: str,
     osm: Path | None,
-    standards: Path | None,
+    standards: str | None,
 ) -> None:
     """Check your own files (facilities, communities, boundaries) without analysing.
 
@@ -357,10 +371,14 @@ def check(
 
     if not (facility_files or communities or boundaries):
         raise UserError("nothing to check: give --facilities, --communities or --boundaries.")
+    from circles.standards import load_standards
+
     try:
-        problems, files = check_inputs(facility_files, communities, boundaries, standards, crs, osm)
+        loaded = load_standards(standards)
+        problems, files = check_inputs(facility_files, communities, boundaries, loaded, crs, osm)
     except CirclesError as exc:
         raise UserError(str(exc)) from None
+    click.echo(f"standards: {loaded.name.zh} [{loaded.profile}]")
     failed = {p.file for p in problems.errors}
     for f in (f for f in files if f["file"] not in failed):
         details = ", ".join(
@@ -700,7 +718,7 @@ def batch(
     districts: str,
     scheduler: str | None,
     n_workers: int | None,
-    standards: Path | None,
+    standards: str | None,
     lang: str,
     facility_files: tuple[str, ...],
     communities: str | None,

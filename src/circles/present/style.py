@@ -90,6 +90,19 @@ TEXT = {
     "basis": ("数据依据", "data basis"),
     "unknown": ("未知", "unknown"),
     "index": ("各区地图", "District maps"),
+    "profile_by_district": (
+        "按所选区县选用标准：{district}（{profile}）",
+        "Standards chosen for the district: {district} ({profile})",
+    ),
+    "profile_outside": (
+        "标准 {profile} 不是为 {district} 制定的（适用于 {codes}）；该区县适用的标准为 {fits}，"
+        "可用 --standards {fits} 选用",
+        "standards profile {profile} is not written for {district} (it applies to {codes}); "
+        "the profile for this district is {fits}: give --standards {fits}",
+    ),
+    "chosen_given": ("由 --standards 指定", "given with --standards"),
+    "chosen_district": ("按所选区县选用", "chosen for the district"),
+    "chosen_default": ("默认", "the default"),
 }
 
 
