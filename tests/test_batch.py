@@ -209,6 +209,7 @@ def test_batch_table_says_what_each_population_rests_on():
             "no_data_categories": [],
             "network": {"nodes": 10},
             "warnings": [],
+            "standards": {"profile": "national"},
         }
 
     cases = {
