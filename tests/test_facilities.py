@@ -48,21 +48,24 @@ def xml_objects(path: Path, bounds: shapely.Geometry) -> list[dict[str, str]]:
 def direct_count(objects, category, ignore) -> Counter:
     """Independent matcher: tag selectors first, then Chinese name keywords."""
     counts = Counter()
-    for tags in objects:
-        by_tag = any(
-            all(
-                (tags.get(k) is not None)
-                if v is True
-                else (tags.get(k) in v)
-                if isinstance(v, list)
-                else tags.get(k) == v
-                for k, v in sel.items()
-            )
-            for sel in category.tags
+
+    def holds(sel, tags):
+        return all(
+            (tags.get(k) is not None)
+            if v is True
+            else (tags.get(k) in v)
+            if isinstance(v, list)
+            else tags.get(k) == v
+            for k, v in sel.items()
         )
+
+    for tags in objects:
+        excluded = any(holds(sel, tags) for sel in category.tags_exclude)
+        by_tag = not excluded and any(holds(sel, tags) for sel in category.tags)
         name = "|".join(tags.get(k, "") for k in ("name", "name:zh", "official_name"))
         by_name = (
             not by_tag
+            and not excluded
             and not (set(tags) & set(ignore))
             and any(k in name for k in category.name_keywords)
             and not any(x in name for x in category.name_exclude)

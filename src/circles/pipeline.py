@@ -143,7 +143,8 @@ def analyze(
     communities
         Planner's communities with official population (replace the OSM-derived ones).
     boundaries
-        Planner's street (街道) and district boundaries for per-street rules.
+        Planner's street (街道), village (村) and district boundaries for rules per street or
+        village.
     crs
         Coordinates of the planners' files: ``wgs84``, ``gcj02``, ``bd09`` or ``EPSG:xxxx``
         (a file's own option or CRS comes first).
@@ -192,7 +193,7 @@ class PlannerInputs:
     study_area: BaseGeometry | None  # WGS-84; None: the extract's data bounds
     district_id: str | None
     district_name: str | None
-    units: gpd.GeoDataFrame | None  # the planner's boundaries (streets, maybe a district)
+    units: gpd.GeoDataFrame | None  # the planner's boundaries (streets, villages, a district)
     communities: gpd.GeoDataFrame | None
     communities_spec: FileSpec | None
     boundaries_spec: FileSpec | None
@@ -223,6 +224,11 @@ class PlannerInputs:
     def streets(self) -> gpd.GeoDataFrame | None:
         """The planner's street (街道) units, if given."""
         return None if self.units is None else self.units[self.units["level"] == "street"]
+
+    @property
+    def villages(self) -> gpd.GeoDataFrame | None:
+        """The planner's village (行政村) units, if given."""
+        return None if self.units is None else self.units[self.units["level"] == "village"]
 
 
 def read_planner_inputs(
@@ -868,7 +874,7 @@ def judge(
     network: Network,
 ) -> pd.DataFrame:
     """Stage 6: every rule per community, street and district."""
-    streets = given.streets
+    streets, villages = given.streets, given.villages
     return evaluate_rules(
         standards,
         people.communities,
@@ -878,6 +884,7 @@ def judge(
         district,
         None if streets is None else streets.to_crs(network.crs),
         official_communities=given.communities is not None,
+        villages=None if villages is None else villages.to_crs(network.crs),
     )
 
 
@@ -1086,6 +1093,9 @@ def _planner_points(
             "matched_by": "planner",
             "capacity": points["capacity"].to_numpy(float) if "capacity" in points else np.nan,
             "area_m2": points["area_m2"].to_numpy(float) if "area_m2" in points else np.nan,
+            "floor_area_m2": (
+                points["floor_area_m2"].to_numpy(float) if "floor_area_m2" in points else np.nan
+            ),
         }
     )
     geometry = points.geometry.representative_point().values
