@@ -435,7 +435,12 @@ def _per_capita_rows(
     bases: dict[str, CategoryBasis],
     common: dict,
 ) -> pd.DataFrame:
-    """Supply (capacity, area, floor area or count) per ``per`` residents or households."""
+    """Supply (capacity, area, floor area or count) per ``per`` residents or households.
+
+    Floor area counts only the planner's facilities (OSM maps footprints, not floors): without
+    them the rule has no data. A category whose facilities all lack the attribute has no data
+    in every unit, so a unit without facilities is not reported as a gap either.
+    """
     base = {
         **common,
         "category_id": rule.category,
@@ -443,10 +448,13 @@ def _per_capita_rows(
         "shortfall_unit": SUPPLY_UNITS[rule.attribute],
     }
     sel = facilities["category_id"].to_numpy() == rule.category
+    if rule.attribute == "floor_area_m2":
+        sel &= facilities["source"].astype(str).str.startswith("planner").to_numpy()
     values = supply_values(facilities, rule.attribute)
     basis = bases[rule.category]
-    if not basis.no_data and np.isnan(values[sel]).all():  # never known, e.g. OSM floor area
-        basis = CategoryBasis(0, 0, NO_DATA)
+    never_known = rule.attribute == "floor_area_m2" and not sel.any()
+    if never_known or (sel.any() and np.isnan(values[sel]).all()):
+        basis = CategoryBasis(0, 0, UNKNOWN_VALUE)
     return _unit_rows(
         rule,
         units,
@@ -456,6 +464,7 @@ def _per_capita_rows(
     )
 
 
+UNKNOWN_VALUE = "unknown_value"  # a basis whose facilities exist, but none with the attribute
 SUPPLY_UNITS = {"capacity": "places", "area_m2": "m2", "floor_area_m2": "m2", "count": "facilities"}
 
 
@@ -491,8 +500,9 @@ def _supply(
     supply = float(values[known].sum())
     out = {**unit, **base, "facilities": n}
     if basis.no_data or (n > 0 and not len(known)):
-        what = "facility" if basis.no_data else f"value of '{rule.attribute}'"
-        out.update(status=NO_DATA, note=f"no {what} for this category in the unit")
+        what = "facility" if basis.source == NO_DATA else f"value of '{rule.attribute}'"
+        hint = FLOOR_AREA_HINT if rule.attribute == "floor_area_m2" else ""
+        out.update(status=NO_DATA, note=f"no {what} for this category in the unit{hint}")
         return out
     size = _denominator(rule, unit)
     if not size > 0:
@@ -516,6 +526,9 @@ def _supply(
     return out
 
 
+FLOOR_AREA_HINT = (
+    ": floor area comes only from the planner's facility file (建筑面积 column), never from OSM"
+)
 HOUSEHOLDS_HINT = {
     "residents": "",
     "households": ": give a households column (户数) in the communities file (--communities)",
