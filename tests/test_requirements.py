@@ -12,16 +12,19 @@ from pathlib import Path
 
 import geopandas as gpd
 import numpy as np
+import pandas as pd
 import pytest
 import shapely
 from shapely.geometry import Point, box
 
+from circles import analyze
 from circles.errors import StandardsError
 from circles.model.facilities import exclusive_areas, match_category
 from circles.present.style import label
 from circles.rules.evaluate import evaluate_rules
 from circles.sources.planner_files import Problems, read_boundaries
 from circles.standards import CoverageRateRule, PerCapitaRule, PresenceRule, load_standards
+from conftest import CHENGDU, need
 
 SOURCE = {"document": "test", "clause": "test"}
 DISTRICT = ("d", "区", box(0, 0, 2000, 1000))
@@ -262,7 +265,7 @@ def test_unknown_attribute_names_file_and_line(config_copy: Path):
 
 
 def test_new_rules_on_chengdu(chengdu):
-    res = chengdu.results.set_index(["rule_id", "unit_level"])
+    res = chengdu.results.set_index(["rule_id", "unit_level"]).sort_index()
     pitches = res.loc[("football_pitches_per_10k", "district")]
     n = (chengdu.facilities["category_id"] == "football_pitch").sum()
     assert n > 0
@@ -274,10 +277,68 @@ def test_new_rules_on_chengdu(chengdu):
     for rule_id in ("fitness_site_per_community", "rural_mutual_aid_village_coverage_70"):
         assert res.loc[(rule_id, "district"), "status"] == "not_evaluated"
     assert res.loc[("elderly_centre_per_street", "district"), "status"] == "not_evaluated"
-    # the district's sports-ground area is that of the union of the polygons
+    # the district's sports-ground area: the grounds' areas less what larger ones cover
     grounds = chengdu.facilities[chengdu.facilities["category_id"] == "sports_ground"]
+    in_area = grounds[grounds["in_area"]]
     sport = res.loc[("sports_ground_area_per_resident", "district")]
-    in_area = grounds[grounds["in_area"]] if "in_area" in grounds else grounds
     assert sport["value"] * sport["population"] == pytest.approx(in_area["area_m2"].sum())
-    if in_area["area_m2"].isna().any() and sport["value"] < 2.6:
-        assert sport["status"] == "incomplete" and np.isnan(sport["shortfall"])
+    assert (in_area["area_m2"] == 0).any()  # a pitch inside a larger ground adds nothing
+    missing = in_area["area_m2"].isna().any()
+    expected = "pass" if sport["value"] >= 2.6 else "incomplete" if missing else "fail"
+    assert sport["status"] == expected
+
+
+def test_planner_floor_area_households_and_villages_on_chengdu(chengdu, standards, tmp_path):
+    """Chengdu with a planner's culture list (建筑面积), communities with 户数 and two 村."""
+    comm = chengdu.communities.to_crs(4326).reset_index(drop=True)
+    comm = comm[["community_id", "name", "population", "geometry"]].head(40).copy()
+    comm["population"] = comm["population"].round().clip(lower=1)
+    comm["户数"] = 1000.0
+    comm.loc[2, "户数"] = np.nan
+    comm.rename(columns={"community_id": "id"}).to_file(tmp_path / "社区.geojson")
+    minx, miny, maxx, maxy = chengdu.communities.to_crs(4326).total_bounds
+    mid = (minx + maxx) / 2
+    gpd.GeoDataFrame(
+        {"名称": ["西村", "东村"], "级别": ["村", "村"]},
+        geometry=[box(minx, miny, mid, maxy), box(mid, miny, maxx, maxy)],
+        crs=4326,
+    ).to_file(tmp_path / "村.geojson")
+    at = comm.geometry.representative_point()
+    west = at[at.x < mid].iloc[0]
+    rows = [
+        {"名称": "丁文化站", "类别": "公共文化设施", "经度": at[3].x, "纬度": at[3].y,
+         "建筑面积": 10},
+        {"名称": "戊文化馆", "类别": "文化馆", "经度": at[4].x, "纬度": at[4].y},  # no floor area
+        {"名称": "甲社区服务中心", "类别": "社区综合服务设施", "经度": at[0].x, "纬度": at[0].y,
+         "建筑面积": 300},
+        {"名称": "乙社区服务中心", "类别": "社区综合服务设施", "经度": at[1].x, "纬度": at[1].y,
+         "建筑面积": 50},
+        {"名称": "西村幸福院", "类别": "幸福院", "经度": west.x, "纬度": west.y},
+        {"名称": "丙社区服务中心", "类别": "社区综合服务设施", "经度": at[2].x, "纬度": at[2].y,
+         "建筑面积": 80},
+    ]  # fmt: skip
+    pd.DataFrame(rows).to_csv(tmp_path / "设施.csv", index=False)
+    result = analyze(
+        need(CHENGDU),
+        standards=standards,
+        facilities=[tmp_path / "设施.csv"],
+        communities=tmp_path / "社区.geojson",
+        boundaries=tmp_path / "村.geojson",
+    )
+    r = result.results.set_index(["rule_id", "unit_level", "unit_id"]).sort_index()
+    culture_row = r.loc[("culture_floor_area_per_10k", "district")].iloc[0]
+    assert culture_row["status"] == "incomplete"  # 10 m² known: short of 1,200 per 10,000
+    assert np.isnan(culture_row["shortfall"])
+    assert "1 of 2 facilities lack 'floor_area_m2'" in culture_row["note"]  # OSM ones not counted
+    service = r.loc["community_service_area_per_100_households", "community"]
+    ids = [f"社区:{i}" for i in comm["community_id"]]  # ids carry the file's name
+    assert service.loc[ids[0], ["value", "status"]].tolist() == [30, "pass"]
+    assert service.loc[ids[1], ["value", "status", "shortfall"]].tolist() == [5, "fail", 250]
+    assert service.loc[ids[2], "status"] == "not_evaluated"  # no 户数
+    villages = r.loc["rural_mutual_aid_per_village", "village"]
+    assert dict(zip(villages["unit_name"], villages["status"], strict=True)) == {
+        "西村": "pass",
+        "东村": "fail",
+    }
+    coverage = r.loc[("rural_mutual_aid_village_coverage_70", "district")].iloc[0]
+    assert (coverage["value"], coverage["status"]) == (0.5, "fail")
