@@ -122,6 +122,30 @@ def test_a_schoolyard_with_a_gate_joins_at_the_gate_not_the_nearest_outline_poin
     assert walks[0] == pytest.approx(415.0) and walks[1] <= 105.0 + 1e-9
 
 
+def test_a_school_along_a_street_is_entered_from_either_end_of_its_frontage():
+    """A school 320 m along the south street, closest to it at its west end: a home at its
+    east end walks round the corner to the east street (68 m) when the school joins each
+    street only where it is closest; joined along its frontage (a point every 20 m), it
+    walks straight in (< 20 m). A frontage point beyond ``extra_m`` of the nearest street is
+    not joined."""
+    net = block_network()
+    streets = network_streets(net)
+    school = shapely.Polygon([(20, 3), (340, 8), (340, 18), (20, 13)])
+    home = streets.attach_near(shapely.points([[330.0, -10.0]]), 0.0, 1)
+    walks = []
+    for frontage_m in (0.0, 20.0):
+        join = streets.attach_entrances(
+            np.array([school]), np.array([None]), 50.0, 16, 4, frontage_m
+        )
+        graph = routing_graph(net, home, join)
+        walks.append(nearest_facility(graph, np.array([0]), limit_m=10_000).point_dist_m[0])
+        assert (join.connector_m <= 3.0 + 50.0).all() and (np.diff(join.connector_m) >= 0).all()
+    assert walks[0] == pytest.approx(10 + 30 + 8 + 20)  # round the corner to its east end
+    assert walks[1] < 20.0
+    tight = streets.attach_entrances(np.array([school]), np.array([None]), 3.0, 16, 4, 20.0)
+    assert set(tight.piece) == {0} and tight.connector_m.max() <= 6.0
+
+
 def test_entrances_are_gates_and_entrance_nodes_on_or_near_the_outline():
     crs = CRS.from_epsg(32648)
     yard_m = shapely.box(400_000.0, 3_300_000.0, 400_100.0, 3_300_060.0)

@@ -12,7 +12,15 @@ from click.testing import CliRunner
 from shapely.geometry import box
 
 from circles import analyze
-from circles.batch import district_populations, parse_districts, run_batch, slugify
+from circles.batch import (
+    DistrictRun,
+    district_populations,
+    figures,
+    format_table,
+    parse_districts,
+    run_batch,
+    slugify,
+)
 from circles.cli import main
 from circles.errors import InputError
 from circles.present.tables import write_outputs
@@ -182,3 +190,33 @@ def test_batch_passes_population_and_authoritative_to_each_district(scheduler, t
     report = json.loads((out / "batch.json").read_text(encoding="utf-8"))
     assert report["options"]["population"] == {"西片": 120000.0, "东片": 90000.0}
     assert report["options"]["authoritative"] == ["elderly_meal"]
+
+
+def test_batch_table_says_what_each_population_rests_on():
+    """One row per district: official, an uncalibrated estimate, or an estimate scaled to an
+    official total (and by how much)."""
+
+    def summary(estimated: bool, population: dict) -> dict:
+        return {
+            "communities": {"count": 3, "population": 1000, "population_estimated": estimated},
+            "population": population,
+            "categories": [],
+            "no_data_categories": [],
+            "network": {"nodes": 10},
+            "warnings": [],
+        }
+
+    cases = {
+        "甲": summary(False, {"calibrated_by": "communities file"}),
+        "乙": summary(True, {"calibrated_by": None}),
+        "丙": summary(True, {"calibrated_by": "--population", "calibration_factor": 1.42}),
+    }
+    runs = [
+        DistrictRun(name, name, None, "ok", 1, 1.0, name, figures=figures(s))
+        for name, s in cases.items()
+    ]
+    lines = format_table(runs).splitlines()
+    assert "basis" in lines[0]
+    assert "official" in lines[1]
+    assert "estimate (uncalibrated)" in lines[2]
+    assert "estimate x1.42 (--population)" in lines[3]

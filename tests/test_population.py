@@ -25,7 +25,8 @@ from circles.model.communities import (
     street_of,
     uninhabited_areas,
 )
-from circles.pipeline import check_population
+from circles.pipeline import check_population, feature_keys
+from circles.sources.osm import read_extract
 from circles.sources.planner_files import read_boundaries, read_communities
 from conftest import CHENGDU, need
 
@@ -103,6 +104,36 @@ def test_large_roads_and_parks_hold_no_one(standards):
     assert comm["inhabited_m2"].iloc[0] == pytest.approx(
         160_000 - 40_000 - 400 * 2 * half, rel=0.01
     )
+
+
+def test_railways_and_rivers_drawn_as_lines_hold_no_one(standards):
+    """A rail line and a river mapped only as a line cross a community: no one is placed
+    within their half width; a railway in a tunnel leaves the homes above it."""
+    rail = shapely.LineString([(400_000, 3_400_125), (400_400, 3_400_125)])  # on grid rows
+    river = shapely.LineString([(400_125, 3_400_000), (400_125, 3_400_400)])
+    subway = shapely.LineString([(400_000, 3_400_325), (400_400, 3_400_325)])
+    features = _features(
+        [
+            ({"railway": "rail"}, rail),
+            ({"waterway": "river"}, river),
+            ({"railway": "rail", "tunnel": "yes", "layer": "-1"}, subway),
+        ]
+    )
+    nowhere = uninhabited_areas(features, gpd.GeoSeries([], crs=UTM), standards.population, UTM)
+    community = gpd.GeoDataFrame(
+        {"community_id": ["a"], "name": ["甲"], "population": [4000.0]},
+        geometry=[box(400_000, 3_400_000, 400_400, 3_400_400)],
+        crs=UTM,
+    )
+    no_buildings = buildings_from_osm(features.iloc[:0], standards.population, UTM)
+    _, everywhere = spread_population(community, no_buildings, standards.population)
+    _, demand = spread_population(community, no_buildings, standards.population, nowhere)
+    half = standards.population.uninhabited_line_half_width_m
+    assert _residents_in(everywhere, rail.buffer(half)) > 0
+    assert _residents_in(demand, rail.buffer(half)) == 0
+    assert _residents_in(demand, river.buffer(half)) == 0
+    assert _residents_in(demand, subway.buffer(half)) > 0
+    assert demand["population"].sum() == pytest.approx(4000)
 
 
 def test_homes_outside_residential_land_are_units_and_offices_are_not(standards):
@@ -214,6 +245,14 @@ def test_planner_communities_over_chengdu_place_no_one_in_water(standards):
     lakes = shapely.union_all(result.water.geometry.values)  # water areas of the extract
     assert lakes.area > 0
     assert _residents_in(result.demand_points, lakes) == 0
+    # 13,187 residents stood on railways and rivers mapped as lines before they were read
+    features = read_extract(osm, feature_keys(standards), None).features
+    lines = features[features.geom_type.eq("LineString")]
+    rails = lines[lines["tags"].map(lambda t: t.get("railway") == "rail" and "tunnel" not in t)]
+    rails = rails[~rails["tags"].map(lambda t: t.get("layer", "0").startswith("-"))]
+    assert len(rails) > 50
+    track = shapely.union_all(rails.to_crs(result.crs).buffer(5).values)
+    assert _residents_in(result.demand_points.to_crs(result.crs), track) == 0
     assert result.demand_points["population"].sum() == pytest.approx(
         result.communities["population"].sum()
     )

@@ -19,7 +19,7 @@ from shapely.geometry import Point, box
 
 from circles import analyze
 from circles.errors import StandardsError
-from circles.model.facilities import exclusive_areas, match_category
+from circles.model.facilities import categories_of, exclusive_areas
 from circles.present.style import label
 from circles.rules.evaluate import evaluate_rules
 from circles.sources.planner_files import Problems, read_boundaries
@@ -207,11 +207,8 @@ def test_nested_and_overlapping_polygons_count_once():
 
 
 def test_golf_is_not_a_sports_ground_and_the_three_elderly_levels_are_apart(standards):
-    cats = {c.id: c for c in standards.categories.categories}
-    ignore = frozenset(standards.categories.name_match_ignore_keys)
-
     def matches(tags):
-        return {cid for cid, cat in cats.items() if match_category(tags, cat, ignore)}
+        return set(categories_of(tags, standards.categories))
 
     assert "sports_ground" not in matches({"leisure": "pitch", "sport": "golf"})
     assert "sports_ground" in matches({"leisure": "pitch", "sport": "basketball"})

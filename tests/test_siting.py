@@ -18,6 +18,7 @@ from circles.access.state import FORMAT_VERSION, load_state
 from circles.cli import main
 from circles.errors import InputError
 from circles.planning.recommend import (
+    _solve,
     auto_candidates,
     coverage_matrix,
     exact_mclp,
@@ -181,16 +182,53 @@ def test_exact_solver_equals_brute_force_on_real_instance(saved, standards):
 
     for k in (1, 2, 3):
         brute = max(covered(c) for c in itertools.combinations(range(len(nodes)), k))
-        chosen, status = exact_mclp(cover, weights, k)
-        assert status == "Optimal"
-        assert covered(chosen) == pytest.approx(brute, rel=1e-9)
-        assert covered(greedy_mclp(cover, weights, k)) <= brute + 1e-9
+        greedy = greedy_mclp(cover, weights, k)
+        for start in (None, greedy):
+            exact = exact_mclp(cover, weights, k, start=start)
+            assert exact.proven and exact.status == "Optimal"
+            assert covered(exact.chosen) == pytest.approx(brute, rel=1e-9)
+            assert exact.bound == pytest.approx(brute, rel=1e-9)
+        assert covered(greedy) <= brute + 1e-9
+
+
+def _hit(cover, chosen) -> np.ndarray:
+    hit = np.zeros(cover.shape[1], bool)
+    for j in chosen:
+        hit[cover.indices[cover.indptr[j] : cover.indptr[j + 1]]] = True
+    return hit
+
+
+def test_a_stopped_solver_is_not_called_optimal_and_never_beats_greedy_down(saved, standards):
+    """CBC stopped by its time limit: not reported optimal, its bound is the LP relaxation's
+    (at least what any choice covers), and recommend keeps the better of exact and greedy."""
+    rule = standards.access_rules("supermarket")[0]
+    threshold = standards.threshold_m(rule.threshold)
+    points = np.flatnonzero(saved.state.point_dist("supermarket") > threshold)
+    cover = coverage_matrix(saved, auto_candidates(saved), points, threshold)
+    weights = saved.state.demand["population"][points]
+    greedy = greedy_mclp(cover, weights, 8)
+    stopped = exact_mclp(cover, weights, 8, time_limit_s=0.01)
+    if stopped.proven:
+        pytest.skip("CBC proved this instance within 0.01 s on this machine")
+    assert "stopped" in stopped.status
+    hit = _hit(cover, greedy)
+    assert stopped.bound >= float(weights[hit].sum()) - 1e-6
+    chosen, method, report = _solve(cover, weights, 8, None, "exact", time_limit_s=0.01)
+    assert float(weights[_hit(cover, chosen)].sum()) >= float(weights[hit].sum()) - 1e-6
+    assert not report["proven_optimal"] and "optimal" not in method.replace("optimality", "")
+    assert 0 <= report["optimality_gap"] < 1
 
 
 def test_recommend_reports_method_and_greedy_against_exact(saved):
     rec = recommend(saved, "kindergarten", 3)
     assert rec.method.startswith("exact")
     assert rec.greedy_vs_exact["greedy_share_of_optimum"] <= 1.0
+    assert rec.greedy_vs_exact["proven_optimal"] is True
+    assert rec.greedy_vs_exact["optimality_gap"] == 0.0
+    assert (
+        rec.greedy_vs_exact["exact_covered_population"]
+        >= (rec.greedy_vs_exact["greedy_covered_population"])
+    )
     assert len(rec.sites) == 3
     assert rec.uncovered_after < rec.uncovered_before
     gains = rec.sites["newly_covered_population"].to_numpy()

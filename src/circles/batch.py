@@ -455,6 +455,8 @@ def figures(summary: dict) -> dict:
         "communities": summary["communities"]["count"],
         "population": summary["communities"]["population"],
         "population_estimated": summary["communities"]["population_estimated"],
+        "calibrated_by": summary.get("population", {}).get("calibrated_by"),
+        "calibration_factor": summary.get("population", {}).get("calibration_factor"),
         "facilities": sum(c["facilities"] for c in summary["categories"]),
         "rules_pass": sum(r.get("district_status") == "pass" for r in rules),
         "rules_fail": sum(r.get("district_status") == "fail" for r in rules),
@@ -774,9 +776,30 @@ def _width(text: str) -> int:
     return sum(2 if unicodedata.east_asian_width(c) in "WF" else 1 for c in text)
 
 
+def _basis(f: dict) -> str:
+    """What a district's population rests on: official, or an estimate and its calibration."""
+    if not f:
+        return ""
+    if not f["population_estimated"]:
+        return "official"
+    if not f.get("calibrated_by"):
+        return "estimate (uncalibrated)"
+    factor = f.get("calibration_factor")
+    return f"estimate x{factor:g} ({f['calibrated_by']})" if factor else f["calibrated_by"]
+
+
 def format_table(runs: Sequence[DistrictRun]) -> str:
     """The runs as an aligned text table (Chinese characters count double)."""
-    header = ["district", "status", "tries", "s", "communities", "population", "rules fail"]
+    header = [
+        "district",
+        "status",
+        "tries",
+        "s",
+        "communities",
+        "population",
+        "basis",
+        "rules fail",
+    ]
     rows = [header]
     for r in runs:
         f = r.figures
@@ -788,6 +811,7 @@ def format_table(runs: Sequence[DistrictRun]) -> str:
                 f"{r.seconds:.1f}",
                 str(f.get("communities", "")),
                 f"{f['population']:,}" if "population" in f else "",
+                _basis(f),
                 f"{f['rules_fail']}/{f['rules_fail'] + f['rules_pass']}" if f else "",
             ]
         )

@@ -639,9 +639,11 @@ def _recommend_lines(rec: Recommendation) -> list[str]:
     lines = [f"method: {rec.method}; {rec.candidates} candidates; {rec.seconds:.1f} s"]
     if rec.greedy_vs_exact:
         g = rec.greedy_vs_exact
+        exact = "exact optimum" if g["proven_optimal"] else "exact solver's best (not proven)"
         lines.append(
-            f"greedy covers {g['greedy_covered_population']:,.0f} of the exact optimum "
-            f"{g['exact_covered_population']:,.0f} ({g['greedy_share_of_optimum']:.1%})"
+            f"greedy covers {g['greedy_covered_population']:,.0f}, the {exact} "
+            f"{g['exact_covered_population']:,.0f}; no choice covers more than "
+            f"{g['upper_bound_population']:,.0f} (gap {g['optimality_gap']:.1%})"
         )
     lines.append(rec.sites.to_string(index=False))
     lines.append(

@@ -777,7 +777,8 @@ def search_access(
 
     Homes and point facilities join every street nearly as near as their nearest one, area
     facilities at their mapped entrances (each entrance as a point), else where their outline
-    meets or comes closest to the streets (settings ``attach_*``); each search still runs
+    meets or comes closest to the streets and along their frontage (settings ``attach_*``);
+    each search still runs
     once, and a walk is the shortest over the joins.
     """
     fac_m = found.table.to_crs(network.crs)
@@ -787,7 +788,12 @@ def search_access(
     entrances = _metric_entrances(found.entrances, len(fac_m), network.crs)
     most = np.where(is_area, settings.attach_area_max_streets, settings.attach_max_streets)
     fac_join = streets.attach_entrances(
-        shapes, entrances, settings.attach_extra_m, most, settings.attach_max_streets
+        shapes,
+        entrances,
+        settings.attach_extra_m,
+        most,
+        settings.attach_max_streets,
+        settings.attach_frontage_m,
     )
     dem_join = streets.attach_near(
         people.demand.geometry.values, settings.attach_extra_m, settings.attach_max_streets

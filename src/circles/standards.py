@@ -78,6 +78,7 @@ class Category(_Strict):
     name_exclude: list[str] = Field(default_factory=list)
     # a feature matching any of these selectors is not of this category (golf pitches)
     tags_exclude: list[dict[str, TagValue]] = Field(default_factory=list)
+    tags_only_keys: list[str] = Field(default_factory=list)  # present: the name is not used
     capacity_tags: list[str] = Field(default_factory=list)
     area_from_geometry: bool = False
     aliases: list[str] = Field(default_factory=list)  # other names in planners' files
@@ -94,6 +95,7 @@ class CategoryFile(_Strict):
     """The categories file: the categories and the tags that disqualify a name match."""
 
     name_match_ignore_keys: list[str] = Field(default_factory=list)
+    name_match_area_keys: list[str] = Field(default_factory=list)
     categories: list[Category]
 
     @model_validator(mode="after")
@@ -221,6 +223,10 @@ class PopulationSettings(_Strict):
     # where no one lives: areas with these tag values, and large roads grown by a half width
     uninhabited_tags: dict[str, list[str]] = Field(default_factory=dict)
     large_road_values: list[str] = Field(default_factory=list)
+    # lines where no one lives (railways, rivers mapped only as a line), unless underground,
+    # grown by a half width
+    uninhabited_lines: dict[str, list[str]] = Field(default_factory=dict)
+    uninhabited_line_half_width_m: float = Field(default=10, ge=0)
     large_road_half_width_m: Sourced | None = None
     # --population this many times away from the estimate: a warning, an error
     calibration_warn_ratio: float = Field(default=3, gt=1)
@@ -245,6 +251,9 @@ class AnalysisSettings(_Strict):
     attach_extra_m: float = Field(default=0.0, ge=0, le=500)
     attach_max_streets: int = Field(default=1, ge=1, le=32)
     attach_area_max_streets: int = Field(default=1, ge=1, le=64)
+    # an area without mapped entrances also joins along its frontage: points this far apart on
+    # its outline join their nearest street (within attach_extra_m of its nearest); 0: off
+    attach_frontage_m: float = Field(default=0.0, ge=0)
 
 
 class Completeness(_Strict):

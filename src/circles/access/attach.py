@@ -141,12 +141,17 @@ class Streets:
         extra_m: float,
         max_streets: int | np.ndarray,
         entrance_max_streets: int,
+        frontage_m: float = 0.0,
     ) -> Attachment:
         """Attach facilities, those with mapped entrances at their entrances.
 
         A facility with entrances (a MultiPoint, metric) joins the streets at each of them, as
         a point (``attach_near`` with ``entrance_max_streets``); the others join from their
-        geometry as ``attach_near`` does. Rows are grouped by facility, nearest first.
+        geometry as ``attach_near`` does. An area without entrances also joins along its
+        frontage: points every ``frontage_m`` on its outline join their nearest street where
+        that is within ``extra_m`` of the area's nearest street, so a school alongside a
+        street is reached from whichever end the walk comes (not only where it is closest).
+        Rows are grouped by facility, nearest first.
 
         Parameters
         ----------
@@ -160,25 +165,51 @@ class Streets:
             At most this many joins per geometry joined from its geometry.
         entrance_max_streets
             At most this many joins per entrance.
+        frontage_m
+            Spacing of the frontage points on outlines; 0: no frontage joins.
         """
         geoms = np.asarray(geoms, dtype=object)
         has = np.array([e is not None for e in entrances], bool).reshape(len(geoms))
         most = np.broadcast_to(np.asarray(max_streets), (len(geoms),))
-        if not has.any():
-            return self.attach_near(geoms, extra_m, most)
         rest, rows = np.flatnonzero(~has), np.flatnonzero(has)
-        base = self.attach_near(geoms[rest], extra_m, most[rest])
-        points, index = shapely.get_parts(np.asarray(entrances, object)[rows], return_index=True)
-        ent = self.attach_near(points, extra_m, entrance_max_streets)
-        owner = np.concatenate([rest[base.owner], rows[index][ent.owner]])
-        piece = np.concatenate([base.piece, ent.piece])
-        connector = np.concatenate([base.connector_m, ent.connector_m])
-        order = np.lexsort((piece, connector, owner))
-        offset = np.concatenate([base.offset_m, ent.offset_m])
-        joined = np.concatenate([base.joined_xy, ent.joined_xy])
+        parts = [(rest, self.attach_near(geoms[rest], extra_m, most[rest]))]
+        if len(rows):
+            points, index = shapely.get_parts(
+                np.asarray(entrances, object)[rows], return_index=True
+            )
+            parts.append((rows[index], self.attach_near(points, extra_m, entrance_max_streets)))
+        if frontage_m > 0:
+            parts.append(self._frontage(geoms, rest, extra_m, frontage_m))
+        owner = np.concatenate([at[join.owner] for at, join in parts])
+        piece = np.concatenate([join.piece for _, join in parts])
+        connector = np.concatenate([join.connector_m for _, join in parts])
+        offset = np.concatenate([join.offset_m for _, join in parts])
+        joined = np.concatenate([join.joined_xy for _, join in parts])
+        order = np.lexsort((offset, piece, connector, owner))
         return Attachment(
             piece[order], offset[order], connector[order], joined[order], owner=owner[order]
         )
+
+    def _frontage(
+        self, geoms: np.ndarray, rows: np.ndarray, extra_m: float, spacing_m: float
+    ) -> tuple[np.ndarray, Attachment]:
+        """Joins of points every ``spacing_m`` along the outlines of the areas ``geoms[rows]``
+        to their nearest street, kept within ``extra_m`` of the area's nearest street; and
+        the geometry index of each join."""
+        areas = rows[shapely.get_type_id(geoms[rows]) >= 3]  # polygons and multipolygons
+        rings = shapely.boundary(geoms[areas])
+        steps = np.maximum(np.ceil(shapely.length(rings) / spacing_m), 1).astype(int)
+        of = np.repeat(np.arange(len(areas)), steps)
+        start = np.repeat(np.cumsum(steps) - steps, steps)
+        fraction = (np.arange(len(of)) - start) / steps[of]
+        points = shapely.line_interpolate_point(rings[of], fraction, normalized=True)
+        join = self.attach_near(points, 0.0, 1)
+        near = _nearest_distance(self.tree, geoms[areas])
+        keep = join.connector_m <= near[of[join.owner]] + extra_m
+        kept = Attachment(
+            join.piece[keep], join.offset_m[keep], join.connector_m[keep], join.joined_xy[keep]
+        )
+        return areas[of[join.owner[keep]]], kept
 
     def _closest(
         self, geoms: np.ndarray, g: np.ndarray, k: np.ndarray

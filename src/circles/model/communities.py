@@ -173,8 +173,9 @@ def uninhabited_areas(
     metric_crs: object,
 ) -> shapely.Geometry:
     """Where no one lives, in a metric CRS: areas tagged as in ``uninhabited_tags`` (water,
-    rail, parks, industrial land...) and the lines of ``roads`` whose ``highway`` is a large
-    road, grown by ``large_road_half_width_m``.
+    rail yards, parks, industrial land...); the lines of ``roads`` whose ``highway`` is a
+    large road, grown by ``large_road_half_width_m``; railways and rivers mapped only as a
+    line (``uninhabited_lines``, not underground), grown by ``uninhabited_line_half_width_m``.
 
     Parameters
     ----------
@@ -193,14 +194,33 @@ def uninhabited_areas(
     shapely.Geometry
         One (multi)polygon, possibly empty.
     """
-    rules = settings.uninhabited_tags
-    hit = features["tags"].map(lambda t: any(t.get(k) in v for k, v in rules.items()))
-    polys = features[hit & features.geom_type.isin(["Polygon", "MultiPolygon"])]
+    polys = features[_tagged(features, settings.uninhabited_tags)]
+    polys = polys[polys.geom_type.isin(["Polygon", "MultiPolygon"])]
     parts = list(shapely.make_valid(polys.to_crs(metric_crs).geometry.values))
     width = settings.large_road_half_width_m
     if width is not None and len(roads):
         parts.append(shapely.union_all(shapely.buffer(roads.to_numpy(), width.value)))
+    lines = features[_tagged(features, settings.uninhabited_lines)]
+    lines = lines[lines.geom_type.eq("LineString") & ~lines["tags"].map(_underground)]
+    if len(lines):
+        grown = lines.to_crs(metric_crs).buffer(settings.uninhabited_line_half_width_m)
+        parts.append(shapely.union_all(grown.values))
     return shapely.union_all(parts) if parts else shapely.Polygon()
+
+
+def _tagged(features: gpd.GeoDataFrame, rules: dict[str, list[str]]) -> pd.Series:
+    """Which features carry one of the tag values of ``rules`` (key -> values)."""
+    return features["tags"].map(lambda t: any(t.get(k) in v for k, v in rules.items()))
+
+
+def _underground(tags: dict[str, str]) -> bool:
+    """A tunnel, culvert or underground line: people may live above it."""
+    layer = tags.get("layer", "0").strip()
+    return (
+        tags.get("tunnel", "no") != "no"
+        or tags.get("location") == "underground"
+        or layer.startswith("-")
+    )
 
 
 def calibrate(

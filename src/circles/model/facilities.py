@@ -44,23 +44,53 @@ def selector_matches(selector: dict[str, str | list[str] | bool], tags: dict[str
     return True
 
 
-def match_category(
-    tags: dict[str, str], category: Category, ignore_keys: frozenset[str]
-) -> str | None:
-    """How a feature matches a category: ``"tag"``, ``"name"`` or ``None``."""
-    if any(selector_matches(sel, tags) for sel in category.tags_exclude):
+def _has(name: str, word: str) -> bool:
+    """Whether ``word`` is in ``name``; a trailing ``$`` means: ends the name."""
+    return name.endswith(word[:-1]) if word.endswith("$") else word in name
+
+
+def name_blocked(tags: dict[str, str], categories: CategoryFile) -> bool:
+    """Whether the feature's name must not be read (a street, a stop, a bare compound...).
+
+    ``name_match_ignore_keys`` always block; ``name_match_area_keys`` (place, landuse) block
+    only a feature that carries no key used by any category's tag selectors, so a
+    kindergarten also tagged ``place=locality`` is still read by its name.
+    """
+    if any(key in tags for key in categories.name_match_ignore_keys):
+        return True
+    if not any(key in tags for key in categories.name_match_area_keys):
+        return False
+    facility_keys = {
+        k for c in categories.categories for sel in c.tags for k, v in sel.items() if v is not False
+    }
+    return not facility_keys.intersection(tags)
+
+
+def match_category(tags: dict[str, str], category: Category, names_blocked: bool) -> str | None:
+    """How a feature matches a category: ``"tag"``, ``"name"`` or ``None``.
+
+    ``name_exclude`` and ``tags_exclude`` veto both kinds of match; a feature carrying one of
+    the category's ``tags_only_keys`` (school grades) is matched by its tags alone.
+    """
+    names = [tags[k] for k in ("name", "name:zh", "official_name") if k in tags]
+    if any(_has(name, x) for name in names for x in category.name_exclude) or any(
+        selector_matches(sel, tags) for sel in category.tags_exclude
+    ):
         return None
     if any(selector_matches(sel, tags) for sel in category.tags):
         return "tag"
-    if not category.name_keywords or ignore_keys.intersection(tags):
+    if names_blocked or any(key in tags for key in category.tags_only_keys):
         return None
-    names = [tags[k] for k in ("name", "name:zh", "official_name") if k in tags]
-    for name in names:
-        if any(k in name for k in category.name_keywords) and not any(
-            x in name for x in category.name_exclude
-        ):
-            return "name"
+    if any(_has(name, k) for name in names for k in category.name_keywords):
+        return "name"
     return None
+
+
+def categories_of(tags: dict[str, str], categories: CategoryFile) -> dict[str, str]:
+    """The categories a feature belongs to, each with how it matched (``tag`` or ``name``)."""
+    blocked = name_blocked(tags, categories)
+    found = {c.id: match_category(tags, c, blocked) for c in categories.categories}
+    return {cid: how for cid, how in found.items() if how is not None}
 
 
 def _number(text: str | None) -> float:
@@ -112,14 +142,11 @@ def facilities_from_osm(
 
 def _matches(features: gpd.GeoDataFrame, categories: CategoryFile) -> list[tuple[int, str, str]]:
     """``(feature position, category id, how matched)`` for every feature and its categories."""
-    ignore = frozenset(categories.name_match_ignore_keys)
-    rows: list[tuple[int, str, str]] = []
-    for i, tags in enumerate(features["tags"]):
-        for category in categories.categories:
-            how = match_category(tags, category, ignore)
-            if how is not None:
-                rows.append((i, category.id, how))
-    return rows
+    return [
+        (i, cid, how)
+        for i, tags in enumerate(features["tags"])
+        for cid, how in categories_of(tags, categories).items()
+    ]
 
 
 def _facility_frame(

@@ -41,6 +41,11 @@ WAY_KEYS = (
 )
 
 
+# ways kept as lines beside the highways: railways and rivers mapped only as a line are where
+# no one lives (circles.model.communities.uninhabited_areas picks the values)
+LINE_KEYS = ("railway", "waterway")
+
+
 def is_water(tags: osmium.osm.TagList | dict[str, str]) -> bool:
     """Whether an area is water (no site can be placed there)."""
     return (
@@ -203,10 +208,14 @@ def _read(path: Path, feature_keys: frozenset[str], need_extent: bool) -> tuple[
         try:
             for filt in (*_filters(feature_keys, need_extent, area_keys), writer):
                 processor.with_filter(filt)  # the writer also gets the features: no matter
-            processor.with_filter(osmium.filter.EntityFilter(osmium.osm.NODE | osmium.osm.AREA))
+            lines = osmium.filter.KeyFilter(*LINE_KEYS)  # no highway reaches Python
+            lines.enable_for(osmium.osm.WAY)
+            processor.with_filter(lines)
             for obj in processor:
                 if obj.is_area():
                     found.area(obj)
+                elif obj.is_way():
+                    found.line(obj)
                 else:
                     found.node(obj)
         finally:
@@ -231,7 +240,7 @@ def _filters(feature_keys: frozenset[str], need_extent: bool, area_keys: list[st
     if need_extent:  # the nodes of every way count for the estimated bounds
         way_filter = osmium.filter.EntityFilter(osmium.osm.WAY)
     else:
-        way_filter = osmium.filter.KeyFilter("highway")
+        way_filter = osmium.filter.KeyFilter("highway", *LINE_KEYS)
     way_filter.enable_for(osmium.osm.WAY)
     area_filter = osmium.filter.KeyFilter(*area_keys)
     area_filter.enable_for(osmium.osm.AREA)
@@ -352,7 +361,7 @@ def _parse_node_list(text: bytes) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
 
 
 class _Features:
-    """Tagged nodes and areas that may be features (see ``_read``)."""
+    """Tagged nodes, areas and railway or waterway lines that may be features (see ``_read``)."""
 
     def __init__(self, feature_keys: frozenset[str], need_extent: bool) -> None:
         self.feature_keys = feature_keys
@@ -391,6 +400,16 @@ class _Features:
             return
         self._add("way" if a.from_way() else "relation", a.orig_id(), tags, geom)
         self._stamp(a)
+
+    def line(self, w: osmium.osm.Way) -> None:
+        """A railway or waterway line (an open way; closed ones also come as areas)."""
+        if w.is_closed():
+            return
+        try:
+            geom = bytes.fromhex(self.wkb.create_linestring(w))
+        except RuntimeError:  # a node outside the extract has no location
+            return
+        self._add("way", w.id, dict(w.tags), geom)
 
     def _add(self, osm_type: str, osm_id: int, tags: dict[str, str], geom: object) -> None:
         self.osm_type.append(osm_type)
