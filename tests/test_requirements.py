@@ -113,6 +113,7 @@ def test_some_facilities_without_floor_area_is_incomplete_not_a_shortfall(standa
     assert np.isnan(row["shortfall"])
     assert row["facilities"] == 2  # the planner's: OSM gives no floor area
     assert "1 of 2 facilities lack 'floor_area_m2'" in row["note"]
+    assert "1 OSM facilities not in the planner's list" in row["note"]
     # the known part alone meets the target: a pass whatever the missing one holds
     mixed["floor_area_m2"] = [4000, np.nan, np.nan]
     assert _run(standards, [rule], mixed)["status"].tolist() == ["pass"]

@@ -448,8 +448,10 @@ def _per_capita_rows(
         "shortfall_unit": SUPPLY_UNITS[rule.attribute],
     }
     sel = facilities["category_id"].to_numpy() == rule.category
+    uncounted = np.zeros(len(sel), bool)  # OSM facilities left out of a floor-area sum
     if rule.attribute == "floor_area_m2":
-        sel &= facilities["source"].astype(str).str.startswith("planner").to_numpy()
+        planner = facilities["source"].astype(str).str.startswith("planner").to_numpy()
+        sel, uncounted = sel & planner, sel & ~planner
     values = supply_values(facilities, rule.attribute)
     basis = bases[rule.category]
     never_known = rule.attribute == "floor_area_m2" and not sel.any()
@@ -460,7 +462,9 @@ def _per_capita_rows(
         units,
         base,
         in_area,
-        lambda unit, rows: _supply(rule, unit, base, values, rows[sel[rows]], basis),
+        lambda unit, rows: _supply(
+            rule, unit, base, values, rows[sel[rows]], basis, int(uncounted[rows].sum())
+        ),
     )
 
 
@@ -485,9 +489,10 @@ def _supply(
     values: np.ndarray,
     rows: np.ndarray,
     basis: CategoryBasis,
+    uncounted: int = 0,
 ) -> dict:
     """One unit's per-capita row: the supply of its facilities ``rows`` per ``per`` residents
-    (or households).
+    (or households); ``uncounted`` OSM facilities of the unit were left out (floor area).
 
     A unit without a facility of a category that has data supplies nothing (a gap); facilities
     that all lack the attribute leave the value unknown (no data), and some lacking it leave
@@ -512,6 +517,10 @@ def _supply(
     rate = supply / size * rule.per
     missing = n - len(known)
     notes = [f"{missing} of {n} facilities lack '{rule.attribute}'"] if missing else []
+    if uncounted:
+        notes.append(
+            f"{uncounted} OSM facilities not in the planner's list: no floor area, not counted"
+        )
     if unit.get("population_estimated") and not unit.get("population_calibrated", False):
         notes.append(INDICATIVE)
     status = PASS if meets(rate, rule.target) else INCOMPLETE if missing else FAIL
