@@ -340,3 +340,11 @@ def test_planner_floor_area_households_and_villages_on_chengdu(chengdu, standard
     }
     coverage = r.loc[("rural_mutual_aid_village_coverage_70", "district")].iloc[0]
     assert (coverage["value"], coverage["status"]) == (0.5, "fail")
+
+
+def test_per_capita_rule_without_attribute_names_file_and_line(config_copy: Path):
+    line = _swap(config_copy, "    attribute: count\n", "")
+    with pytest.raises(StandardsError) as err:
+        load_standards(config_copy)
+    assert f"{config_copy} line {line - 4}, key rules." in str(err.value)  # the rule's line
+    assert "missing key 'attribute'" in str(err.value)
