@@ -530,7 +530,9 @@ def _supply(
         value=rate,
         status=status,
         note="; ".join(notes),
-        shortfall=np.nan if missing else max(0.0, rule.target * size / rule.per - supply),
+        shortfall=np.nan
+        if status == INCOMPLETE
+        else max(0.0, rule.target * size / rule.per - supply),
     )
     return out
 
