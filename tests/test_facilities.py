@@ -59,6 +59,11 @@ def direct_count(objects, category, categories) -> Counter:
         names = [tags[k] for k in ("name", "name:zh", "official_name") if k in tags]
         if any(has(n, x) for n in names for x in category.name_exclude):
             continue
+        if any(
+            all(tags.get(k) == v or (v is True and k in tags) for k, v in sel.items())
+            for sel in category.tags_exclude
+        ):
+            continue
         by_tag = any(
             all(
                 (tags.get(k) is not None)

@@ -336,7 +336,7 @@ def test_planner_files_in_an_analysis(planner_files, chengdu, tianjin, tmp_path)
     kg = r[(r["rule_id"] == "kindergarten_300m") & (r["unit_level"] == "district")].iloc[0]
     assert kg["note"] == "weighted by all residents: no counts of children in the communities"
     # per-street presence rule evaluated on the two streets
-    streets = r[(r["rule_id"] == "elderly_daycare_per_street")]
+    streets = r[(r["rule_id"] == "elderly_centre_per_street")]
     assert streets["unit_level"].tolist() == ["street", "street"]
     assert streets["population"].sum() == pytest.approx(result.communities["population"].sum())
     paths = write_outputs(result, tmp_path / "out")

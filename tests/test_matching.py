@@ -4,7 +4,7 @@
 ../shared/osm (``source`` = file, with ``osm_type``/``osm_id``) and hand-written hard cases
 (``source`` = ``hand``), each labelled with the categories a Chinese planner would count it in
 (``expected``, ids separated by ``;``, empty = none). ``future_category`` names a kind that
-has no category yet (culture, football pitch...): such rows are not scored for it.
+has no category yet: such rows are not scored for it.
 Labels are judgements of what the feature is, not of what the matcher does; add a row
 whenever a wrong match is found.
 """
@@ -105,14 +105,10 @@ def test_labelled_set_is_large_real_and_valid(rows, standards):
         assert row["tags"].get("name") == row["name"]
 
 
-# Gaps in categories that branch `newreqs` owns (issue 13): expected to fail here until fixed
-# there (strict: a pass then fails, and the entry must go). They are left out of OVERALL's
-# assertion, not out of the printed table.
-OWNED_ELSEWHERE = {
-    "elderly_daycare": "precision: 残疾人 / 少儿日间照料 are not elderly day care (name_exclude)",
-    "sports_ground": "recall: swimming pools, sport=* without leisure, leisure=sport; "
-    "its 器材 exclusion now vetoes the tag match of 社区健身器材",
-}
+# Known gaps in categories owned by another branch: expected to fail here until fixed there
+# (strict: a pass then fails, and the entry must go). They are left out of OVERALL's
+# assertion, not out of the printed table. None at present.
+OWNED_ELSEWHERE: dict[str, str] = {}
 CATEGORY_IDS = load_standards().category_ids
 
 

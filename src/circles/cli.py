@@ -73,7 +73,7 @@ INPUT_OPTIONS = [
     click.option(
         "--boundaries",
         default=None,
-        help="Your street (街道) and/or district boundaries, for per-street rules.",
+        help="Your street (街道), village (村) and/or district boundaries (rules per unit).",
     ),
     click.option(
         "--crs",
@@ -341,7 +341,7 @@ def _rule_result(rule_id: str, r: dict, lang: str) -> str:
 @main.command()
 @click.option("--facilities", "facility_files", multiple=True, help="Facility file; repeatable.")
 @click.option("--communities", default=None, help="Communities file (polygons, population).")
-@click.option("--boundaries", default=None, help="Street / district boundaries file.")
+@click.option("--boundaries", default=None, help="Street / village / district boundaries file.")
 @click.option("--crs", default="wgs84", show_default=True, help="wgs84, gcj02, bd09 or EPSG:xxxx.")
 @click.option(
     "--osm",

@@ -151,7 +151,8 @@ def analyze(
     communities
         Planner's communities with official population (replace the OSM-derived ones).
     boundaries
-        Planner's street (街道) and district boundaries for per-street rules.
+        Planner's street (街道), village (村) and district boundaries for rules per street or
+        village.
     crs
         Coordinates of the planners' files: ``wgs84``, ``gcj02``, ``bd09`` or ``EPSG:xxxx``
         (a file's own option or CRS comes first).
@@ -199,7 +200,7 @@ class PlannerInputs:
     study_area: BaseGeometry | None  # WGS-84; None: the extract's data bounds
     district_id: str | None
     district_name: str | None
-    units: gpd.GeoDataFrame | None  # the planner's boundaries (streets, maybe a district)
+    units: gpd.GeoDataFrame | None  # the planner's boundaries (streets, villages, a district)
     communities: gpd.GeoDataFrame | None
     communities_spec: FileSpec | None
     boundaries_spec: FileSpec | None
@@ -232,6 +233,11 @@ class PlannerInputs:
     def streets(self) -> gpd.GeoDataFrame | None:
         """The planner's street (街道) units, if given."""
         return None if self.units is None else self.units[self.units["level"] == "street"]
+
+    @property
+    def villages(self) -> gpd.GeoDataFrame | None:
+        """The planner's village (行政村) units, if given."""
+        return None if self.units is None else self.units[self.units["level"] == "village"]
 
 
 def read_planner_inputs(
@@ -914,7 +920,7 @@ def judge(
     network: Network,
 ) -> pd.DataFrame:
     """Stage 6: every rule per community, street and district."""
-    streets = given.streets
+    streets, villages = given.streets, given.villages
     return evaluate_rules(
         standards,
         people.communities,
@@ -924,6 +930,7 @@ def judge(
         district,
         None if streets is None else streets.to_crs(network.crs),
         official_communities=given.communities is not None,
+        villages=None if villages is None else villages.to_crs(network.crs),
     )
 
 
@@ -1136,6 +1143,9 @@ def _planner_points(
             "matched_by": "planner",
             "capacity": points["capacity"].to_numpy(float) if "capacity" in points else np.nan,
             "area_m2": points["area_m2"].to_numpy(float) if "area_m2" in points else np.nan,
+            "floor_area_m2": (
+                points["floor_area_m2"].to_numpy(float) if "floor_area_m2" in points else np.nan
+            ),
         }
     )
     geometry = points.geometry.representative_point().values

@@ -25,7 +25,7 @@ from pydantic import (
 from circles.errors import StandardsError
 
 Lang = Literal["zh", "en"]
-UNIT_LEVELS = ("community", "street", "district")
+UNIT_LEVELS = ("community", "village", "street", "district")
 DEFAULT_PROFILE = "adult"  # the speed of thresholds given in metres, when shown as minutes
 NATIONAL = "national"  # the shipped baseline standards profile, the default
 # a GB/T 2260 code or its prefix: 12 (a province), 2208 (a city), 120111 (a district)
@@ -90,6 +90,8 @@ class Category(_Strict):
     tags: list[dict[str, TagValue]] = Field(default_factory=list)
     name_keywords: list[str] = Field(default_factory=list)
     name_exclude: list[str] = Field(default_factory=list)
+    # a feature matching any of these selectors is not of this category (golf pitches)
+    tags_exclude: list[dict[str, TagValue]] = Field(default_factory=list)
     tags_only_keys: list[str] = Field(default_factory=list)  # present: the name is not used
     capacity_tags: list[str] = Field(default_factory=list)
     area_from_geometry: bool = False
@@ -158,30 +160,40 @@ class AccessRule(_Rule):
 
 
 class PresenceRule(_Rule):
-    """Presence per unit: each community / street / district holds ``min_count`` facilities."""
+    """Presence per unit: each community / village / street / district holds ``min_count``
+    facilities."""
 
     kind: Literal["presence"]
     category: str
-    unit: Literal["community", "street", "district"]
+    unit: Literal["community", "village", "street", "district"]
     min_count: int = Field(default=1, ge=1)
 
 
 class PerCapitaRule(_Rule):
-    """Per-capita supply: sum of a facility attribute per ``per`` residents reaches ``target``."""
+    """Per-capita supply: the sum of a facility attribute per ``per`` residents (or households,
+    ``of: households``) reaches ``target``.
+
+    ``attribute`` is ``capacity`` (places), ``area_m2`` (site area, OSM polygons or the
+    planner's), ``floor_area_m2`` (building floor area, planner's files only) or ``count``
+    (each facility counts 1).
+    """
 
     kind: Literal["per_capita"]
     category: str
-    attribute: Literal["capacity", "area_m2"]
+    attribute: Literal["capacity", "area_m2", "floor_area_m2", "count"]
     per: float = Field(gt=0)
     target: float = Field(gt=0)
+    of: Literal["residents", "households"] = "residents"
     unit: Literal["community", "street", "district"] = "district"
 
 
 class CoverageRateRule(_Rule):
-    """Coverage rate: the share of units (or residents) passing ``of_rule`` reaches ``target``."""
+    """Coverage rate: the share of units (or residents) passing ``of_rule`` reaches ``target``;
+    the units are communities or villages (``over``), the level ``of_rule`` is judged on."""
 
     kind: Literal["coverage_rate"]
     of_rule: str
+    over: Literal["community", "village"] = "community"
     measure: Literal["units", "population"]
     target: float = Field(gt=0, le=1)
     unit: Literal["district"] = "district"
@@ -737,9 +749,15 @@ def _cross_check(standards: Standards, where: Callable[[tuple], str]) -> list[st
             target = next((r for r in standards.rules if r.id == of_rule), None)
             if target is None:
                 add(("rules", i, "of_rule"), f"unknown rule {of_rule!r}; known: {rule_ids}")
-            elif not isinstance(target, AccessRule | PresenceRule) or target.unit != "community":
+            elif not isinstance(target, AccessRule | PresenceRule) or target.unit != rule.over:
                 add(
                     ("rules", i, "of_rule"),
-                    f"rule {of_rule!r} must be an access or presence rule per community",
+                    f"rule {of_rule!r} must be an access or presence rule per {rule.over}",
                 )
+        if getattr(rule, "of", None) == "households" and rule.unit != "community":
+            add(
+                ("rules", i, "unit"),
+                "a rule per households needs unit: community (households are known per "
+                "community, from the communities file)",
+            )
     return problems

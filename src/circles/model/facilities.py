@@ -69,11 +69,13 @@ def name_blocked(tags: dict[str, str], categories: CategoryFile) -> bool:
 def match_category(tags: dict[str, str], category: Category, names_blocked: bool) -> str | None:
     """How a feature matches a category: ``"tag"``, ``"name"`` or ``None``.
 
-    ``name_exclude`` vetoes both kinds of match; a feature carrying one of the category's
-    ``tags_only_keys`` (school grades) is matched by its tags alone.
+    ``name_exclude`` and ``tags_exclude`` veto both kinds of match; a feature carrying one of
+    the category's ``tags_only_keys`` (school grades) is matched by its tags alone.
     """
     names = [tags[k] for k in ("name", "name:zh", "official_name") if k in tags]
-    if any(_has(name, x) for name in names for x in category.name_exclude):
+    if any(_has(name, x) for name in names for x in category.name_exclude) or any(
+        selector_matches(sel, tags) for sel in category.tags_exclude
+    ):
         return None
     if any(selector_matches(sel, tags) for sel in category.tags):
         return "tag"
@@ -106,8 +108,9 @@ def facilities_from_osm(
 
     A feature may serve several categories (a school with a kindergarten); it then gives one
     row per category. Areas are represented by a point inside them; their area in m² is kept
-    for categories whose supply is measured by area (sports grounds), and their outline in
-    ``OUTLINE`` (WGS-84; ``None`` for points): areas join the streets from it.
+    for categories whose supply is measured by area (sports grounds), less the part already
+    covered by larger areas of the category (a pitch inside a sports centre adds nothing), and
+    their outline in ``OUTLINE`` (WGS-84; ``None`` for points): areas join the streets from it.
 
     Parameters
     ----------
@@ -160,8 +163,10 @@ def _facility_frame(
         for t, c in zip(picked["tags"], category_ids, strict=True)
     ]
     polygonal = picked.geom_type.isin(["Polygon", "MultiPolygon"]).to_numpy()
-    area_m2 = np.where(polygonal, picked.to_crs(metric_crs).area.to_numpy(), np.nan)
     by_area = np.array([cats[c].area_from_geometry for c in category_ids])
+    area_m2 = exclusive_areas(
+        picked.to_crs(metric_crs).geometry.to_numpy(), np.asarray(category_ids), polygonal & by_area
+    )
     return pd.DataFrame(
         {
             "facility_id": [
@@ -174,9 +179,40 @@ def _facility_frame(
             "osm_id": picked["osm_id"],
             "matched_by": how,
             "capacity": capacity,
-            "area_m2": np.where(by_area, area_m2, np.nan),
+            "area_m2": area_m2,
         }
     )
+
+
+def exclusive_areas(
+    geoms: np.ndarray, category_ids: np.ndarray, measured: np.ndarray
+) -> np.ndarray:
+    """Each polygon's area (m²) not already covered by larger polygons of its category.
+
+    Summed over a category's polygons, this is the area of their union: nested or overlapping
+    grounds are counted once (by the larger one, which holds the rest). ``NaN`` elsewhere.
+
+    Parameters
+    ----------
+    geoms
+        Metric geometries, one per facility row.
+    category_ids
+        The category of each row.
+    measured
+        Whether each row's area is measured (a polygon of an ``area_from_geometry`` category).
+    """
+    geoms = np.where(measured, shapely.make_valid(geoms), None)
+    out = np.where(measured, shapely.area(geoms), np.nan)
+    for cat in np.unique(category_ids[measured]):
+        rows = np.flatnonzero((category_ids == cat) & measured)
+        rows = rows[np.argsort(-out[rows], kind="stable")]  # larger first
+        tree = shapely.STRtree(geoms[rows])
+        for rank, row in enumerate(rows):
+            near = tree.query(geoms[row], predicate="intersects")
+            larger = geoms[rows[near[near < rank]]]
+            if len(larger):
+                out[row] = shapely.area(shapely.difference(geoms[row], shapely.union_all(larger)))
+    return out
 
 
 def _name_key(name: object) -> str:
