@@ -109,8 +109,8 @@ def test_invalid_yaml_exits_2(tmp_path):
         ("extends: nationl\n", "line 1, key extends: unknown parent profile 'nationl'"),
         (
             "extends: national\nrules:\n  - {id: x, kind: presence, name: {zh: 书屋, en: x}, "
-            "category: reading_room, unit: community, source: {document: d, clause: c}}\n",
-            "line 3, key rules.0.category: unknown category 'reading_room'",
+            "category: no_such_category, unit: community, source: {document: d, clause: c}}\n",
+            "line 3, key rules.0.category: unknown category 'no_such_category'",
         ),
     ],
 )

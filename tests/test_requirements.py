@@ -228,11 +228,12 @@ def test_golf_is_not_a_sports_ground_and_the_three_elderly_levels_are_apart(stan
 
 
 @pytest.fixture
-def config_copy(tmp_path: Path) -> Path:
+def configs_copy(tmp_path: Path) -> Path:
+    """A copy of the shipped configs folder."""
     src = Path(__file__).resolve().parents[1] / "configs"
     for f in src.glob("*.yaml"):
         shutil.copy(f, tmp_path / f.name)
-    return tmp_path / "default.yaml"
+    return tmp_path
 
 
 def _swap(path: Path, old: str, new: str) -> int:
@@ -242,7 +243,8 @@ def _swap(path: Path, old: str, new: str) -> int:
     return text[: text.index(old)].count("\n") + 1
 
 
-def test_households_rule_off_communities_names_file_and_line(config_copy: Path):
+def test_households_rule_off_communities_names_file_and_line(configs_copy: Path):
+    config_copy = configs_copy / "baicheng.yaml"
     line = _swap(
         config_copy,
         "    of: households\n    per: 100\n    target: 30\n    unit: community",
@@ -254,7 +256,8 @@ def test_households_rule_off_communities_names_file_and_line(config_copy: Path):
     assert "a rule per households needs unit: community" in str(err.value)
 
 
-def test_unknown_attribute_names_file_and_line(config_copy: Path):
+def test_unknown_attribute_names_file_and_line(configs_copy: Path):
+    config_copy = configs_copy / "tianjin.yaml"
     line = _swap(config_copy, "attribute: count", "attribute: pitches")
     with pytest.raises(StandardsError) as err:
         load_standards(config_copy)
@@ -263,7 +266,24 @@ def test_unknown_attribute_names_file_and_line(config_copy: Path):
     assert "'count'" in text and "got 'pitches'" in text
 
 
-def test_new_rules_on_chengdu(chengdu):
+@pytest.fixture(scope="module")
+def every_rule():
+    """The national profile with the rules of every shipped city profile (Tianjin's, Xinji's
+    and Baicheng's; the first of an id), so that one run exercises them all."""
+    rules = {}
+    for name in ("tianjin", "xinji", "baicheng"):
+        for rule in load_standards(name).rules:
+            rules.setdefault(rule.id, rule)
+    return load_standards("national").model_copy(update={"rules": list(rules.values())})
+
+
+@pytest.fixture(scope="module")
+def chengdu_all(every_rule):
+    return analyze(need(CHENGDU), standards=every_rule)
+
+
+def test_new_rules_on_chengdu(chengdu_all):
+    chengdu = chengdu_all
     res = chengdu.results.set_index(["rule_id", "unit_level"]).sort_index()
     pitches = res.loc[("football_pitches_per_10k", "district")]
     n = (chengdu.facilities["category_id"] == "football_pitch").sum()
@@ -287,8 +307,9 @@ def test_new_rules_on_chengdu(chengdu):
     assert sport["status"] == expected
 
 
-def test_planner_floor_area_households_and_villages_on_chengdu(chengdu, standards, tmp_path):
+def test_planner_floor_area_households_and_villages_on_chengdu(chengdu_all, every_rule, tmp_path):
     """Chengdu with a planner's culture list (建筑面积), communities with 户数 and two 村."""
+    chengdu, standards = chengdu_all, every_rule
     comm = chengdu.communities.to_crs(4326).reset_index(drop=True)
     comm = comm[["community_id", "name", "population", "geometry"]].head(40).copy()
     comm["population"] = comm["population"].round().clip(lower=1)
@@ -343,7 +364,8 @@ def test_planner_floor_area_households_and_villages_on_chengdu(chengdu, standard
     assert (coverage["value"], coverage["status"]) == (0.5, "fail")
 
 
-def test_per_capita_rule_without_attribute_names_file_and_line(config_copy: Path):
+def test_per_capita_rule_without_attribute_names_file_and_line(configs_copy: Path):
+    config_copy = configs_copy / "tianjin.yaml"
     line = _swap(config_copy, "    attribute: count\n", "")
     with pytest.raises(StandardsError) as err:
         load_standards(config_copy)
