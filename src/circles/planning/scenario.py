@@ -205,6 +205,9 @@ def _facility_category(base: ScenarioBase, action: Action, category: str | None)
         hint = f" Did you mean {close[0]!r}?" if close else ""
         msg = f"unknown facility_id {action.facility_id!r}.{hint}"
         raise InputError(msg)
+    if len(rows) > 1:
+        msg = f"facility_id {action.facility_id!r} names {len(rows)} facilities of the analysis."
+        raise InputError(msg)
     own = str(base.saved.state.facilities["category"][rows[0]])
     if category is not None and category != own:
         msg = f"facility {action.facility_id!r} is a {own}, not a {category}."
