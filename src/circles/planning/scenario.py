@@ -76,6 +76,15 @@ class ScenarioBase:
     streets: gpd.GeoDataFrame | None
     official_communities: bool
     to_metric: Transformer = field(repr=False)
+    judged: dict[str, pd.DataFrame] = field(default_factory=dict, repr=False)
+
+    def before(self, category: str) -> pd.DataFrame:
+        """Every rule of a category judged on the analysis as it is (kept once judged)."""
+        if category not in self.judged:
+            std = _standards_of(self.saved.standards, [category])
+            access = {category: self.saved.state.access[category]}
+            self.judged[category] = _judge(self, std, self.facilities, access)
+        return self.judged[category]
 
     @property
     def district(self) -> tuple[str, str, shapely.Geometry]:
@@ -280,9 +289,7 @@ def run_scenario(base: ScenarioBase, actions: Sequence[Action]) -> ScenarioResul
     after_fac = pd.concat(
         [base.facilities.drop(index=closed), added.drop(columns="action")], ignore_index=True
     )
-    before = _judge(
-        base, _standards_of(std, categories), base.facilities, {c: a[0] for c, a in access.items()}
-    )
+    before = pd.concat([base.before(c) for c in categories], ignore_index=True)
     after = _judge(
         base,
         _standards_of(std, categories, authoritative=True),
