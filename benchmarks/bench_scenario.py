@@ -50,7 +50,8 @@ def rows(name: str, folder: Path, runs: int) -> None:
     base = load_base(load_analysis(folder))
     load_s = time.perf_counter() - start
     rng = np.random.default_rng(7)
-    homes = base.demand.to_crs(4326).geometry
+    inside = base.demand[base.demand.within(base.saved.study_area_m)]
+    homes = inside.to_crs(4326).geometry
     for category in CATEGORIES:
         at = homes.iloc[rng.choice(len(homes), runs)]
         adds = [[Action("add", category, p.x, p.y)] for p in at]

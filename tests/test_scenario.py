@@ -268,6 +268,9 @@ def test_cli_compare_writes_a_new_folder_each_run(planned, tmp_path):
         assert "tile.openstreetmap" not in page
         with pd.ExcelFile(out / "compare.xlsx") as book:
             assert book.sheet_names == ["区", "街道", "社区", "方案"]
+    into = runner.invoke(main, [*args, "--out", str(folder)])
+    assert into.exit_code == 2 and "would replace the analysis folder" in into.output
+    assert (folder / "access.npz").is_file()
     bad = tmp_path / "bad.csv"
     bad.write_text("action,category,lon,lat\nadd,supermarket,120.0,30.0\n")
     failed = runner.invoke(main, ["compare", "--analysis", str(folder), "--plan", str(bad)])

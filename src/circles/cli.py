@@ -712,6 +712,9 @@ def compare(
     from circles.present.compare import COMPARE_FILES, write_comparison
 
     out = out or _new_folder(folder / "compare")
+    if folder.resolve().is_relative_to(out.resolve()):
+        msg = f"--out {out}: it would replace the analysis folder {folder}; choose another."
+        raise UserError(msg)
     try:
         saved = load_analysis(folder)
         streets, used = _streets(saved, boundaries)

@@ -76,6 +76,7 @@ class ScenarioBase:
     streets: gpd.GeoDataFrame | None
     official_communities: bool
     to_metric: Transformer = field(repr=False)
+    area_m: shapely.Geometry = field(repr=False)  # the study area grown by 1 m, prepared
     judged: dict[str, pd.DataFrame] = field(default_factory=dict, repr=False)
 
     def before(self, category: str) -> pd.DataFrame:
@@ -127,7 +128,13 @@ def load_base(saved: SavedAnalysis, streets: gpd.GeoDataFrame | None = None) -> 
         streets=None if streets is None else streets.to_crs(crs).reset_index(drop=True),
         official_communities=saved.summary.get("units") == "community",
         to_metric=Transformer.from_crs("EPSG:4326", crs, always_xy=True),
+        area_m=_prepared(saved.study_area_m.buffer(1.0)),
     )
+
+
+def _prepared(geometry: shapely.Geometry) -> shapely.Geometry:
+    shapely.prepare(geometry)
+    return geometry
 
 
 def check_actions(base: ScenarioBase, actions: Sequence[Action]) -> list[Action]:
@@ -156,7 +163,7 @@ def check_actions(base: ScenarioBase, actions: Sequence[Action]) -> list[Action]
         except InputError as exc:
             errors.append(f"{label}: {exc}")
             continue
-        if action.facility_id is not None and action.facility_id in closed:
+        if action.kind != "add" and action.facility_id in closed:
             errors.append(f"{label}: facility {action.facility_id!r} is already closed or moved.")
         closed.add(action.facility_id)
         checked.append(action)
@@ -172,7 +179,10 @@ def _more(n: int) -> list[str]:
 
 def _checked(base: ScenarioBase, action: Action) -> Action:
     """One action with its kind and category as ids (raises ``InputError`` if it is bad)."""
-    kind = KINDS.get(normalise(action.kind)) if action.kind is not None else None
+    if _blank(action.kind):
+        msg = "action missing; write add, close or move (新增/关闭/迁移)."
+        raise InputError(msg)
+    kind = KINDS.get(normalise(action.kind))
     if kind is None:
         msg = f"unknown action {action.kind!r}; expected add/close/move (新增/关闭/迁移)."
         raise InputError(msg)
@@ -184,7 +194,8 @@ def _checked(base: ScenarioBase, action: Action) -> Action:
         raise InputError(msg)
     if kind in ("add", "move"):
         _check_position(base, action)
-    return replace(action, kind=kind, category=category)
+    facility = None if _blank(action.facility_id) else str(action.facility_id)
+    return replace(action, kind=kind, category=category, facility_id=facility)
 
 
 def _blank(value: object) -> bool:
@@ -212,7 +223,7 @@ def _facility_category(base: ScenarioBase, action: Action, category: str | None)
         )
         raise InputError(msg)
     ids = base.saved.state.facilities["facility_id"]
-    rows = np.flatnonzero(ids == action.facility_id)
+    rows = np.flatnonzero(ids == str(action.facility_id))
     if not len(rows):
         close = difflib.get_close_matches(str(action.facility_id), ids.tolist(), n=1)
         hint = f" Did you mean {close[0]!r}?" if close else ""
@@ -233,10 +244,12 @@ def _check_position(base: ScenarioBase, action: Action) -> None:
     try:
         lon, lat = float(action.lon), float(action.lat)
     except (TypeError, ValueError):
+        lon = lat = np.nan
+    if not np.isfinite([lon, lat]).all():
         msg = f"{action.kind} needs lon and lat as numbers, got {action.lon!r}, {action.lat!r}."
-        raise InputError(msg) from None
+        raise InputError(msg)
     xy = shapely.Point(base.to_metric.transform(lon, lat))
-    if not (np.isfinite([lon, lat]).all() and base.saved.study_area_m.buffer(1.0).contains(xy)):
+    if not base.area_m.contains(xy):
         msg = (
             f"site {lon:.6f},{lat:.6f} lies outside the analysed area. Check the point, its "
             "datum (--crs wgs84, gcj02 or bd09) and the lon,lat order."
