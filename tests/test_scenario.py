@@ -262,6 +262,7 @@ def test_cli_compare_writes_a_new_folder_each_run(planned, tmp_path):
         table = pd.read_csv(out / "compare.csv", encoding="utf-8-sig")
         assert {"层级", "现状值", "规划后值", "现状结果", "规划后结果"} <= set(table.columns)
         assert {"区", "街道", "社区"} <= set(table["层级"])
+        assert table["缺口单位"].notna().all() and table["规划后值"].notna().any()
         page = (out / "compare_map.html").read_text(encoding="utf-8")
         assert not re.search(r"<script[^>]+src=", page)
         assert not re.search(r"<link[^>]+href=[\"']https?:", page)

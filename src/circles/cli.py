@@ -726,8 +726,10 @@ def compare(
     except CirclesError as exc:
         raise UserError(str(exc)) from None
     for row in result.district().itertuples():
+        share = row.kind in ("access", "coverage_rate")
         click.echo(
-            f"{row.rule_id}: {_share(row.value_before)} -> {_share(row.value_after)} "
+            f"{row.rule_id}: {_value(row.value_before, share)} -> "
+            f"{_value(row.value_after, share)} "
             f"({label(row.status_before, lang)} -> {label(row.status_after, lang)})"
         )
     click.echo("wrote " + ", ".join(str(out / name) for name in COMPARE_FILES))
@@ -743,13 +745,13 @@ def _new_folder(first: Path) -> Path:
     return path
 
 
-def _share(value: object) -> str:
+def _value(value: object, share: bool) -> str:
     """A rule's value as printed: a share as a percentage, other numbers as they are."""
     import math
 
-    if not isinstance(value, float) or math.isnan(value):
+    if not isinstance(value, int | float) or math.isnan(value):
         return "-"
-    return f"{value:.1%}" if 0 <= value <= 1 else f"{value:,.2f}"
+    return f"{value:.1%}" if share else f"{value:,.2f}"
 
 
 def _streets(saved: SavedAnalysis, boundaries: str | None) -> tuple[object, list[Path]]:

@@ -47,7 +47,12 @@ COMPARE_HEADERS = {
     "facility_id": ("设施编号", "facility id"),
 }
 ACTION_NAMES = {"add": ("新增", "add"), "close": ("关闭", "close"), "move": ("迁移", "move")}
-DIGITS = {"population": 0, "shortfall": 1, "value": 4, "change": 4, "time_min": 1}
+MEASURE_DIGITS = {"value": 4, "shortfall": 1, "median_time_min": 1, "worst_time_min": 1}
+DIGITS = {"population": 0, "change": 4} | {
+    f"{measure}_{when}": digits
+    for measure, digits in MEASURE_DIGITS.items()
+    for when in ("before", "after")
+}
 SHEETS = {"district": ("区", "district"), "street": ("街道", "streets")}
 CHANGE_COLOURS = {"gained": "#1a9850", "lost": "#d73027"}
 MAP_TEXT = {
@@ -74,11 +79,8 @@ def compare_table(base: ScenarioBase, result: ScenarioResult, lang: str) -> pd.D
     for column in ("unit_level", "kind", "status_before", "status_after", "shortfall_unit"):
         table[column] = table[column].map(lambda v: label(v, lang))
     table["basis"] = table["basis"].map(lambda v: label(v, lang))
-    for column in table.columns:
-        digits = next((d for key, d in DIGITS.items() if column.startswith(key)), None)
-        digits = DIGITS["time_min"] if "time_min" in column else digits
-        if digits is not None:
-            table[column] = pd.to_numeric(table[column], errors="coerce").round(digits)
+    for column, digits in DIGITS.items():
+        table[column] = pd.to_numeric(table[column], errors="coerce").round(digits)
     headers = {k: v[i] for k, v in (HEADERS | COMPARE_HEADERS).items()}
     return table.rename(columns=headers)
 
