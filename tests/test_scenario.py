@@ -155,6 +155,45 @@ def test_added_sites_alone_equal_a_fresh_analysis(planned, standards, chengdu, t
     assert district["value_after"] > district["value_before"]
 
 
+def _edited_extract(path, tmp_path, closed, moved, to):
+    """A copy of an OSM extract without the tags of node ``closed`` (no longer a facility)
+    and with node ``moved`` placed at ``to``."""
+    text = path.read_text(encoding="utf-8")
+    block = re.compile(rf'(<node id="{closed}"[^>]*>).*?(</node>)', re.DOTALL)
+    text, n_closed = block.subn(lambda m: m.group(1)[:-1] + "/>", text)
+    place = re.compile(rf'<node id="{moved}" lat="[^"]*" lon="[^"]*"')
+    text, n_moved = place.subn(f'<node id="{moved}" lat="{to[1]}" lon="{to[0]}"', text)
+    assert n_closed == n_moved == 1
+    out = tmp_path / path.name
+    out.write_text(text, encoding="utf-8")
+    return out
+
+
+def test_closing_and_moving_osm_facilities_equal_an_edited_extract(chengdu, standards, tmp_path):
+    """An OSM supermarket closed and another moved equal a fresh analysis of the extract
+    with the first's tags removed and the second node moved (the category then counts as
+    checked by the planner, as the scenario counts it)."""
+    write_outputs(chengdu, tmp_path / "a")
+    base = load_base(load_analysis(tmp_path / "a"))
+    plan = [
+        Action("close", facility_id="osm:node/1695929995"),
+        Action("move", "supermarket", *SITES[2], facility_id="osm:node/1949082466"),
+        Action("add", "超市", *SITES[1]),
+    ]
+    result = run_scenario(base, plan)
+    osm = _edited_extract(need(CHENGDU), tmp_path, 1695929995, 1949082466, SITES[2])
+    added = gpd.GeoDataFrame(
+        {"category_id": ["supermarket"], "name": ["规划超市"]},
+        geometry=[shapely.Point(*SITES[1])],
+        crs=4326,
+    )
+    fresh = analyze(osm, standards=standards, facilities=[added], authoritative=["supermarket"])
+    _assert_equal_to(result, fresh)
+    district = result.district().iloc[0]
+    assert district["facilities_after"] == district["facilities_before"]
+    assert (result.table["change"].fillna(0) != 0).sum() > 5
+
+
 def test_closing_the_only_facility_leaves_gaps(chengdu, standards, tmp_path):
     """One meal point (the planner's) is the category's only facility: closing it turns every
     community it served into a gap, never into "no data"; so does closing Chengdu's only
