@@ -141,8 +141,10 @@ def compare_map(base: ScenarioBase, result: ScenarioResult, lang: str) -> folium
         if len(rows):
             _add_homes(fmap, homes.iloc[rows], MAP_TEXT[key][i], CHANGE_COLOURS[key])
     closed = base.facilities.iloc[result.closed].to_crs(4326)
+    added = result.added.to_crs(4326)
+    _add_moves(fmap, closed, added)
     _add_points(fmap, closed, MAP_TEXT["closed"][i], CHANGE_COLOURS["lost"])
-    _add_points(fmap, result.added.to_crs(4326), MAP_TEXT["added"][i], CHANGE_COLOURS["gained"])
+    _add_points(fmap, added, MAP_TEXT["added"][i], CHANGE_COLOURS["gained"])
     _fixed_html(fmap, f"<b>{html.escape(MAP_TEXT['title'][i])}</b>", "top:8px;left:50px")
     TextLayerControl(collapsed=False).add_to(fmap)
     return fmap
@@ -164,6 +166,15 @@ def _changed_homes(base: ScenarioBase, result: ScenarioResult) -> tuple[np.ndarr
         gained |= new & ~old
         lost |= old & ~new
     return np.flatnonzero(gained), np.flatnonzero(lost)
+
+
+def _add_moves(fmap: folium.Map, closed: gpd.GeoDataFrame, added: gpd.GeoDataFrame) -> None:
+    """A dashed line from each moved facility's old place to its new one."""
+    old = closed.set_index("facility_id").geometry
+    for fid, new in zip(added["facility_id"], added.geometry, strict=True):
+        if fid in old.index:
+            line = [[old[fid].y, old[fid].x], [new.y, new.x]]
+            folium.PolyLine(line, color="#222", weight=2, dash_array="6 4").add_to(fmap)
 
 
 def _add_points(fmap: folium.Map, points: gpd.GeoDataFrame, name: str, colour: str) -> None:
