@@ -51,9 +51,11 @@ def _as_file(records, path):
 
 
 @pytest.fixture(scope="module")
-def planned(standards, tmp_path_factory):
-    """Chengdu with the planner's communities (60+ counts), streets, childcare and meal points;
-    saved, and loaded as a scenario base."""
+def planned(tianjin, tmp_path_factory):
+    """Chengdu under Tianjin's profile (access, presence, supply and coverage rules) with the
+    planner's communities (60+ counts), streets, childcare and meal points; saved, and loaded
+    as a scenario base."""
+    standards = tianjin
     if not INPUTS["communities"].exists():
         pytest.skip("planner samples not found: ../shared/planner-samples")
     records = {c: _records(s, standards) for c, s in (("childcare", CHILDCARE), ("meal", MEALS))}
@@ -97,7 +99,8 @@ def _assert_equal_to(result, fresh):
             assert not bad.any(), (measure, got.index[bad].tolist()[:5], a[bad][:5], b[bad][:5])
 
 
-def test_adds_closes_and_a_move_equal_a_fresh_analysis(planned, standards, tmp_path):
+def test_adds_closes_and_a_move_equal_a_fresh_analysis(planned, tianjin, tmp_path):
+    standards = tianjin
     base, before, records, _ = planned
     closed = _planner_row(base, "childcare", 0)
     moved = _planner_row(base, "childcare", 1)
@@ -194,7 +197,7 @@ def test_closing_and_moving_osm_facilities_equal_an_edited_extract(chengdu, stan
     assert (result.table["change"].fillna(0) != 0).sum() > 5
 
 
-def test_closing_the_only_facility_leaves_gaps(chengdu, standards, tmp_path):
+def test_closing_the_only_facility_leaves_gaps(tianjin, tmp_path):
     """One meal point (the planner's) is the category's only facility: closing it turns every
     community it served into a gap, never into "no data"; so does closing Chengdu's only
     OSM childcare facility."""
@@ -203,7 +206,7 @@ def test_closing_the_only_facility_leaves_gaps(chengdu, standards, tmp_path):
         geometry=[shapely.Point(*SITES[0])],
         crs=4326,
     )
-    write_outputs(analyze(need(CHENGDU), standards=standards, facilities=[meal]), tmp_path)
+    write_outputs(analyze(need(CHENGDU), standards=tianjin, facilities=[meal]), tmp_path)
     base = load_base(load_analysis(tmp_path))
     only = base.facilities.groupby("category_id")["facility_id"].agg(list)
     assert len(only["elderly_meal"]) == len(only["childcare"]) == 1
@@ -216,6 +219,15 @@ def test_closing_the_only_facility_leaves_gaps(chengdu, standards, tmp_path):
     assert (judged["value_after"] == 0).all() and (judged["facilities_after"] == 0).all()
     meals = judged[judged["rule_id"] == "elderly_meal_15min_elderly"]
     assert (meals["status_before"] == "pass").any() and (meals["value_before"] > 0).any()
+
+
+def test_a_category_without_rules_changes_no_row(chengdu, tmp_path):
+    """The national profile has no rule on elderly canteens: the plan is checked and applied,
+    and no row changes."""
+    write_outputs(chengdu, tmp_path)
+    base = load_base(load_analysis(tmp_path))
+    result = run_scenario(base, [Action("add", "elderly_meal", *SITES[0])])
+    assert result.table.empty and len(result.added) == 1
 
 
 def test_street_rows_judge_each_streets_residents(planned):

@@ -725,6 +725,9 @@ def compare(
             write_comparison(base, result, tmp, lang)
     except CirclesError as exc:
         raise UserError(str(exc)) from None
+    if result.table.empty:
+        changed = sorted({a.category for a in result.actions})
+        click.echo(f"no rule of the standards judges {', '.join(changed)}: nothing to compare")
     for row in result.district().itertuples():
         share = row.kind in ("access", "coverage_rate")
         click.echo(

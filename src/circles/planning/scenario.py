@@ -24,7 +24,7 @@ from circles.errors import InputError
 from circles.model.communities import street_of
 from circles.planning.saved import SavedAnalysis
 from circles.planning.score import reach_site
-from circles.rules.evaluate import evaluate_rules
+from circles.rules.evaluate import RESULT_COLUMNS, evaluate_rules
 from circles.sources.planner_files import category_labels, normalise
 from circles.standards import AccessRule, Standards
 
@@ -383,7 +383,10 @@ def _judge(
     access: dict[str, CategoryAccess],
 ) -> pd.DataFrame:
     """Every rule per community, street and district (``evaluate_rules``), plus the access
-    rules per street (communities' rules measured over each street's residents)."""
+    rules per street (communities' rules measured over each street's residents); an empty
+    table without rules."""
+    if not standards.rules:
+        return pd.DataFrame(columns=RESULT_COLUMNS)
     table = evaluate_rules(
         standards,
         base.communities,
