@@ -334,7 +334,7 @@ def test_planner_files_in_an_analysis(planner_files, chengdu, tianjin, tmp_path)
     elderly = r[(r["rule_id"] == "elderly_meal_15min_elderly")]
     assert elderly["status"].eq("no_data").all()
     kg = r[(r["rule_id"] == "kindergarten_300m") & (r["unit_level"] == "district")].iloc[0]
-    assert kg["note"] == "weighted by all residents: no counts of children in the communities"
+    assert kg["note"] == "按全部居民计：社区数据中没有儿童人数"
     # per-street presence rule evaluated on the two streets
     streets = r[(r["rule_id"] == "elderly_centre_per_street")]
     assert streets["unit_level"].tolist() == ["street", "street"]
@@ -359,7 +359,7 @@ def test_elderly_weighting_changes_the_share(planner_files, tianjin):
     )
     r = result.results
     row = r[(r["rule_id"] == "elderly_meal_15min_elderly") & (r["unit_level"] == "district")]
-    assert row["note"].iloc[0] == "weighted by residents aged 60+"
+    assert row["note"].iloc[0] == "按60岁以上老人计"
     assert row["shortfall_unit"].iloc[0] == "elderly"
     # elderly are 20% of everyone in every community: the share equals the unweighted one
     demand = result.demand_points

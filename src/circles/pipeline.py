@@ -25,6 +25,7 @@ from circles.access.graph import routing_graph
 from circles.access.search import CategoryAccess, nearest_facility
 from circles.access.state import AccessState
 from circles.errors import EmptyAreaError, InputError
+from circles.messages import language, say
 from circles.model.communities import (
     buildings_from_osm,
     calibrate,
@@ -172,25 +173,26 @@ def analyze(
     InputError
         Any error in the input files, listed with file, row and column.
     """
-    given = read_planner_inputs(
-        area, district, district_name, facilities, communities, boundaries, crs, population
-    )
-    standards = with_authoritative(choose_standards(standards, given, lang), authoritative)
-    buffer_m = default_buffer_m(standards) if buffer_m is None else check_buffer(buffer_m)
-    clock = Stopwatch()
-    extract = clock.run("read_osm", read_osm, osm, standards, given.study_area, buffer_m, cache)
-    network = clock.run("network", network_from_extract, extract, standards.network, cache)
-    area = study_area_in(network, extract, given.study_area, buffer_m)
-    study_area_m = area.metric
-    found = clock.run("facilities", find_facilities, extract, network, standards, given)
-    people = clock.run(
-        "communities", place_residents, extract, network, study_area_m, standards, given
-    )
-    access = clock.run("access", search_access, network, found, people, study_area_m, standards)
-    district_unit = (*given.district_of(extract), study_area_m)
-    results = clock.run("rules", judge, standards, people, access, district_unit, given, network)
-    stages = Stages(given, extract, network, found, people, access, district_unit, results, area)
-    return assemble(stages, standards, lang, buffer_m, clock.timings)
+    with language(lang):  # notes and warnings in the run's language
+        given = read_planner_inputs(
+            area, district, district_name, facilities, communities, boundaries, crs, population
+        )
+        standards = with_authoritative(choose_standards(standards, given, lang), authoritative)
+        buffer_m = default_buffer_m(standards) if buffer_m is None else check_buffer(buffer_m)
+        clock = Stopwatch()
+        extract = clock.run("read_osm", read_osm, osm, standards, given.study_area, buffer_m, cache)
+        network = clock.run("network", network_from_extract, extract, standards.network, cache)
+        area = study_area_in(network, extract, given.study_area, buffer_m)
+        study_area_m = area.metric
+        found = clock.run("facilities", find_facilities, extract, network, standards, given)
+        people = clock.run(
+            "communities", place_residents, extract, network, study_area_m, standards, given
+        )
+        access = clock.run("access", search_access, network, found, people, study_area_m, standards)
+        unit = (*given.district_of(extract), study_area_m)
+        results = clock.run("rules", judge, standards, people, access, unit, given, network)
+        stages = Stages(given, extract, network, found, people, access, unit, results, area)
+        return assemble(stages, standards, lang, buffer_m, clock.timings)
 
 
 @dataclass
@@ -455,27 +457,17 @@ def study_area_in(
         return StudyArea(metric, no_edge, warnings)
     inner = shapely.buffer(network.read_area_m, -buffer_m)
     if buffer_m <= 0 or inner.is_empty or inner.area < 0.1 * network.read_area_m.area:
-        small = (
-            f"the extract is too small to leave out a {buffer_m:.0f} m band at its edge; "
-            "residents near the edge may miss facilities beyond it"
-        )
+        small = say("extract_too_small", buffer=buffer_m)
         return StudyArea(network.read_area_m, no_edge, [small] if buffer_m > 0 else [])
     edge = _edge_units(extract, network.crs, inner)
     warnings = []
     if len(edge):
-        warnings.append(
-            f"{len(edge)} residential compounds within {buffer_m:.0f} m of the extract's edge "
-            "are not evaluated (边缘（未评估）): facilities beyond the extract are unknown. "
-            "Give --area to choose the study area inside the extract."
-        )
+        warnings.append(say("edge_units", n=len(edge), buffer=buffer_m))
     return StudyArea(inner, edge, warnings)
 
 
 def _partly_outside(share: float, extract: OsmExtract) -> str:
-    return (
-        f"only {share:.0%} of the study area lies inside the extract {extract.path.name}; "
-        "results cover that part only."
-    )
+    return say("partly_outside", share=share, file=extract.path.name)
 
 
 def _edge_units(extract: OsmExtract, crs: object, inner: BaseGeometry) -> pd.DataFrame:
@@ -781,8 +773,13 @@ def _street_warnings(
     for row in report[(report["estimate"] <= 0) & (report["official"] > 0)].itertuples():
         given.problems.warning(
             given.boundaries_spec,
-            f"street {row.name} ({row.unit_id}): {column} {row.official:,.0f} but no resident "
-            "was placed inside (no homes found in OSM); its count is left out",
+            say(
+                "street_no_one",
+                name=row.name,
+                id=row.unit_id,
+                column=column,
+                official=row.official,
+            ),
         )
     factor = report["factor"].to_numpy(float)
     with np.errstate(divide="ignore"):
@@ -792,9 +789,14 @@ def _street_warnings(
         listed = ", ".join(f"{r.name} ×{r.factor:.3g}" for r in far.itertuples())
         given.problems.warning(
             given.boundaries_spec,
-            f"{len(far)} of {len(report)} streets: {column} is more than "
-            f"{settings.calibration_warn_ratio:g} times the residents placed from OSM "
-            f"({listed}); OSM may lack homes there, or the counts are for other areas",
+            say(
+                "streets_far",
+                n=len(far),
+                total=len(report),
+                column=column,
+                ratio=settings.calibration_warn_ratio,
+                listed=listed,
+            ),
         )
 
 
@@ -996,15 +998,16 @@ def _network_warnings(standards: Standards, network: Network, access: Access) ->
     far = standards.analysis.far_connector_m
     n_far = int((access.demand_join.connector_m > far).sum())
     if n_far:
-        warnings.append(
-            f"{n_far} demand points are more than {far:.0f} m from the walking "
-            "network; their walks include that straight connector"
-        )
+        warnings.append(say("far_homes", n=n_far, far=far))
     if network.stats["pieces"] > 1:
+        stats = network.stats
         warnings.append(
-            f"the walking network has {network.stats['pieces'] - 1} piece(s) disconnected from "
-            f"the main one ({network.stats['other_pieces_nodes']} of {network.stats['nodes']} "
-            "nodes); they are kept in the output but points are snapped to the main piece"
+            say(
+                "network_pieces",
+                pieces=stats["pieces"] - 1,
+                other=stats["other_pieces_nodes"],
+                nodes=stats["nodes"],
+            )
         )
     return warnings
 
