@@ -121,7 +121,7 @@ SITING_OPTIONS = [
         "--out",
         type=click.Path(path_type=Path),
         default=None,
-        help="Output folder. Default: <analysis>/score or <analysis>/recommend.",
+        help="Output folder. Default: a new <analysis>/score (recommend), score-2, ...",
     ),
 ]
 
@@ -436,7 +436,7 @@ def score(
 
     if (at is None) == (sites is None):
         raise UserError("give exactly one of --at LON,LAT or --sites FILE")
-    out = out or folder / "score"
+    out = out or _new_folder(folder / "score")
     try:
         saved = load_analysis(folder)
         lonlat, names = _site_lonlat(at, sites, crs)
@@ -577,7 +577,7 @@ def recommend(
     from circles.planning.saved import load_analysis
     from circles.sources.planner_files import read_sites
 
-    out = out or folder / "recommend"
+    out = out or _new_folder(folder / "recommend")
     try:
         saved = load_analysis(folder)
         cands = "auto" if candidates == "auto" else read_sites(candidates, crs)
