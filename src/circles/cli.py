@@ -14,6 +14,7 @@ import click
 
 from circles.errors import CirclesError
 from circles.folders import MANIFEST, result_folder, safe_name
+from circles.messages import language
 from circles.present.style import label, tr
 
 if TYPE_CHECKING:
@@ -141,9 +142,20 @@ input_options = _options(INPUT_OPTIONS)  # analyze, batch: standards, language, 
 siting_options = _options(SITING_OPTIONS)  # score, recommend: saved analysis and category
 
 
+class Command(click.Command):
+    """A ``circles`` command: its notes, warnings and messages speak its ``--lang``."""
+
+    def invoke(self, ctx: click.Context) -> object:
+        """Run the command in its language (Chinese unless ``--lang en``)."""
+        with language(ctx.params.get("lang") or "zh"):
+            return super().invoke(ctx)
+
+
 class Commands(click.Group):
     """The ``circles`` commands; file-system limits anywhere become a clear error, not a
     traceback."""
+
+    command_class = Command
 
     def invoke(self, ctx: click.Context) -> object:
         """Run the command; a name too long for the file system is a user error."""
