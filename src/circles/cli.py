@@ -76,9 +76,10 @@ INPUT_OPTIONS = [
     ),
     click.option(
         "--crs",
-        default="wgs84",
-        show_default=True,
-        help="Coordinates of your files: wgs84, gcj02 (Amap, Tencent), bd09 (Baidu) or EPSG:xxxx.",
+        default=None,
+        help="Coordinates of your files that do not state their own: wgs84 (GPS, 天地图, OSM), "
+        "gcj02 (高德/腾讯 Amap, Tencent), bd09 (百度 Baidu) or EPSG:xxxx. A table of points in "
+        "China without it (nor FILE::crs=, nor a column such as 高德经度) is an error.",
     ),
     click.option(
         "--buffer",
@@ -110,9 +111,9 @@ SITING_OPTIONS = [
     click.option("--category", required=True, help="Category id, e.g. elderly_meal."),
     click.option(
         "--crs",
-        default="wgs84",
-        show_default=True,
-        help="Datum of site coordinates: wgs84, gcj02 (Amap/Tencent), bd09 (Baidu), EPSG:xxxx.",
+        default=None,
+        help="Datum of site coordinates: wgs84, gcj02 (Amap/Tencent), bd09 (Baidu), EPSG:xxxx. "
+        "Needed for a --sites table in China that does not say (--at: default wgs84).",
     ),
     click.option("--rule", "rule_id", default=None, help="Access rule to use (default: first)."),
     click.option("--lang", type=click.Choice(["zh", "en"]), default="zh", show_default=True),
@@ -202,6 +203,12 @@ def main(verbose: int, quiet: bool) -> None:
     "of every community so that they sum to it.",
 )
 @click.option(
+    "--strict",
+    is_flag=True,
+    help="Rows of your files without coordinates (footers, unlocated rows) are errors, not "
+    "skipped with a warning.",
+)
+@click.option(
     "--out",
     type=click.Path(path_type=Path),
     default=None,
@@ -217,11 +224,12 @@ def analyze(
     facility_files: tuple[str, ...],
     communities: str | None,
     boundaries: str | None,
-    crs: str,
+    crs: str | None,
     buffer_m: float | None,
     no_cache: bool,
     authoritative: tuple[str, ...],
     population: str | None,
+    strict: bool,
     out: Path | None,
 ) -> None:
     """Walking access to every facility category, per community, street and district."""
@@ -247,6 +255,7 @@ def analyze(
             crs=crs,
             authoritative=authoritative,
             population=population,
+            strict=strict,
         )
         paths = write_outputs(result, out, [p for p in (standards,) if p is not None])
     except CirclesError as exc:
@@ -333,7 +342,11 @@ def _rule_result(rule_id: str, r: dict, lang: str) -> str:
 @click.option("--facilities", "facility_files", multiple=True, help="Facility file; repeatable.")
 @click.option("--communities", default=None, help="Communities file (polygons, population).")
 @click.option("--boundaries", default=None, help="Street / district boundaries file.")
-@click.option("--crs", default="wgs84", show_default=True, help="wgs84, gcj02, bd09 or EPSG:xxxx.")
+@click.option(
+    "--crs",
+    default=None,
+    help="Coordinates of files that do not state their own: wgs84, gcj02, bd09 or EPSG:xxxx.",
+)
 @click.option(
     "--osm",
     type=click.Path(path_type=Path),
@@ -341,13 +354,20 @@ def _rule_result(rule_id: str, r: dict, lang: str) -> str:
     help="Also check points against this extract: inside it, and on its streets (datum).",
 )
 @click.option("--standards", type=click.Path(path_type=Path), default=None)
+@click.option(
+    "--strict",
+    is_flag=True,
+    help="Rows of your files without coordinates (footers, unlocated rows) are errors, not "
+    "skipped with a warning.",
+)
 def check(
     facility_files: tuple[str, ...],
     communities: str | None,
     boundaries: str | None,
-    crs: str,
+    crs: str | None,
     osm: Path | None,
     standards: Path | None,
+    strict: bool,
 ) -> None:
     """Check your own files (facilities, communities, boundaries) without analysing.
 
@@ -358,7 +378,9 @@ def check(
     if not (facility_files or communities or boundaries):
         raise UserError("nothing to check: give --facilities, --communities or --boundaries.")
     try:
-        problems, files = check_inputs(facility_files, communities, boundaries, standards, crs, osm)
+        problems, files = check_inputs(
+            facility_files, communities, boundaries, standards, crs, osm, strict
+        )
     except CirclesError as exc:
         raise UserError(str(exc)) from None
     failed = {p.file for p in problems.errors}
@@ -406,7 +428,7 @@ def score(
     category: str,
     at: str | None,
     sites: Path | None,
-    crs: str,
+    crs: str | None,
     rule_id: str | None,
     top: int,
     lang: str,
@@ -437,7 +459,7 @@ def score(
 
 
 def _site_lonlat(
-    at: str | None, sites: Path | None, crs: str
+    at: str | None, sites: Path | None, crs: str | None
 ) -> tuple[np.ndarray, list[str] | None]:
     """Longitude/latitude (WGS-84) of ``--at`` or ``--sites``, and names if every site has one."""
     import geopandas as gpd
@@ -447,7 +469,7 @@ def _site_lonlat(
     from circles.sources.planner_files import read_sites
 
     if at is not None:
-        lon, lat = to_wgs84(*_lonlat(at), crs)
+        lon, lat = to_wgs84(*_lonlat(at), crs or "wgs84")
         points = gpd.GeoDataFrame(
             {"name": ["site"]}, geometry=gpd.points_from_xy(lon, lat), crs=4326
         )
@@ -547,7 +569,7 @@ def recommend(
     category: str,
     k: int,
     candidates: str,
-    crs: str,
+    crs: str | None,
     spacing: float,
     rule_id: str | None,
     method: str,
@@ -705,7 +727,7 @@ def batch(
     facility_files: tuple[str, ...],
     communities: str | None,
     boundaries: str | None,
-    crs: str,
+    crs: str | None,
     buffer_m: float | None,
     no_cache: bool,
     authoritative: tuple[str, ...],
