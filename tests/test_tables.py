@@ -6,12 +6,15 @@ from __future__ import annotations
 import csv
 import xml.etree.ElementTree as ET
 
+import numpy as np
 import openpyxl
 import pandas as pd
 import pytest
 from click.testing import CliRunner
 
 from circles.cli import main
+from circles.planning.saved import load_analysis
+from circles.present.rankings import rankings
 from circles.present.tables import write_table
 from conftest import CHENGDU, need
 
@@ -50,6 +53,7 @@ def hostile_run(tmp_path_factory):
     sites_table = {"name": [HYPERLINK, "-1+2", "plain"], "lon": [104.08, 104.07, 104.09]}
     pd.DataFrame(sites_table | {"lat": [30.69, 30.68, 30.70]}).to_csv(sites, index=False)
     args = ["score", "--analysis", str(out), "--category", "kindergarten", "--sites", str(sites)]
+    args += ["--crs", "wgs84"]
     result = CliRunner().invoke(main, args)
     assert result.exit_code == 0, result.output
     return out
@@ -111,3 +115,91 @@ def test_only_text_cells_are_quoted(tmp_path):
     assert [r[1] for r in rows][:3] == ["-3.5", "-1.0", "0.0"], "numbers stay numbers"
     assert [r[2] for r in rows][:3] == ["'=A1", "-2", "3.5"], "a negative number stays a number"
     pd.testing.assert_frame_equal(table, before)  # the caller's table is not changed
+
+
+SAMPLES = CHENGDU.parents[1] / "planner-samples"
+
+
+@pytest.fixture(scope="module")
+def planner_run(tmp_path_factory):
+    """``circles analyze`` of the planner samples (GCJ-02 lists, communities, 街道)."""
+    if not (SAMPLES / "社区.geojson").exists():
+        pytest.skip("planner samples not found: ../shared/planner-samples")
+    out = tmp_path_factory.mktemp("planner") / "out"
+    args = ["analyze", "--osm", str(need(CHENGDU)), "--crs", "gcj02", "--out", str(out)]
+    args += ["--facilities", f"{SAMPLES / '老年助餐点_原始.xlsx'}::category=elderly_meal"]
+    args += ["--facilities", str(SAMPLES / "托育机构.csv")]
+    args += ["--communities", str(SAMPLES / "社区.geojson")]
+    args += ["--boundaries", str(SAMPLES / "街道.shp")]
+    result = CliRunner().invoke(main, args)
+    assert result.exit_code == 0, result.output
+    return out, result.output
+
+
+def test_community_ranking_is_the_gaps_table_sorted(planner_run):
+    saved = load_analysis(planner_run[0])
+    ranked = rankings(saved, "elderly_meal")
+    assert ranked.attrs["rule_id"] == "elderly_meal_15min_elderly"
+    assert ranked["counted"].eq("elderly").all()  # 60+ as the rule counts them
+    assert ranked["uncovered"].is_monotonic_decreasing and ranked["rank"].tolist()[:3] == [1, 2, 3]
+    gaps = pd.read_csv(planner_run[0] / "gaps.csv", encoding="utf-8-sig")
+    rows = gaps[(gaps["规则编号"] == ranked.attrs["rule_id"]) & (gaps["层级"] == "社区")]
+    both = ranked.merge(rows, left_on="unit_id", right_on="单元编号")
+    assert len(both) == len(rows) == 72
+    assert np.allclose(both["uncovered"], both["缺口"], atol=0.1)
+    assert np.allclose(both["share"], both["现状值"], atol=1e-4)
+    median = both["median_time_min"].replace(np.inf, np.nan)  # beyond the search limit
+    assert np.allclose(median, both["步行时间中位数(分钟)"], atol=0.051, equal_nan=True)
+    assert ranked["nearest_facility"].iloc[0] in set(saved.layer("facilities")["name"])
+
+
+def test_street_ranking_covers_the_streets(planner_run):
+    saved = load_analysis(planner_run[0])
+    streets = rankings(saved, "elderly_meal", "street")
+    assert len(streets) == 6 and streets["unit_name"].str.endswith("街道").all()
+    communities = rankings(saved, "elderly_meal")
+    # every 60+ resident lies in one street: the streets add up to the communities
+    assert streets["population"].sum() == pytest.approx(communities["population"].sum(), 1e-3)
+    assert streets["uncovered"].sum() == pytest.approx(communities["uncovered"].sum(), 1e-3)
+    assert rankings(saved, "nursing_home").empty  # no access rule to rank by
+
+
+def test_gaps_workbook_formats_filters_and_rankings(planner_run):
+    book = openpyxl.load_workbook(planner_run[0] / "gaps.xlsx")
+    assert book.sheetnames[:3] == ["汇总", "排名", "街道汇总"]
+    for sheet in book:
+        assert sheet.freeze_panes == "A2", sheet.title
+        assert sheet.auto_filter.ref.startswith("A1:"), sheet.title
+        assert sheet.auto_filter.ref.endswith(str(sheet.max_row)), sheet.title
+
+    def column(sheet, name):
+        header = [c.value for c in sheet[1]]
+        return [row[header.index(name)] for row in sheet.iter_rows(min_row=2)]
+
+    ranks = book["排名"]
+    assert {c.number_format for c in column(ranks, "可达人口占比")} == {"0.0%"}
+    assert {c.number_format for c in column(ranks, "未覆盖人数")} == {"#,##0"}
+    assert all(float(c.value).is_integer() for c in column(ranks, "未覆盖人数"))
+    first = [c.value for c in next(ranks.iter_rows(min_row=2))]
+    assert first[:4] == ["老年助餐点", first[1], 1, first[3]] and first[5] == "60岁以上老人"
+    assert len(column(book["街道汇总"], "单元名称")) >= 6
+    meals = book["老年助餐点"]
+    assert {c.number_format for c in column(meals, "现状值") if c.value is not None} == {"0.0%"}
+    assert {c.number_format for c in column(meals, "人口")} == {"#,##0"}
+    childcare = book["托育机构（3岁以下）"]
+    formats = dict(zip(column(childcare, "规则类型"), column(childcare, "现状值"), strict=True))
+    kinds = {kind.value: value.number_format for kind, value in formats.items()}
+    assert kinds["步行可达"] == "0.0%" and kinds["人均指标"] == "General"
+
+
+def test_terminal_lists_the_worst_communities_and_streets(planner_run):
+    output = planner_run[1]
+    assert "未覆盖人数最多的社区和街道" in output
+    saved = load_analysis(planner_run[0])
+    worst = rankings(saved, "elderly_meal").iloc[0]
+    line = next(x for x in output.splitlines() if x.startswith("  老年助餐点 社区:"))
+    assert line.split(": ", 1)[1].startswith(
+        f"{worst['unit_name']} {worst['uncovered']:,.0f}人未覆盖"
+    )
+    assert line.count("人未覆盖") == 5
+    assert any(x.startswith("  老年助餐点 街道:") for x in output.splitlines())

@@ -23,6 +23,7 @@ if TYPE_CHECKING:
     from circles.planning.recommend import Recommendation
     from circles.planning.saved import SavedAnalysis
     from circles.planning.score import SiteScores
+    from circles.result import Analysis
 
 
 class UserError(click.ClickException):
@@ -260,7 +261,7 @@ def analyze(
         paths = write_outputs(result, out, [p for p in (standards,) if p is not None])
     except CirclesError as exc:
         raise UserError(str(exc)) from None
-    for line in _analysis_lines(osm.name, result.summary, lang):
+    for line in [*_analysis_lines(osm.name, result.summary, lang), *_ranking_lines(result)]:
         click.echo(line)
     for warning in result.warnings:
         click.echo(f"warning: {warning}", err=True)
@@ -290,6 +291,65 @@ def _analysis_lines(osm_name: str, s: dict, lang: str) -> list[str]:
             "without --communities"
         )
     return lines
+
+
+RANKING_TEXT = {
+    "head": (
+        "未覆盖人数最多的社区和街道（按各类别主要步行规则，前{n}名）：",
+        "Most residents beyond reach, by each category's main walking rule (worst {n}):",
+    ),
+    "community": ("社区", "communities"),
+    "street": ("街道", "streets"),
+    "entry": (
+        "{name} {uncovered:,.0f}人未覆盖（{share:.0%}可达，步行中位{median}/最远{worst}，"
+        "最近：{nearest}）",
+        "{name} {uncovered:,.0f} beyond ({share:.0%} within, median {median}/worst {worst}, "
+        "nearest: {nearest})",
+    ),
+    "minutes": ("{:.0f}分钟", "{:.0f} min"),
+    "beyond": ("超出搜索范围", "beyond search limit"),
+    "none": ("无", "none"),
+}
+
+
+def _ranking_lines(result: Analysis, top: int = 5) -> list[str]:
+    """The ``top`` communities (and 街道, when known) with most residents beyond reach, per
+    category with data, in the analysis language: one line per category and level."""
+    from circles.present.rankings import main_rule, rankings
+
+    i = 0 if result.lang == "zh" else 1
+    levels = ("community", "street") if result.streets is not None else ("community",)
+    lines = [RANKING_TEXT["head"][i].format(n=top)]
+    for cat in result.summary["categories"]:
+        if cat["data"] == "no_data" or main_rule(result.standards, cat["category_id"]) is None:
+            continue
+        for level in levels:
+            ranked = rankings(result, cat["category_id"], level).head(top)  # type: ignore[arg-type]
+            if len(ranked):
+                entries = ("；" if i == 0 else "; ").join(
+                    _ranked_entry(r, i) for r in ranked.itertuples()
+                )
+                name = cat["name_zh"] if i == 0 else cat["name_en"]
+                lines.append(f"  {name} {RANKING_TEXT[level][i]}: {entries}")
+    return lines if len(lines) > 1 else []
+
+
+def _ranked_entry(row: tuple, i: int) -> str:
+    """One ranked unit as the terminal shows it."""
+
+    def minutes(value: float) -> str:
+        finite = value == value and value != float("inf")
+        return RANKING_TEXT["minutes"][i].format(value) if finite else RANKING_TEXT["beyond"][i]
+
+    none = RANKING_TEXT["none"][i]
+    return RANKING_TEXT["entry"][i].format(
+        name=row.unit_name or row.unit_id,
+        uncovered=row.uncovered,
+        share=row.share,
+        median=minutes(row.median_time_min),
+        worst=minutes(row.worst_time_min),
+        nearest=row.nearest_facility if isinstance(row.nearest_facility, str) else none,
+    )
 
 
 def _population_kind(s: dict) -> str:

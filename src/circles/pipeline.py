@@ -948,6 +948,7 @@ def assemble(
         water=water[["osm_type", "osm_id", "geometry"]],
         results=stages.results,
         summary=summary,
+        streets=stages.given.streets,
         state=access.state,
         warnings=warnings,
         inputs=stages.given.paths(Path(extract.path)),
