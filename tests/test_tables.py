@@ -4,8 +4,10 @@ planner's file never run as formulas in gaps.xlsx, gaps.csv or the siting tables
 from __future__ import annotations
 
 import csv
+import json
 import xml.etree.ElementTree as ET
 
+import geopandas as gpd
 import numpy as np
 import openpyxl
 import pandas as pd
@@ -203,3 +205,57 @@ def test_terminal_lists_the_worst_communities_and_streets(planner_run):
     )
     assert line.count("人未覆盖") == 5
     assert any(x.startswith("  老年助餐点 街道:") for x in output.splitlines())
+
+
+def test_scored_sites_keep_names_and_carry_community_street_and_amap_coordinates(
+    planner_run, tmp_path
+):
+    out = tmp_path / "score"
+    args = ["score", "--analysis", str(planner_run[0]), "--category", "elderly_meal"]
+    args += ["--sites", str(SAMPLES / "候选点.csv"), "--crs", "gcj02", "--out", str(out)]
+    result = CliRunner().invoke(main, args)
+    assert result.exit_code == 0, result.output
+    table = pd.read_csv(out / "site_scores.csv", encoding="utf-8-sig")
+    given = pd.read_csv(SAMPLES / "候选点.csv", encoding="gbk")
+    both = table.merge(given, on="名称", suffixes=("", "_given"))
+    assert len(both) == len(given) == len(table)
+    # the Amap coordinates come back as given, to the sixth decimal (about 0.1 m)
+    assert np.allclose(both["经度(GCJ-02 高德/腾讯)"], both["经度_given"], atol=2e-6)
+    assert np.allclose(both["纬度(GCJ-02 高德/腾讯)"], both["纬度_given"], atol=2e-6)
+    assert (both["经度"] - both["经度_given"]).abs().min() > 0.001  # WGS-84 stays WGS-84
+    communities = set(gpd.read_file(SAMPLES / "社区.geojson")["社区名称"])
+    assert set(table["所在社区"]) <= communities
+    assert table["所在街道"].str.endswith("街道").all()
+
+
+def test_recommended_sites_keep_candidate_ids_and_json_is_readable(planner_run, tmp_path):
+    candidates = tmp_path / "候选点_编号.csv"
+    given = pd.read_csv(SAMPLES / "候选点.csv", encoding="gbk")
+    given.insert(0, "编号", [f"HX{i:02d}" for i in range(len(given))])
+    given.to_csv(candidates, index=False, encoding="gbk")
+    out = tmp_path / "rec"
+    args = ["recommend", "--analysis", str(planner_run[0]), "--category", "elderly_meal"]
+    args += ["--count", "2", "--candidates", str(candidates), "--crs", "gcj02", "--out", str(out)]
+    result = CliRunner().invoke(main, args)
+    assert result.exit_code == 0, result.output
+    text = (out / "recommend.json").read_text(encoding="utf-8")
+    assert "\\u" not in text and "候选点" in text
+    sites = json.loads(text)["sites"]
+    picked = given.set_index("编号").loc[[s["site_id"] for s in sites]]
+    assert [s["name"] for s in sites] == picked["名称"].tolist()
+    assert [s["gcj02_lon"] for s in sites] == pytest.approx(picked["经度"].tolist(), abs=2e-6)
+    assert all(s["community"] and s["street"].endswith("街道") for s in sites)
+    table = pd.read_csv(out / "recommended_sites.csv", encoding="utf-8-sig")
+    assert table.columns[:3].tolist() == ["排名", "编号", "名称"]
+
+
+def test_facilities_from_amap_files_carry_their_amap_coordinates(planner_run):
+    facilities = gpd.read_file(planner_run[0] / "analysis.gpkg", layer="facilities")
+    childcare = facilities[facilities["source_file"].str.endswith("托育机构.csv", na=False)]
+    given = pd.read_csv(SAMPLES / "托育机构.csv", encoding="gbk")
+    both = childcare.assign(编号=childcare["facility_id"].str.rsplit(":", n=1).str[-1])
+    both = both.merge(given, on="编号")
+    assert len(both) == len(given)
+    assert np.allclose(both["gcj02_lon"], both["经度"], atol=2e-6)
+    assert np.allclose(both["gcj02_lat"], both["纬度"], atol=2e-6)
+    assert "bd09_lon" not in facilities

@@ -17,7 +17,7 @@ from circles.folders import MANIFEST, result_folder, safe_name
 from circles.present.style import label
 
 if TYPE_CHECKING:
-    import numpy as np
+    import geopandas as gpd
 
     from circles.batch import DistrictRun
     from circles.planning.recommend import Recommendation
@@ -495,6 +495,8 @@ def score(
     out: Path | None,
 ) -> None:
     """Score proposed sites: residents newly within reach, communities that stop failing."""
+    import numpy as np
+
     from circles.planning.saved import load_analysis
     from circles.planning.score import score_sites
 
@@ -503,8 +505,10 @@ def score(
     out = out or folder / "score"
     try:
         saved = load_analysis(folder)
-        lonlat, names = _site_lonlat(at, sites, crs)
-        result = score_sites(saved, category, lonlat, names, rule_id)
+        points = _sites(at, sites, crs)
+        lonlat = np.column_stack([points.geometry.x, points.geometry.y])
+        names = points["name"].tolist() if points["name"].notna().all() else None
+        result = score_sites(saved, category, lonlat, names, rule_id, points)
         inputs = [folder / MANIFEST, *([sites] if sites else [])]
         with result_folder(out, "score", inputs) as tmp:
             _write_scores(result, sites is not None, tmp, lang)
@@ -518,26 +522,22 @@ def score(
     click.echo("wrote " + ", ".join(str(out / name) for name in written))
 
 
-def _site_lonlat(
-    at: str | None, sites: Path | None, crs: str | None
-) -> tuple[np.ndarray, list[str] | None]:
-    """Longitude/latitude (WGS-84) of ``--at`` or ``--sites``, and names if every site has one."""
+def _sites(at: str | None, sites: Path | None, crs: str | None) -> gpd.GeoDataFrame:
+    """The site of ``--at`` (in ``crs``, default WGS-84) or the sites of ``--sites``: WGS-84
+    points with ``name``, ``site_id`` and ``given_crs``; the file's warnings are printed."""
     import geopandas as gpd
-    import numpy as np
 
     from circles.sources.coords import to_wgs84
     from circles.sources.planner_files import read_sites
 
-    if at is not None:
-        lon, lat = to_wgs84(*_lonlat(at), crs or "wgs84")
-        points = gpd.GeoDataFrame(
-            {"name": ["site"]}, geometry=gpd.points_from_xy(lon, lat), crs=4326
-        )
-    else:
+    if at is None:
         points = read_sites(sites, crs)
-    lonlat = np.column_stack([points.geometry.x, points.geometry.y])
-    names = points["name"].tolist() if points["name"].notna().all() else None
-    return lonlat, names
+        for warning in points.attrs.get("warnings", []):
+            click.echo(f"warning: {warning}", err=True)
+        return points
+    lon, lat = to_wgs84(*_lonlat(at), crs or "wgs84")
+    columns = {"name": ["site"], "site_id": [None], "given_crs": [crs or "wgs84"]}
+    return gpd.GeoDataFrame(columns, geometry=gpd.points_from_xy(lon, lat), crs=4326)
 
 
 def _write_scores(result: SiteScores, several: bool, out: Path, lang: str) -> None:
@@ -639,12 +639,11 @@ def recommend(
     """Choose K new sites that bring the most residents within the walking threshold."""
     from circles.planning.recommend import recommend as run
     from circles.planning.saved import load_analysis
-    from circles.sources.planner_files import read_sites
 
     out = out or folder / "recommend"
     try:
         saved = load_analysis(folder)
-        cands = "auto" if candidates == "auto" else read_sites(candidates, crs)
+        cands = "auto" if candidates == "auto" else _sites(None, Path(candidates), crs)
         rec = run(saved, category, k, cands, spacing, rule_id, method)
         inputs = [folder / MANIFEST, *([Path(candidates)] if candidates != "auto" else [])]
         with result_folder(out, "recommend", inputs) as tmp:

@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+import geopandas as gpd
 import numpy as np
 import pandas as pd
 
@@ -19,6 +20,7 @@ from circles.folders import refuse_overwriting, result_folder
 from circles.planning.saved import STANDARDS_FILE
 from circles.present.rankings import main_rule, rankings
 from circles.present.style import label
+from circles.sources.coords import datum_columns, shifted_datums
 
 if TYPE_CHECKING:
     from circles.result import Analysis
@@ -60,6 +62,14 @@ HEADERS = {
     "cumulative_population": ("累计新覆盖人口", "cumulative newly covered"),
     "newly_covered": ("新覆盖人口", "newly covered"),
     "communities_newly_passing": ("新达标社区数", "communities newly passing"),
+    "site_id": ("编号", "id"),
+    "community": ("所在社区", "community"),
+    "compound": ("所在小区", "residential compound"),
+    "street": ("所在街道", "street (街道)"),
+    "gcj02_lon": ("经度(GCJ-02 高德/腾讯)", "lon (GCJ-02, Amap/Tencent)"),
+    "gcj02_lat": ("纬度(GCJ-02 高德/腾讯)", "lat (GCJ-02, Amap/Tencent)"),
+    "bd09_lon": ("经度(BD-09 百度)", "lon (BD-09, Baidu)"),
+    "bd09_lat": ("纬度(BD-09 百度)", "lat (BD-09, Baidu)"),
 }
 
 
@@ -506,11 +516,22 @@ def write_outputs(
     return [out_dir / name for name in OUTPUT_FILES]
 
 
+def with_input_datums(facilities: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
+    """Facilities with their coordinates also in each GCJ-02/BD-09 datum a planner's file was
+    given in (``gcj02_lon``/``gcj02_lat``, ``bd09_lon``/``bd09_lat``), for pasting into Amap
+    or Baidu; as they are when every input was WGS-84."""
+    datums = shifted_datums(facilities["given_crs"]) if "given_crs" in facilities else []
+    if not datums or facilities.empty:
+        return facilities
+    points = facilities.geometry.representative_point()
+    return facilities.assign(**datum_columns(points.x, points.y, datums))
+
+
 def write_analysis_files(analysis: Analysis, folder: Path) -> None:
     """Write the files of an analysis into ``folder`` (a new, private folder)."""
     layers = {
         "communities": analysis.communities,
-        "facilities": analysis.facilities,
+        "facilities": with_input_datums(analysis.facilities),
         "demand_points": analysis.demand_points,
         "network_edges": analysis.network,
         "water": analysis.water,

@@ -28,7 +28,7 @@ from pyproj import CRS
 from shapely.geometry.base import BaseGeometry
 
 from circles.errors import InputError
-from circles.sources.coords import DATUMS, to_wgs84
+from circles.sources.coords import DATUMS, from_wgs84, to_wgs84
 from circles.sources.office_files import (
     declares_crs,
     header_row,
@@ -986,7 +986,7 @@ def _datum_fits(
     osm_matches: Callable[[gpd.GeoDataFrame], int] | None,
 ) -> dict[str, tuple[float, int]]:
     """Per datum, the median metres to the streets and the OSM name matches of points read in it."""
-    raw = _from_wgs84(group.geometry.x.to_numpy(), group.geometry.y.to_numpy(), datum)
+    raw = from_wgs84(group.geometry.x.to_numpy(), group.geometry.y.to_numpy(), datum)
     fits = {}
     for reading in DATUMS:
         lon, lat = to_wgs84(raw[0], raw[1], reading)
@@ -1033,15 +1033,6 @@ def _wrong_datum(file: object, datum: str, best: str, why: str) -> str:
 def _datum_source(datum: str) -> str:
     """Who publishes coordinates in ``datum``, for messages."""
     return {"gcj02": "Amap, Tencent", "bd09": "Baidu", "wgs84": "GPS, OSM"}[datum]
-
-
-def _from_wgs84(lon: np.ndarray, lat: np.ndarray, datum: str) -> tuple[np.ndarray, np.ndarray]:
-    """WGS-84 longitudes and latitudes converted to ``datum`` (wgs84, gcj02 or bd09)."""
-    if datum == "wgs84":
-        return lon, lat
-    forward = prcoords.wgs_gcj if datum == "gcj02" else prcoords.wgs_bd
-    out = np.array([forward(prcoords.Coords(la, lo)) for lo, la in zip(lon, lat, strict=True)])
-    return out[:, 1], out[:, 0]
 
 
 def polygons_from_table(
