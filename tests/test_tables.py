@@ -133,6 +133,7 @@ def planner_run(tmp_path_factory):
     args += ["--facilities", str(SAMPLES / "托育机构.csv")]
     args += ["--communities", str(SAMPLES / "社区.geojson")]
     args += ["--boundaries", str(SAMPLES / "街道.shp")]
+    args += ["--format", "shp,kml", "--format", "shp-gbk"]
     result = CliRunner().invoke(main, args)
     assert result.exit_code == 0, result.output
     return out, result.output
@@ -259,3 +260,34 @@ def test_facilities_from_amap_files_carry_their_amap_coordinates(planner_run):
     assert np.allclose(both["gcj02_lon"], both["经度"], atol=2e-6)
     assert np.allclose(both["gcj02_lat"], both["纬度"], atol=2e-6)
     assert "bd09_lon" not in facilities
+
+
+def test_exports_read_back_with_their_encodings_and_chinese_names(planner_run):
+    exports = planner_run[0] / "exports"
+    assert (exports / "gaps.cpg").read_text() == "UTF-8"
+    assert (exports / "gaps_gbk.cpg").read_text() == "GBK"
+    assert "人民北路社区".encode("gbk") in (exports / "communities_gbk.dbf").read_bytes()
+    names = sorted(gpd.read_file(SAMPLES / "社区.geojson")["社区名称"])
+    for layer in ("communities.shp", "communities_gbk.shp", "communities.kml"):
+        read = gpd.read_file(exports / layer)
+        assert sorted(read["Name" if layer.endswith(".kml") else "name"]) == names, layer
+    saved = load_analysis(planner_run[0])
+    ranked = rankings(saved, "elderly_meal")
+    for layer in ("gaps.shp", "gaps_gbk.shp"):
+        gaps = gpd.read_file(exports / layer)
+        meals = gaps[gaps["category"] == "elderly_meal"].sort_values("rank")
+        assert meals["name"].tolist() == ranked["unit_name"].tolist()
+        assert np.allclose(meals["uncovered"], ranked["uncovered"].round(0))
+        assert set(meals["counted"]) == {"60岁以上老人"} and set(meals["cat_name"]) == {
+            "老年助餐点"
+        }
+    kml = gpd.read_file(exports / "gaps.kml")
+    assert {"未覆盖人数", "可达人口占比", "最近设施"} <= set(kml.columns)
+    facilities = gpd.read_file(exports / "facilities_gbk.shp")
+    planner = facilities[facilities["unit_id"].str.contains("托育机构", na=False)]
+    assert len(planner) == 14 and planner["gcj02_lon"].notna().all()
+
+
+def test_unknown_export_format_is_a_clear_error(tmp_path):
+    run = CliRunner().invoke(main, ["analyze", "--format", "dwg", "--out", str(tmp_path / "x")])
+    assert run.exit_code == 2 and "--format dwg: expected shp, shp-gbk, kml" in run.output

@@ -210,6 +210,13 @@ def main(verbose: int, quiet: bool) -> None:
     "skipped with a warning.",
 )
 @click.option(
+    "--format",
+    "formats",
+    multiple=True,
+    help="Also export communities, facilities and gaps to exports/: shp (Shapefile, UTF-8), "
+    "shp-gbk (GBK, for older desktop GIS), kml; repeatable or comma-separated.",
+)
+@click.option(
     "--out",
     type=click.Path(path_type=Path),
     default=None,
@@ -231,16 +238,19 @@ def analyze(
     authoritative: tuple[str, ...],
     population: str | None,
     strict: bool,
+    formats: tuple[str, ...],
     out: Path | None,
 ) -> None:
     """Walking access to every facility category, per community, street and district."""
     from circles.pipeline import analyze as run
+    from circles.present.exports import parse_formats
     from circles.present.tables import write_outputs
 
     started = time.perf_counter()
     osm = osm or sample_extract()
     out = out or Path("maps") / safe_name(osm.name.split(".")[0])
     try:
+        exports = parse_formats(formats)
         result = run(
             osm,
             area=area,
@@ -258,7 +268,7 @@ def analyze(
             population=population,
             strict=strict,
         )
-        paths = write_outputs(result, out, [p for p in (standards,) if p is not None])
+        paths = write_outputs(result, out, [p for p in (standards,) if p is not None], exports)
     except CirclesError as exc:
         raise UserError(str(exc)) from None
     for line in [*_analysis_lines(osm.name, result.summary, lang), *_ranking_lines(result)]:

@@ -491,11 +491,16 @@ OUTPUT_FILES = (
 
 
 def write_outputs(
-    analysis: Analysis, out_dir: str | Path, extra_inputs: Sequence[Path] = ()
+    analysis: Analysis,
+    out_dir: str | Path,
+    extra_inputs: Sequence[Path] = (),
+    formats: Sequence[str] = (),
 ) -> list[Path]:
     """Write an analysis folder all or nothing (see ``circles.folders.result_folder``):
     ``analysis.gpkg``, ``gaps.xlsx``, ``gaps.csv`` (UTF-8 with BOM), ``summary.json``, the
-    saved state (``access.npz``, ``standards.json``) and ``manifest.json``.
+    saved state (``access.npz``, ``standards.json``) and ``manifest.json``; and with
+    ``formats`` (``shp``, ``shp-gbk``, ``kml``) the layers of ``exports/`` (see
+    ``circles.present.exports``).
 
     Returns
     -------
@@ -511,9 +516,14 @@ def write_outputs(
     out_dir = Path(out_dir)
     inputs = [*analysis.inputs, *extra_inputs]
     refuse_overwriting(out_dir, OUTPUT_FILES, inputs)
+    from circles.present.exports import write_exports  # it uses this module's helpers
+
     with result_folder(out_dir, "analyze", inputs) as folder:
         write_analysis_files(analysis, folder)
-    return [out_dir / name for name in OUTPUT_FILES]
+        exported = write_exports(analysis, folder, formats)
+    return [out_dir / name for name in OUTPUT_FILES] + [
+        out_dir / p.relative_to(folder) for p in exported
+    ]
 
 
 def with_input_datums(facilities: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
