@@ -1,6 +1,6 @@
 """Exports for desktop GIS and Google Earth: Shapefiles (UTF-8, or GBK for older desktop GIS)
 and KML of the communities, the facilities and the gaps (each community's result under each
-category's main access rule)."""
+category's main access rule); coordinates in the datums the planner's files were in."""
 
 from __future__ import annotations
 
@@ -14,11 +14,14 @@ import pandas as pd
 
 from circles.errors import InputError
 from circles.present.rankings import main_rule, rankings
-from circles.present.tables import COUNTED, with_input_datums
+from circles.sources.coords import datum_columns, shifted_datums
 
 if TYPE_CHECKING:
     from circles.result import Analysis
 
+# the residents a ranking counts, as the rule counts them
+COUNTED = {"total": ("全部居民", "all residents"), "elderly": ("60岁以上老人", "aged 60+"),
+           "children": ("儿童", "children")}  # fmt: skip
 FORMATS = {"shp": "UTF-8", "shp-gbk": "GBK", "kml": None}  # format -> Shapefile encoding
 EXPORT_FOLDER = "exports"
 # field names fit a DBF field (10 bytes); KML takes the headers in the analysis language
@@ -85,6 +88,17 @@ def export_layers(analysis: Analysis) -> dict[str, gpd.GeoDataFrame]:
         "facilities": _facility_layer(analysis),
         "gaps": _gaps_layer(analysis, communities),
     }
+
+
+def with_input_datums(facilities: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
+    """Facilities with their coordinates also in each GCJ-02/BD-09 datum a planner's file was
+    given in (``gcj02_lon``/``gcj02_lat``, ``bd09_lon``/``bd09_lat``), for pasting into Amap
+    or Baidu; as they are when every input was WGS-84."""
+    datums = shifted_datums(facilities["given_crs"]) if "given_crs" in facilities else []
+    if not datums or facilities.empty:
+        return facilities
+    points = facilities.geometry.representative_point()
+    return facilities.assign(**datum_columns(points.x, points.y, datums))
 
 
 def _facility_layer(analysis: Analysis) -> gpd.GeoDataFrame:

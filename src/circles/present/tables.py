@@ -11,16 +11,15 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-import geopandas as gpd
 import numpy as np
 import pandas as pd
 
 from circles.access.state import STATE_FILE
 from circles.folders import refuse_overwriting, result_folder
 from circles.planning.saved import STANDARDS_FILE
+from circles.present.exports import COUNTED, with_input_datums, write_exports
 from circles.present.rankings import main_rule, rankings
 from circles.present.style import label
-from circles.sources.coords import datum_columns, shifted_datums
 
 if TYPE_CHECKING:
     from circles.result import Analysis
@@ -149,8 +148,6 @@ RANK_HEADERS = {
     "worst_time_min": HEADERS["worst_time_min"],
     "nearest_facility": ("最近设施", "nearest facility"),
 }
-COUNTED = {"total": ("全部居民", "all residents"), "elderly": ("60岁以上老人", "aged 60+"),
-           "children": ("儿童", "children")}  # fmt: skip
 RANKED_COMMUNITIES = 10  # per category in the 排名 sheet
 DATA_SOURCES = {
     "no_data": ("无数据", "no data"),
@@ -516,25 +513,12 @@ def write_outputs(
     out_dir = Path(out_dir)
     inputs = [*analysis.inputs, *extra_inputs]
     refuse_overwriting(out_dir, OUTPUT_FILES, inputs)
-    from circles.present.exports import write_exports  # it uses this module's helpers
-
     with result_folder(out_dir, "analyze", inputs) as folder:
         write_analysis_files(analysis, folder)
         exported = write_exports(analysis, folder, formats)
     return [out_dir / name for name in OUTPUT_FILES] + [
         out_dir / p.relative_to(folder) for p in exported
     ]
-
-
-def with_input_datums(facilities: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
-    """Facilities with their coordinates also in each GCJ-02/BD-09 datum a planner's file was
-    given in (``gcj02_lon``/``gcj02_lat``, ``bd09_lon``/``bd09_lat``), for pasting into Amap
-    or Baidu; as they are when every input was WGS-84."""
-    datums = shifted_datums(facilities["given_crs"]) if "given_crs" in facilities else []
-    if not datums or facilities.empty:
-        return facilities
-    points = facilities.geometry.representative_point()
-    return facilities.assign(**datum_columns(points.x, points.y, datums))
 
 
 def write_analysis_files(analysis: Analysis, folder: Path) -> None:
