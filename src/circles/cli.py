@@ -309,6 +309,7 @@ RANKING_TEXT = {
         "Most residents beyond reach, by each category's main walking rule (worst {n}):",
     ),
     "community": ("社区", "communities"),
+    "compound": ("小区", "residential compounds"),
     "street": ("街道", "streets"),
     "entry": (
         "{name} {uncovered:,.0f}人未覆盖（{share:.0%}可达，步行中位{median}/最远{worst}，"
@@ -340,7 +341,10 @@ def _ranking_lines(result: Analysis, top: int = 5) -> list[str]:
                     _ranked_entry(r, i) for r in ranked.itertuples()
                 )
                 name = cat["name_zh"] if i == 0 else cat["name_en"]
-                lines.append(f"  {name} {RANKING_TEXT[level][i]}: {entries}")
+                compound = level == "community" and result.summary.get("units") == "compound"
+                lines.append(
+                    f"  {name} {RANKING_TEXT['compound' if compound else level][i]}: {entries}"
+                )
     return lines if len(lines) > 1 else []
 
 
@@ -352,8 +356,9 @@ def _ranked_entry(row: tuple, i: int) -> str:
         return RANKING_TEXT["minutes"][i].format(value) if finite else RANKING_TEXT["beyond"][i]
 
     none = RANKING_TEXT["none"][i]
+    unnamed = f"{label('unnamed', ('zh', 'en')[i])} ({row.unit_id})"
     return RANKING_TEXT["entry"][i].format(
-        name=row.unit_name or row.unit_id,
+        name=row.unit_name if isinstance(row.unit_name, str) else unnamed,
         uncovered=row.uncovered,
         share=row.share,
         median=minutes(row.median_time_min),
