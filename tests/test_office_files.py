@@ -160,3 +160,14 @@ def test_candidate_sites_keep_ids_names_and_datum():
     assert sites["given_crs"].eq("gcj02").all()
     assert sites["name"].iloc[0] == "候选点1（少城社区党群服务中心）"
     assert sites["site_id"].isna().all()  # the file has no id column
+
+
+def test_header_of_columns_named_by_options_is_found_below_a_title(tmp_path, standards):
+    path = tmp_path / "站点.csv"
+    text = "2024年站点清单,,\n站点,X坐标,Y坐标\n甲站,104.07,30.67\n"
+    path.write_text(text, encoding="utf-8")
+    spec = f"{path}::name=站点,lon=X坐标,lat=Y坐标,category=药店,crs=wgs84"
+    problems = Problems()
+    gdf = read_facilities(spec, standards, problems=problems)
+    assert problems.errors == []
+    assert gdf["name"].tolist() == ["甲站"] and gdf["source_row"].tolist() == [3]

@@ -217,7 +217,8 @@ def read_table(spec: FileSpec, problems: Problems) -> Table | None:
 def _read_sheet(spec: FileSpec, problems: Problems) -> Table | None:
     """A CSV or XLSX sheet below its header row; rows numbered as the spreadsheet shows them."""
     grid = read_grid(spec.path, spec.options.get("sheet", 0))
-    head = header_row(grid, KNOWN_COLUMNS)
+    named = {normalise(v) for k, v in spec.options.items() if k in COLUMNS}  # ::lon=X
+    head = header_row(grid, KNOWN_COLUMNS | named)
     if head > 0:
         problems.warning(
             spec,
