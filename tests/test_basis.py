@@ -35,11 +35,11 @@ def test_basis_per_category():
     assert bases["d"].authority == "checked" and not bases["d"].no_data, "zero, but checked"
 
 
-def test_osm_only_is_indicative_and_checked_zero_is_a_real_gap(chengdu, standards):
+def test_osm_only_is_indicative_and_checked_zero_is_a_real_gap(chengdu_tianjin, tianjin):
     access = "elderly_meal_15min_elderly"
-    assert set(_rows(chengdu, access)["status"]) == {"no_data"}
-    assert set(_rows(chengdu, "kindergarten_300m")["basis"]) == {"indicative"}
-    checked = analyze(need(CHENGDU), standards=standards, authoritative=["老年助餐点"])
+    assert set(_rows(chengdu_tianjin, access)["status"]) == {"no_data"}
+    assert set(_rows(chengdu_tianjin, "kindergarten_300m")["basis"]) == {"indicative"}
+    checked = analyze(need(CHENGDU), standards=tianjin, authoritative=["老年助餐点"])
     district = _rows(checked, access, "district").iloc[0]
     assert district["status"] == "fail" and district["value"] == 0
     assert district["basis"] == "checked"
@@ -57,17 +57,17 @@ def test_completeness_is_measured_and_thin_categories_name_the_fix(chengdu):
     assert not any(w.startswith("超市") for w in chengdu.warnings)
 
 
-def test_rules_per_community_need_community_boundaries(chengdu, standards):
-    presence = _rows(chengdu, "childcare_per_community")
+def test_rules_per_community_need_community_boundaries(chengdu_tianjin, tianjin):
+    presence = _rows(chengdu_tianjin, "childcare_per_community")
     assert list(presence["status"]) == ["not_evaluated"]
     assert "--communities" in presence["note"].iloc[0]
-    coverage = _rows(chengdu, "community_childcare_coverage_60")
+    coverage = _rows(chengdu_tianjin, "community_childcare_coverage_60")
     assert list(coverage["status"]) == ["not_evaluated"]
-    assert len(_rows(chengdu, "kindergarten_300m", "community")) > 100, "access still judged"
+    assert len(_rows(chengdu_tianjin, "kindergarten_300m", "community")) > 100, "access judged"
     communities = SAMPLES / "社区.geojson"
     if not communities.exists():
         pytest.skip("planner samples not found: ../shared/planner-samples")
-    official = analyze(need(CHENGDU), standards=standards, communities=communities)
+    official = analyze(need(CHENGDU), standards=tianjin, communities=communities)
     assert len(_rows(official, "childcare_per_community", "community")) > 10
     assert set(_rows(official, "community_childcare_coverage_60")["status"]) != {"not_evaluated"}
 

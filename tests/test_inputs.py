@@ -309,13 +309,14 @@ def test_wrong_datum_is_caught_on_real_data(planner_files):
         ],
     )
     assert ok.exit_code == 0, ok.output
-    assert "7 facilities read" in ok.output and "no errors" in ok.output
+    rows = len(pd.read_csv(planner_files / "kindergartens.csv", encoding="gbk"))
+    assert f"{rows} facilities read" in ok.output and "no errors" in ok.output
 
 
-def test_planner_files_in_an_analysis(planner_files, chengdu, standards, tmp_path):
+def test_planner_files_in_an_analysis(planner_files, chengdu, tianjin, tmp_path):
     result = analyze(
         need(CHENGDU),
-        standards=standards,
+        standards=tianjin,  # its per-street and elderly rules
         facilities=[planner_files / "kindergartens.csv"],
         crs="gcj02",
         communities=planner_files / "communities.geojson",
@@ -337,7 +338,7 @@ def test_planner_files_in_an_analysis(planner_files, chengdu, standards, tmp_pat
     kg = r[(r["rule_id"] == "kindergarten_300m") & (r["unit_level"] == "district")].iloc[0]
     assert kg["note"] == "weighted by all residents: no counts of children in the communities"
     # per-street presence rule evaluated on the two streets
-    streets = r[(r["rule_id"] == "elderly_daycare_per_street")]
+    streets = r[(r["rule_id"] == "elderly_centre_per_street")]
     assert streets["unit_level"].tolist() == ["street", "street"]
     assert streets["population"].sum() == pytest.approx(result.communities["population"].sum())
     paths = write_outputs(result, tmp_path / "out")
@@ -346,7 +347,8 @@ def test_planner_files_in_an_analysis(planner_files, chengdu, standards, tmp_pat
     assert warnings == result.warnings and len(warnings) >= 1
 
 
-def test_elderly_weighting_changes_the_share(planner_files, standards):
+def test_elderly_weighting_changes_the_share(planner_files, tianjin):
+    standards = tianjin  # Tianjin's elderly meal circle
     canteens = planner_files / "canteens.csv"
     pd.DataFrame(
         {"名称": ["食堂一", "食堂二"], "经度": [104.075, 104.09], "纬度": [30.675, 30.69]}
@@ -370,10 +372,10 @@ def test_elderly_weighting_changes_the_share(planner_files, standards):
     assert row["value"].iloc[0] == pytest.approx(expected)
 
 
-def test_gaps_workbook(chengdu, tmp_path):
+def test_gaps_workbook(chengdu_tianjin, tmp_path):
     import openpyxl
 
-    write_outputs(chengdu, tmp_path)
+    write_outputs(chengdu_tianjin, tmp_path)  # a sheet per judged category: meals too
     book = openpyxl.load_workbook(tmp_path / "gaps.xlsx")
     assert book.sheetnames[0] == "汇总"
     assert "幼儿园" in book.sheetnames and "老年助餐点" in book.sheetnames

@@ -36,6 +36,18 @@ SAMPLES = CHENGDU.parents[1] / "planner-samples"
 
 
 @pytest.fixture(scope="module")
+def standards(tianjin):
+    """Tianjin's profile: it holds the elderly meal rule that siting is tested on."""
+    return tianjin
+
+
+@pytest.fixture(scope="module")
+def chengdu(chengdu_tianjin):
+    """Chengdu judged by Tianjin's profile (see ``standards``)."""
+    return chengdu_tianjin
+
+
+@pytest.fixture(scope="module")
 def saved(chengdu, tmp_path_factory):
     folder = tmp_path_factory.mktemp("chengdu")
     write_outputs(chengdu, folder)

@@ -129,6 +129,7 @@ def planner_run(tmp_path_factory):
         pytest.skip("planner samples not found: ../shared/planner-samples")
     out = tmp_path_factory.mktemp("planner") / "out"
     args = ["analyze", "--osm", str(need(CHENGDU)), "--crs", "gcj02", "--out", str(out)]
+    args += ["--standards", "tianjin"]  # its elderly canteen rule counts residents aged 60+
     args += ["--facilities", f"{SAMPLES / '老年助餐点_原始.xlsx'}::category=elderly_meal"]
     args += ["--facilities", str(SAMPLES / "托育机构.csv")]
     args += ["--communities", str(SAMPLES / "社区.geojson")]

@@ -327,12 +327,12 @@ def _check_options(
 ) -> _Options:
     """Read every input once on the client so that input errors stop the batch up front."""
     from circles.pipeline import with_authoritative
-    from circles.standards import load_standards
+    from circles.standards import load_standards, profile_path
 
     _check_values(lang, buffer_m)
     if standards is not None:
-        standards = str(Path(standards).expanduser().absolute())
-    loaded = load_standards(standards)
+        standards = str(profile_path(standards).absolute())
+    loaded = load_standards(standards)  # without --standards each district picks its profile
     with_authoritative(loaded, authoritative)
     files = _read_inputs(loaded, facilities, communities, boundaries, crs)
     return _Options(standards, lang, *files, crs, buffer_m, cache, tuple(authoritative))
@@ -424,9 +424,8 @@ def _run_district(osm: str, district: District, out_dir: str, options: _Options)
             result = analyze(osm, district=district.code, district_name=district.name, **kwargs)
         else:
             result = analyze(osm, area=district.geometry, district_name=district.name, **kwargs)
-        extra = [Path(options.standards)] if options.standards else []
         write_analysis_files(result, partial)
-        write_manifest(partial, "batch", [*result.inputs, *extra])
+        write_manifest(partial, "batch", result.inputs)
         summary = json.loads((partial / "summary.json").read_text(encoding="utf-8"))
         return {
             "ok": True,
@@ -452,6 +451,7 @@ def figures(summary: dict) -> dict:
     """Key figures of a district's ``summary.json`` for the batch table."""
     rules = [r for c in summary["categories"] for r in c["rules"].values()]
     return {
+        "standards": summary["standards"]["profile"],
         "communities": summary["communities"]["count"],
         "population": summary["communities"]["population"],
         "population_estimated": summary["communities"]["population_estimated"],
@@ -793,6 +793,7 @@ def format_table(runs: Sequence[DistrictRun]) -> str:
     header = [
         "district",
         "status",
+        "standards",
         "tries",
         "s",
         "communities",
@@ -807,6 +808,7 @@ def format_table(runs: Sequence[DistrictRun]) -> str:
             [
                 r.name,
                 r.status,
+                str(f.get("standards", "")),
                 str(r.attempts),
                 f"{r.seconds:.1f}",
                 str(f.get("communities", "")),
@@ -819,7 +821,7 @@ def format_table(runs: Sequence[DistrictRun]) -> str:
     lines = []
     for row in rows:
         cells = [
-            cell + " " * (w - _width(cell)) if c < 2 else " " * (w - _width(cell)) + cell
+            cell + " " * (w - _width(cell)) if c < 3 else " " * (w - _width(cell)) + cell
             for c, (cell, w) in enumerate(zip(row, widths, strict=True))
         ]
         lines.append("  ".join(cells).rstrip())

@@ -14,7 +14,7 @@ import click
 
 from circles.errors import CirclesError
 from circles.folders import MANIFEST, result_folder, safe_name
-from circles.present.style import label
+from circles.present.style import label, tr
 
 if TYPE_CHECKING:
     import geopandas as gpd
@@ -46,9 +46,10 @@ def sample_extract() -> Path:
 INPUT_OPTIONS = [
     click.option(
         "--standards",
-        type=click.Path(path_type=Path),
         default=None,
-        help="Standards YAML. Default: configs/default.yaml (GB 50180-2018 + local plans).",
+        help="Standards profile: a shipped name (national, tianjin, xiqing, xinji, baicheng) or "
+        "a YAML file (may say `extends: NAME`). Default: the profile written for --district, "
+        "else national.",
     ),
     click.option(
         "--lang",
@@ -73,7 +74,7 @@ INPUT_OPTIONS = [
     click.option(
         "--boundaries",
         default=None,
-        help="Your street (街道) and/or district boundaries, for per-street rules.",
+        help="Your street (街道), village (村) and/or district boundaries (rules per unit).",
     ),
     click.option(
         "--crs",
@@ -225,7 +226,7 @@ def main(verbose: int, quiet: bool) -> None:
 def analyze(
     osm: Path | None,
     area: str | None,
-    standards: Path | None,
+    standards: str | None,
     lang: str,
     district: str | None,
     district_name: str | None,
@@ -268,7 +269,7 @@ def analyze(
             population=population,
             strict=strict,
         )
-        paths = write_outputs(result, out, [p for p in (standards,) if p is not None], exports)
+        paths = write_outputs(result, out, formats=exports)
     except CirclesError as exc:
         raise UserError(str(exc)) from None
     for line in [*_analysis_lines(osm.name, result.summary, lang), *_ranking_lines(result)]:
@@ -286,6 +287,7 @@ def _analysis_lines(osm_name: str, s: dict, lang: str) -> list[str]:
         f"{s['communities']['population']:,} "
         f"({_population_kind(s)})",
         *_population_line(s.get("population")),
+        _standards_line(s.get("standards", {}), lang),
     ]
     for cat in s["categories"]:
         name = cat["name_zh"] if lang == "zh" else cat["name_en"]
@@ -301,6 +303,13 @@ def _analysis_lines(osm_name: str, s: dict, lang: str) -> list[str]:
             "without --communities"
         )
     return lines
+
+
+def _standards_line(standards: dict, lang: str) -> str:
+    """The standards profile used, and how it was chosen."""
+    name = standards.get("name_zh" if lang == "zh" else "name_en", "")
+    how = tr(f"chosen_{standards.get('chosen_by', 'given')}", lang)
+    return f"{tr('standards', lang)}: {name} [{standards.get('profile', '')}; {how}]"
 
 
 RANKING_TEXT = {
@@ -416,7 +425,7 @@ def _rule_result(rule_id: str, r: dict, lang: str) -> str:
 @main.command()
 @click.option("--facilities", "facility_files", multiple=True, help="Facility file; repeatable.")
 @click.option("--communities", default=None, help="Communities file (polygons, population).")
-@click.option("--boundaries", default=None, help="Street / district boundaries file.")
+@click.option("--boundaries", default=None, help="Street / village / district boundaries file.")
 @click.option(
     "--crs",
     default=None,
@@ -428,7 +437,12 @@ def _rule_result(rule_id: str, r: dict, lang: str) -> str:
     default=None,
     help="Also check points against this extract: inside it, and on its streets (datum).",
 )
-@click.option("--standards", type=click.Path(path_type=Path), default=None)
+@click.option(
+    "--standards",
+    default=None,
+    help="Standards profile (shipped name or YAML file) whose categories the files use. "
+    "Default: national.",
+)
 @click.option(
     "--strict",
     is_flag=True,
@@ -441,7 +455,7 @@ def check(
     boundaries: str | None,
     crs: str | None,
     osm: Path | None,
-    standards: Path | None,
+    standards: str | None,
     strict: bool,
 ) -> None:
     """Check your own files (facilities, communities, boundaries) without analysing.
@@ -452,12 +466,16 @@ def check(
 
     if not (facility_files or communities or boundaries):
         raise UserError("nothing to check: give --facilities, --communities or --boundaries.")
+    from circles.standards import load_standards
+
     try:
+        loaded = load_standards(standards)
         problems, files = check_inputs(
-            facility_files, communities, boundaries, standards, crs, osm, strict
+            facility_files, communities, boundaries, loaded, crs, osm, strict
         )
     except CirclesError as exc:
         raise UserError(str(exc)) from None
+    click.echo(f"standards: {loaded.name.zh} [{loaded.profile}]")
     failed = {p.file for p in problems.errors}
     for f in (f for f in files if f["file"] not in failed):
         details = ", ".join(
@@ -796,7 +814,7 @@ def batch(
     districts: str,
     scheduler: str | None,
     n_workers: int | None,
-    standards: Path | None,
+    standards: str | None,
     lang: str,
     facility_files: tuple[str, ...],
     communities: str | None,

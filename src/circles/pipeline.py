@@ -43,6 +43,7 @@ from circles.model.facilities import (
     similar_names,
 )
 from circles.model.network import Network, network_from_extract
+from circles.present.style import tr
 from circles.result import Analysis
 from circles.rules.evaluate import evaluate_rules
 from circles.rules.summary import completeness_warnings, summarise
@@ -65,7 +66,13 @@ from circles.sources.planner_files import (
     read_communities,
     read_facilities,
 )
-from circles.standards import Lang, PopulationSettings, Standards, load_standards
+from circles.standards import (
+    Lang,
+    PopulationSettings,
+    Standards,
+    load_standards,
+    profile_for_division,
+)
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -124,7 +131,8 @@ def analyze(
         Study area: ``minlon,minlat,maxlon,maxlat``, a polygon file or a geometry; default
         the extract's data bounds.
     standards
-        A ``Standards`` object or a YAML path; default ``configs/default.yaml``.
+        A ``Standards`` object, a shipped profile's name (``national``, ``xiqing``…) or a YAML
+        file; default the profile written for ``district``, else ``national``.
     lang
         Language of names in outputs: ``zh`` (default) or ``en``.
     district_name
@@ -144,7 +152,8 @@ def analyze(
     communities
         Planner's communities with official population (replace the OSM-derived ones).
     boundaries
-        Planner's street (街道) and district boundaries for per-street rules.
+        Planner's street (街道), village (村) and district boundaries for rules per street or
+        village.
     crs
         Coordinates of the planners' files: ``wgs84``, ``gcj02``, ``bd09`` or ``EPSG:xxxx``
         (a file's own option or CRS comes first); ``None``: not stated, an error for a table
@@ -167,8 +176,6 @@ def analyze(
     InputError
         Any error in the input files, listed with file, row and column.
     """
-    standards = standards if isinstance(standards, Standards) else load_standards(standards)
-    standards = with_authoritative(standards, authoritative)
     given = read_planner_inputs(
         area,
         district,
@@ -180,6 +187,7 @@ def analyze(
         population,
         strict=strict,
     )
+    standards = with_authoritative(choose_standards(standards, given, lang), authoritative)
     buffer_m = default_buffer_m(standards) if buffer_m is None else check_buffer(buffer_m)
     clock = Stopwatch()
     extract = clock.run("read_osm", read_osm, osm, standards, given.study_area, buffer_m, cache)
@@ -204,7 +212,7 @@ class PlannerInputs:
     study_area: BaseGeometry | None  # WGS-84; None: the extract's data bounds
     district_id: str | None
     district_name: str | None
-    units: gpd.GeoDataFrame | None  # the planner's boundaries (streets, maybe a district)
+    units: gpd.GeoDataFrame | None  # the planner's boundaries (streets, villages, a district)
     communities: gpd.GeoDataFrame | None
     communities_spec: FileSpec | None
     boundaries_spec: FileSpec | None
@@ -214,6 +222,8 @@ class PlannerInputs:
     area_file: Path | None = None  # the --area polygon file, if one was given
     population: float | None = None  # --population: the official total of the study area
     population_from: str = "--population"  # or the district polygon's count in --boundaries
+    division_code: str | None = None  # --district's GB/T 2260 code
+    standards_chosen_by: str = "given"  # or "district" (--district chose it), "default"
 
     def district_of(self, extract: OsmExtract) -> tuple[str, str]:
         """The district's id and name (default: the extract's file name)."""
@@ -236,6 +246,11 @@ class PlannerInputs:
         """The planner's street (街道) units, if given."""
         return None if self.units is None else self.units[self.units["level"] == "street"]
 
+    @property
+    def villages(self) -> gpd.GeoDataFrame | None:
+        """The planner's village (行政村) units, if given."""
+        return None if self.units is None else self.units[self.units["level"] == "village"]
+
 
 def read_planner_inputs(
     area: str | Path | BaseGeometry | None,
@@ -256,7 +271,7 @@ def read_planner_inputs(
     problems = Problems(strict=strict)
     communities_spec = None if communities is None else FileSpec.parse(communities)
     boundaries_spec = None if boundaries is None else FileSpec.parse(boundaries)
-    study_area, district_id = parse_area(area), None
+    study_area, district_id, division_code = parse_area(area), None, None
     if district is not None:
         if study_area is not None:
             msg = "give either --district or --area, not both."
@@ -264,6 +279,7 @@ def read_planner_inputs(
         division = find_division(district)
         study_area, district_id = division.geometry, division.code
         district_name = district_name or division.full_name
+        division_code = division.code
     units = None
     if boundaries_spec is not None:
         units = read_boundaries(boundaries_spec, crs, problems)
@@ -294,7 +310,37 @@ def read_planner_inputs(
         population,
     )
     inputs.population_from = population_from
+    inputs.division_code = division_code
     return inputs
+
+
+def choose_standards(
+    standards: Standards | str | Path | None, given: PlannerInputs, lang: Lang = "zh"
+) -> Standards:
+    """The standards of a run: those given (a profile's name or file), else the shipped profile
+    written for ``--district`` (logged), else national. A profile whose ``applies_to`` leaves
+    out the district gets a warning naming the one that fits."""
+    code = given.division_code
+    if isinstance(standards, Standards):
+        chosen = standards
+    elif standards is None and code is not None:
+        chosen = profile_for_division(code)
+        given.standards_chosen_by = "district"
+        text = tr("profile_by_district", lang)
+        log.info(text.format(district=given.district_name, profile=chosen.profile))
+    else:
+        chosen = load_standards(standards)
+        given.standards_chosen_by = "given" if standards is not None else "default"
+    if code is not None and chosen.match(code) is None:
+        fits = profile_for_division(code).profile
+        text = tr("profile_outside", lang).format(
+            profile=chosen.profile,
+            district=given.district_name,
+            codes=", ".join(chosen.applies_to),
+            fits=fits,
+        )
+        given.problems.warning(chosen.path, text)
+    return chosen
 
 
 def _district_population(units: gpd.GeoDataFrame, study_area: BaseGeometry) -> float | None:
@@ -888,7 +934,7 @@ def judge(
     network: Network,
 ) -> pd.DataFrame:
     """Stage 6: every rule per community, street and district."""
-    streets = given.streets
+    streets, villages = given.streets, given.villages
     return evaluate_rules(
         standards,
         people.communities,
@@ -898,6 +944,7 @@ def judge(
         district,
         None if streets is None else streets.to_crs(network.crs),
         official_communities=given.communities is not None,
+        villages=None if villages is None else villages.to_crs(network.crs),
     )
 
 
@@ -951,7 +998,7 @@ def assemble(
         streets=stages.given.streets,
         state=access.state,
         warnings=warnings,
-        inputs=stages.given.paths(Path(extract.path)),
+        inputs=[*stages.given.paths(Path(extract.path)), *map(Path, standards.files)],
     )
 
 
@@ -1000,9 +1047,13 @@ def _run_summary(
         "study_area_wgs84_bounds": [round(v, 6) for v in study_area.bounds],
         "extract_bounds_wgs84": [round(v, 6) for v in extract.bounds.bounds],
         "standards": {
-            "path": standards.path,
+            "profile": standards.profile,
+            "chosen_by": given.standards_chosen_by,
             "name_zh": standards.name.zh,
             "name_en": standards.name.en,
+            "applies_to": standards.applies_to,
+            "path": standards.path,
+            "files": standards.files,
         },
         "crs": network.crs.to_string(),
         "network": network.stats,
@@ -1107,6 +1158,9 @@ def _planner_points(
             "matched_by": "planner",
             "capacity": points["capacity"].to_numpy(float) if "capacity" in points else np.nan,
             "area_m2": points["area_m2"].to_numpy(float) if "area_m2" in points else np.nan,
+            "floor_area_m2": (
+                points["floor_area_m2"].to_numpy(float) if "floor_area_m2" in points else np.nan
+            ),
         }
     )
     geometry = points.geometry.representative_point().values

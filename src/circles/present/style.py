@@ -37,12 +37,15 @@ VALUES = {
     "fail": ("未达标", "fail"),
     "no_data": ("无数据", "no data"),
     "not_evaluated": ("未评估", "not evaluated"),
+    "incomplete": ("数据不全", "incomplete data"),
     "community": ("社区", "community"),
     "compound": ("小区/居住街坊", "residential compound"),
     "planner": ("规划部门数据", "planner's data"),
     "checked": ("OSM（规划部门已核实）", "OSM, checked by the planner"),
     "indicative": ("参考（OSM数据可能不完整）", "indicative (OSM may be incomplete)"),
     "street": ("街道", "street"),
+    "village": ("行政村", "village"),
+    "villages": ("个行政村", "villages"),
     "district": ("区", "district"),
     "residents": ("人", "residents"),
     "elderly": ("名60岁以上老人", "residents aged 60+"),
@@ -90,6 +93,19 @@ TEXT = {
     "basis": ("数据依据", "data basis"),
     "unknown": ("未知", "unknown"),
     "index": ("各区地图", "District maps"),
+    "profile_by_district": (
+        "按所选区县选用标准：{district}（{profile}）",
+        "Standards chosen for the district: {district} ({profile})",
+    ),
+    "profile_outside": (
+        "标准 {profile} 不是为 {district} 制定的（适用于 {codes}）；该区县适用的标准为 {fits}，"
+        "可用 --standards {fits} 选用",
+        "standards profile {profile} is not written for {district} (it applies to {codes}); "
+        "the profile for this district is {fits}: give --standards {fits}",
+    ),
+    "chosen_given": ("由 --standards 指定", "given with --standards"),
+    "chosen_district": ("按所选区县选用", "chosen for the district"),
+    "chosen_default": ("默认", "the default"),
 }
 
 

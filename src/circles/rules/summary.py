@@ -135,7 +135,7 @@ def rule_summary(rule_id: str, results: pd.DataFrame) -> dict:
     """A rule's district result and how many units pass and fail it."""
     rows = results[results["rule_id"] == rule_id]
     district = rows[rows["unit_level"] == "district"]
-    community = rows[rows["unit_level"] != "district"]  # communities or streets
+    community = rows[rows["unit_level"] != "district"]  # communities, villages or streets
     out: dict = {
         "kind": rows["kind"].iloc[0] if len(rows) else None,
         "communities_failing": int((community["status"] == "fail").sum()),
@@ -147,7 +147,6 @@ def rule_summary(rule_id: str, results: pd.DataFrame) -> dict:
         out["district_value"] = None if pd.isna(value) else round(float(value), 4)
     elif len(community):
         statuses = set(community["status"])
-        out["district_status"] = (
-            NO_DATA if statuses == {NO_DATA} else ("fail" if "fail" in statuses else "pass")
-        )
+        worst = next((s for s in ("fail", "incomplete", "not_evaluated") if s in statuses), None)
+        out["district_status"] = NO_DATA if statuses == {NO_DATA} else worst or "pass"
     return out

@@ -8,7 +8,8 @@ warnings let it go on and are listed in the report. The files themselves are nev
 A file may carry options after ``::``, e.g. ``助餐点.xlsx::category=elderly_meal,crs=gcj02``:
 ``category`` (for rows without one), ``crs``, ``sheet``, ``level`` (boundaries) and the name
 of any column (``lon``, ``lat``, ``location``, ``name``, ``id``, ``category``, ``capacity``,
-``area``, ``population``, ``households``, ``elderly``, ``children``) when it is not detected.
+``area``, ``floor_area``, ``population``, ``households``, ``elderly``, ``children``) when it
+is not detected.
 """
 
 from __future__ import annotations
@@ -60,8 +61,9 @@ COLUMNS: dict[str, tuple[str, ...]] = {
            "统一编号", "code"),
     "capacity": ("capacity", "places", "beds", "seats", "床位", "床位数", "托位", "托位数",
                  "学位", "学位数", "餐位", "餐位数", "座位数", "容量"),
-    "area": ("area_m2", "floor_area", "floor_area_m2", "建筑面积", "面积", "场地面积",
-             "用地面积", "占地面积"),
+    "area": ("area_m2", "面积", "场地面积", "用地面积", "占地面积"),
+    # building floor area (a culture centre's 建筑面积), never read from OSM footprints
+    "floor_area": ("floor_area_m2", "floor_area", "建筑面积", "服务设施面积", "设施面积"),
     "population": ("population", "pop", "人口", "常住人口", "总人口", "户籍人口", "人口数",
                    "居住人口"),
     "households": ("households", "户数", "总户数", "住户数"),
@@ -76,7 +78,8 @@ DATUM_HINTS = {"gcj": "gcj02", "高德": "gcj02", "amap": "gcj02", "bd": "bd09",
 LEVEL_VALUES = {
     "district": ("district", "区", "县", "区县", "县级市", "旗"),
     "street": ("street", "subdistrict", "街道", "镇", "乡", "街道办事处", "乡镇", "苏木"),
-    "community": ("community", "社区", "村", "居委会", "村委会", "小区"),
+    "village": ("village", "村", "行政村", "村委会"),
+    "community": ("community", "社区", "居委会", "小区"),
 }
 OPTION_KEYS = {*COLUMNS, "crs", "sheet"}
 
@@ -771,7 +774,8 @@ def read_facilities(
     -------
     GeoDataFrame
         ``facility_id``, ``category_id``, ``name``, ``source`` and ``matched_by``
-        (``planner``), ``capacity``, ``area_m2``, ``source_file``, ``source_row`` and
+        (``planner``), ``capacity``, ``area_m2`` (site area), ``floor_area_m2`` (building
+        floor area), ``source_file``, ``source_row`` and
         ``given_crs`` (the datum the coordinates were read in); rows with errors are left out.
 
     Raises
@@ -833,6 +837,7 @@ def _facility_columns(
     """The columns of the facility frame: ids, names, capacity, floor area and provenance."""
     capacity = numbers(table, find_column(table, spec, "capacity", problems), spec, problems)
     area = numbers(table, find_column(table, spec, "area", problems), spec, problems)
+    floor_area = numbers(table, find_column(table, spec, "floor_area", problems), spec, problems)
     ids = _ids(table, spec, problems, f"planner:{spec.path.stem}")
     return {
         "facility_id": ids,
@@ -842,6 +847,7 @@ def _facility_columns(
         "matched_by": "planner",
         "capacity": capacity,
         "area_m2": area,
+        "floor_area_m2": floor_area,
         "source_file": str(spec.path),
         "source_row": table.row,
         "given_crs": datum,
@@ -919,7 +925,14 @@ def _closest_label(text: str, labels: list[str]) -> list[str]:
 def _empty_facilities() -> gpd.GeoDataFrame:
     """The facilities of a file that cannot be read: none."""
     return gpd.GeoDataFrame(
-        {"facility_id": [], "category_id": [], "name": [], "capacity": [], "area_m2": []},
+        {
+            "facility_id": [],
+            "category_id": [],
+            "name": [],
+            "capacity": [],
+            "area_m2": [],
+            "floor_area_m2": [],
+        },
         geometry=gpd.GeoSeries([], crs=4326),
     )
 
@@ -1266,9 +1279,9 @@ def _warn_overlaps(gdf: gpd.GeoDataFrame, spec: FileSpec, problems: Problems, la
 def read_boundaries(
     spec: FileSpec | str | Path, crs: str | None = None, problems: Problems | None = None
 ) -> gpd.GeoDataFrame:
-    """A planner's district or street (街道/乡镇) boundaries, WGS-84.
+    """A planner's district, street (街道/乡镇) or village (行政村) boundaries, WGS-84.
 
-    The level comes from a level column (区/街道/镇…) or the file option ``level=street``.
+    The level comes from a level column (区/街道/镇/村…) or the file option ``level=street``.
 
     Parameters
     ----------
@@ -1282,7 +1295,8 @@ def read_boundaries(
     Returns
     -------
     GeoDataFrame
-        ``unit_id``, ``name``, ``level`` (``district`` or ``street``) and ``population``
+        ``unit_id``, ``name``, ``level`` (``district``, ``street`` or ``village``) and
+        ``population``
         (the official residents from a population column such as 常住人口, NaN without one;
         ``attrs["population_column"]`` names the column).
 
@@ -1326,7 +1340,9 @@ def _boundary_levels(
     column = find_column(table, spec, "level", problems)
     default = option_value(table, spec, "level")
     if default is not None and normalise(default) not in by_value:
-        problems.error(spec, f"option level={default}: expected district (区) or street (街道).")
+        problems.error(
+            spec, f"option level={default}: expected district (区), street (街道) or village (村)."
+        )
         return None
     if column is None and default is None:
         problems.error(
@@ -1340,7 +1356,9 @@ def _boundary_levels(
         spec,
         problems,
         labels=by_value,
-        unknown=lambda value: f"unknown level {value!r}; expected 区/district or 街道/street.",
+        unknown=lambda value: (
+            f"unknown level {value!r}; expected 区/district, 街道/street or 村/village."
+        ),
     )
     for i in np.flatnonzero(levels == "community"):
         problems.error(
