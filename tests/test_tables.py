@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import csv
 import json
+import re
 import xml.etree.ElementTree as ET
 
 import geopandas as gpd
@@ -207,6 +208,8 @@ def test_terminal_lists_the_worst_communities_and_streets(planner_run):
     )
     assert line.count("人未覆盖") == 5
     assert any(x.startswith("  老年助餐点 街道:") for x in output.splitlines())
+    counts = re.findall(r"([\d,]+)人未覆盖", output)
+    assert counts and all(int(c.replace(",", "")) > 0 for c in counts)  # only real gaps
 
 
 def test_scored_sites_keep_names_and_carry_community_street_and_amap_coordinates(

@@ -344,7 +344,8 @@ def _ranking_lines(result: Analysis, top: int = 5) -> list[str]:
         if cat["data"] == "no_data" or main_rule(result.standards, cat["category_id"]) is None:
             continue
         for level in levels:
-            ranked = rankings(result, cat["category_id"], level).head(top)  # type: ignore[arg-type]
+            ranked = rankings(result, cat["category_id"], level)  # type: ignore[arg-type]
+            ranked = ranked[ranked["uncovered"] >= 0.5].head(top)  # someone beyond reach
             if len(ranked):
                 entries = ("；" if i == 0 else "; ").join(
                     _ranked_entry(r, i) for r in ranked.itertuples()

@@ -272,7 +272,8 @@ def _sheets(analysis: Analysis, table: pd.DataFrame) -> dict[str, Sheet]:
 
 def rank_table(analysis: Analysis, level: str, top: int | None) -> pd.DataFrame:
     """The ranked communities or streets of every category with data and an access rule, the
-    ``top`` worst of each (all with ``None``), with category and rule names (stable keys)."""
+    ``top`` worst of each with anyone beyond reach (all units with ``None``), with category and
+    rule names (stable keys)."""
     std, lang = analysis.standards, analysis.lang
     frames = []
     for cat in analysis.summary["categories"]:
@@ -280,7 +281,7 @@ def rank_table(analysis: Analysis, level: str, top: int | None) -> pd.DataFrame:
         if cat["data"] == "no_data" or rule is None:
             continue
         ranked = rankings(analysis, cat["category_id"], level)  # type: ignore[arg-type]
-        ranked = ranked.head(top) if top else ranked
+        ranked = ranked[ranked["uncovered"] >= 0.5].head(top) if top else ranked
         names = {"category_name": cat[f"name_{lang}"], "rule_name": rule.name(lang)}
         frames.append(ranked.assign(**names))
     if not frames:
