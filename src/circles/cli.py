@@ -335,16 +335,16 @@ RANKING_TEXT = {
 def _ranking_lines(result: Analysis, top: int = 5) -> list[str]:
     """The ``top`` communities (and 街道, when known) with most residents beyond reach, per
     category with data, in the analysis language: one line per category and level."""
-    from circles.present.rankings import main_rule, rankings
+    from circles.present.rankings import RankingLayers, main_rule, rankings
 
-    i = 0 if result.lang == "zh" else 1
+    i, layers = (0 if result.lang == "zh" else 1), RankingLayers.of(result)
     levels = ("community", "street") if result.streets is not None else ("community",)
     lines = [RANKING_TEXT["head"][i].format(n=top)]
     for cat in result.summary["categories"]:
         if cat["data"] == "no_data" or main_rule(result.standards, cat["category_id"]) is None:
             continue
         for level in levels:
-            ranked = rankings(result, cat["category_id"], level)  # type: ignore[arg-type]
+            ranked = rankings(result, cat["category_id"], level, layers)  # type: ignore[arg-type]
             ranked = ranked[ranked["uncovered"] >= 0.5].head(top)  # someone beyond reach
             if len(ranked):
                 entries = ("；" if i == 0 else "; ").join(

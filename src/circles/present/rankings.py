@@ -44,7 +44,10 @@ def main_rule(standards: Standards, category_id: str) -> AccessRule | None:
 
 
 def rankings(
-    source: Analysis | SavedAnalysis, category_id: str, level: Level = "community"
+    source: Analysis | SavedAnalysis,
+    category_id: str,
+    level: Level = "community",
+    layers: RankingLayers | None = None,
 ) -> pd.DataFrame:
     """Communities or streets ranked by residents beyond the category's main access rule.
 
@@ -56,6 +59,8 @@ def rankings(
         The category, e.g. ``elderly_meal``.
     level
         ``community`` or ``street`` (empty without the planner's street boundaries).
+    layers
+        ``RankingLayers.of(source)``, to read a saved folder's layers once for many rankings.
 
     Returns
     -------
@@ -70,7 +75,7 @@ def rankings(
     """
     std = source.standards
     rule = main_rule(std, category_id)
-    layers = _Layers.of(source)
+    layers = layers or RankingLayers.of(source)
     if rule is None or f"dist_m.{category_id}" not in layers.demand:
         return pd.DataFrame(columns=RANK_COLUMNS)
     codes, units = _groups(layers, level, rule)
@@ -102,16 +107,18 @@ def rankings(
 
 
 @dataclass
-class _Layers:
-    """The layers rankings are made of, from an analysis or a saved analysis folder."""
+class RankingLayers:
+    """The layers rankings are made of, from an analysis or a saved analysis folder, and the
+    street of each demand point once it is known (``-1``: none)."""
 
     communities: gpd.GeoDataFrame
     demand: gpd.GeoDataFrame
     facilities: gpd.GeoDataFrame
     streets: gpd.GeoDataFrame | None
+    street_codes: np.ndarray | None = None
 
     @classmethod
-    def of(cls, source: Analysis | SavedAnalysis) -> _Layers:
+    def of(cls, source: Analysis | SavedAnalysis) -> RankingLayers:
         """The layers of ``source`` (read from ``analysis.gpkg`` for a saved folder)."""
         if hasattr(source, "demand_points"):
             return cls(source.communities, source.demand_points, source.facilities, source.streets)
@@ -122,7 +129,9 @@ class _Layers:
         return cls(*layers, streets)
 
 
-def _groups(layers: _Layers, level: Level, rule: AccessRule) -> tuple[np.ndarray, pd.DataFrame]:
+def _groups(
+    layers: RankingLayers, level: Level, rule: AccessRule
+) -> tuple[np.ndarray, pd.DataFrame]:
     """Each demand point's unit (``-1``: none) and the units (``unit_id``, ``name``).
 
     Communities not judged on the rule (no status, e.g. at the extract's edge) are left out;
@@ -133,12 +142,13 @@ def _groups(layers: _Layers, level: Level, rule: AccessRule) -> tuple[np.ndarray
         if streets is None or streets.empty:
             return np.full(len(demand), -1), pd.DataFrame({"unit_id": [], "name": []})
         streets = streets.to_crs(4326).reset_index(drop=True)
-        where = gpd.GeoSeries(demand.geometry, crs=4326).sindex.query(
-            streets.geometry, predicate="contains"
-        )
-        codes = np.full(len(demand), -1)
-        codes[where[1]] = where[0]  # a point on a shared border: the last street
-        return codes, streets[["unit_id", "name"]]
+        if layers.street_codes is None:
+            where = gpd.GeoSeries(demand.geometry, crs=4326).sindex.query(
+                streets.geometry, predicate="contains"
+            )
+            layers.street_codes = np.full(len(demand), -1)
+            layers.street_codes[where[1]] = where[0]  # on a shared border: the last street
+        return layers.street_codes, streets[["unit_id", "name"]]
     comm = layers.communities
     status = f"{rule.id}.status"
     judged = comm[comm[status].isin(["pass", "fail"])] if status in comm else comm.iloc[:0]
@@ -149,7 +159,7 @@ def _groups(layers: _Layers, level: Level, rule: AccessRule) -> tuple[np.ndarray
 
 
 def _nearest(
-    layers: _Layers, category_id: str, codes: np.ndarray, weights: np.ndarray, n: int
+    layers: RankingLayers, category_id: str, codes: np.ndarray, weights: np.ndarray, n: int
 ) -> np.ndarray:
     """Per unit, the name (else id) of the facility most of its counted residents walk to
     nearest (``None`` where none is within the search limit)."""

@@ -18,7 +18,7 @@ from circles.access.state import STATE_FILE
 from circles.folders import refuse_overwriting, result_folder
 from circles.planning.saved import STANDARDS_FILE
 from circles.present.exports import COUNTED, with_input_datums, write_exports
-from circles.present.rankings import main_rule, rankings
+from circles.present.rankings import RankingLayers, main_rule, rankings
 from circles.present.style import label
 
 if TYPE_CHECKING:
@@ -275,12 +275,12 @@ def rank_table(analysis: Analysis, level: str, top: int | None) -> pd.DataFrame:
     ``top`` worst of each with anyone beyond reach (all units with ``None``), with category and
     rule names (stable keys)."""
     std, lang = analysis.standards, analysis.lang
-    frames = []
+    frames, layers = [], RankingLayers.of(analysis)
     for cat in analysis.summary["categories"]:
         rule = main_rule(std, cat["category_id"])
         if cat["data"] == "no_data" or rule is None:
             continue
-        ranked = rankings(analysis, cat["category_id"], level)  # type: ignore[arg-type]
+        ranked = rankings(analysis, cat["category_id"], level, layers)  # type: ignore[arg-type]
         ranked = ranked[ranked["uncovered"] >= 0.5].head(top) if top else ranked
         names = {"category_name": cat[f"name_{lang}"], "rule_name": rule.name(lang)}
         frames.append(ranked.assign(**names))
