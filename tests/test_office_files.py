@@ -6,12 +6,14 @@ from __future__ import annotations
 from pathlib import Path
 
 import geopandas as gpd
+import numpy as np
 import pandas as pd
 import pytest
 from click.testing import CliRunner
 from shapely.geometry import box
 
 from circles.cli import main
+from circles.sources.coords import datum_columns, to_wgs84
 from circles.sources.planner_files import (
     Problems,
     read_boundaries,
@@ -171,3 +173,16 @@ def test_header_of_columns_named_by_options_is_found_below_a_title(tmp_path, sta
     gdf = read_facilities(spec, standards, problems=problems)
     assert problems.errors == []
     assert gdf["name"].tolist() == ["甲站"] and gdf["source_row"].tolist() == [3]
+
+
+def test_datum_columns_give_amap_and_baidu_coordinates_back():
+    """The known pair WGS-84 (39.90105, 116.42079) = GCJ-02 (39.90245, 116.42703)."""
+    columns = datum_columns(np.array([116.42079]), np.array([39.90105]), ["GCJ-02", "wgs84"])
+    assert list(columns) == ["gcj02_lon", "gcj02_lat"]
+    assert columns["gcj02_lon"][0] == pytest.approx(116.42703, abs=2e-5)
+    assert columns["gcj02_lat"][0] == pytest.approx(39.90245, abs=2e-5)
+    lon, lat = np.array([104.07, 104.1]), np.array([30.67, 30.7])
+    bd = datum_columns(lon, lat, ["bd09"])
+    back = to_wgs84(bd["bd09_lon"], bd["bd09_lat"], "bd09")
+    assert np.abs(back[0] - lon).max() < 2e-6 and np.abs(back[1] - lat).max() < 2e-6
+    assert datum_columns(lon, lat, ["wgs84", None]) == {}
