@@ -287,6 +287,7 @@ def test_exports_read_back_with_their_encodings_and_chinese_names(planner_run):
         }
     kml = gpd.read_file(exports / "gaps.kml")
     assert {"未覆盖人数", "可达人口占比", "最近设施"} <= set(kml.columns)
+    assert f"{ranked['unit_name'].iloc[0]} · 老年助餐点" in set(kml["Name"])
     facilities = gpd.read_file(exports / "facilities_gbk.shp")
     planner = facilities[facilities["unit_id"].str.contains("托育机构", na=False)]
     assert len(planner) == 14 and planner["gcj02_lon"].notna().all()

@@ -174,8 +174,8 @@ def write_exports(analysis: Analysis, folder: Path, formats: Iterable[str]) -> l
         for fmt in formats:
             if fmt == "kml":
                 path = out / f"{layer}.kml"
-                kml = gdf.rename(columns={k: v[i] for k, v in FIELDS.items()})
-                kml = kml.rename(columns={FIELDS["name"][i]: "Name"})  # the placemark's name
+                kml = gdf.assign(Name=_placemark_names(gdf))
+                kml = kml.rename(columns={k: v[i] for k, v in FIELDS.items()})
                 kml.to_file(path, driver="KML", engine="pyogrio")
             else:
                 encoding = FORMATS[fmt]
@@ -184,6 +184,13 @@ def write_exports(analysis: Analysis, folder: Path, formats: Iterable[str]) -> l
                 data.to_file(path, driver="ESRI Shapefile", engine="pyogrio", encoding=encoding)
             written.append(path)
     return written
+
+
+def _placemark_names(gdf: gpd.GeoDataFrame) -> pd.Series:
+    """What a KML viewer labels each feature with: its name (else id), and its category for
+    the gaps (a community appears once per category)."""
+    names = gdf["name"].where(gdf["name"].notna(), gdf["unit_id"]).astype(str)
+    return names + " · " + gdf["cat_name"].astype(str) if "rule" in gdf else names
 
 
 def _encodable(gdf: gpd.GeoDataFrame, encoding: str) -> gpd.GeoDataFrame:
