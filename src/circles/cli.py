@@ -771,6 +771,107 @@ def _recommend_lines(rec: Recommendation) -> list[str]:
 
 @main.command()
 @click.option(
+    "--analysis",
+    "folder",
+    type=click.Path(path_type=Path),
+    required=True,
+    help="Folder written by `circles analyze`.",
+)
+@click.option(
+    "--plan",
+    type=click.Path(path_type=Path),
+    required=True,
+    help="Plan: one action per row; columns action (add/close/move, 新增/关闭/迁移), category, "
+    "lon/lat (经度/纬度, 高德经度...), facility_id for close and move.",
+)
+@click.option(
+    "--crs", default="wgs84", show_default=True, help="Datum of the plan: wgs84, gcj02, bd09."
+)
+@click.option(
+    "--boundaries",
+    default=None,
+    help="Street (街道) boundaries for per-street results. Default: those the analysis used.",
+)
+@click.option("--lang", type=click.Choice(["zh", "en"]), default="zh", show_default=True)
+@click.option(
+    "--out",
+    type=click.Path(path_type=Path),
+    default=None,
+    help="Output folder. Default: a new <analysis>/compare, compare-2, ...",
+)
+def compare(
+    folder: Path, plan: Path, crs: str, boundaries: str | None, lang: str, out: Path | None
+) -> None:
+    """Compare a plan (new, closed and moved facilities) with today, rule by rule."""
+    from circles.planning.plan_file import read_plan
+    from circles.planning.saved import load_analysis
+    from circles.planning.scenario import load_base, run_scenario
+    from circles.present.compare import COMPARE_FILES, write_comparison
+
+    out = out or _new_folder(folder / "compare")
+    if folder.resolve().is_relative_to(out.resolve()):
+        msg = f"--out {out}: it would replace the analysis folder {folder}; choose another."
+        raise UserError(msg)
+    try:
+        saved = load_analysis(folder)
+        streets, used = _streets(saved, boundaries)
+        base = load_base(saved, streets)
+        result = run_scenario(base, read_plan(plan, crs))
+        inputs = [folder / MANIFEST, plan, *used]
+        with result_folder(out, "compare", inputs) as tmp:
+            write_comparison(base, result, tmp, lang)
+    except CirclesError as exc:
+        raise UserError(str(exc)) from None
+    if result.table.empty:
+        changed = sorted({a.category for a in result.actions})
+        click.echo(f"no rule of the standards judges {', '.join(changed)}: nothing to compare")
+    for row in result.district().itertuples():
+        share = row.kind in ("access", "coverage_rate")
+        click.echo(
+            f"{row.rule_id}: {_value(row.value_before, share)} -> "
+            f"{_value(row.value_after, share)} "
+            f"({label(row.status_before, lang)} -> {label(row.status_after, lang)})"
+        )
+    click.echo("wrote " + ", ".join(str(out / name) for name in COMPARE_FILES))
+
+
+def _new_folder(first: Path) -> Path:
+    """``first`` if it does not exist, else the first free ``first-2``, ``first-3``..."""
+    k = 2
+    path = first
+    while path.exists():
+        path = first.with_name(f"{first.name}-{k}")
+        k += 1
+    return path
+
+
+def _value(value: object, share: bool) -> str:
+    """A rule's value as printed: a share as a percentage, other numbers as they are."""
+    import math
+
+    if not isinstance(value, int | float) or math.isnan(value):
+        return "-"
+    return f"{value:.1%}" if share else f"{value:,.2f}"
+
+
+def _streets(saved: SavedAnalysis, boundaries: str | None) -> tuple[object, list[Path]]:
+    """Street (街道) polygons from ``--boundaries`` or the analysis's own boundaries file (if
+    it is still there), and the files read; ``(None, [])`` without any."""
+    from circles.sources.planner_files import FileSpec, Problems, read_boundaries
+
+    given = saved.summary.get("planner_inputs", {})
+    text = boundaries or given.get("boundaries_file")
+    if text is None or (boundaries is None and not Path(text).is_file()):
+        return None, []
+    spec, problems = FileSpec.parse(text), Problems()
+    units = read_boundaries(spec, given.get("crs", "wgs84"), problems)
+    problems.raise_errors()
+    streets = units[units["level"] == "street"]
+    return (streets if len(streets) else None), [spec.path]
+
+
+@main.command()
+@click.option(
     "--osm",
     "osm",
     type=click.Path(path_type=Path),

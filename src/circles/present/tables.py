@@ -333,9 +333,11 @@ def _edge_sheet(analysis: Analysis) -> pd.DataFrame:
     )
 
 
-def _write_sheets(path: Path, sheets: dict[str, Sheet], status_col: str, failing: str) -> None:
-    """Write the sheets: bold frozen header with an autofilter, fitted widths, number formats,
-    rows failing ``status_col`` in red."""
+def _write_sheets(
+    path: Path, sheets: dict[str, Sheet | pd.DataFrame], status_col: str, failing: str
+) -> None:
+    """Write the sheets (tables or ``Sheet``s with number formats): bold frozen header with an
+    autofilter, fitted widths, number formats, rows failing ``status_col`` in red."""
     from xlsxwriter.utility import xl_col_to_name
 
     with pd.ExcelWriter(path, engine="xlsxwriter", engine_kwargs=XLSX_OPTIONS) as writer:
@@ -343,7 +345,8 @@ def _write_sheets(path: Path, sheets: dict[str, Sheet], status_col: str, failing
         header = book.add_format({"bold": True, "bg_color": HEADER_FILL, "border": 1})
         bad = book.add_format({"bg_color": FAIL_FILL})
         numbers = {k: book.add_format({"num_format": v}) for k, v in NUMBER_FORMATS.items()}
-        for name, sheet in sheets.items():
+        for name, given in sheets.items():
+            sheet = given if isinstance(given, Sheet) else Sheet(given)
             frame = sheet.frame
             frame.to_excel(writer, sheet_name=name, index=False)
             ws = writer.sheets[name]
