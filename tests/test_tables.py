@@ -167,6 +167,12 @@ def test_street_ranking_covers_the_streets(planner_run):
     assert streets["population"].sum() == pytest.approx(communities["population"].sum(), 1e-3)
     assert streets["uncovered"].sum() == pytest.approx(communities["uncovered"].sum(), 1e-3)
     assert rankings(saved, "nursing_home").empty  # no access rule to rank by
+    no_data = [  # ranked on nothing: no facility known
+        c["category_id"]
+        for c in saved.summary["categories"]
+        if c["data"] == "no_data" and saved.standards.access_rules(c["category_id"])
+    ]
+    assert no_data and all(rankings(saved, c, "street").empty for c in no_data)
 
 
 def test_gaps_workbook_formats_filters_and_rankings(planner_run):

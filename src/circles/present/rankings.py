@@ -71,12 +71,12 @@ def rankings(
         ``median_time_min`` and ``worst_time_min`` (``inf`` beyond the search limit) and
         ``nearest_facility`` (name of the facility most of its residents walk to nearest);
         ``attrs`` hold ``rule_id`` and ``threshold_m``. Empty for a category without an
-        access rule.
+        access rule, or not judged (no data: no facility known).
     """
     std = source.standards
     rule = main_rule(std, category_id)
     layers = layers or RankingLayers.of(source)
-    if rule is None or f"dist_m.{category_id}" not in layers.demand:
+    if rule is None or not _judged(layers.communities, rule).any():
         return pd.DataFrame(columns=RANK_COLUMNS)
     codes, units = _groups(layers, level, rule)
     demand = layers.demand
@@ -150,12 +150,19 @@ def _groups(
             layers.street_codes[where[1]] = where[0]  # on a shared border: the last street
         return layers.street_codes, streets[["unit_id", "name"]]
     comm = layers.communities
-    status = f"{rule.id}.status"
-    judged = comm[comm[status].isin(["pass", "fail"])] if status in comm else comm.iloc[:0]
+    judged = comm[_judged(comm, rule)]
     units = pd.DataFrame({"unit_id": judged["community_id"], "name": judged["name"]})
     units = units.reset_index(drop=True)
     codes = pd.Index(units["unit_id"]).get_indexer(demand["community_id"])
     return codes, units
+
+
+def _judged(communities: pd.DataFrame, rule: AccessRule) -> np.ndarray:
+    """The communities the rule was judged on (passed or failed; not no data, not the edge)."""
+    status = f"{rule.id}.status"
+    if status not in communities:
+        return np.zeros(len(communities), bool)
+    return communities[status].isin(["pass", "fail"]).to_numpy()
 
 
 def _nearest(
