@@ -69,7 +69,9 @@ def test_rules_per_community_need_community_boundaries(chengdu_tianjin, tianjin)
         pytest.skip("planner samples not found: ../shared/planner-samples")
     official = analyze(need(CHENGDU), standards=tianjin, communities=communities)
     assert len(_rows(official, "childcare_per_community", "community")) > 10
-    assert set(_rows(official, "community_childcare_coverage_60")["status"]) != {"not_evaluated"}
+    coverage = _rows(official, "community_childcare_coverage_60")
+    assert set(coverage["status"]) != {"not_evaluated"}
+    assert set(coverage["shortfall_unit"]) == {"communities"}  # not "communitys"
 
 
 def test_outputs_say_the_basis_and_the_units(tmp_path):

@@ -515,3 +515,19 @@ def test_planner_sample_communities_and_streets():
     assert problems.items == []
     assert sorted(streets["level"]) == ["district"] + ["street"] * 6
     assert streets["name"].str.endswith("街道").sum() == 6
+
+
+def test_facilities_given_as_several_frames_get_ids_unique_across_them(standards):
+    """Two GeoDataFrames of facilities from Python: every facility keeps its own id."""
+    chengdu = need(CHENGDU)
+    frames = [
+        gpd.GeoDataFrame(
+            {"category_id": [cat, cat], "name": [f"{cat}甲", f"{cat}乙"]},
+            geometry=[Point(104.07, 30.67), Point(104.08, 30.68)],
+            crs=4326,
+        )
+        for cat in ("elderly_meal", "childcare")
+    ]
+    result = analyze(chengdu, standards=standards, facilities=frames)
+    planner = result.facilities[result.facilities["source"] == "planner"]
+    assert len(planner) == 4 and planner["facility_id"].is_unique

@@ -520,7 +520,10 @@ def find_facilities(
     problems, metric = given.problems, network.crs
     osm_facilities = facilities_from_osm(extract.features, standards.categories, metric)
     sources = _once(given.facility_sources, problems)
-    planner = [_planner_points(f, standards, given.crs, extract.bounds, problems) for f in sources]
+    planner = [
+        _planner_points(f, standards, given.crs, extract.bounds, problems, k)
+        for k, f in enumerate(sources, 1)
+    ]
     problems.raise_errors()
     planner = _drop_repeated_records(sources, planner, problems)
     planner = pd.concat([osm_facilities.iloc[:0], *planner], ignore_index=True)
@@ -1139,8 +1142,10 @@ def _planner_points(
     crs: str | None,
     bounds: BaseGeometry,
     problems: Problems,
+    number: int = 1,
 ) -> gpd.GeoDataFrame:
-    """A planner facility file read and checked, or a GeoDataFrame given from Python."""
+    """A planner facility file read and checked, or a GeoDataFrame given from Python (the
+    ``number``-th source: its ids are ``planner:frame<number>:<row>``, unique across sources)."""
     if not isinstance(source, gpd.GeoDataFrame):
         return read_facilities(source, standards, crs, bounds, problems)
     known = set(standards.category_ids)
@@ -1151,7 +1156,7 @@ def _planner_points(
     points = source.to_crs(WGS84)
     frame = pd.DataFrame(
         {
-            "facility_id": [f"planner:{i}" for i in range(len(points))],
+            "facility_id": [f"planner:frame{number}:{i}" for i in range(len(points))],
             "category_id": points["category_id"].to_numpy(),
             "name": points["name"].to_numpy() if "name" in points else None,
             "source": "planner",

@@ -167,6 +167,7 @@ def _boundaries_not_given(units: Units, base: dict, level: str) -> pd.DataFrame:
 
 
 BOUNDARY_NAMES = {"street": "街道", "village": "村"}
+UNIT_PLURALS = {"community": "communities", "village": "villages"}  # a coverage rate's shortfall
 
 
 def needs_communities(rule: AnyRule) -> bool:
@@ -602,7 +603,7 @@ def _coverage_row(
         "basis": bases[category].authority,
         "category_id": category,
         "target": rule.target,
-        "shortfall_unit": f"{rule.over}s" if rule.measure == "units" else "residents",
+        "shortfall_unit": UNIT_PLURALS[rule.over] if rule.measure == "units" else "residents",
     }
     judged = of[of["status"].isin([PASS, FAIL])]
     if of.empty:
