@@ -342,6 +342,7 @@ def test_planner_floor_area_households_and_villages_on_chengdu(chengdu_all, ever
         need(CHENGDU),
         standards=standards,
         facilities=[tmp_path / "设施.csv"],
+        crs="wgs84",  # the file's points are OSM's (a table in China must say its datum)
         communities=tmp_path / "社区.geojson",
         boundaries=tmp_path / "村.geojson",
     )

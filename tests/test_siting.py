@@ -306,6 +306,8 @@ def test_cli_score_and_recommend(saved, tmp_path):
             "kindergarten",
             "--sites",
             str(sites),
+            "--crs",
+            "wgs84",
             "--out",
             str(tmp_path / "s"),
         ],

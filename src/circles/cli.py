@@ -18,12 +18,13 @@ from circles.messages import language
 from circles.present.style import label, tr
 
 if TYPE_CHECKING:
-    import numpy as np
+    import geopandas as gpd
 
     from circles.batch import DistrictRun
     from circles.planning.recommend import Recommendation
     from circles.planning.saved import SavedAnalysis
     from circles.planning.score import SiteScores
+    from circles.result import Analysis
 
 
 class UserError(click.ClickException):
@@ -78,9 +79,10 @@ INPUT_OPTIONS = [
     ),
     click.option(
         "--crs",
-        default="wgs84",
-        show_default=True,
-        help="Coordinates of your files: wgs84, gcj02 (Amap, Tencent), bd09 (Baidu) or EPSG:xxxx.",
+        default=None,
+        help="Coordinates of your files that do not state their own: wgs84 (GPS, 天地图, OSM), "
+        "gcj02 (高德/腾讯 Amap, Tencent), bd09 (百度 Baidu) or EPSG:xxxx. A table of points in "
+        "China without it (nor FILE::crs=, nor a column such as 高德经度) is an error.",
     ),
     click.option(
         "--buffer",
@@ -112,9 +114,9 @@ SITING_OPTIONS = [
     click.option("--category", required=True, help="Category id, e.g. elderly_meal."),
     click.option(
         "--crs",
-        default="wgs84",
-        show_default=True,
-        help="Datum of site coordinates: wgs84, gcj02 (Amap/Tencent), bd09 (Baidu), EPSG:xxxx.",
+        default=None,
+        help="Datum of site coordinates: wgs84, gcj02 (Amap/Tencent), bd09 (Baidu), EPSG:xxxx. "
+        "Needed for a --sites table in China that does not say (--at: default wgs84).",
     ),
     click.option("--rule", "rule_id", default=None, help="Access rule to use (default: first)."),
     click.option("--lang", type=click.Choice(["zh", "en"]), default="zh", show_default=True),
@@ -215,6 +217,19 @@ def main(verbose: int, quiet: bool) -> None:
     "of every community so that they sum to it.",
 )
 @click.option(
+    "--strict",
+    is_flag=True,
+    help="Rows of your files without coordinates (footers, unlocated rows) are errors, not "
+    "skipped with a warning.",
+)
+@click.option(
+    "--format",
+    "formats",
+    multiple=True,
+    help="Also export communities, facilities and gaps to exports/: shp (Shapefile, UTF-8), "
+    "shp-gbk (GBK, for older desktop GIS), kml; repeatable or comma-separated.",
+)
+@click.option(
     "--out",
     type=click.Path(path_type=Path),
     default=None,
@@ -230,21 +245,25 @@ def analyze(
     facility_files: tuple[str, ...],
     communities: str | None,
     boundaries: str | None,
-    crs: str,
+    crs: str | None,
     buffer_m: float | None,
     no_cache: bool,
     authoritative: tuple[str, ...],
     population: str | None,
+    strict: bool,
+    formats: tuple[str, ...],
     out: Path | None,
 ) -> None:
     """Walking access to every facility category, per community, street and district."""
     from circles.pipeline import analyze as run
+    from circles.present.exports import parse_formats
     from circles.present.tables import write_outputs
 
     started = time.perf_counter()
     osm = osm or sample_extract()
     out = out or Path("maps") / safe_name(osm.name.split(".")[0])
     try:
+        exports = parse_formats(formats)
         result = run(
             osm,
             area=area,
@@ -260,11 +279,12 @@ def analyze(
             crs=crs,
             authoritative=authoritative,
             population=population,
+            strict=strict,
         )
-        paths = write_outputs(result, out)
+        paths = write_outputs(result, out, formats=exports)
     except CirclesError as exc:
         raise UserError(str(exc)) from None
-    for line in _analysis_lines(osm.name, result.summary, lang):
+    for line in [*_analysis_lines(osm.name, result.summary, lang), *_ranking_lines(result)]:
         click.echo(line)
     for warning in result.warnings:
         click.echo(f"warning: {warning}", err=True)
@@ -302,6 +322,71 @@ def _standards_line(standards: dict, lang: str) -> str:
     name = standards.get("name_zh" if lang == "zh" else "name_en", "")
     how = tr(f"chosen_{standards.get('chosen_by', 'given')}", lang)
     return f"{tr('standards', lang)}: {name} [{standards.get('profile', '')}; {how}]"
+
+
+RANKING_TEXT = {
+    "head": (
+        "未覆盖人数最多的社区和街道（按各类别主要步行规则，前{n}名）：",
+        "Most residents beyond reach, by each category's main walking rule (worst {n}):",
+    ),
+    "community": ("社区", "communities"),
+    "compound": ("小区", "residential compounds"),
+    "street": ("街道", "streets"),
+    "entry": (
+        "{name} {uncovered:,.0f}人未覆盖（{share:.0%}可达，步行中位{median}/最远{worst}，"
+        "最近：{nearest}）",
+        "{name} {uncovered:,.0f} beyond ({share:.0%} within, median {median}/worst {worst}, "
+        "nearest: {nearest})",
+    ),
+    "minutes": ("{:.0f}分钟", "{:.0f} min"),
+    "beyond": ("超出搜索范围", "beyond search limit"),
+    "none": ("无", "none"),
+}
+
+
+def _ranking_lines(result: Analysis, top: int = 5) -> list[str]:
+    """The ``top`` communities (and 街道, when known) with most residents beyond reach, per
+    category with data, in the analysis language: one line per category and level."""
+    from circles.present.rankings import RankingLayers, main_rule, rankings
+
+    i, layers = (0 if result.lang == "zh" else 1), RankingLayers.of(result)
+    levels = ("community", "street") if result.streets is not None else ("community",)
+    lines = [RANKING_TEXT["head"][i].format(n=top)]
+    for cat in result.summary["categories"]:
+        if cat["data"] == "no_data" or main_rule(result.standards, cat["category_id"]) is None:
+            continue
+        for level in levels:
+            ranked = rankings(result, cat["category_id"], level, layers)  # type: ignore[arg-type]
+            ranked = ranked[ranked["uncovered"] >= 0.5].head(top)  # someone beyond reach
+            if len(ranked):
+                entries = ("；" if i == 0 else "; ").join(
+                    _ranked_entry(r, i) for r in ranked.itertuples()
+                )
+                name = cat["name_zh"] if i == 0 else cat["name_en"]
+                compound = level == "community" and result.summary.get("units") == "compound"
+                lines.append(
+                    f"  {name} {RANKING_TEXT['compound' if compound else level][i]}: {entries}"
+                )
+    return lines if len(lines) > 1 else []
+
+
+def _ranked_entry(row: tuple, i: int) -> str:
+    """One ranked unit as the terminal shows it."""
+
+    def minutes(value: float) -> str:
+        finite = value == value and value != float("inf")
+        return RANKING_TEXT["minutes"][i].format(value) if finite else RANKING_TEXT["beyond"][i]
+
+    none = RANKING_TEXT["none"][i]
+    unnamed = f"{label('unnamed', ('zh', 'en')[i])} ({row.unit_id})"
+    return RANKING_TEXT["entry"][i].format(
+        name=row.unit_name if isinstance(row.unit_name, str) else unnamed,
+        uncovered=row.uncovered,
+        share=row.share,
+        median=minutes(row.median_time_min),
+        worst=minutes(row.worst_time_min),
+        nearest=row.nearest_facility if isinstance(row.nearest_facility, str) else none,
+    )
 
 
 def _population_kind(s: dict) -> str:
@@ -354,7 +439,11 @@ def _rule_result(rule_id: str, r: dict, lang: str) -> str:
 @click.option("--facilities", "facility_files", multiple=True, help="Facility file; repeatable.")
 @click.option("--communities", default=None, help="Communities file (polygons, population).")
 @click.option("--boundaries", default=None, help="Street / village / district boundaries file.")
-@click.option("--crs", default="wgs84", show_default=True, help="wgs84, gcj02, bd09 or EPSG:xxxx.")
+@click.option(
+    "--crs",
+    default=None,
+    help="Coordinates of files that do not state their own: wgs84, gcj02, bd09 or EPSG:xxxx.",
+)
 @click.option(
     "--osm",
     type=click.Path(path_type=Path),
@@ -367,13 +456,20 @@ def _rule_result(rule_id: str, r: dict, lang: str) -> str:
     help="Standards profile (shipped name or YAML file) whose categories the files use. "
     "Default: national.",
 )
+@click.option(
+    "--strict",
+    is_flag=True,
+    help="Rows of your files without coordinates (footers, unlocated rows) are errors, not "
+    "skipped with a warning.",
+)
 def check(
     facility_files: tuple[str, ...],
     communities: str | None,
     boundaries: str | None,
-    crs: str,
+    crs: str | None,
     osm: Path | None,
     standards: str | None,
+    strict: bool,
 ) -> None:
     """Check your own files (facilities, communities, boundaries) without analysing.
 
@@ -387,7 +483,9 @@ def check(
 
     try:
         loaded = load_standards(standards)
-        problems, files = check_inputs(facility_files, communities, boundaries, loaded, crs, osm)
+        problems, files = check_inputs(
+            facility_files, communities, boundaries, loaded, crs, osm, strict
+        )
     except CirclesError as exc:
         raise UserError(str(exc)) from None
     click.echo(f"standards: {loaded.name.zh} [{loaded.profile}]")
@@ -436,13 +534,15 @@ def score(
     category: str,
     at: str | None,
     sites: Path | None,
-    crs: str,
+    crs: str | None,
     rule_id: str | None,
     top: int,
     lang: str,
     out: Path | None,
 ) -> None:
     """Score proposed sites: residents newly within reach, communities that stop failing."""
+    import numpy as np
+
     from circles.planning.saved import load_analysis
     from circles.planning.score import score_sites
 
@@ -451,8 +551,10 @@ def score(
     out = out or _new_folder(folder / "score")
     try:
         saved = load_analysis(folder)
-        lonlat, names = _site_lonlat(at, sites, crs)
-        result = score_sites(saved, category, lonlat, names, rule_id)
+        points = _sites(at, sites, crs)
+        lonlat = np.column_stack([points.geometry.x, points.geometry.y])
+        names = points["name"].tolist() if points["name"].notna().all() else None
+        result = score_sites(saved, category, lonlat, names, rule_id, points)
         inputs = [folder / MANIFEST, *([sites] if sites else [])]
         with result_folder(out, "score", inputs) as tmp:
             _write_scores(result, sites is not None, tmp, lang)
@@ -466,26 +568,22 @@ def score(
     click.echo("wrote " + ", ".join(str(out / name) for name in written))
 
 
-def _site_lonlat(
-    at: str | None, sites: Path | None, crs: str
-) -> tuple[np.ndarray, list[str] | None]:
-    """Longitude/latitude (WGS-84) of ``--at`` or ``--sites``, and names if every site has one."""
+def _sites(at: str | None, sites: Path | None, crs: str | None) -> gpd.GeoDataFrame:
+    """The site of ``--at`` (in ``crs``, default WGS-84) or the sites of ``--sites``: WGS-84
+    points with ``name``, ``site_id`` and ``given_crs``; the file's warnings are printed."""
     import geopandas as gpd
-    import numpy as np
 
     from circles.sources.coords import to_wgs84
     from circles.sources.planner_files import read_sites
 
-    if at is not None:
-        lon, lat = to_wgs84(*_lonlat(at), crs)
-        points = gpd.GeoDataFrame(
-            {"name": ["site"]}, geometry=gpd.points_from_xy(lon, lat), crs=4326
-        )
-    else:
+    if at is None:
         points = read_sites(sites, crs)
-    lonlat = np.column_stack([points.geometry.x, points.geometry.y])
-    names = points["name"].tolist() if points["name"].notna().all() else None
-    return lonlat, names
+        for warning in points.attrs.get("warnings", []):
+            click.echo(f"warning: {warning}", err=True)
+        return points
+    lon, lat = to_wgs84(*_lonlat(at), crs or "wgs84")
+    columns = {"name": ["site"], "site_id": [None], "given_crs": [crs or "wgs84"]}
+    return gpd.GeoDataFrame(columns, geometry=gpd.points_from_xy(lon, lat), crs=4326)
 
 
 def _write_scores(result: SiteScores, several: bool, out: Path, lang: str) -> None:
@@ -577,7 +675,7 @@ def recommend(
     category: str,
     k: int,
     candidates: str,
-    crs: str,
+    crs: str | None,
     spacing: float,
     rule_id: str | None,
     method: str,
@@ -587,12 +685,11 @@ def recommend(
     """Choose K new sites that bring the most residents within the walking threshold."""
     from circles.planning.recommend import recommend as run
     from circles.planning.saved import load_analysis
-    from circles.sources.planner_files import read_sites
 
     out = out or _new_folder(folder / "recommend")
     try:
         saved = load_analysis(folder)
-        cands = "auto" if candidates == "auto" else read_sites(candidates, crs)
+        cands = "auto" if candidates == "auto" else _sites(None, Path(candidates), crs)
         rec = run(saved, category, k, cands, spacing, rule_id, method)
         inputs = [folder / MANIFEST, *([Path(candidates)] if candidates != "auto" else [])]
         with result_folder(out, "recommend", inputs) as tmp:
@@ -836,7 +933,7 @@ def batch(
     facility_files: tuple[str, ...],
     communities: str | None,
     boundaries: str | None,
-    crs: str,
+    crs: str | None,
     buffer_m: float | None,
     no_cache: bool,
     authoritative: tuple[str, ...],

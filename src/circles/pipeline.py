@@ -117,9 +117,10 @@ def analyze(
     buffer_m: float | None = None,
     communities: str | Path | FileSpec | None = None,
     boundaries: str | Path | FileSpec | None = None,
-    crs: str = "wgs84",
+    crs: str | None = None,
     authoritative: Sequence[str] = (),
     population: float | str | None = None,
+    strict: bool = False,
 ) -> Analysis:
     """Analyse walking access to every facility category in a district.
 
@@ -156,10 +157,13 @@ def analyze(
         village.
     crs
         Coordinates of the planners' files: ``wgs84``, ``gcj02``, ``bd09`` or ``EPSG:xxxx``
-        (a file's own option or CRS comes first).
+        (a file's own option or CRS comes first); ``None``: not stated, an error for a table
+        of points inside China.
     authoritative
         Categories (ids or names) whose OSM data the planner has checked: a gap in them is a
         real gap, as for a category the planner's own files cover.
+    strict
+        Rows of the planner's files without coordinates are errors, not skipped.
     population
         An official total for the study area (e.g. 第七次人口普查 for the district): every
         community and demand point is scaled so that the study area sums to it.
@@ -175,7 +179,15 @@ def analyze(
     """
     with language(lang):  # notes and warnings in the run's language
         given = read_planner_inputs(
-            area, district, district_name, facilities, communities, boundaries, crs, population
+            area,
+            district,
+            district_name,
+            facilities,
+            communities,
+            boundaries,
+            crs,
+            population,
+            strict=strict,
         )
         standards = with_authoritative(choose_standards(standards, given, lang), authoritative)
         buffer_m = default_buffer_m(standards) if buffer_m is None else check_buffer(buffer_m)
@@ -207,7 +219,7 @@ class PlannerInputs:
     communities_spec: FileSpec | None
     boundaries_spec: FileSpec | None
     problems: Problems
-    crs: str
+    crs: str | None
     facility_sources: list[FacilitySource]
     area_file: Path | None = None  # the --area polygon file, if one was given
     population: float | None = None  # --population: the official total of the study area
@@ -249,14 +261,16 @@ def read_planner_inputs(
     facilities: Sequence[FacilitySource],
     communities: str | Path | FileSpec | None,
     boundaries: str | Path | FileSpec | None,
-    crs: str,
+    crs: str | None,
     population: float | str | None = None,
+    *,
+    strict: bool = False,
 ) -> PlannerInputs:
     """Stage 0: the study area (from ``area``, ``district`` or a district boundary), the
     planner's communities and boundaries and ``--population``, read and checked; every error
     raised at once."""
     population = None if population is None else check_population(population)
-    problems = Problems()
+    problems = Problems(strict=strict)
     communities_spec = None if communities is None else FileSpec.parse(communities)
     boundaries_spec = None if boundaries is None else FileSpec.parse(boundaries)
     study_area, district_id, division_code = parse_area(area), None, None
@@ -986,6 +1000,7 @@ def assemble(
         water=water[["osm_type", "osm_id", "geometry"]],
         results=stages.results,
         summary=summary,
+        streets=stages.given.streets,
         state=access.state,
         warnings=warnings,
         inputs=[*stages.given.paths(Path(extract.path)), *map(Path, standards.files)],
@@ -1066,7 +1081,7 @@ def _run_summary(
             "boundaries_file": None if given.units is None else str(given.boundaries_spec),
             "streets": 0 if given.streets is None else len(given.streets),
             "buffer_m": buffer_m,
-            "crs": given.crs,
+            "crs": given.crs or "wgs84",  # read so unless a file says otherwise
         },
     }
     summary["warnings"] = [*warnings, *completeness_warnings(summary)]
@@ -1127,7 +1142,7 @@ def _to(geom: BaseGeometry, crs: object, source: object = WGS84) -> BaseGeometry
 def _planner_points(
     source: str | Path | FileSpec | gpd.GeoDataFrame,
     standards: Standards,
-    crs: str,
+    crs: str | None,
     bounds: BaseGeometry,
     problems: Problems,
     number: int = 1,
@@ -1197,8 +1212,9 @@ def check_inputs(
     communities: str | Path | FileSpec | None = None,
     boundaries: str | Path | FileSpec | None = None,
     standards: Standards | str | Path | None = None,
-    crs: str = "wgs84",
+    crs: str | None = None,
     osm: str | Path | None = None,
+    strict: bool = False,
 ) -> tuple[Problems, list[dict]]:
     """Read and check planners' files without analysing.
 
@@ -1211,7 +1227,7 @@ def check_inputs(
         Every error and warning, and one summary per file (what was read).
     """
     standards = standards if isinstance(standards, Standards) else load_standards(standards)
-    problems = Problems()
+    problems = Problems(strict=strict)
     bounds, fits = None, None
     if osm is not None:
         extract = read_extract(osm, feature_keys(standards), None, cache=True)
@@ -1240,7 +1256,7 @@ def check_inputs(
 
 
 def _facility_file_summary(
-    spec: FileSpec, gdf: gpd.GeoDataFrame, standards: Standards, crs: str
+    spec: FileSpec, gdf: gpd.GeoDataFrame, standards: Standards, crs: str | None
 ) -> dict:
     """What a facility file holds: records, datum, categories, capacities."""
     names = {c.id: c.name.zh for c in standards.categories.categories}
@@ -1248,7 +1264,7 @@ def _facility_file_summary(
         "file": str(spec),
         "kind": "facilities",
         "records": len(gdf),
-        "crs": gdf["given_crs"].iloc[0] if len(gdf) else crs,
+        "crs": gdf["given_crs"].iloc[0] if len(gdf) else crs or "wgs84",
         "categories": {names[k]: int(v) for k, v in gdf["category_id"].value_counts().items()},
         "with_capacity": int(gdf["capacity"].notna().sum()),
     }
