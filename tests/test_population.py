@@ -231,9 +231,9 @@ def test_population_option_in_the_terminal(tmp_path):
         main, ["analyze", "--osm", str(osm), "--out", str(tmp_path / "b"), "--population", "600000"]
     )
     assert run.exit_code == 0, run.output
-    assert re.search(r"population basis: residential land \d+\.\d% of \d+\.\d km²", run.output)
-    assert "population 600,000 (estimated, calibrated)" in run.output
-    assert "calibrated by --population 600,000 (estimate " in run.output
+    assert re.search(r"人口依据：居住用地占 \d+\.\d%，研究范围 \d+\.\d km²", run.output)
+    assert "人口 600,000（估算，已校准）" in run.output
+    assert "已按 --population 600,000 校准（估算 " in run.output
 
 
 def test_planner_communities_over_chengdu_place_no_one_in_water(standards):

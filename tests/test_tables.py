@@ -205,15 +205,16 @@ def test_gaps_workbook_formats_filters_and_rankings(planner_run):
 
 def test_terminal_lists_the_worst_communities_and_streets(planner_run):
     output = planner_run[1]
-    assert "未覆盖人数最多的社区和街道" in output
+    assert "未覆盖人数最多的单元" in output
     saved = load_analysis(planner_run[0])
     worst = rankings(saved, "elderly_meal").iloc[0]
-    line = next(x for x in output.splitlines() if x.startswith("  老年助餐点 社区:"))
-    assert line.split(": ", 1)[1].startswith(
-        f"{worst['unit_name']} {worst['uncovered']:,.0f}人未覆盖"
+    lines = output.splitlines()
+    head = lines.index("  老年助餐点（社区）：")
+    assert lines[head + 1].startswith(
+        f"    1. {worst['unit_name']}：{worst['uncovered']:,.0f}人未覆盖"
     )
-    assert line.count("人未覆盖") == 5
-    assert any(x.startswith("  老年助餐点 街道:") for x in output.splitlines())
+    assert [x.split(".")[0].strip() for x in lines[head + 1 : head + 6]] == list("12345")
+    assert "  老年助餐点（街道）：" in lines
     counts = re.findall(r"([\d,]+)人未覆盖", output)
     assert counts and all(int(c.replace(",", "")) > 0 for c in counts)  # only real gaps
 

@@ -14,8 +14,9 @@ import click
 
 from circles.errors import CirclesError
 from circles.folders import MANIFEST, result_folder, safe_name
-from circles.messages import language
-from circles.present.style import label, tr
+from circles.messages import language, say
+from circles.present.style import label
+from circles.present.terminal import analysis_lines, ranking_lines
 
 if TYPE_CHECKING:
     import geopandas as gpd
@@ -24,7 +25,6 @@ if TYPE_CHECKING:
     from circles.planning.recommend import Recommendation
     from circles.planning.saved import SavedAnalysis
     from circles.planning.score import SiteScores
-    from circles.result import Analysis
 
 
 class UserError(click.ClickException):
@@ -284,155 +284,12 @@ def analyze(
         paths = write_outputs(result, out, formats=exports)
     except CirclesError as exc:
         raise UserError(str(exc)) from None
-    for line in [*_analysis_lines(osm.name, result.summary, lang), *_ranking_lines(result)]:
+    for line in [*analysis_lines(osm.name, result), *ranking_lines(result)]:
         click.echo(line)
     for warning in result.warnings:
-        click.echo(f"warning: {warning}", err=True)
-    click.echo(f"wrote {', '.join(str(p) for p in paths)} in {time.perf_counter() - started:.1f} s")
-
-
-def _analysis_lines(osm_name: str, s: dict, lang: str) -> list[str]:
-    """What ``analyze`` prints from the summary: network, communities, one line per category."""
-    lines = [
-        f"{osm_name}: {s['network']['nodes']} nodes, {s['network']['edges']} edges; "
-        f"{s['communities']['count']} communities, population "
-        f"{s['communities']['population']:,} "
-        f"({_population_kind(s)})",
-        *_population_line(s.get("population")),
-        _standards_line(s.get("standards", {}), lang),
-    ]
-    for cat in s["categories"]:
-        name = cat["name_zh"] if lang == "zh" else cat["name_en"]
-        if cat["data"] == "no_data":
-            lines.append(f"  {name}: {label('no_data', lang)}")
-            continue
-        parts = [_rule_result(rule_id, r, lang) for rule_id, r in cat["rules"].items()]
-        basis = f" [{label(cat['authority'], lang)}]" if cat["authority"] != "planner" else ""
-        lines.append(f"  {name} ({cat['facilities']}){basis}: " + "; ".join(parts))
-    if s.get("units") == "compound":
-        lines.append(
-            "  units: OSM residential compounds (小区/居住街坊); rules per 社区 are not evaluated "
-            "without --communities"
-        )
-    return lines
-
-
-def _standards_line(standards: dict, lang: str) -> str:
-    """The standards profile used, and how it was chosen."""
-    name = standards.get("name_zh" if lang == "zh" else "name_en", "")
-    how = tr(f"chosen_{standards.get('chosen_by', 'given')}", lang)
-    return f"{tr('standards', lang)}: {name} [{standards.get('profile', '')}; {how}]"
-
-
-RANKING_TEXT = {
-    "head": (
-        "未覆盖人数最多的社区和街道（按各类别主要步行规则，前{n}名）：",
-        "Most residents beyond reach, by each category's main walking rule (worst {n}):",
-    ),
-    "community": ("社区", "communities"),
-    "compound": ("小区", "residential compounds"),
-    "street": ("街道", "streets"),
-    "entry": (
-        "{name} {uncovered:,.0f}人未覆盖（{share:.0%}可达，步行中位{median}/最远{worst}，"
-        "最近：{nearest}）",
-        "{name} {uncovered:,.0f} beyond ({share:.0%} within, median {median}/worst {worst}, "
-        "nearest: {nearest})",
-    ),
-    "minutes": ("{:.0f}分钟", "{:.0f} min"),
-    "beyond": ("超出搜索范围", "beyond search limit"),
-    "none": ("无", "none"),
-}
-
-
-def _ranking_lines(result: Analysis, top: int = 5) -> list[str]:
-    """The ``top`` communities (and 街道, when known) with most residents beyond reach, per
-    category with data, in the analysis language: one line per category and level."""
-    from circles.present.rankings import RankingLayers, main_rule, rankings
-
-    i, layers = (0 if result.lang == "zh" else 1), RankingLayers.of(result)
-    levels = ("community", "street") if result.streets is not None else ("community",)
-    lines = [RANKING_TEXT["head"][i].format(n=top)]
-    for cat in result.summary["categories"]:
-        if cat["data"] == "no_data" or main_rule(result.standards, cat["category_id"]) is None:
-            continue
-        for level in levels:
-            ranked = rankings(result, cat["category_id"], level, layers)  # type: ignore[arg-type]
-            ranked = ranked[ranked["uncovered"] >= 0.5].head(top)  # someone beyond reach
-            if len(ranked):
-                entries = ("；" if i == 0 else "; ").join(
-                    _ranked_entry(r, i) for r in ranked.itertuples()
-                )
-                name = cat["name_zh"] if i == 0 else cat["name_en"]
-                compound = level == "community" and result.summary.get("units") == "compound"
-                lines.append(
-                    f"  {name} {RANKING_TEXT['compound' if compound else level][i]}: {entries}"
-                )
-    return lines if len(lines) > 1 else []
-
-
-def _ranked_entry(row: tuple, i: int) -> str:
-    """One ranked unit as the terminal shows it."""
-
-    def minutes(value: float) -> str:
-        finite = value == value and value != float("inf")
-        return RANKING_TEXT["minutes"][i].format(value) if finite else RANKING_TEXT["beyond"][i]
-
-    none = RANKING_TEXT["none"][i]
-    unnamed = f"{label('unnamed', ('zh', 'en')[i])} ({row.unit_id})"
-    return RANKING_TEXT["entry"][i].format(
-        name=row.unit_name if isinstance(row.unit_name, str) else unnamed,
-        uncovered=row.uncovered,
-        share=row.share,
-        median=minutes(row.median_time_min),
-        worst=minutes(row.worst_time_min),
-        nearest=row.nearest_facility if isinstance(row.nearest_facility, str) else none,
-    )
-
-
-def _population_kind(s: dict) -> str:
-    """Official, estimated, or estimated and calibrated to an official total."""
-    if not s["communities"]["population_estimated"]:
-        return "official"
-    return "estimated, calibrated" if s.get("population", {}).get("calibrated") else "estimated"
-
-
-def _population_line(basis: dict | None) -> list[str]:
-    """One line on what the population rests on, and whether it is calibrated."""
-    if not basis:
-        return []
-    total = max(basis["total"], 1)
-    before, factor = basis.get("total_before_calibration"), basis.get("calibration_factor")
-    factor = None if basis.get("streets") else factor  # then scaled per street after
-    if basis["calibrated"]:
-        how = f"calibrated by {basis['calibrated_by']}" + (
-            f" (estimate {before:,} x {factor:g})" if before and factor else ""
-        )
-        how += f" (estimate {before:,})" if before and not factor else ""
-    elif basis.get("calibrated_by"):
-        how = (
-            f"partly calibrated by {basis['calibrated_by']}: per-capita results elsewhere "
-            "are indicative"
-        )
-    else:
-        how = "estimated, not calibrated: per-capita results are indicative (give --population)"
-    share = basis["residential_land_share"]
-    land = "communities file" if share is None else f"residential land {share:.1%}"
-    return [
-        f"  population basis: {land} of "
-        f"{basis['study_area_km2']:.1f} km²; {basis['density_per_km2']:,.0f} residents/km²; "
-        f"{basis['residents_by_buildings'] / total:.0%} placed by buildings, "
-        f"{basis['residents_by_land_area'] / total:.0%} by land area; {how}"
-    ]
-
-
-def _rule_result(rule_id: str, r: dict, lang: str) -> str:
-    """A rule's district result, value and failing communities, as ``analyze`` prints them."""
-    judged = r["communities_failing"] + r["communities_passing"]
-    value = r.get("district_value")
-    share = r["kind"] in ("access", "coverage_rate")
-    shown = "" if value is None else f" {value:.1%}" if share else f" {value:.2f}"
-    fails = f", {r['communities_failing']}/{judged} fail" if judged else ""
-    return f"{rule_id} {label(r.get('district_status', ''), lang)}{shown}{fails}"
+        click.echo(say("warning", text=warning), err=True)
+    written = ", ".join(str(p) for p in paths)
+    click.echo(say("wrote", paths=written, seconds=time.perf_counter() - started))
 
 
 @main.command()

@@ -127,6 +127,71 @@ CATALOGUE: dict[str, tuple[str, str]] = {
         "its gaps may be missing data. Give the planner's list, e.g. --facilities {example}, or "
         "--authoritative {id} after checking OSM.",
     ),
+    # terminal lines of `circles analyze`
+    "network_line": (
+        "{file}：步行路网 {nodes} 个节点、{edges} 条边；{units} {count} 个，"
+        "人口 {population:,}（{kind}）",
+        "{file}: {nodes} nodes, {edges} edges; {count} {units}, population {population:,} ({kind})",
+    ),
+    "units_compound": ("小区/居住街坊", "residential compounds"),
+    "units_community": ("社区", "communities"),
+    "pop_official": ("官方", "official"),
+    "pop_estimated": ("估算", "estimated"),
+    "pop_calibrated": ("估算，已校准", "estimated, calibrated"),
+    "basis_line": (
+        "  人口依据：{land}，研究范围 {area:.1f} km²；{density:,.0f} 人/km²；"
+        "{by_buildings:.0%} 按住宅建筑、{by_land:.0%} 按用地面积放置；{how}",
+        "  population basis: {land} of {area:.1f} km²; {density:,.0f} residents/km²; "
+        "{by_buildings:.0%} placed by buildings, {by_land:.0%} by land area; {how}",
+    ),
+    "land_communities": ("社区文件", "communities file"),
+    "land_share": ("居住用地占 {share:.1%}", "residential land {share:.1%}"),
+    "calibrated_by": ("已按 {by} 校准", "calibrated by {by}"),
+    "calibrated_factor": (
+        "（估算 {before:,} × {factor:g}）",
+        " (estimate {before:,} x {factor:g})",
+    ),
+    "calibrated_before": ("（估算 {before:,}）", " (estimate {before:,})"),
+    "calibrated_part": (
+        "部分按 {by} 校准：其余地方的人均指标仅供参考",
+        "partly calibrated by {by}: per-capita results elsewhere are indicative",
+    ),
+    "not_calibrated": (
+        "估算且未校准：人均指标仅供参考（可提供 --population）",
+        "estimated, not calibrated: per-capita results are indicative (give --population)",
+    ),
+    "category_line": (
+        "  {name}（{count}处）{basis}：{rules}",
+        "  {name} ({count}){basis}: {rules}",
+    ),
+    "category_no_data": ("  {name}：无数据", "  {name}: no data"),
+    "standards_line": ("标准：{name}［{profile}；{how}］", "standards: {name} [{profile}; {how}]"),
+    "rule_fails": ("，{failing}/{judged} 个单元未达标", ", {failing}/{judged} fail"),
+    "units_note": (
+        "  单元：OSM居住小区（小区/居住街坊）；按社区定义的规则需提供 --communities 才评估",
+        "  units: OSM residential compounds (小区/居住街坊); rules per 社区 are not evaluated "
+        "without --communities",
+    ),
+    "ranking_head": (
+        "未覆盖人数最多的单元（按各类别主要步行规则，前{n}名）：",
+        "Most residents beyond reach, by each category's main walking rule (worst {n}):",
+    ),
+    "ranking_group": ("  {name}（{level}）：", "  {name} ({level}):"),
+    "level_community": ("社区", "communities"),
+    "level_compound": ("小区", "residential compounds"),
+    "level_street": ("街道", "streets"),
+    "ranking_entry": (
+        "    {rank}. {name}：{uncovered:,.0f}人未覆盖，{share:.0%}可达，"
+        "步行中位{median}、最远{worst}，最近设施：{nearest}",
+        "    {rank}. {name}: {uncovered:,.0f} beyond reach, {share:.0%} within, median {median}, "
+        "worst {worst}, nearest: {nearest}",
+    ),
+    "minutes": ("{minutes:.0f}分钟", "{minutes:.0f} min"),
+    "beyond_limit": ("超出搜索范围", "beyond search limit"),
+    "none": ("无", "none"),
+    "unnamed": ("未命名（{id}）", "unnamed ({id})"),
+    "warning": ("警告：{text}", "warning: {text}"),
+    "wrote": ("已写出 {paths}（{seconds:.1f} 秒）", "wrote {paths} in {seconds:.1f} s"),
 }
 
 

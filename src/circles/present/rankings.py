@@ -15,6 +15,7 @@ import numpy as np
 import pandas as pd
 import pyogrio
 
+from circles.messages import say
 from circles.rules.measures import beyond_as_inf, group_stats, rule_weights
 from circles.standards import AccessRule, Standards
 
@@ -168,8 +169,8 @@ def _judged(communities: pd.DataFrame, rule: AccessRule) -> np.ndarray:
 def _nearest(
     layers: RankingLayers, category_id: str, codes: np.ndarray, weights: np.ndarray, n: int
 ) -> np.ndarray:
-    """Per unit, the name (else id) of the facility most of its counted residents walk to
-    nearest (``None`` where none is within the search limit)."""
+    """Per unit, the name (else "unnamed (id)") of the facility most of its counted residents
+    walk to nearest (``None`` where none is within the search limit)."""
     facility = layers.demand[f"facility.{category_id}"].to_numpy(dtype=object)
     ok = (codes >= 0) & pd.notna(facility)
     out = np.full(n, None, dtype=object)
@@ -180,5 +181,6 @@ def _nearest(
     best = sums.sort_values("w", ascending=False, kind="stable").drop_duplicates("unit")
     fac = layers.facilities.drop_duplicates("facility_id").set_index("facility_id")["name"]
     names = best["facility"].map(fac).to_numpy(dtype=object)
-    out[best["unit"].to_numpy(int)] = np.where(pd.notna(names), names, best["facility"])
+    unnamed = [say("unnamed", id=f) for f in best["facility"]]
+    out[best["unit"].to_numpy(int)] = np.where(pd.notna(names), names, unnamed)
     return out
