@@ -310,7 +310,7 @@ def test_wrong_datum_is_caught_on_real_data(planner_files):
     )
     assert ok.exit_code == 0, ok.output
     rows = len(pd.read_csv(planner_files / "kindergartens.csv", encoding="gbk"))
-    assert f"{rows} facilities read" in ok.output and "no errors" in ok.output
+    assert f"读取设施 {rows} 处" in ok.output and "没有错误" in ok.output
 
 
 def test_planner_files_in_an_analysis(planner_files, chengdu, tianjin, tmp_path):

@@ -69,7 +69,7 @@ def test_strict_makes_rows_without_coordinates_an_error(standards):
     run = CliRunner().invoke(main, ["check", "--facilities", raw, "--strict"])
     assert run.exit_code == 2 and "without coordinates" in run.output
     run = CliRunner().invoke(main, ["check", "--facilities", raw])
-    assert run.exit_code == 0 and "25 facilities read" in run.output
+    assert run.exit_code == 0 and "读取设施 25 处" in run.output
 
 
 def test_header_below_notes_in_a_gbk_csv_keeps_spreadsheet_row_numbers(tmp_path, standards):

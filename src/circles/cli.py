@@ -14,9 +14,9 @@ import click
 
 from circles.errors import CirclesError
 from circles.folders import MANIFEST, result_folder, safe_name
-from circles.messages import language, say
+from circles.messages import current_language, language, say
 from circles.present.style import label
-from circles.present.terminal import analysis_lines, ranking_lines
+from circles.present.terminal import analysis_lines, file_line, ranking_lines
 
 if TYPE_CHECKING:
     import geopandas as gpd
@@ -25,6 +25,7 @@ if TYPE_CHECKING:
     from circles.planning.recommend import Recommendation
     from circles.planning.saved import SavedAnalysis
     from circles.planning.score import SiteScores
+    from circles.standards import Standards
 
 
 class UserError(click.ClickException):
@@ -34,7 +35,7 @@ class UserError(click.ClickException):
 
     def show(self, file: object = None) -> None:
         """Print the message as ``circles: error: ...`` on standard error."""
-        click.echo(f"circles: error: {self.format_message()}", err=True)
+        click.echo(say("error", text=self.format_message()), err=True)
 
 
 def sample_extract() -> Path:
@@ -346,23 +347,20 @@ def check(
         )
     except CirclesError as exc:
         raise UserError(str(exc)) from None
-    click.echo(f"standards: {loaded.name.zh} [{loaded.profile}]")
+    lang = current_language()
+    click.echo(say("check_standards", name=loaded.name(lang), profile=loaded.profile))
     failed = {p.file for p in problems.errors}
     for f in (f for f in files if f["file"] not in failed):
-        details = ", ".join(
-            f"{k}: {v}" for k, v in f.items() if k not in ("file", "kind", "records")
-        )
-        click.echo(f"{f['file']}: {f['records']} {f['kind']} read ({details})")
+        click.echo(file_line(f))
     for p in problems.warnings:
-        click.echo(f"warning: {p}", err=True)
+        click.echo(say("warning", text=p), err=True)
+    counts = {"errors": len(problems.errors), "warnings": len(problems.warnings)}
     if problems.errors:
         for p in problems.errors:
-            click.echo(f"error: {p}", err=True)
-        click.echo(
-            f"{len(problems.errors)} error(s), {len(problems.warnings)} warning(s)", err=True
-        )
+            click.echo(say("error_line", text=p), err=True)
+        click.echo(say("check_failed", **counts), err=True)
         sys.exit(2)
-    click.echo(f"no errors, {len(problems.warnings)} warning(s)")
+    click.echo(say("check_ok", warnings=counts["warnings"]))
 
 
 def _lonlat(text: str) -> tuple[float, float]:
@@ -406,6 +404,7 @@ def score(
 
     if (at is None) == (sites is None):
         raise UserError("give exactly one of --at LON,LAT or --sites FILE")
+    started = time.perf_counter()
     out = out or _new_folder(folder / "score")
     try:
         saved = load_analysis(folder)
@@ -421,9 +420,10 @@ def score(
         raise UserError(str(exc)) from None
     shown = result.table.head(top)
     for score_, row in zip(result.scores[:top], shown.itertuples(), strict=False):
-        click.echo(_score_line(score_, row))
+        click.echo(_score_line(score_, row, saved.standards, lang))
     written = ("score.json", "site_scores.csv", "sites_map.html", "service_areas.geojson")
-    click.echo("wrote " + ", ".join(str(out / name) for name in written))
+    seconds = time.perf_counter() - started
+    click.echo(say("wrote", paths=", ".join(str(out / n) for n in written), seconds=seconds))
 
 
 def _sites(at: str | None, sites: Path | None, crs: str | None) -> gpd.GeoDataFrame:
@@ -437,7 +437,7 @@ def _sites(at: str | None, sites: Path | None, crs: str | None) -> gpd.GeoDataFr
     if at is None:
         points = read_sites(sites, crs)
         for warning in points.attrs.get("warnings", []):
-            click.echo(f"warning: {warning}", err=True)
+            click.echo(say("warning", text=warning), err=True)
         return points
     lon, lat = to_wgs84(*_lonlat(at), crs or "wgs84")
     columns = {"name": ["site"], "site_id": [None], "given_crs": [crs or "wgs84"]}
@@ -488,19 +488,26 @@ def _write_scores_map(
     )
 
 
-def _score_line(score_: dict, row: tuple) -> str:
+def _score_line(score_: dict, row: tuple, standards: Standards, lang: str) -> str:
     """One ranked site as ``score`` prints it: residents and communities gained, nearest one."""
     first = score_["rules"][0]
     near = score_["nearest_existing_m"]
     if score_["existing_facilities"] == 0:
-        existing = "no existing facility in the data (no data)"
+        existing = say("no_existing")
     else:
-        existing = f"nearest existing {'> search limit' if near is None else f'{near:.0f} m'}"
-    return (
-        f"#{row.rank} {row.name} ({row.lon:.6f},{row.lat:.6f}): "
-        f"{first['newly_covered_population']:,.0f} residents newly within "
-        f"{first['threshold_m']:.0f} m ({first['rule_id']}); "
-        f"{len(first['communities_newly_passing'])} communities newly pass; {existing}"
+        distance = say("beyond_limit") if near is None else say("metres", m=near)
+        existing = say("nearest_existing", distance=distance)
+    return say(
+        "score_line",
+        rank=row.rank,
+        name=row.name,
+        lon=row.lon,
+        lat=row.lat,
+        rule=standards.rule(first["rule_id"]).name(lang),
+        newly=first["newly_covered_population"],
+        threshold=first["threshold_m"],
+        passing=len(first["communities_newly_passing"]),
+        existing=existing,
     )
 
 
@@ -555,12 +562,10 @@ def recommend(
             _write_recommend_map(saved, category, rec, k, lang, tmp)
     except CirclesError as exc:
         raise UserError(str(exc)) from None
-    for line in _recommend_lines(rec):
+    for line in _recommend_lines(rec, lang):
         click.echo(line)
-    click.echo(
-        f"wrote {out / 'recommend.json'}, {out / 'recommended_sites.csv'}, "
-        f"{out / 'recommend_map.html'}"
-    )
+    written = ("recommend.json", "recommended_sites.csv", "recommend_map.html")
+    click.echo(say("wrote", paths=", ".join(str(out / n) for n in written), seconds=rec.seconds))
 
 
 def _write_recommendation(rec: Recommendation, category: str, lang: str, out: Path) -> None:
@@ -619,22 +624,33 @@ def _write_recommend_map(
     )
 
 
-def _recommend_lines(rec: Recommendation) -> list[str]:
+def _recommend_lines(rec: Recommendation, lang: str) -> list[str]:
     """What ``recommend`` prints: the method, greedy against exact, the sites, what remains."""
-    lines = [f"method: {rec.method}; {rec.candidates} candidates; {rec.seconds:.1f} s"]
+    from circles.present.tables import HEADERS
+
+    lines = [say("rec_method", method=rec.method, candidates=rec.candidates, seconds=rec.seconds)]
     if rec.greedy_vs_exact:
         g = rec.greedy_vs_exact
-        exact = "exact optimum" if g["proven_optimal"] else "exact solver's best (not proven)"
         lines.append(
-            f"greedy covers {g['greedy_covered_population']:,.0f}, the {exact} "
-            f"{g['exact_covered_population']:,.0f}; no choice covers more than "
-            f"{g['upper_bound_population']:,.0f} (gap {g['optimality_gap']:.1%})"
+            say(
+                "rec_gap",
+                greedy=g["greedy_covered_population"],
+                exact=say("exact_optimum" if g["proven_optimal"] else "exact_best"),
+                best=g["exact_covered_population"],
+                bound=g["upper_bound_population"],
+                gap=g["optimality_gap"],
+            )
         )
-    lines.append(rec.sites.to_string(index=False))
+    headers = {k: v[0 if lang == "zh" else 1] for k, v in HEADERS.items()}
+    lines.append(rec.sites.rename(columns=headers).to_string(index=False))
     lines.append(
-        f"residents beyond {rec.threshold_m:.0f} m: {rec.uncovered_before:,.0f} before, "
-        f"{rec.uncovered_after:,.0f} after; {len(rec.communities_still_failing)} "
-        "communities still failing"
+        say(
+            "rec_remaining",
+            threshold=rec.threshold_m,
+            before=rec.uncovered_before,
+            after=rec.uncovered_after,
+            failing=len(rec.communities_still_failing),
+        )
     )
     return lines
 
@@ -678,6 +694,7 @@ def compare(
     from circles.planning.scenario import load_base, run_scenario
     from circles.present.compare import COMPARE_FILES, write_comparison
 
+    started = time.perf_counter()
     out = out or _new_folder(folder / "compare")
     if folder.resolve().is_relative_to(out.resolve()):
         msg = f"--out {out}: it would replace the analysis folder {folder}; choose another."
@@ -694,15 +711,21 @@ def compare(
         raise UserError(str(exc)) from None
     if result.table.empty:
         changed = sorted({a.category for a in result.actions})
-        click.echo(f"no rule of the standards judges {', '.join(changed)}: nothing to compare")
+        click.echo(say("compare_nothing", categories=", ".join(changed)))
     for row in result.district().itertuples():
         share = row.kind in ("access", "coverage_rate")
         click.echo(
-            f"{row.rule_id}: {_value(row.value_before, share)} -> "
-            f"{_value(row.value_after, share)} "
-            f"({label(row.status_before, lang)} -> {label(row.status_after, lang)})"
+            say(
+                "compare_line",
+                rule=base.saved.standards.rule(row.rule_id).name(lang),
+                before=_value(row.value_before, share),
+                after=_value(row.value_after, share),
+                status_before=label(row.status_before, lang),
+                status_after=label(row.status_after, lang),
+            )
         )
-    click.echo("wrote " + ", ".join(str(out / name) for name in COMPARE_FILES))
+    paths = ", ".join(str(out / name) for name in COMPARE_FILES)
+    click.echo(say("wrote", paths=paths, seconds=time.perf_counter() - started))
 
 
 def _new_folder(first: Path) -> Path:
@@ -803,6 +826,7 @@ def batch(
 
     if scheduler is not None and n_workers is not None:
         raise UserError("--workers sets the local cluster; with --scheduler the cluster decides")
+    started = time.perf_counter()
     _quiet_distributed()
     try:
         runs = run_batch(
@@ -827,9 +851,9 @@ def batch(
         raise UserError(str(exc)) from None
     click.echo(format_table(runs))
     failed = sum(r.status == "failed" for r in runs)
-    click.echo(f"wrote {out / BATCH_FILE}")
+    click.echo(say("wrote", paths=out / BATCH_FILE, seconds=time.perf_counter() - started))
     if failed:
-        click.echo(f"circles: {failed} of {len(runs)} districts failed", err=True)
+        click.echo(say("batch_failed", failed=failed, total=len(runs)), err=True)
         sys.exit(1)
 
 
@@ -849,7 +873,17 @@ def _progress() -> Callable[[DistrictRun], None]:
         nonlocal done
         done += 1
         what = run.output if run.status == "ok" else run.error
-        click.echo(f"[{done}] {run.name}: {run.status} in {run.seconds:.1f} s: {what}")
+        status = say(f"status_{run.status}")
+        click.echo(
+            say(
+                "batch_progress",
+                done=done,
+                name=run.name,
+                status=status,
+                seconds=run.seconds,
+                what=what,
+            )
+        )
 
     return report
 
@@ -914,7 +948,7 @@ def map_(
         raise UserError(str(exc)) from None
     for path in paths:
         size = path.stat().st_size / 1e6
-        click.echo(f"wrote {path} ({size:.1f} MB)")
+        click.echo(say("wrote_size", path=path, size=size))
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -192,6 +192,89 @@ CATALOGUE: dict[str, tuple[str, str]] = {
     "unnamed": ("未命名（{id}）", "unnamed ({id})"),
     "warning": ("警告：{text}", "warning: {text}"),
     "wrote": ("已写出 {paths}（{seconds:.1f} 秒）", "wrote {paths} in {seconds:.1f} s"),
+    "wrote_size": ("已写出 {path}（{size:.1f} MB）", "wrote {path} ({size:.1f} MB)"),
+    "error": ("circles：错误：{text}", "circles: error: {text}"),
+    "error_line": ("错误：{text}", "error: {text}"),
+    # circles check
+    "check_standards": ("标准：{name}［{profile}］", "standards: {name} [{profile}]"),
+    "check_facilities": (
+        "{file}：读取设施 {records} 处（坐标 {crs}；{categories}；有规模数据 {with_capacity} 处）",
+        "{file}: {records} facilities read (datum {crs}; {categories}; {with_capacity} with "
+        "capacity)",
+    ),
+    "check_communities": (
+        "{file}：读取社区 {records} 个，人口 {population:,.0f}；60岁以上人数：{elderly}；"
+        "儿童人数：{children}",
+        "{file}: {records} communities read, population {population:,.0f}; aged 60+: "
+        "{elderly}; children: {children}",
+    ),
+    "check_boundaries": (
+        "{file}：读取边界 {records} 个（{levels}）",
+        "{file}: {records} boundaries read ({levels})",
+    ),
+    "check_failed": (
+        "{errors} 个错误，{warnings} 个警告",
+        "{errors} error(s), {warnings} warning(s)",
+    ),
+    "check_ok": ("没有错误，{warnings} 个警告", "no errors, {warnings} warning(s)"),
+    "given": ("有", "given"),
+    "not_given": ("无", "not given"),
+    # circles score
+    "score_line": (
+        "#{rank} {name}（{lon:.6f},{lat:.6f}）：{rule}——"
+        "新增 {newly:,.0f} 人进入 {threshold:.0f} 米内；新达标社区 {passing} 个；{existing}",
+        "#{rank} {name} ({lon:.6f},{lat:.6f}): {newly:,.0f} residents newly within "
+        "{threshold:.0f} m ({rule}); {passing} communities newly pass; {existing}",
+    ),
+    "no_existing": ("数据中没有现有设施（无数据）", "no existing facility in the data (no data)"),
+    "nearest_existing": ("最近的现有设施 {distance}", "nearest existing {distance}"),
+    "metres": ("{m:.0f} 米", "{m:.0f} m"),
+    # circles recommend
+    "rec_method": (
+        "方法：{method}；候选点 {candidates} 个；用时 {seconds:.1f} 秒",
+        "method: {method}; {candidates} candidates; {seconds:.1f} s",
+    ),
+    "rec_gap": (
+        "贪心算法覆盖 {greedy:,.0f} 人，{exact} {best:,.0f} 人；任何方案最多覆盖 {bound:,.0f} 人"
+        "（差距 {gap:.1%}）",
+        "greedy covers {greedy:,.0f}, the {exact} {best:,.0f}; no choice covers more than "
+        "{bound:,.0f} (gap {gap:.1%})",
+    ),
+    "exact_optimum": ("精确求解的最优解", "exact optimum"),
+    "exact_best": ("精确求解器的最好解（未证明最优）", "exact solver's best (not proven)"),
+    "rec_remaining": (
+        "{threshold:.0f} 米以外的居民：选址前 {before:,.0f} 人，选址后 {after:,.0f} 人；"
+        "仍有 {failing} 个单元未达标",
+        "residents beyond {threshold:.0f} m: {before:,.0f} before, {after:,.0f} after; "
+        "{failing} communities still failing",
+    ),
+    # circles compare
+    "compare_nothing": (
+        "当前标准中没有规则评判 {categories}：无可比较",
+        "no rule of the standards judges {categories}: nothing to compare",
+    ),
+    "compare_line": (
+        "{rule}：{before} → {after}（{status_before} → {status_after}）",
+        "{rule}: {before} -> {after} ({status_before} -> {status_after})",
+    ),
+    # circles batch
+    "batch_progress": (
+        "[{done}] {name}：{status}，用时 {seconds:.1f} 秒：{what}",
+        "[{done}] {name}: {status} in {seconds:.1f} s: {what}",
+    ),
+    "batch_header": (
+        "区县|状态|标准|尝试次数|秒|单元|人口|人口依据|未达标规则",
+        "district|status|standards|tries|s|communities|population|basis|rules fail",
+    ),
+    "basis_uncalibrated": ("估算（未校准）", "estimate (uncalibrated)"),
+    "basis_scaled": ("估算 ×{factor:g}（{by}）", "estimate x{factor:g} ({by})"),
+    "batch_error": ("{name}：{error}", "{name}: {error}"),
+    "status_ok": ("完成", "ok"),
+    "status_failed": ("失败", "failed"),
+    "batch_failed": (
+        "circles：{total} 个区县中有 {failed} 个失败",
+        "circles: {failed} of {total} districts failed",
+    ),
 }
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import math
 
-from circles.messages import say
+from circles.messages import current_language, say
 from circles.present.rankings import RankingLayers, main_rule, rankings
 from circles.present.style import label, tr
 from circles.result import Analysis
@@ -150,3 +150,31 @@ def _ranked_entry(row: tuple) -> str:
         worst=minutes(row.worst_time_min),
         nearest=nearest,
     )
+
+
+def file_line(f: dict) -> str:
+    """What ``circles check`` prints of one file it read (``check_inputs``' summary)."""
+    lang = current_language()
+    if f["kind"] == "facilities":
+        categories = "、" if lang == "zh" else ", "
+        return say(
+            "check_facilities",
+            file=f["file"],
+            records=f["records"],
+            crs=f["crs"],
+            categories=categories.join(f"{k} {v}" for k, v in f["categories"].items()),
+            with_capacity=f["with_capacity"],
+        )
+    if f["kind"] == "communities":
+        return say(
+            "check_communities",
+            file=f["file"],
+            records=f["records"],
+            population=f["population"],
+            elderly=say("given" if f["with_elderly"] else "not_given"),
+            children=say("given" if f["with_children"] else "not_given"),
+        )
+    levels = ("、" if lang == "zh" else ", ").join(
+        f"{label(k, lang)} {v}" for k, v in f["levels"].items()
+    )
+    return say("check_boundaries", file=f["file"], records=f["records"], levels=levels)
