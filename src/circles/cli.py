@@ -173,6 +173,46 @@ def main(verbose: int, quiet: bool) -> None:
 
 @main.command()
 @click.option(
+    "--analysis",
+    "folder",
+    type=click.Path(path_type=Path),
+    required=True,
+    help="Folder written by `circles analyze`.",
+)
+@click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
+@click.option("--port", default=8765, show_default=True, type=int, help="Port to listen on.")
+@click.option(
+    "--boundaries",
+    default=None,
+    help="Street (街道) boundaries for per-street results. Default: those the analysis used.",
+)
+@click.option("--lang", type=click.Choice(["zh", "en"]), default="zh", show_default=True)
+def serve(folder: Path, host: str, port: int, boundaries: str | None, lang: str) -> None:
+    """A local planning workbench: click to score a site, build and compare scenarios."""
+    import uvicorn
+
+    from circles.planning.saved import load_analysis
+    from circles.serve.app import create_app
+    from circles.serve.workbench import open_workbench
+
+    started = time.perf_counter()
+    try:
+        saved = load_analysis(folder)
+        streets, _ = _streets(saved, boundaries)
+        bench = open_workbench(saved, streets, lang)
+    except CirclesError as exc:
+        raise UserError(str(exc)) from None
+    seconds = time.perf_counter() - started
+    url = f"http://{'[' + host + ']' if ':' in host else host}:{port}/"
+    if lang == "zh":
+        click.echo(f"已载入 {folder}（{seconds:.1f} 秒）。规划工作台：{url}  （Ctrl+C 退出）")
+    else:
+        click.echo(f"loaded {folder} in {seconds:.1f} s. Planning workbench: {url}  (Ctrl+C quits)")
+    uvicorn.run(create_app(bench), host=host, port=port, log_level="warning")
+
+
+@main.command()
+@click.option(
     "--osm",
     "osm",
     type=click.Path(path_type=Path),
