@@ -167,8 +167,8 @@ class Api:
         datum = _datum(request.query_params.get("crs", "wgs84"))
         body = await _body(request, MAX_UPLOAD)
         actions = await run_in_threadpool(_read_plan, body, suffix, datum, name)
-        await run_in_threadpool(self.bench.scenario, actions)  # checks every action
-        return JSONResponse({"actions": [action_json(a) for a in actions], "crs": datum})
+        result = await run_in_threadpool(self.bench.scenario, actions)  # checks every action
+        return JSONResponse({"actions": [action_json(a) for a in result.actions], "crs": datum})
 
     async def recommend(self, request: Request) -> JSONResponse:
         """``POST /api/recommend`` ``{"category", "k", "actions"}``: a job choosing K sites

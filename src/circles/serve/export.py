@@ -15,6 +15,7 @@ from circles.folders import MANIFEST, result_folder
 from circles.planning.scenario import ScenarioBase, ScenarioResult
 from circles.present.compare import SHEETS, actions_table, compare_table, write_comparison
 from circles.present.style import label
+from circles.present.tables import _sheet_name
 
 DATUMS = {"gcj02": prcoords.wgs_gcj, "bd09": prcoords.wgs_bd}  # from WGS-84
 SCENARIO_FILES = ("scenario.csv", "scenario.geojson")
@@ -58,10 +59,14 @@ def compare_xlsx(base: ScenarioBase, result: ScenarioResult, lang: str) -> bytes
     sheets = {name[i]: table[level == key] for key, name in SHEETS.items()}
     sheets[str(label(unit, lang))] = table[level == "community"]
     sheets[("方案", "plan")[i]] = actions_table(result, lang)
+    named: dict[str, pd.DataFrame] = {}
+    for name, frame in sheets.items():
+        if len(frame):
+            named[_sheet_name(name, named)] = frame  # Excel's rules for sheet names
     buffer = io.BytesIO()
     with pd.ExcelWriter(buffer, engine="xlsxwriter") as writer:
-        for name, frame in sheets.items():
-            frame.to_excel(writer, sheet_name=name[:31], index=False)
+        for name, frame in named.items():
+            frame.to_excel(writer, sheet_name=name, index=False)
     return buffer.getvalue()
 
 

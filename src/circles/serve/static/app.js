@@ -50,7 +50,7 @@ const TEXT = {
 const RINGS = { 5: "#1a9850", 10: "#fee08b", 15: "#fc8d59" };
 
 const state = { info: null, category: null, mode: "score", actions: [], datum: "wgs84",
-  picked: null, view: null, grades: {}, communities: {} };
+  picked: null, view: null, grades: {}, communities: {}, markers: {} };
 let T = TEXT.zh;
 const map = L.map("map", { zoomControl: true, preferCanvas: false });
 map.attributionControl.addAttribution("© OpenStreetMap contributors");
@@ -150,13 +150,16 @@ async function chooseCategory(id) {
   const data = await api(`/api/layers?category=${encodeURIComponent(id)}`);
   state.grades = data.grades;
   layers.facilities.clearLayers();
+  state.markers = {};
   for (const f of data.facilities) {
     const marker = L.circleMarker([f.lat, f.lon], { radius: 6, color: "#222", weight: 1.5,
       fillColor: "#1f78b4", fillOpacity: 0.9, className: "facility" });
     marker.bindTooltip(document.createTextNode(`${f.name || f.facility_id} (${f.source})`));
     marker.on("click", (e) => { L.DomEvent.stopPropagation(e); onFacility(f); });
     marker.addTo(layers.facilities);
+    state.markers[f.facility_id] = marker;
   }
+  markClosed();
   const after = state.view && state.view.grades[id];
   paintGrades(after || state.grades);
 }
@@ -199,7 +202,7 @@ async function scoreAt(lon, lat) {
   L.circleMarker([lat, lon], { radius: 7, color: "#000", fillColor: "#fff", fillOpacity: 1,
     className: "site" }).addTo(layers.site);
   try {
-    renderScore(await api(`/api/score?${query}`));
+    renderScore(await api(`/api/score?${query}`), lon, lat);
   } catch (err) {
     $("score").replaceChildren();
     return showError(err.message);
@@ -217,9 +220,13 @@ function row(table, cells) {
   return tr;
 }
 
-function renderScore(s) {
+function renderScore(s, lon, lat) {
   const box = $("score");
   box.replaceChildren();
+  const site = el("p", `${s.site[0].toFixed(6)}, ${s.site[1].toFixed(6)}`);
+  site.id = "score-site";
+  Object.assign(site.dataset, { lon, lat });
+  box.appendChild(site);
   const first = s.rules[0];
   const head = el("p");
   const number = el("b", fmt(s.newly_covered));
@@ -255,6 +262,7 @@ async function runScenario() {
   layers.changes.clearLayers();
   if (!state.actions.length) {
     state.view = null;
+    markClosed();
     $("effect").replaceChildren(el("p", T.empty));
     paintGrades(state.grades);
     return true;
@@ -272,7 +280,18 @@ async function runScenario() {
   return true;
 }
 
+function markClosed() {
+  const gone = new Set(state.actions.filter((a) => a.action !== "add").map((a) => a.facility_id));
+  for (const [id, marker] of Object.entries(state.markers)) {
+    const closed = gone.has(id);
+    marker.setStyle({ fillColor: closed ? "#ffffff" : "#1f78b4", dashArray: closed ? "2 2" : null });
+    const path = marker.getElement();
+    if (path) path.classList.toggle("closed", closed);
+  }
+}
+
 function drawChanges() {
+  markClosed();
   for (const a of state.actions) {
     if (a.lon === null || a.lon === undefined) continue;
     L.circleMarker([a.lat, a.lon], { radius: 7, color: "#222", weight: 2, fillColor: "#1a9850",
