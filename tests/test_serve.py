@@ -83,7 +83,14 @@ def test_categories_and_layers(client, bench):
     assert sum(g["status"] == "pass" for g in grades.values()) == sum(
         g["grade"] == "pass" for g in grades.values()
     )
-    assert len(client.get("/api/network").json()) > 1000
+    network = np.frombuffer(client.get("/api/network").content, "<i4").reshape(-1, 4) / 1e6
+    assert len(network) > 1000
+    x0, y0, x1, y1 = client.get("/api/info").json()["bounds"]
+    lon, lat = network[:, [0, 2]], network[:, [1, 3]]
+    assert (
+        x0 - 0.05 < lon.min() < lon.max() < x1 + 0.05
+        and y0 - 0.05 < lat.min() < lat.max() < y1 + 0.05
+    )
     assert len(client.get("/api/communities").json()["features"]) == len(grades)
 
 
@@ -347,3 +354,21 @@ def test_page_in_chromium_scores_a_click_as_circles_score_does(server, bench, tm
     keep = os.environ.get("CIRCLES_SCREENSHOT_DIR")
     if keep:
         shutil.copy(shot, Path(keep) / "workbench.png")
+
+
+def test_cli_serve_loads_once_and_prints_the_local_url(folder, monkeypatch):
+    import uvicorn
+    from click.testing import CliRunner
+
+    from circles.cli import main
+
+    served = {}
+    monkeypatch.setattr(uvicorn, "run", lambda app, **kw: served.update(kw, app=app))
+    result = CliRunner().invoke(main, ["serve", "--analysis", str(folder), "--lang", "en"])
+    assert result.exit_code == 0, result.output
+    assert "http://127.0.0.1:8765/" in result.output and "loaded" in result.output
+    assert served["host"] == "127.0.0.1" and served["port"] == 8765
+    zh = CliRunner().invoke(main, ["serve", "--analysis", str(folder), "--port", "9001"])
+    assert "规划工作台" in zh.output and ":9001/" in zh.output
+    bad = CliRunner().invoke(main, ["serve", "--analysis", str(folder / "nope")])
+    assert bad.exit_code == 2 and "not an analysis folder" in bad.output

@@ -189,6 +189,8 @@ def main(verbose: int, quiet: bool) -> None:
 @click.option("--lang", type=click.Choice(["zh", "en"]), default="zh", show_default=True)
 def serve(folder: Path, host: str, port: int, boundaries: str | None, lang: str) -> None:
     """A local planning workbench: click to score a site, build and compare scenarios."""
+    import threading
+
     import uvicorn
 
     from circles.planning.saved import load_analysis
@@ -208,6 +210,7 @@ def serve(folder: Path, host: str, port: int, boundaries: str | None, lang: str)
         click.echo(f"已载入 {folder}（{seconds:.1f} 秒）。规划工作台：{url}  （Ctrl+C 退出）")
     else:
         click.echo(f"loaded {folder} in {seconds:.1f} s. Planning workbench: {url}  (Ctrl+C quits)")
+    threading.Thread(target=bench.warm, name="circles-warm", daemon=True).start()
     uvicorn.run(create_app(bench), host=host, port=port, log_level="warning")
 
 

@@ -112,13 +112,13 @@ class Api:
         return JSONResponse(self.bench.categories())
 
     async def network(self, _: Request) -> Response:
-        """The walking network (the map's basemap)."""
-        text = await run_in_threadpool(lambda: self.bench.network_json)
-        return Response(text, media_type="application/json")
+        """The walking network (the map's basemap) as int32 segments (``network_segments``)."""
+        data = await run_in_threadpool(self.bench.network_segments)
+        return Response(data, media_type="application/octet-stream")
 
     async def communities(self, _: Request) -> Response:
         """The communities as GeoJSON."""
-        text = await run_in_threadpool(lambda: self.bench.communities_geojson)
+        text = await run_in_threadpool(self.bench.communities_geojson)
         return Response(text, media_type="application/json")
 
     def layers(self, request: Request) -> JSONResponse:

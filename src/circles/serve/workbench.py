@@ -10,7 +10,6 @@ import time
 from collections import OrderedDict
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from functools import cached_property
 
 import geopandas as gpd
 import numpy as np
@@ -21,7 +20,7 @@ from circles.access.service_areas import service_areas
 from circles.errors import InputError
 from circles.planning.saved import SavedAnalysis
 from circles.planning.scenario import Action, ScenarioBase, ScenarioResult, load_base, run_scenario
-from circles.planning.score import access_rules, place_site, score_site
+from circles.planning.score import access_rules, baseline, place_site, score_site
 from circles.rules.measures import meets
 from circles.standards import AccessRule, CoverageRateRule, PerCapitaRule, PresenceRule
 
@@ -47,6 +46,8 @@ class Workbench:
     load_s: float = 0.0
     lock: threading.RLock = field(default_factory=threading.RLock, repr=False)
     scenarios: OrderedDict = field(default_factory=OrderedDict, repr=False)
+    layers: dict = field(default_factory=dict, repr=False)  # map layers, built once
+    layers_lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
     @property
     def saved(self) -> SavedAnalysis:
@@ -99,25 +100,43 @@ class Workbench:
             )
         return out
 
-    @cached_property
     def communities_geojson(self) -> str:
-        """The communities (id, name, population) as GeoJSON text, WGS-84."""
-        com = self.base.communities[["community_id", "name", "population", "geometry"]]
-        com = com.set_geometry(com.simplify(1.0)).to_crs(4326)
-        return com.to_json(drop_id=True, to_wgs84=False)
+        """The communities (id, name, population) as GeoJSON text, WGS-84 (kept)."""
+        with self.layers_lock:
+            if "communities" not in self.layers:
+                com = self.base.communities[["community_id", "name", "population", "geometry"]]
+                com = com.set_geometry(com.simplify(1.0)).to_crs(4326)
+                self.layers["communities"] = com.to_json(drop_id=True, to_wgs84=False)
+            return self.layers["communities"]
 
-    @cached_property
-    def network_json(self) -> str:
-        """The walking network as lines of ``[lon, lat]`` (5 decimals, about 1 m): the map's
-        only basemap, since the workbench works offline."""
-        edges = gpd.read_file(
-            self.saved.folder / "analysis.gpkg", layer="network_edges", columns=[]
-        )
-        lines = edges.geometry.to_crs(self.saved.crs).simplify(2.0).to_crs(4326)
-        coords, index = shapely.get_coordinates(lines.values, return_index=True)
-        cuts = np.flatnonzero(np.diff(index)) + 1
-        parts = np.split(np.round(coords, 5), cuts)
-        return json.dumps([p.tolist() for p in parts], separators=(",", ":"))
+    def network_segments(self) -> bytes:
+        """The walking network, the map's only basemap (the workbench works offline), as
+        straight segments: little-endian int32 ``lon0, lat0, lon1, lat1`` in micro-degrees
+        (OSM's street pieces are straight between their nodes; kept)."""
+        with self.layers_lock:
+            if "network" not in self.layers:
+                edges = gpd.read_file(
+                    self.saved.folder / "analysis.gpkg",
+                    layer="network_edges",
+                    columns=[],
+                    engine="pyogrio",
+                )
+                xy, line = shapely.get_coordinates(edges.geometry.values, return_index=True)
+                same = np.flatnonzero(line[1:] == line[:-1])
+                segments = np.hstack([xy[same], xy[same + 1]])
+                self.layers["network"] = np.round(segments * 1e6).astype("<i4").tobytes()
+            return self.layers["network"]
+
+    def warm(self) -> None:
+        """Build the map layers and measure the first category with a walking-access rule,
+        so that the page's first requests find them (run in a thread at start)."""
+        self.network_segments()
+        self.communities_geojson()
+        first = next((c for c in self.categories() if c["scorable"]), None)
+        if first is not None:
+            self.grades(first["id"])
+            with self.lock:
+                baseline(self.saved, first["id"], self.main_rule(first["id"]))
 
     def facilities(self, category_id: str) -> list[dict]:
         """The category's facilities: id, name, source, WGS-84 position."""

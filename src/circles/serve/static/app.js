@@ -113,8 +113,13 @@ async function start() {
 }
 
 async function drawNetwork() {
-  const lines = await api("/api/network");
-  layers.network = L.polyline(lines.map((l) => l.map(([x, y]) => [y, x])), {
+  const response = await fetch("/api/network");
+  const a = new Int32Array(await response.arrayBuffer());  // lon0, lat0, lon1, lat1 (µ°)
+  const lines = [];
+  for (let i = 0; i < a.length; i += 4) {
+    lines.push([[a[i + 1] / 1e6, a[i] / 1e6], [a[i + 3] / 1e6, a[i + 2] / 1e6]]);
+  }
+  layers.network = L.polyline(lines, {
     renderer: L.canvas(), color: "#9e9e9e", weight: 1, opacity: 0.7, interactive: false,
   }).addTo(map);
 }
