@@ -103,6 +103,18 @@ def test_score_api_equals_circles_score(client, bench):
     assert [f["properties"]["minutes"] for f in rings["features"]] == [5, 10, 15]
 
 
+def test_score_inside_a_scenario_starts_from_its_walks(client):
+    query = f"category=kindergarten&lon={SITE[0]}&lat={SITE[1]}"
+    plan = [{"action": "add", "category": "kindergarten", "lon": SITE[0], "lat": SITE[1]}]
+    today = client.get(f"/api/score?{query}").json()
+    within = client.post(f"/api/score?{query}", json=plan).json()
+    district = client.post("/api/scenario", json=plan).json()["district"]["rows"][0]
+    assert today["newly_covered"] > 0 and within["newly_covered"] == 0
+    assert within["rules"][0]["share_before"] == pytest.approx(district["value_after"], abs=1e-6)
+    assert within["rules"][0]["share_before"] > today["rules"][0]["share_before"]
+    assert within["nearest_existing_m"] < today["nearest_existing_m"]  # the added site
+
+
 def test_score_from_the_points_a_site_reaches_equals_a_full_recount(bench):
     """The fast score (one search from the site, the change found on the points it reaches)
     gives every number of a recount of all demand points."""

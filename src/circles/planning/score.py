@@ -10,13 +10,13 @@ import pandas as pd
 import shapely
 from pyproj import Transformer
 
-from circles.access.search import SiteReach, reach_from_site
+from circles.access.search import CategoryAccess, SiteReach, reach_from_site
 from circles.access.service_areas import SERVICE_MINUTES
 from circles.errors import InputError
 from circles.planning.saved import SavedAnalysis
 from circles.rules.basis import category_bases
 from circles.rules.evaluate import access_stats
-from circles.rules.measures import TOLERANCE, GroupStats, meets, rule_weights
+from circles.rules.measures import TOLERANCE, GroupStats, beyond_as_inf, meets, rule_weights
 from circles.standards import AccessRule, Standards
 
 
@@ -126,13 +126,18 @@ class Baseline:
     no_data: bool
 
 
-def baseline(saved: SavedAnalysis, category_id: str, rule: AccessRule) -> Baseline:
-    """A rule's measures on the analysis's walks (kept in ``saved.memo`` once found)."""
-    key = ("baseline", category_id, rule.id)
-    if key in saved.memo:
-        return saved.memo[key]
+def baseline(
+    saved: SavedAnalysis, category_id: str, rule: AccessRule, access: CategoryAccess | None = None
+) -> Baseline:
+    """A rule's measures on the analysis's walks, or on ``access`` (a scenario's search of
+    the category, whose lists then count as checked, as ``run_scenario`` counts them); kept in
+    ``saved.memo``, for a scenario the latest one only."""
+    key = ("baseline", category_id, rule.id, access is None)
+    kept = saved.memo.get(key)
+    if kept is not None and kept[0] is access:
+        return kept[1]
     std, state = saved.standards, saved.state
-    old = state.point_dist(category_id)
+    old = state.point_dist(category_id) if access is None else beyond_as_inf(access.point_dist_m)
     weights, counted, note = rule_weights(rule, state.demand)
     codes, n = state.demand["community"], len(state.communities["community_id"])
     community, district = access_stats(std, rule, old, weights, codes, n)
@@ -143,9 +148,10 @@ def baseline(saved: SavedAnalysis, category_id: str, rule: AccessRule) -> Baseli
         authoritative=std.analysis.authoritative,
     )[category_id].no_data
     found = Baseline(
-        old, weights, counted, note, community, district, *_cumulative(old, weights), no_data
+        *(old, weights, counted, note, community, district, *_cumulative(old, weights)),
+        no_data and access is None,
     )
-    saved.memo[key] = found
+    saved.memo[key] = (access, found)
     return found
 
 
@@ -155,8 +161,10 @@ def score_site(
     lon: float,
     lat: float,
     rule_id: str | None = None,
+    access: CategoryAccess | None = None,
 ) -> dict:
-    """Score one proposed facility: what changes for each access rule of its category.
+    """Score one proposed facility: what changes for each access rule of its category, from
+    the analysis as it stands or from ``access``, the category's search in a scenario.
 
     Returns
     -------
@@ -169,7 +177,7 @@ def score_site(
     """
     rules = access_rules(saved, category_id, rule_id)
     site = place_site(saved, category_id, lon, lat)
-    return _score(saved, category_id, rules, site, (lon, lat))[0]
+    return _score(saved, category_id, rules, site, (lon, lat), access)[0]
 
 
 def _score(
@@ -178,10 +186,11 @@ def _score(
     rules: list[AccessRule],
     site: SiteReach,
     lonlat: tuple[float, float],
+    access: CategoryAccess | None = None,
 ) -> tuple[dict, np.ndarray]:
     """Score of a placed site, and the demand points it newly covers under the first rule."""
     state = saved.state
-    bases = [baseline(saved, category_id, rule) for rule in rules]
+    bases = [baseline(saved, category_id, rule, access) for rule in rules]
     old = bases[0].dist
     points, walk = state.graph.point_dist_near(site.node_dist_m, _limit(saved, category_id))
     nearer = walk < old[points]
@@ -193,7 +202,7 @@ def _score(
     threshold = saved.standards.threshold_m(rules[0])
     first_newly = points[(old[points] > threshold) & (walk <= threshold)]
     # nearest existing facility: every walk leaves the site's street pieces through an end
-    existing = saved.node_dist(category_id)
+    existing = saved.node_dist(category_id) if access is None else access.node_dist_m
     nearest = float(np.min(site.to_ends_m + existing[site.ends]))
     in_category = state.facilities["category"] == category_id
     return {

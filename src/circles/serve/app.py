@@ -55,7 +55,7 @@ def create_app(bench: Workbench) -> Starlette:
         Route("/api/network", api.network),
         Route("/api/communities", api.communities),
         Route("/api/layers", api.layers),
-        Route("/api/score", api.score),
+        Route("/api/score", api.score, methods=["GET", "POST"]),
         Route("/api/areas", api.areas),
         Route("/api/scenario", api.scenario, methods=["POST"]),
         Route("/api/plan", api.plan, methods=["POST"]),
@@ -133,10 +133,13 @@ class Api:
             }
         )
 
-    def score(self, request: Request) -> JSONResponse:
-        """``GET /api/score?category=ID&lon=X&lat=Y[&crs=gcj02]``: score a site."""
+    async def score(self, request: Request) -> JSONResponse:
+        """``GET /api/score?category=ID&lon=X&lat=Y[&crs=gcj02]``: score a site as the
+        analysis stands; ``POST`` with the same query and a list of actions: in that scenario."""
         category, lon, lat = self._site(request)
-        return JSONResponse(self.bench.score(category, lon, lat))
+        actions = _actions(await _json(request)) if request.method == "POST" else []
+        score = await run_in_threadpool(self.bench.score, category, lon, lat, actions)
+        return JSONResponse(score)
 
     def areas(self, request: Request) -> Response:
         """The site's 5/10/15-minute service areas (GeoJSON)."""

@@ -172,10 +172,14 @@ class Workbench:
             for r in rows.itertuples()
         }
 
-    def score(self, category_id: str, lon: float, lat: float) -> dict:
-        """``score_site`` at a WGS-84 point, with ``newly_covered`` of the first rule."""
+    def score(
+        self, category_id: str, lon: float, lat: float, actions: Sequence[Action] = ()
+    ) -> dict:
+        """``score_site`` at a WGS-84 point, with ``newly_covered`` of the first rule; after
+        the scenario ``actions`` if given (its walks to the category as the starting point)."""
+        pair = self.scenario(actions).access.get(category_id) if actions else None
         with self.lock:
-            result = score_site(self.saved, category_id, lon, lat)
+            result = score_site(self.saved, category_id, lon, lat, access=pair and pair[1])
         first = result["rules"][0]
         return {"newly_covered": first["newly_covered_population"], **result}
 

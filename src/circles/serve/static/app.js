@@ -18,7 +18,7 @@ const TEXT = {
     status: "结果", add: "新增", close: "关闭", move: "迁移", remove: "删除",
     stage_starting: "启动", stage_candidates: "计算候选点覆盖", stage_solving: "求解",
     done: "完成", failed: "失败", written: "已写入", recommended: "推荐",
-    counted_total: "全部居民", counted_elderly: "60岁以上老人", counted_children: "儿童",
+    in_scenario: "方案", counted_total: "全部居民", counted_elderly: "60岁以上老人", counted_children: "儿童",
     pass: "达标", fail: "未达标", no_data: "无数据", not_evaluated: "未评估", m: "米",
     empty: "方案为空：新增、关闭或迁移设施，或上传方案文件。",
   },
@@ -41,7 +41,7 @@ const TEXT = {
     add: "add", close: "close", move: "move", remove: "remove", stage_starting: "starting",
     stage_candidates: "covering candidates", stage_solving: "solving", done: "done",
     failed: "failed", written: "written", recommended: "recommended",
-    counted_total: "all residents", counted_elderly: "residents aged 60+",
+    in_scenario: "scenario", counted_total: "all residents", counted_elderly: "residents aged 60+",
     counted_children: "children", pass: "pass", fail: "fail", no_data: "no data",
     not_evaluated: "not evaluated", m: "m",
     empty: "The scenario is empty: add, close or move facilities, or upload a plan.",
@@ -152,6 +152,9 @@ function paintGrades(grades) {
 
 async function chooseCategory(id) {
   state.category = id;
+  $("score").replaceChildren();
+  layers.site.clearLayers();
+  layers.areas.clearLayers();
   const data = await api(`/api/layers?category=${encodeURIComponent(id)}`);
   state.grades = data.grades;
   layers.facilities.clearLayers();
@@ -207,7 +210,10 @@ async function scoreAt(lon, lat) {
   L.circleMarker([lat, lon], { radius: 7, color: "#000", fillColor: "#fff", fillOpacity: 1,
     className: "site" }).addTo(layers.site);
   try {
-    renderScore(await api(`/api/score?${query}`), lon, lat);
+    const score = state.actions.length
+      ? await post(`/api/score?${query}`, state.actions)
+      : await api(`/api/score?${query}`);
+    renderScore(score, lon, lat, state.actions.length > 0);
   } catch (err) {
     $("score").replaceChildren();
     return showError(err.message);
@@ -225,7 +231,7 @@ function row(table, cells) {
   return tr;
 }
 
-function renderScore(s, lon, lat) {
+function renderScore(s, lon, lat, inScenario) {
   const box = $("score");
   box.replaceChildren();
   const site = el("p", `${s.site[0].toFixed(6)}, ${s.site[1].toFixed(6)}`);
@@ -246,7 +252,8 @@ function renderScore(s, lon, lat) {
   for (const r of s.rules) {
     const table = el("table");
     const th = el("tr");
-    [r.rule_id, T.before, T.after].forEach((t) => th.appendChild(el("th", t)));
+    [r.rule_id, inScenario ? T.in_scenario : T.before, T.after].forEach((t) =>
+      th.appendChild(el("th", t)));
     table.appendChild(th);
     row(table, [`${T.newly}`, "", fmt(r.newly_covered_population)]);
     row(table, [T.share, pct(r.share_before), pct(r.share_after)]);
