@@ -281,6 +281,11 @@ def test_uploaded_gcj02_plan_exports_as_csv_geojson_and_xlsx(client, bench, fold
     ):
         response = client.post("/api/export", json=body | {"folder": refused})
         assert response.status_code == 400, refused
+    named = "action,category,高德经度,高德纬度\nadd,pharmacy,104.0825306,30.6876091\n"
+    said = client.post("/api/plan?name=p.csv", content=named.encode("utf-8")).json()
+    assert said["crs"] == "gcj02" and said["actions"][0]["lon"] == pytest.approx(SITE[0], abs=1e-6)
+    broken = client.post("/api/plan?name=p.csv", content=b"a,b\n1,2\n").json()["error"]
+    assert "p.csv" in broken and "circles-plan-" not in broken
     xlsx = client.post("/api/download/xlsx", json=body)
     sheets = pd.read_excel(io.BytesIO(xlsx.content), sheet_name=None)
     assert {"区", "方案"} <= set(sheets)
@@ -357,6 +362,14 @@ def test_page_in_chromium_scores_a_click_as_circles_score_does(server, bench, tm
         wait.until(lambda d: not d.find_elements(By.CSS_SELECTOR, "path.grade-pass"))
         assert driver.find_elements(By.CSS_SELECTOR, "path.grade-far")
         assert len(driver.find_elements(By.CSS_SELECTOR, "#actions li")) == 2
+        Select(driver.find_element(By.ID, "category")).select_by_value("pharmacy")
+        time.sleep(1)
+        driver.find_element(By.CSS_SELECTOR, "[data-mode=move]").click()
+        marker = driver.find_elements(By.CSS_SELECTOR, "path.facility")[0]
+        ActionChains(driver).click_and_hold(marker).move_by_offset(60, 40).release().perform()
+        wait.until(lambda d: len(d.find_elements(By.CSS_SELECTOR, "#actions li")) == 3)
+        assert "迁移" in driver.find_elements(By.CSS_SELECTOR, "#actions li")[-1].text
+        assert len(driver.find_elements(By.CSS_SELECTOR, "path.facility.closed")) == 1
         shot = tmp_path / "workbench.png"
         driver.save_screenshot(str(shot))
         logs = driver.get_log("browser")

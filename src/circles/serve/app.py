@@ -20,7 +20,7 @@ from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 
 from circles.errors import CirclesError
-from circles.planning.plan_file import read_plan
+from circles.planning.plan_file import read_plan_datum
 from circles.planning.recommend import recommend
 from circles.planning.scenario import Action
 from circles.serve.export import compare_xlsx, export_folder, scenario_csv, scenario_geojson
@@ -169,9 +169,10 @@ class Api:
             raise BadRequest(f"plan file {name!r}: expected one of {', '.join(PLAN_SUFFIXES)}.")
         datum = _datum(request.query_params.get("crs", "wgs84"))
         body = await _body(request, MAX_UPLOAD)
-        actions = await run_in_threadpool(_read_plan, body, suffix, datum, name)
+        actions, datum = await run_in_threadpool(_read_plan, body, suffix, datum, name)
         result = await run_in_threadpool(self.bench.scenario, actions)  # checks every action
-        return JSONResponse({"actions": [action_json(a) for a in result.actions], "crs": datum})
+        actions_json = [action_json(a) for a in result.actions]
+        return JSONResponse({"actions": actions_json, "crs": str(datum).lower()})
 
     async def recommend(self, request: Request) -> JSONResponse:
         """``POST /api/recommend`` ``{"category", "k", "actions"}``: a job choosing K sites
@@ -324,10 +325,14 @@ def _datum(value: object) -> str:
     return str(value)
 
 
-def _read_plan(body: bytes, suffix: str, datum: str, name: str) -> list[Action]:
-    """An uploaded plan's actions: the file is read from a temporary folder, removed after."""
+def _read_plan(body: bytes, suffix: str, datum: str, name: str) -> tuple[list[Action], str]:
+    """An uploaded plan's actions and its datum: the file is read from a temporary folder,
+    removed after."""
     with tempfile.TemporaryDirectory(prefix="circles-plan-") as folder:
         path = Path(folder) / f"plan{suffix}"
         path.write_bytes(body)
-        actions = read_plan(path, datum)
-    return [replace(a, label=a.label.replace(str(path), name)) for a in actions]
+        try:
+            actions, datum = read_plan_datum(path, datum)
+        except CirclesError as exc:
+            raise BadRequest(str(exc).replace(str(path), name)) from None
+    return [replace(a, label=a.label.replace(str(path), name)) for a in actions], datum

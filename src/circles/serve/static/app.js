@@ -10,7 +10,7 @@ const TEXT = {
     export: "导出", write_folder: "写入文件夹", folder_hint: "新文件夹的绝对路径",
     hint_score: "点击地图任意位置：评估在此新建设施的效果。",
     hint_add: "点击地图：在此新增设施。", hint_close: "点击现有设施：关闭它。",
-    hint_move: "先点击要迁移的设施，再点击新位置。", hint_move_to: "已选设施，点击新位置。",
+    hint_move: "拖动设施到新位置，或先点击设施再点击新位置。", hint_move_to: "已选设施，点击新位置。",
     newly: "新增覆盖人数", nearest: "最近现有设施（步行）", rule: "规则", before: "现状",
     after: "新建后", share: "覆盖比例", passing: "达标社区数", median: "步行时间中位数（分钟）",
     worst: "最长步行时间（分钟）", none: "无", district: "全区", streets: "变化最大的街道",
@@ -30,7 +30,7 @@ const TEXT = {
     folder_hint: "absolute path of a new folder",
     hint_score: "Click anywhere on the map to score a new facility there.",
     hint_add: "Click the map to add a facility there.", hint_close: "Click a facility to close it.",
-    hint_move: "Click the facility to move, then its new place.",
+    hint_move: "Drag a facility to its new place, or click it, then its new place.",
     hint_move_to: "Facility picked: click its new place.",
     newly: "Residents newly within reach", nearest: "Nearest existing facility (walk)",
     rule: "Rule", before: "before", after: "after", share: "Share within reach",
@@ -164,6 +164,7 @@ async function chooseCategory(id) {
       fillColor: "#1f78b4", fillOpacity: 0.9, className: "facility" });
     marker.bindTooltip(document.createTextNode(`${f.name || f.facility_id} (${f.source})`));
     marker.on("click", (e) => { L.DomEvent.stopPropagation(e); onFacility(f); });
+    marker.on("mousedown", (e) => state.mode === "move" && dragFacility(f, e));
     marker.addTo(layers.facilities);
     state.markers[f.facility_id] = marker;
   }
@@ -201,6 +202,24 @@ function onFacility(f) {
     state.picked = f.facility_id;
     $("hint").textContent = `${T.hint_move_to} ${f.name || f.facility_id}`;
   }
+}
+
+// move by dragging: press on a facility, release at its new place
+function dragFacility(f, down) {
+  map.dragging.disable();
+  const ghost = L.circleMarker(down.latlng, { radius: 7, color: "#1a9850", weight: 2,
+    dashArray: "3 3", fill: false, interactive: false }).addTo(layers.changes);
+  const follow = (e) => ghost.setLatLng(e.latlng);
+  map.on("mousemove", follow);
+  map.once("mouseup", (up) => {
+    map.off("mousemove", follow);
+    map.dragging.enable();
+    layers.changes.removeLayer(ghost);
+    if (up.containerPoint.distanceTo(down.containerPoint) > 8) {
+      setMode("move");
+      change({ action: "move", facility_id: f.facility_id, lon: up.latlng.lng, lat: up.latlng.lat });
+    }
+  });
 }
 
 async function scoreAt(lon, lat) {
@@ -369,6 +388,10 @@ async function upload(file) {
     const data = await api(`/api/plan?name=${encodeURIComponent(file.name)}&crs=${state.datum}`,
       { method: "POST", body: await file.arrayBuffer() });
     state.actions.push(...data.actions);
+    if (["wgs84", "gcj02", "bd09"].includes(data.crs)) {
+      state.datum = data.crs;  // the file may say its datum (高德经度...)
+      $("datum").value = data.crs;
+    }
     await runScenario();
   } catch (err) {
     showError(err.message);
