@@ -59,7 +59,7 @@ def rows(name: str, folder: Path) -> None:
     start = time.perf_counter()
     bench = open_workbench(load_analysis(folder), None, "zh")
     load_s = time.perf_counter() - start
-    client = TestClient(create_app(bench))
+    client = TestClient(create_app(bench), base_url="http://127.0.0.1")
     points = clicks(bench.saved, CLICKS + 1)
     for category in CATEGORIES:
         times = []

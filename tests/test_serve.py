@@ -36,6 +36,7 @@ with warnings.catch_warnings():  # starlette 1.x asks for httpx2; httpx works
     from starlette.testclient import TestClient
 
 SITE = (104.08, 30.69)
+JSON = {"Content-Type": "application/json"}
 CLICK = "arguments[0].dispatchEvent(new MouseEvent('click', {bubbles: true}))"
 
 
@@ -53,7 +54,7 @@ def bench(folder):
 
 @pytest.fixture(scope="module")
 def client(bench):
-    return TestClient(create_app(bench))
+    return TestClient(create_app(bench), base_url="http://127.0.0.1:8765")
 
 
 def _ids(bench, category):
@@ -184,10 +185,18 @@ def test_bad_score_requests_get_a_4xx_naming_the_problem(client, query, problem)
     ],
 )
 def test_bad_scenarios_get_a_4xx_naming_the_problem(client, body, problem):
-    response = client.post("/api/scenario", content=body)
+    response = client.post("/api/scenario", content=body, headers=JSON)
     assert 400 <= response.status_code < 500
     assert problem.lower() in response.json()["error"].lower()
     assert "Traceback" not in response.text
+
+
+def test_requests_from_other_hosts_or_without_json_are_refused(bench, client):
+    other = TestClient(create_app(bench), base_url="http://attacker.example")
+    assert other.get("/api/categories").status_code == 400
+    plan = json.dumps({"folder": "/tmp/x", "actions": []})
+    as_form = client.post("/api/export", content=plan, headers={"Content-Type": "text/plain"})
+    assert as_form.status_code == 415 and "application/json" in as_form.json()["error"]
 
 
 def test_unknown_job_and_route_are_json_errors(client):

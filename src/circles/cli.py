@@ -211,7 +211,7 @@ def serve(folder: Path, host: str, port: int, boundaries: str | None, lang: str)
     else:
         click.echo(f"loaded {folder} in {seconds:.1f} s. Planning workbench: {url}  (Ctrl+C quits)")
     threading.Thread(target=bench.warm, name="circles-warm", daemon=True).start()
-    uvicorn.run(create_app(bench), host=host, port=port, log_level="warning")
+    uvicorn.run(create_app(bench, host), host=host, port=port, log_level="warning")
 
 
 @main.command()

@@ -14,6 +14,8 @@ from pathlib import Path
 from starlette.applications import Starlette
 from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException
+from starlette.middleware import Middleware
+from starlette.middleware.trustedhost import TrustedHostMiddleware
 from starlette.requests import Request
 from starlette.responses import FileResponse, JSONResponse, Response
 from starlette.routing import Mount, Route
@@ -44,8 +46,13 @@ class BadRequest(HTTPException):
         super().__init__(status_code, detail)
 
 
-def create_app(bench: Workbench) -> Starlette:
-    """The app serving ``bench``."""
+def create_app(bench: Workbench, host: str = "127.0.0.1") -> Starlette:
+    """The app serving ``bench`` at ``host``.
+
+    Requests must name this machine (or ``host``) as their host, so that no web page can reach
+    the workbench through a DNS name of its own, and send JSON as ``application/json``, which
+    a page of another site cannot do without the workbench's consent (it gives none).
+    """
     jobs = Jobs()
     api = Api(bench, jobs)
     routes = [
@@ -67,7 +74,9 @@ def create_app(bench: Workbench) -> Starlette:
         Mount("/leaflet", StaticFiles(packages=[("js_lib_leaflet", "static/js_lib_leaflet")])),
     ]
     handlers = {HTTPException: _http_error, CirclesError: _input_error, Exception: _server_error}
-    return Starlette(routes=routes, exception_handlers=handlers)
+    hosts = ["127.0.0.1", "localhost", "::1", host]
+    middleware = [Middleware(TrustedHostMiddleware, allowed_hosts=hosts)]
+    return Starlette(routes=routes, exception_handlers=handlers, middleware=middleware)
 
 
 def _http_error(_: Request, exc: Exception) -> JSONResponse:
@@ -264,7 +273,9 @@ async def _body(request: Request, limit: int) -> bytes:
 
 
 async def _json(request: Request) -> object:
-    """The request body as JSON."""
+    """The request body as JSON (sent as ``application/json``)."""
+    if request.headers.get("content-type", "").split(";")[0].strip() != "application/json":
+        raise BadRequest("send the body as JSON with Content-Type: application/json.", 415)
     body = await _body(request, MAX_BODY)
     try:
         return json.loads(body)
