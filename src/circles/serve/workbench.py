@@ -163,13 +163,17 @@ class Workbench:
         with self.lock:
             table = result.table if result is not None else _as_before(self.base, category_id)
         rows = table[(table["unit_level"] == "community") & (table["rule_id"] == rule.id)]
+        values = pd.to_numeric(rows[f"value_{when}"], errors="coerce").to_numpy(float)
+        statuses = rows[f"status_{when}"].to_numpy()
+        found = grades(
+            values, statuses, rule.kind, _number(rows["target"].iloc[0]) if len(rows) else None
+        )
+        finite = np.isfinite(values)
         return {
-            str(r.unit_id): {
-                "value": _number(getattr(r, f"value_{when}")),
-                "status": getattr(r, f"status_{when}"),
-                "grade": grade(getattr(r, f"value_{when}"), getattr(r, f"status_{when}"), r),
-            }
-            for r in rows.itertuples()
+            str(unit): {"value": float(v) if ok else None, "status": st, "grade": g}
+            for unit, v, ok, st, g in zip(
+                rows["unit_id"], values, finite, statuses, found, strict=True
+            )
         }
 
     def score(
@@ -250,19 +254,18 @@ def open_workbench(saved: SavedAnalysis, streets: gpd.GeoDataFrame | None, lang:
     return Workbench(base, lang, load_s=time.perf_counter() - start)
 
 
-def grade(value: object, status: object, row: object) -> str:
-    """A community's grade: pass, or how far its share lies below the target; ``none``
-    without residents or data (a rule that is no share: pass or far)."""
-    if status == "pass":
-        return "pass"
-    if status != "fail":
-        return "none"
-    value, target = _number(value), _number(getattr(row, "target", None))
-    if getattr(row, "kind", None) not in SHARE_KINDS or value is None or target is None:
-        return "far"
-    if meets(value, target - NEAR):
-        return "near"
-    return "below" if meets(value, target - FAR) else "far"
+def grades(values: np.ndarray, statuses: np.ndarray, kind: str, target: float | None) -> np.ndarray:
+    """Communities' grades: pass, or how far a failing share lies below the target (a rule
+    that is no share: far); ``none`` without residents or data."""
+    out = np.full(len(values), "none", dtype=object)
+    out[statuses == "pass"] = "pass"
+    fail = statuses == "fail"
+    out[fail] = "far"
+    if kind in SHARE_KINDS and target is not None:
+        with np.errstate(invalid="ignore"):
+            out[fail & meets(values, target - FAR)] = "below"
+            out[fail & meets(values, target - NEAR)] = "near"
+    return out
 
 
 def legend(lang: str) -> list[dict]:
