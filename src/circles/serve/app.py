@@ -24,7 +24,7 @@ from starlette.staticfiles import StaticFiles
 from circles.errors import CirclesError
 from circles.planning.plan_file import read_plan_datum
 from circles.planning.recommend import recommend
-from circles.planning.scenario import Action
+from circles.planning.scenario import MAX_ACTIONS, Action
 from circles.serve.export import compare_xlsx, export_folder, scenario_csv, scenario_geojson
 from circles.serve.jobs import Jobs
 from circles.serve.workbench import Workbench, action_json, legend
@@ -112,7 +112,7 @@ class Api:
                 "categories": self.bench.categories(),
                 "legend": legend(self.bench.lang),
                 "official_communities": self.bench.base.official_communities,
-                "max_actions": 1000,
+                "max_actions": MAX_ACTIONS,
             }
         )
 
@@ -290,8 +290,8 @@ def _actions(raw: object) -> list[Action]:
         raw = raw["actions"]
     if not isinstance(raw, list):
         raise BadRequest('expected a JSON list of actions (or {"actions": [...]}).')
-    if len(raw) > 1000:
-        raise BadRequest(f"{len(raw):,} actions; at most 1,000 are judged at once.", 413)
+    if len(raw) > MAX_ACTIONS:
+        raise BadRequest(f"{len(raw):,} actions; at most {MAX_ACTIONS:,} are judged at once.", 413)
     actions = []
     for i, item in enumerate(raw):
         if not isinstance(item, dict):
