@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import string
 
 import numpy as np
 import pytest
@@ -10,6 +11,7 @@ from click.testing import CliRunner
 
 from circles import analyze
 from circles.cli import main
+from circles.messages import CATALOGUE
 from circles.rules.basis import category_bases
 from conftest import CHENGDU, OSM_DIR, need
 
@@ -52,7 +54,7 @@ def test_completeness_is_measured_and_thin_categories_name_the_fix(chengdu):
     meal = cats["elderly_meal"]["completeness"]
     assert meal["per_10k"] == 0 and not meal["plausible"]
     assert cats["supermarket"]["completeness"]["plausible"]
-    warning = next(w for w in chengdu.warnings if w.startswith("老年助餐点 (elderly_meal)"))
+    warning = next(w for w in chengdu.warnings if w.startswith("老年助餐点（elderly_meal）"))
     assert "--facilities 老年助餐点.xlsx::category=elderly_meal" in warning
     assert not any(w.startswith("超市") for w in chengdu.warnings)
 
@@ -109,3 +111,22 @@ def test_unknown_authoritative_category_suggests_the_closest(tmp_path):
     )
     assert run.exit_code == 2
     assert "Did you mean 'kindergarten'?" in run.output
+
+
+def test_notes_and_warnings_speak_the_run_language(chengdu, standards):
+    """Chinese by default; English with lang="en"; the same facts either way."""
+    english = analyze(need(CHENGDU), standards=standards, lang="en")
+    for run, words in ((chengdu, "按全部居民计"), (english, "weighted by all residents")):
+        kindergarten = run.results[run.results["rule_id"] == "kindergarten_300m"]
+        assert kindergarten["note"].str.contains(words).all()
+    assert any(w.startswith("老年助餐点（elderly_meal）：OSM中共0处") for w in chengdu.warnings)
+    assert any(w.startswith("Elderly meal") and "OSM holds 0" in w for w in english.warnings)
+    assert len(english.warnings) == len(chengdu.warnings)
+
+
+def test_every_message_has_both_languages_with_the_same_fields():
+    fields = string.Formatter()
+    for key, (zh, en) in CATALOGUE.items():
+        names = [{f for _, f, _, _ in fields.parse(text) if f} for text in (zh, en)]
+        assert names[0] <= names[1], key  # both are given the same fields
+        assert zh and en and zh != en, key

@@ -222,7 +222,7 @@ def test_batch_table_says_what_each_population_rests_on():
         for name, s in cases.items()
     ]
     lines = format_table(runs).splitlines()
-    assert "basis" in lines[0]
-    assert "official" in lines[1]
-    assert "estimate (uncalibrated)" in lines[2]
-    assert "estimate x1.42 (--population)" in lines[3]
+    assert "人口依据" in lines[0]
+    assert "官方" in lines[1]
+    assert "估算（未校准）" in lines[2]
+    assert "估算 ×1.42（--population）" in lines[3]

@@ -39,7 +39,7 @@ def test_analyze_writes_gpkg_csv_json(chengdu_run):
     assert summary["standards"]["chosen_by"] == "default"
     assert not list(out.glob(".*")), "no temporary files left behind"
     assert "幼儿园" in result.output
-    assert "标准: 国家基准" in result.output and "[national; 默认]" in result.output
+    assert "标准：国家基准" in result.output and "［national；默认］" in result.output
 
 
 def test_english_output(tmp_path):
@@ -136,7 +136,7 @@ def test_saved_folder_holds_the_resolved_profile_and_every_file_of_its_chain(tmp
     args = ["--osm", str(need(CHENGDU)), "--area", "104.06,30.66,104.10,30.70", "--out", str(out)]
     result = CliRunner().invoke(main, ["analyze", *args, "--standards", str(child)])
     assert result.exit_code == 0, result.output
-    assert "[city; 由 --standards 指定]" in result.output
+    assert "［city；由 --standards 指定］" in result.output
     saved = load_analysis(out).standards
     ids = [r.id for r in saved.rules]
     assert "elderly_daycare_15min_elderly" in ids and "kindergarten_300m" not in ids

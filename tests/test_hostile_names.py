@@ -147,13 +147,15 @@ def hostile_html(tmp_path_factory) -> list[Path]:
     analysis = tmp / "analysis"
     analyze = ["analyze", "--osm", str(osm), "--area", AREA, "--standards", str(standards)]
     district = ["--district-name", DISTRICT]
-    _run([*analyze, "--facilities", str(facilities), *district, "--out", str(analysis)])
+    facilities_in = ["--facilities", str(facilities), "--crs", "wgs84"]
+    _run([*analyze, *facilities_in, *district, "--out", str(analysis)])
     _run(["map", "--analysis", str(analysis), "--out", str(tmp / "online")])
     offline = ["--offline", "--lang", "en", "--out", str(tmp / "offline")]
     _run(["map", "--analysis", str(analysis), *offline])
     siting = ["--analysis", str(analysis), "--category", "kindergarten"]
     top = ["--top", str(len(PAYLOADS))]
-    _run(["score", *siting, "--sites", str(sites), *top, "--out", str(tmp / "score")])
+    sites_in = ["--sites", str(sites), "--crs", "wgs84"]
+    _run(["score", *siting, *sites_in, *top, "--out", str(tmp / "score")])
     _run(["recommend", *siting, "--count", "2", "--out", str(tmp / "recommend")])
     pages = sorted(tmp.glob("*/*.html"))
     assert {p.name for p in pages} >= {"index.html", "sites_map.html", "recommend_map.html"}

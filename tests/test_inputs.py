@@ -55,7 +55,7 @@ def test_gbk_csv_with_chinese_headers_names_and_capacity(tmp_path, standards):
         }
     ).to_csv(path, index=False, encoding="gbk")
     problems = Problems()
-    gdf = read_facilities(path, standards, problems=problems)
+    gdf = read_facilities(path, standards, crs="wgs84", problems=problems)
     assert problems.items == []
     assert gdf["category_id"].tolist() == ["elderly_meal", "elderly_meal", "childcare"]
     assert gdf["name"].tolist() == ["长者食堂", "老年餐桌", "托育园"]
@@ -80,7 +80,7 @@ def test_datum_hint_in_column_name_and_location_column(tmp_path, standards):
     assert gdf["given_crs"].iloc[0] == "gcj02"
     path2 = tmp_path / "location.csv"
     path2.write_text('name,type,location\n乙,幼儿园,"104.07,30.67"\n', encoding="utf-8")
-    gdf2 = read_facilities(path2, standards)
+    gdf2 = read_facilities(path2, standards, crs="wgs84")
     assert (gdf2.geometry.x.iloc[0], gdf2.geometry.y.iloc[0]) == (104.07, 30.67)
 
 
@@ -89,7 +89,7 @@ def test_xlsx_and_geojson_facilities(tmp_path, standards):
     pd.DataFrame(
         {"机构名称": ["甲托育"], "经度": [104.07], "纬度": [30.67], "托位": [80]}
     ).to_excel(xlsx, index=False)
-    gdf = read_facilities(f"{xlsx}::category=childcare", standards)
+    gdf = read_facilities(f"{xlsx}::category=childcare,crs=wgs84", standards)
     assert gdf["capacity"].tolist() == [80] and gdf["name"].tolist() == ["甲托育"]
     geojson = tmp_path / "sites.geojson"
     gpd.GeoDataFrame(
@@ -128,7 +128,7 @@ def test_bad_facility_rows_are_specific_errors(tmp_path, standards, rows, expect
     header = "名称,类别,经度,纬度" + (",学位" if rows.count(",") == 4 else "")
     path.write_text(f"{header}\n{rows}\n", encoding="utf-8")
     problems = Problems()
-    read_facilities(path, standards, extract_bounds=CHENGDU_BOX, problems=problems)
+    read_facilities(path, standards, "wgs84", extract_bounds=CHENGDU_BOX, problems=problems)
     assert any(expected in e for e in errors_of(problems)), errors_of(problems)
     assert all(e.startswith(str(path)) for e in errors_of(problems))
 
@@ -285,6 +285,8 @@ def test_wrong_datum_is_caught_on_real_data(planner_files):
             "check",
             "--facilities",
             str(planner_files / "kindergartens.csv"),
+            "--crs",
+            "wgs84",  # said, and wrong: the street and name fits are a second opinion
             "--osm",
             str(need(CHENGDU)),
         ],
@@ -308,7 +310,7 @@ def test_wrong_datum_is_caught_on_real_data(planner_files):
     )
     assert ok.exit_code == 0, ok.output
     rows = len(pd.read_csv(planner_files / "kindergartens.csv", encoding="gbk"))
-    assert f"{rows} facilities read" in ok.output and "no errors" in ok.output
+    assert f"读取设施 {rows} 处" in ok.output and "没有错误" in ok.output
 
 
 def test_planner_files_in_an_analysis(planner_files, chengdu, tianjin, tmp_path):
@@ -334,7 +336,7 @@ def test_planner_files_in_an_analysis(planner_files, chengdu, tianjin, tmp_path)
     elderly = r[(r["rule_id"] == "elderly_meal_15min_elderly")]
     assert elderly["status"].eq("no_data").all()
     kg = r[(r["rule_id"] == "kindergarten_300m") & (r["unit_level"] == "district")].iloc[0]
-    assert kg["note"] == "weighted by all residents: no counts of children in the communities"
+    assert kg["note"] == "按全部居民计：社区数据中没有儿童人数"
     # per-street presence rule evaluated on the two streets
     streets = r[(r["rule_id"] == "elderly_centre_per_street")]
     assert streets["unit_level"].tolist() == ["street", "street"]
@@ -354,12 +356,12 @@ def test_elderly_weighting_changes_the_share(planner_files, tianjin):
     result = analyze(
         need(CHENGDU),
         standards=standards,
-        facilities=[f"{canteens}::category=老年助餐点"],
+        facilities=[f"{canteens}::category=老年助餐点,crs=wgs84"],
         communities=planner_files / "communities.geojson",
     )
     r = result.results
     row = r[(r["rule_id"] == "elderly_meal_15min_elderly") & (r["unit_level"] == "district")]
-    assert row["note"].iloc[0] == "weighted by residents aged 60+"
+    assert row["note"].iloc[0] == "按60岁以上老人计"
     assert row["shortfall_unit"].iloc[0] == "elderly"
     # elderly are 20% of everyone in every community: the share equals the unweighted one
     demand = result.demand_points

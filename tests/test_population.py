@@ -231,9 +231,9 @@ def test_population_option_in_the_terminal(tmp_path):
         main, ["analyze", "--osm", str(osm), "--out", str(tmp_path / "b"), "--population", "600000"]
     )
     assert run.exit_code == 0, run.output
-    assert re.search(r"population basis: residential land \d+\.\d% of \d+\.\d km²", run.output)
-    assert "population 600,000 (estimated, calibrated)" in run.output
-    assert "calibrated by --population 600,000 (estimate " in run.output
+    assert re.search(r"人口依据：居住用地占 \d+\.\d%，研究范围 \d+\.\d km²", run.output)
+    assert "人口 600,000（估算，已校准）" in run.output
+    assert "已按 --population 600,000 校准（估算 " in run.output
 
 
 def test_planner_communities_over_chengdu_place_no_one_in_water(standards):
@@ -293,7 +293,7 @@ def test_street_populations_calibrate_the_residents_inside(tianjin):
     assert any("times the population placed in the study area" in w for w in result.warnings)
     per_capita = result.results[result.results["kind"] == "per_capita"]
     assert len(per_capita)
-    assert not per_capita["note"].fillna("").str.contains("not calibrated").any()
+    assert not per_capita["note"].fillna("").str.contains("未校准").any()
 
 
 def test_calibrate_streets_warns_of_streets_with_no_one_placed():
@@ -337,16 +337,12 @@ def test_per_capita_rows_on_an_uncalibrated_estimate_are_indicative(chengdu_tian
     per_capita = chengdu.results[chengdu.results["kind"] == "per_capita"]
     judged = per_capita[per_capita["status"].isin(["pass", "fail"])]
     assert len(judged)
-    assert (
-        judged["note"]
-        .str.contains("population estimated, not calibrated: indicative", regex=False)
-        .all()
-    )
+    assert judged["note"].str.contains("人口为估算且未校准：结果仅供参考", regex=False).all()
     calibrated = analyze(
         need(CHENGDU), standards=standards, population=chengdu.summary["population"]["total"]
     )
     per_capita = calibrated.results[calibrated.results["kind"] == "per_capita"]
-    assert not per_capita["note"].fillna("").str.contains("not calibrated").any()
+    assert not per_capita["note"].fillna("").str.contains("未校准").any()
 
 
 def test_planner_communities_are_never_rescaled_by_streets(standards):

@@ -92,8 +92,8 @@ def test_floor_area_from_osm_alone_is_no_data_never_a_gap(standards):
     )
     osm_only = _run(standards, [rule], _facilities("culture_facility", [100, 1500]))
     assert osm_only["status"].tolist() == ["no_data"]
-    assert "no value of 'floor_area_m2'" in osm_only["note"].iloc[0]
-    assert "建筑面积" in osm_only["note"].iloc[0]
+    assert "均无建筑面积数据" in osm_only["note"].iloc[0]  # notes speak the run's language
+    assert "不取自OSM" in osm_only["note"].iloc[0]
     assert np.isnan(osm_only["shortfall"].iloc[0])
 
 
@@ -112,8 +112,8 @@ def test_some_facilities_without_floor_area_is_incomplete_not_a_shortfall(standa
     assert row["value"] == pytest.approx(2000 / 30_000 * 1e4)  # a lower bound
     assert np.isnan(row["shortfall"])
     assert row["facilities"] == 2  # the planner's: OSM gives no floor area
-    assert "1 of 2 facilities lack 'floor_area_m2'" in row["note"]
-    assert "1 OSM facilities not in the planner's list" in row["note"]
+    assert "2处设施中有1处缺少建筑面积" in row["note"]
+    assert "1处OSM设施不在规划部门名录中" in row["note"]
     # the known part alone meets the target: a pass whatever the missing one holds
     mixed["floor_area_m2"] = [4000, np.nan, np.nan]
     row = _run(standards, [rule], mixed).iloc[0]
@@ -342,6 +342,7 @@ def test_planner_floor_area_households_and_villages_on_chengdu(chengdu_all, ever
         need(CHENGDU),
         standards=standards,
         facilities=[tmp_path / "设施.csv"],
+        crs="wgs84",  # the file's points are OSM's (a table in China must say its datum)
         communities=tmp_path / "社区.geojson",
         boundaries=tmp_path / "村.geojson",
     )
@@ -349,7 +350,7 @@ def test_planner_floor_area_households_and_villages_on_chengdu(chengdu_all, ever
     culture_row = r.loc[("culture_floor_area_per_10k", "district")].iloc[0]
     assert culture_row["status"] == "incomplete"  # 10 m² known: short of 1,200 per 10,000
     assert np.isnan(culture_row["shortfall"])
-    assert "1 of 2 facilities lack 'floor_area_m2'" in culture_row["note"]  # OSM ones not counted
+    assert "2处设施中有1处缺少建筑面积" in culture_row["note"]  # OSM ones not counted
     service = r.loc["community_service_area_per_100_households", "community"]
     ids = [f"社区:{i}" for i in comm["community_id"]]  # ids carry the file's name
     assert service.loc[ids[0], ["value", "status"]].tolist() == [30, "pass"]

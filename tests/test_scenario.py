@@ -47,7 +47,7 @@ def _as_file(records, path):
         }
     )
     frame.to_csv(path, index=False, encoding="utf-8")
-    return str(path)
+    return f"{path}::crs=wgs84"  # a table in China says its datum
 
 
 @pytest.fixture(scope="module")

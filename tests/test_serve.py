@@ -274,7 +274,7 @@ def test_uploaded_gcj02_plan_exports_as_csv_geojson_and_xlsx(client, bench, fold
     files = client.post("/api/export", json=body).json()["files"]
     assert {"scenario.csv", "scenario.geojson", "compare.xlsx", "manifest.json"} <= set(files)
     table = pd.read_csv(tmp_path / "plan-1" / "scenario.csv", encoding="utf-8-sig")
-    assert table.loc[0, "lon_gcj02"] == pytest.approx(gcj[0], abs=1e-6)
+    assert table.loc[0, "gcj02_lon"] == pytest.approx(gcj[0], abs=1e-6)
     again = read_plan(tmp_path / "plan-1" / "scenario.csv")
     assert [(a.kind, a.facility_id) for a in again] == [
         ("add", None),

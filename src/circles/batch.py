@@ -26,6 +26,7 @@ from shapely.geometry.base import BaseGeometry
 from circles._version import __version__
 from circles.errors import CirclesError, InputError
 from circles.folders import swap_into_place, write_manifest
+from circles.messages import say
 
 if TYPE_CHECKING:
     from distributed import Client, Future
@@ -781,33 +782,24 @@ def _basis(f: dict) -> str:
     if not f:
         return ""
     if not f["population_estimated"]:
-        return "official"
+        return say("pop_official")
     if not f.get("calibrated_by"):
-        return "estimate (uncalibrated)"
+        return say("basis_uncalibrated")
     factor = f.get("calibration_factor")
-    return f"estimate x{factor:g} ({f['calibrated_by']})" if factor else f["calibrated_by"]
+    by = f["calibrated_by"]
+    return say("basis_scaled", factor=factor, by=by) if factor else by
 
 
 def format_table(runs: Sequence[DistrictRun]) -> str:
     """The runs as an aligned text table (Chinese characters count double)."""
-    header = [
-        "district",
-        "status",
-        "standards",
-        "tries",
-        "s",
-        "communities",
-        "population",
-        "basis",
-        "rules fail",
-    ]
+    header = say("batch_header").split("|")
     rows = [header]
     for r in runs:
         f = r.figures
         rows.append(
             [
                 r.name,
-                r.status,
+                say(f"status_{r.status}"),
                 str(f.get("standards", "")),
                 str(r.attempts),
                 f"{r.seconds:.1f}",
@@ -827,5 +819,5 @@ def format_table(runs: Sequence[DistrictRun]) -> str:
         lines.append("  ".join(cells).rstrip())
     for r in runs:
         if r.status == "failed":
-            lines.append(f"{r.name}: {r.error}")
+            lines.append(say("batch_error", name=r.name, error=r.error))
     return "\n".join(lines)

@@ -25,6 +25,7 @@ from circles.access.graph import routing_graph
 from circles.access.search import CategoryAccess, nearest_facility
 from circles.access.state import AccessState
 from circles.errors import EmptyAreaError, InputError
+from circles.messages import language, say
 from circles.model.communities import (
     buildings_from_osm,
     calibrate,
@@ -116,9 +117,10 @@ def analyze(
     buffer_m: float | None = None,
     communities: str | Path | FileSpec | None = None,
     boundaries: str | Path | FileSpec | None = None,
-    crs: str = "wgs84",
+    crs: str | None = None,
     authoritative: Sequence[str] = (),
     population: float | str | None = None,
+    strict: bool = False,
 ) -> Analysis:
     """Analyse walking access to every facility category in a district.
 
@@ -155,10 +157,13 @@ def analyze(
         village.
     crs
         Coordinates of the planners' files: ``wgs84``, ``gcj02``, ``bd09`` or ``EPSG:xxxx``
-        (a file's own option or CRS comes first).
+        (a file's own option or CRS comes first); ``None``: not stated, an error for a table
+        of points inside China.
     authoritative
         Categories (ids or names) whose OSM data the planner has checked: a gap in them is a
         real gap, as for a category the planner's own files cover.
+    strict
+        Rows of the planner's files without coordinates are errors, not skipped.
     population
         An official total for the study area (e.g. 第七次人口普查 for the district): every
         community and demand point is scaled so that the study area sums to it.
@@ -172,25 +177,34 @@ def analyze(
     InputError
         Any error in the input files, listed with file, row and column.
     """
-    given = read_planner_inputs(
-        area, district, district_name, facilities, communities, boundaries, crs, population
-    )
-    standards = with_authoritative(choose_standards(standards, given, lang), authoritative)
-    buffer_m = default_buffer_m(standards) if buffer_m is None else check_buffer(buffer_m)
-    clock = Stopwatch()
-    extract = clock.run("read_osm", read_osm, osm, standards, given.study_area, buffer_m, cache)
-    network = clock.run("network", network_from_extract, extract, standards.network, cache)
-    area = study_area_in(network, extract, given.study_area, buffer_m)
-    study_area_m = area.metric
-    found = clock.run("facilities", find_facilities, extract, network, standards, given)
-    people = clock.run(
-        "communities", place_residents, extract, network, study_area_m, standards, given
-    )
-    access = clock.run("access", search_access, network, found, people, study_area_m, standards)
-    district_unit = (*given.district_of(extract), study_area_m)
-    results = clock.run("rules", judge, standards, people, access, district_unit, given, network)
-    stages = Stages(given, extract, network, found, people, access, district_unit, results, area)
-    return assemble(stages, standards, lang, buffer_m, clock.timings)
+    with language(lang):  # notes and warnings in the run's language
+        given = read_planner_inputs(
+            area,
+            district,
+            district_name,
+            facilities,
+            communities,
+            boundaries,
+            crs,
+            population,
+            strict=strict,
+        )
+        standards = with_authoritative(choose_standards(standards, given, lang), authoritative)
+        buffer_m = default_buffer_m(standards) if buffer_m is None else check_buffer(buffer_m)
+        clock = Stopwatch()
+        extract = clock.run("read_osm", read_osm, osm, standards, given.study_area, buffer_m, cache)
+        network = clock.run("network", network_from_extract, extract, standards.network, cache)
+        area = study_area_in(network, extract, given.study_area, buffer_m)
+        study_area_m = area.metric
+        found = clock.run("facilities", find_facilities, extract, network, standards, given)
+        people = clock.run(
+            "communities", place_residents, extract, network, study_area_m, standards, given
+        )
+        access = clock.run("access", search_access, network, found, people, study_area_m, standards)
+        unit = (*given.district_of(extract), study_area_m)
+        results = clock.run("rules", judge, standards, people, access, unit, given, network)
+        stages = Stages(given, extract, network, found, people, access, unit, results, area)
+        return assemble(stages, standards, lang, buffer_m, clock.timings)
 
 
 @dataclass
@@ -205,7 +219,7 @@ class PlannerInputs:
     communities_spec: FileSpec | None
     boundaries_spec: FileSpec | None
     problems: Problems
-    crs: str
+    crs: str | None
     facility_sources: list[FacilitySource]
     area_file: Path | None = None  # the --area polygon file, if one was given
     population: float | None = None  # --population: the official total of the study area
@@ -247,14 +261,16 @@ def read_planner_inputs(
     facilities: Sequence[FacilitySource],
     communities: str | Path | FileSpec | None,
     boundaries: str | Path | FileSpec | None,
-    crs: str,
+    crs: str | None,
     population: float | str | None = None,
+    *,
+    strict: bool = False,
 ) -> PlannerInputs:
     """Stage 0: the study area (from ``area``, ``district`` or a district boundary), the
     planner's communities and boundaries and ``--population``, read and checked; every error
     raised at once."""
     population = None if population is None else check_population(population)
-    problems = Problems()
+    problems = Problems(strict=strict)
     communities_spec = None if communities is None else FileSpec.parse(communities)
     boundaries_spec = None if boundaries is None else FileSpec.parse(boundaries)
     study_area, district_id, division_code = parse_area(area), None, None
@@ -455,27 +471,17 @@ def study_area_in(
         return StudyArea(metric, no_edge, warnings)
     inner = shapely.buffer(network.read_area_m, -buffer_m)
     if buffer_m <= 0 or inner.is_empty or inner.area < 0.1 * network.read_area_m.area:
-        small = (
-            f"the extract is too small to leave out a {buffer_m:.0f} m band at its edge; "
-            "residents near the edge may miss facilities beyond it"
-        )
+        small = say("extract_too_small", buffer=buffer_m)
         return StudyArea(network.read_area_m, no_edge, [small] if buffer_m > 0 else [])
     edge = _edge_units(extract, network.crs, inner)
     warnings = []
     if len(edge):
-        warnings.append(
-            f"{len(edge)} residential compounds within {buffer_m:.0f} m of the extract's edge "
-            "are not evaluated (边缘（未评估）): facilities beyond the extract are unknown. "
-            "Give --area to choose the study area inside the extract."
-        )
+        warnings.append(say("edge_units", n=len(edge), buffer=buffer_m))
     return StudyArea(inner, edge, warnings)
 
 
 def _partly_outside(share: float, extract: OsmExtract) -> str:
-    return (
-        f"only {share:.0%} of the study area lies inside the extract {extract.path.name}; "
-        "results cover that part only."
-    )
+    return say("partly_outside", share=share, file=extract.path.name)
 
 
 def _edge_units(extract: OsmExtract, crs: object, inner: BaseGeometry) -> pd.DataFrame:
@@ -781,8 +787,13 @@ def _street_warnings(
     for row in report[(report["estimate"] <= 0) & (report["official"] > 0)].itertuples():
         given.problems.warning(
             given.boundaries_spec,
-            f"street {row.name} ({row.unit_id}): {column} {row.official:,.0f} but no resident "
-            "was placed inside (no homes found in OSM); its count is left out",
+            say(
+                "street_no_one",
+                name=row.name,
+                id=row.unit_id,
+                column=column,
+                official=row.official,
+            ),
         )
     factor = report["factor"].to_numpy(float)
     with np.errstate(divide="ignore"):
@@ -792,9 +803,14 @@ def _street_warnings(
         listed = ", ".join(f"{r.name} ×{r.factor:.3g}" for r in far.itertuples())
         given.problems.warning(
             given.boundaries_spec,
-            f"{len(far)} of {len(report)} streets: {column} is more than "
-            f"{settings.calibration_warn_ratio:g} times the residents placed from OSM "
-            f"({listed}); OSM may lack homes there, or the counts are for other areas",
+            say(
+                "streets_far",
+                n=len(far),
+                total=len(report),
+                column=column,
+                ratio=settings.calibration_warn_ratio,
+                listed=listed,
+            ),
         )
 
 
@@ -984,6 +1000,7 @@ def assemble(
         water=water[["osm_type", "osm_id", "geometry"]],
         results=stages.results,
         summary=summary,
+        streets=stages.given.streets,
         state=access.state,
         warnings=warnings,
         inputs=[*stages.given.paths(Path(extract.path)), *map(Path, standards.files)],
@@ -996,15 +1013,16 @@ def _network_warnings(standards: Standards, network: Network, access: Access) ->
     far = standards.analysis.far_connector_m
     n_far = int((access.demand_join.connector_m > far).sum())
     if n_far:
-        warnings.append(
-            f"{n_far} demand points are more than {far:.0f} m from the walking "
-            "network; their walks include that straight connector"
-        )
+        warnings.append(say("far_homes", n=n_far, far=far))
     if network.stats["pieces"] > 1:
+        stats = network.stats
         warnings.append(
-            f"the walking network has {network.stats['pieces'] - 1} piece(s) disconnected from "
-            f"the main one ({network.stats['other_pieces_nodes']} of {network.stats['nodes']} "
-            "nodes); they are kept in the output but points are snapped to the main piece"
+            say(
+                "network_pieces",
+                pieces=stats["pieces"] - 1,
+                other=stats["other_pieces_nodes"],
+                nodes=stats["nodes"],
+            )
         )
     return warnings
 
@@ -1063,7 +1081,7 @@ def _run_summary(
             "boundaries_file": None if given.units is None else str(given.boundaries_spec),
             "streets": 0 if given.streets is None else len(given.streets),
             "buffer_m": buffer_m,
-            "crs": given.crs,
+            "crs": given.crs or "wgs84",  # read so unless a file says otherwise
         },
     }
     summary["warnings"] = [*warnings, *completeness_warnings(summary)]
@@ -1124,7 +1142,7 @@ def _to(geom: BaseGeometry, crs: object, source: object = WGS84) -> BaseGeometry
 def _planner_points(
     source: str | Path | FileSpec | gpd.GeoDataFrame,
     standards: Standards,
-    crs: str,
+    crs: str | None,
     bounds: BaseGeometry,
     problems: Problems,
     number: int = 1,
@@ -1194,8 +1212,9 @@ def check_inputs(
     communities: str | Path | FileSpec | None = None,
     boundaries: str | Path | FileSpec | None = None,
     standards: Standards | str | Path | None = None,
-    crs: str = "wgs84",
+    crs: str | None = None,
     osm: str | Path | None = None,
+    strict: bool = False,
 ) -> tuple[Problems, list[dict]]:
     """Read and check planners' files without analysing.
 
@@ -1208,7 +1227,7 @@ def check_inputs(
         Every error and warning, and one summary per file (what was read).
     """
     standards = standards if isinstance(standards, Standards) else load_standards(standards)
-    problems = Problems()
+    problems = Problems(strict=strict)
     bounds, fits = None, None
     if osm is not None:
         extract = read_extract(osm, feature_keys(standards), None, cache=True)
@@ -1237,7 +1256,7 @@ def check_inputs(
 
 
 def _facility_file_summary(
-    spec: FileSpec, gdf: gpd.GeoDataFrame, standards: Standards, crs: str
+    spec: FileSpec, gdf: gpd.GeoDataFrame, standards: Standards, crs: str | None
 ) -> dict:
     """What a facility file holds: records, datum, categories, capacities."""
     names = {c.id: c.name.zh for c in standards.categories.categories}
@@ -1245,7 +1264,7 @@ def _facility_file_summary(
         "file": str(spec),
         "kind": "facilities",
         "records": len(gdf),
-        "crs": gdf["given_crs"].iloc[0] if len(gdf) else crs,
+        "crs": gdf["given_crs"].iloc[0] if len(gdf) else crs or "wgs84",
         "categories": {names[k]: int(v) for k, v in gdf["category_id"].value_counts().items()},
         "with_capacity": int(gdf["capacity"].notna().sum()),
     }

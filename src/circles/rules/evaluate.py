@@ -11,6 +11,7 @@ import pandas as pd
 import shapely
 
 from circles.access.search import CategoryAccess
+from circles.messages import say
 from circles.model.communities import street_of
 from circles.rules.basis import NO_DATA, CategoryBasis, category_bases
 from circles.rules.measures import GroupStats, beyond_as_inf, group_stats, meets, rule_weights
@@ -25,9 +26,6 @@ from circles.standards import (
 )
 
 PASS, FAIL, NOT_EVALUATED, INCOMPLETE = "pass", "fail", "not_evaluated", "incomplete"
-INDICATIVE = (
-    "population estimated, not calibrated: indicative (give --population or official populations)"
-)
 RESULT_COLUMNS = [
     "unit_level",
     "unit_id",
@@ -162,7 +160,7 @@ class Units:
 
 def _boundaries_not_given(units: Units, base: dict, level: str) -> pd.DataFrame:
     """The district row of a rule per street or village when no such boundaries were given."""
-    note = f"{level} boundaries not given (--boundaries with level {BOUNDARY_NAMES[level]})"
+    note = say("boundaries_missing", level=BOUNDARY_NAMES[level], level_en=level)
     return pd.DataFrame([{**units.district, **base, "status": NOT_EVALUATED, "note": note}])
 
 
@@ -182,10 +180,7 @@ def _needs_communities(
     units: Units, standards: Standards, rule: AnyRule, common: dict
 ) -> pd.DataFrame:
     """The district row of a rule per 社区 when only OSM residential compounds are known."""
-    note = (
-        "needs the planner's community (社区) boundaries (--communities): OSM residential "
-        "compounds (小区) are not 社区"
-    )
+    note = say("needs_communities")
     row = {**units.district, **common, "category_id": standards.category_of(rule)}
     return pd.DataFrame([row | {"status": NOT_EVALUATED, "note": note}])
 
@@ -353,12 +348,10 @@ def _judge_access(
     out["shortfall"] = np.where(
         total > 0, np.maximum(0.0, rule.target_share * total - inside), np.nan
     )
-    out["note"] = np.where(total <= 0, "no residents", weight_note)
+    out["note"] = np.where(total <= 0, say("no_residents"), weight_note)
     if basis.no_data:
         out["status"], out["value"], out["shortfall"] = NO_DATA, np.nan, np.nan
-        out["note"] = (
-            "no facility of this category in the study area: missing data, not a measured gap"
-        )
+        out["note"] = say("no_facility")
     return out
 
 
@@ -419,9 +412,7 @@ def _presence(unit: dict, base: dict, count: int, rule: PresenceRule, basis: Cat
     """One unit's presence row."""
     out = {**unit, **base, "value": count}
     if basis.no_data:
-        out.update(
-            status=NO_DATA, value=np.nan, note="no facility of this category in the study area"
-        )
+        out.update(status=NO_DATA, value=np.nan, note=say("no_facility"))
     else:
         ok = count >= rule.min_count
         out.update(status=PASS if ok else FAIL, shortfall=max(0, rule.min_count - count))
@@ -506,45 +497,41 @@ def _supply(
     supply = float(values[known].sum())
     out = {**unit, **base, "facilities": n}
     if basis.no_data or (n > 0 and not len(known)):
-        what = "facility" if basis.source == NO_DATA else f"value of '{rule.attribute}'"
-        hint = FLOOR_AREA_HINT if rule.attribute == "floor_area_m2" else ""
-        out.update(status=NO_DATA, note=f"no {what} for this category in the unit{hint}")
+        what = (
+            say("no_supply_facility")
+            if basis.source == NO_DATA
+            else say("no_supply_value", attribute=say(f"attr_{rule.attribute}"))
+        )
+        hint = say("floor_area_hint") if rule.attribute == "floor_area_m2" else ""
+        out.update(status=NO_DATA, note=what + hint)
         return out
     size = _denominator(rule, unit)
     if not size > 0:
-        note = f"no {rule.of} in the unit{HOUSEHOLDS_HINT[rule.of]}"
+        note = say("no_households" if rule.of == "households" else "no_denominator")
         out.update(status=NOT_EVALUATED, note=note)
         return out
     rate = supply / size * rule.per
     missing = n - len(known)
-    notes = [f"{missing} of {n} facilities lack '{rule.attribute}'"] if missing else []
+    notes = []
+    if missing:
+        attribute = say(f"attr_{rule.attribute}")
+        notes.append(say("lack_attribute", missing=missing, n=n, attribute=attribute))
     if uncounted:
-        notes.append(
-            f"{uncounted} OSM facilities not in the planner's list: no floor area, not counted"
-        )
+        notes.append(say("osm_uncounted", n=uncounted))
     if unit.get("population_estimated") and not unit.get("population_calibrated", False):
-        notes.append(INDICATIVE)
+        notes.append(say("indicative_population"))
     status = PASS if meets(rate, rule.target) else INCOMPLETE if missing else FAIL
     if status == INCOMPLETE:
-        notes.append("supply known only in part: the value is a lower bound, no shortfall given")
+        notes.append(say("supply_in_part"))
     out.update(
         value=rate,
         status=status,
-        note="; ".join(notes),
+        note=say("list_sep").join(notes),
         shortfall=np.nan
         if status == INCOMPLETE
         else max(0.0, rule.target * size / rule.per - supply),
     )
     return out
-
-
-FLOOR_AREA_HINT = (
-    ": floor area comes only from the planner's facility file (建筑面积 column), never from OSM"
-)
-HOUSEHOLDS_HINT = {
-    "residents": "",
-    "households": ": give a households column (户数) in the communities file (--communities)",
-}
 
 
 def _denominator(rule: PerCapitaRule, unit: dict) -> float:
@@ -607,10 +594,10 @@ def _coverage_row(
     }
     judged = of[of["status"].isin([PASS, FAIL])]
     if of.empty:
-        note = f"no {rule.over} units (--boundaries with level {BOUNDARY_NAMES[rule.over]})"
+        note = say("no_units", level=BOUNDARY_NAMES[rule.over], level_en=rule.over)
         return {**base, "status": NOT_EVALUATED, "note": note}
     if judged.empty:
-        return {**base, "status": NO_DATA, "note": f"rule {rule.of_rule} has no data"}
+        return {**base, "status": NO_DATA, "note": say("rule_no_data", rule=rule.of_rule)}
     passed = judged["status"] == PASS
     if rule.measure == "units":
         value = passed.mean()

@@ -6,6 +6,7 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 
+from circles.messages import current_language, say
 from circles.rules.basis import NO_DATA, CategoryBasis, category_bases
 from circles.standards import Standards
 
@@ -120,13 +121,19 @@ def completeness_warnings(summary: dict) -> list[str]:
         found = cat.get("completeness")
         if cat["authority"] not in ("indicative", NO_DATA) or not found or found["plausible"]:
             continue
+        name = cat["name_zh"] if current_language() == "zh" else cat["name_en"]
         out.append(
-            f"{cat['name_zh']} ({cat['category_id']}): OSM holds {cat['facilities']} "
-            f"for {residents:,} residents ({found['per_10k']:.2f} per 10,000; a complete map "
-            f"holds at least {found['typical_per_10k']}, {found['document']}): OSM looks "
-            "incomplete, so its gaps may be missing data. Give the planner's list, e.g. "
-            f"--facilities {cat['name_zh']}.xlsx::category={cat['category_id']}, or "
-            f"--authoritative {cat['category_id']} after checking OSM."
+            say(
+                "osm_incomplete",
+                category=name,
+                id=cat["category_id"],
+                count=cat["facilities"],
+                population=residents,
+                per_10k=found["per_10k"],
+                typical=found["typical_per_10k"],
+                source=found["document"],
+                example=f"{cat['name_zh']}.xlsx::category={cat['category_id']}",
+            )
         )
     return out
 

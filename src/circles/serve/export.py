@@ -8,7 +8,6 @@ from pathlib import Path
 
 import geopandas as gpd
 import pandas as pd
-import prcoords
 
 from circles.errors import InputError
 from circles.folders import MANIFEST, result_folder
@@ -16,25 +15,28 @@ from circles.planning.scenario import ScenarioBase, ScenarioResult
 from circles.present.compare import SHEETS, actions_table, compare_table, write_comparison
 from circles.present.style import label
 from circles.present.tables import _sheet_name
+from circles.sources.coords import datum_columns
 
-DATUMS = {"gcj02": prcoords.wgs_gcj, "bd09": prcoords.wgs_bd}  # from WGS-84
 SCENARIO_FILES = ("scenario.csv", "scenario.geojson")
 
 
 def scenario_csv(result: ScenarioResult, datum: str = "wgs84") -> str:
     """One row per action: ``action``, ``category``, ``facility_id``, ``name``, ``lon``,
-    ``lat`` (WGS-84; read back by ``circles compare --plan``), and ``lon_<datum>``,
-    ``lat_<datum>`` when the planner's file was in GCJ-02 or BD-09."""
-    rows = []
-    for a in result.actions:
-        row = {"action": a.kind, "category": a.category, "facility_id": a.facility_id}
-        row |= {"name": a.name, "lon": a.lon, "lat": a.lat}
-        if datum in DATUMS:
-            moved = None if a.lon is None else DATUMS[datum](prcoords.Coords(a.lat, a.lon))
-            row[f"lon_{datum}"] = None if moved is None else round(moved.lon, 7)
-            row[f"lat_{datum}"] = None if moved is None else round(moved.lat, 7)
-        rows.append(row)
-    return pd.DataFrame(rows).to_csv(index=False)
+    ``lat`` (WGS-84; read back by ``circles compare --plan``), and ``<datum>_lon``,
+    ``<datum>_lat`` when the planner's file was in GCJ-02 or BD-09 (``datum_columns``)."""
+    frame = pd.DataFrame(
+        [
+            {"action": a.kind, "category": a.category, "facility_id": a.facility_id}
+            | {"name": a.name, "lon": a.lon, "lat": a.lat}
+            for a in result.actions
+        ],
+        columns=["action", "category", "facility_id", "name", "lon", "lat"],
+    )
+    placed = frame["lon"].notna().to_numpy()  # adds and moves; a close has no place
+    lon, lat = frame["lon"].to_numpy(float)[placed], frame["lat"].to_numpy(float)[placed]
+    for name, values in datum_columns(lon, lat, [datum]).items():
+        frame.loc[placed, name] = values
+    return frame.to_csv(index=False)
 
 
 def scenario_geojson(base: ScenarioBase, result: ScenarioResult) -> str:
