@@ -222,10 +222,7 @@ def serve(folder: Path, host: str, port: int, boundaries: str | None, lang: str)
         raise UserError(str(exc)) from None
     seconds = time.perf_counter() - started
     url = f"http://{'[' + host + ']' if ':' in host else host}:{port}/"
-    if lang == "zh":
-        click.echo(f"已载入 {folder}（{seconds:.1f} 秒）。规划工作台：{url}  （Ctrl+C 退出）")
-    else:
-        click.echo(f"loaded {folder} in {seconds:.1f} s. Planning workbench: {url}  (Ctrl+C quits)")
+    click.echo(say("serve_ready", folder=folder, seconds=seconds, url=url))
     threading.Thread(target=bench.warm, name="circles-warm", daemon=True).start()
     uvicorn.run(create_app(bench, host), host=host, port=port, log_level="warning")
 

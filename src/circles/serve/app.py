@@ -22,6 +22,7 @@ from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 
 from circles.errors import CirclesError
+from circles.messages import language
 from circles.planning.plan_file import read_plan_datum
 from circles.planning.recommend import recommend
 from circles.planning.scenario import MAX_ACTIONS, Action
@@ -199,7 +200,8 @@ class Api:
 
         def work(report: object) -> dict:
             dist = bench.point_dist(category, result)
-            rec = recommend(bench.saved, category, k, dist=dist, progress=report)
+            with language(bench.lang):  # a job's thread starts in the default language
+                rec = recommend(bench.saved, category, k, dist=dist, progress=report)
             return {
                 "sites": json.loads(rec.sites.to_json(orient="records")),
                 "method": rec.method,
@@ -230,7 +232,7 @@ class Api:
 
         def write() -> list[str]:
             result = bench.scenario(actions)
-            with bench.lock:
+            with bench.lock, language(bench.lang):
                 return export_folder(bench.base, result, body["folder"], datum, bench.lang)
 
         files = await run_in_threadpool(write)
@@ -248,7 +250,7 @@ class Api:
 
         def make() -> bytes:
             result = bench.scenario(actions)
-            with bench.lock:
+            with bench.lock, language(bench.lang):
                 if kind == "csv":
                     return scenario_csv(result, datum).encode("utf-8-sig")
                 if kind == "geojson":

@@ -18,6 +18,7 @@ import shapely
 
 from circles.access.service_areas import service_areas
 from circles.errors import InputError
+from circles.messages import language
 from circles.planning.saved import SavedAnalysis
 from circles.planning.scenario import Action, ScenarioBase, ScenarioResult, load_base, run_scenario
 from circles.planning.score import access_rules, baseline, place_site, score_site
@@ -160,7 +161,7 @@ class Workbench:
         if rule is None:
             return {}
         when = "after" if result is not None else "before"
-        with self.lock:
+        with self.lock, language(self.lang):
             table = result.table if result is not None else _as_before(self.base, category_id)
         rows = table[(table["unit_level"] == "community") & (table["rule_id"] == rule.id)]
         values = pd.to_numeric(rows[f"value_{when}"], errors="coerce").to_numpy(float)
@@ -182,7 +183,7 @@ class Workbench:
         """``score_site`` at a WGS-84 point, with ``newly_covered`` of the first rule; after
         the scenario ``actions`` if given (its walks to the category as the starting point)."""
         pair = self.scenario(actions).access.get(category_id) if actions else None
-        with self.lock:
+        with self.lock, language(self.lang):
             result = score_site(self.saved, category_id, lon, lat, access=pair and pair[1])
         first = result["rules"][0]
         return {"newly_covered": first["newly_covered_population"], **result}
@@ -201,7 +202,7 @@ class Workbench:
     def scenario(self, actions: Sequence[Action]) -> ScenarioResult:
         """``run_scenario`` (the last few results kept, for export and recommend)."""
         key = json.dumps([_action_key(a) for a in actions], ensure_ascii=False)
-        with self.lock:
+        with self.lock, language(self.lang):
             if key in self.scenarios:
                 self.scenarios.move_to_end(key)
                 return self.scenarios[key]
