@@ -189,6 +189,46 @@ def main(verbose: int, quiet: bool) -> None:
 
 @main.command()
 @click.option(
+    "--analysis",
+    "folder",
+    type=click.Path(path_type=Path),
+    required=True,
+    help="Folder written by `circles analyze`.",
+)
+@click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
+@click.option("--port", default=8765, show_default=True, type=int, help="Port to listen on.")
+@click.option(
+    "--boundaries",
+    default=None,
+    help="Street (街道) boundaries for per-street results. Default: those the analysis used.",
+)
+@click.option("--lang", type=click.Choice(["zh", "en"]), default="zh", show_default=True)
+def serve(folder: Path, host: str, port: int, boundaries: str | None, lang: str) -> None:
+    """A local planning workbench: click to score a site, build and compare scenarios."""
+    import threading
+
+    import uvicorn
+
+    from circles.planning.saved import load_analysis
+    from circles.serve.app import create_app
+    from circles.serve.workbench import open_workbench
+
+    started = time.perf_counter()
+    try:
+        saved = load_analysis(folder)
+        streets, _ = _streets(saved, boundaries)
+        bench = open_workbench(saved, streets, lang)
+    except CirclesError as exc:
+        raise UserError(str(exc)) from None
+    seconds = time.perf_counter() - started
+    url = f"http://{'[' + host + ']' if ':' in host else host}:{port}/"
+    click.echo(say("serve_ready", folder=folder, seconds=seconds, url=url))
+    threading.Thread(target=bench.warm, name="circles-warm", daemon=True).start()
+    uvicorn.run(create_app(bench, host), host=host, port=port, log_level="warning")
+
+
+@main.command()
+@click.option(
     "--osm",
     "osm",
     type=click.Path(path_type=Path),

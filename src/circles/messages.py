@@ -275,6 +275,10 @@ CATALOGUE: dict[str, tuple[str, str]] = {
         "circles：{total} 个区县中有 {failed} 个失败",
         "circles: {failed} of {total} districts failed",
     ),
+    "serve_ready": (
+        "已载入 {folder}（{seconds:.1f} 秒）。规划工作台：{url}  （Ctrl+C 退出）",
+        "loaded {folder} in {seconds:.1f} s. Planning workbench: {url}  (Ctrl+C quits)",
+    ),
 }
 
 

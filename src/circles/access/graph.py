@@ -4,6 +4,7 @@ named arrays."""
 
 from __future__ import annotations
 
+import threading
 from dataclasses import dataclass
 from functools import cached_property
 
@@ -14,6 +15,7 @@ from circles.access.attach import Attachment, Streets
 from circles.model.network import Network
 
 SNAP_TOLERANCE_M = 1e-3  # points closer than this to an edge end join that node
+SITE_SLOTS = 64  # edges out of a proposed site: both ends of at most 32 joined streets
 
 
 @dataclass
@@ -72,6 +74,42 @@ class RoutingGraph:
         if d.shape[-1] == 0:
             return d
         return np.minimum.reduceat(d, self.point_starts, axis=-1)
+
+    def point_dist_near(
+        self, node_dist_m: np.ndarray, limit_m: float = np.inf
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """``point_dist`` of the points with a finite walk only, found from the reached nodes
+        (a search from one site reaches a small part of a city): ``(points, walks)``, the
+        points ascending."""
+        nodes = np.flatnonzero(np.isfinite(node_dist_m))
+        order, starts = self._joins_by_node
+        first, count = starts[nodes], starts[nodes + 1] - starts[nodes]
+        at = np.repeat(first - np.cumsum(count) + count, count) + np.arange(count.sum())
+        rows = np.sort(order[at])
+        d = node_dist_m[self.point_node[rows]] + self.point_connector_m[rows]
+        keep = d <= limit_m
+        rows, d = rows[keep], d[keep]
+        points, first_row = np.unique(self.point_owner[rows], return_index=True)
+        if not len(points):
+            return points, d[:0]
+        return points, np.minimum.reduceat(d, first_row)
+
+    @cached_property
+    def _joins_by_node(self) -> tuple[np.ndarray, np.ndarray]:
+        """Join rows sorted by node, and where each node's rows start (``n_nodes + 1``)."""
+        order = np.argsort(self.point_node, kind="stable")
+        starts = np.searchsorted(self.point_node[order], np.arange(self.n_nodes + 1))
+        return order, starts
+
+    @cached_property
+    def site_search(self) -> tuple[csr_array, threading.Lock]:
+        """The matrix with one more node, the last, whose ``SITE_SLOTS`` edges out a search
+        from a proposed site sets (``search.reach_from_site``), holding the lock meanwhile."""
+        m, n = self.matrix, self.n_nodes
+        indptr = np.append(m.indptr, m.indptr[-1] + SITE_SLOTS).astype(m.indptr.dtype)
+        indices = np.concatenate([m.indices, np.full(SITE_SLOTS, n, m.indices.dtype)])
+        data = np.concatenate([m.data, np.zeros(SITE_SLOTS)])
+        return csr_array((data, indices, indptr), shape=(n + 1, n + 1)), threading.Lock()
 
     def point_join_row(self, node_dist_m: np.ndarray, point_dist_m: np.ndarray) -> np.ndarray:
         """The join row that gives each point its walk ``point_dist_m`` (first such; -1 if

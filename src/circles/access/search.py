@@ -80,10 +80,12 @@ def reach_from_site(
 ) -> SiteReach:
     """Attach a metric point to the streets as a point facility joins them and search outwards.
 
-    Bounded searches from both ends of every street piece it joins (``Streets.attach_near``
-    with ``extra_m`` and ``max_streets``) give the exact distance to every node: every walk
-    leaves the site through one of those ends. Distances beyond ``limit_m`` are ``inf``, as
-    in ``nearest_facility``; the site's connectors count.
+    The site joins every street piece it is attached to (``Streets.attach_near`` with
+    ``extra_m`` and ``max_streets``) by edges to both ends of each, its connector and the
+    walk along the piece; one search from it, bounded by ``limit_m``, gives the exact
+    distance to every node (every walk leaves the site through one of those ends), ``inf``
+    beyond, as in ``nearest_facility``. The search runs on ``graph.site_search``: one source
+    and only the nodes within the limit, however large the city.
     """
     xy = np.asarray(xy, dtype=float).reshape(2)
     att = graph.streets.attach_near(shapely.points([xy]), extra_m, max_streets)
@@ -92,7 +94,15 @@ def reach_from_site(
     to_ends = np.concatenate(
         [att.connector_m + att.offset_m, att.connector_m + graph.edge_w[piece] - att.offset_m]
     )
-    d = dijkstra(graph.matrix, indices=ends, limit=limit_m)
-    node_dist = (to_ends[:, None] + d).min(axis=0)
-    node_dist[node_dist > limit_m] = np.inf
+    nodes, first = np.unique(ends, return_inverse=True)
+    weights = np.full(len(nodes), np.inf)
+    np.minimum.at(weights, first.ravel(), to_ends)  # two pieces may share an end
+    matrix, lock = graph.site_search
+    n = graph.n_nodes
+    with lock:
+        start = matrix.indptr[n]  # the site's row: its edges, then self-loops (no effect)
+        matrix.indices[start:], matrix.data[start:] = n, 0.0
+        matrix.indices[start : start + len(nodes)] = nodes
+        matrix.data[start : start + len(nodes)] = weights
+        node_dist = dijkstra(matrix, indices=n, limit=limit_m)[:n]
     return SiteReach(xy, float(att.connector_m[0]), ends, to_ends, node_dist)

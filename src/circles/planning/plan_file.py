@@ -24,7 +24,15 @@ ACTION_COLUMNS = ("action", "操作", "动作", "变更", "措施", "规划动�
 
 
 def read_plan(path: str | Path | FileSpec, crs: str = "wgs84") -> list[Action]:
-    """The actions of a plan file, each labelled with its file and row.
+    """The actions of a plan file, each labelled with its file and row (``read_plan_datum``
+    without the datum)."""
+    return read_plan_datum(path, crs)[0]
+
+
+def read_plan_datum(path: str | Path | FileSpec, crs: str = "wgs84") -> tuple[list[Action], str]:
+    """The actions of a plan file, each labelled with its file and row, and the datum its
+    coordinates were in (``crs``, or what the file option or a column name such as 高德经度
+    says).
 
     Columns: ``action`` (add/close/move or 新增/关闭/迁移), ``category`` (id, Chinese or
     English name, alias), coordinates as ``--facilities`` takes them (lon/lat, 经度/纬度,
@@ -57,13 +65,13 @@ def read_plan(path: str | Path | FileSpec, crs: str = "wgs84") -> list[Action]:
         )
         raise InputError(msg)
     kinds = [KINDS.get(normalise(v)) if pd.notna(v) else None for v in table.frame[action_col]]
-    lon, lat = _positions(table, spec, crs, problems, np.isin(kinds, ["add", "move"]))
+    lon, lat, datum = _positions(table, spec, crs, problems, np.isin(kinds, ["add", "move"]))
     columns = {k: find_column(table, spec, k, problems) for k in ("category", "id", "name")}
     capacity = numbers(table, find_column(table, spec, "capacity", problems), spec, problems)
     area = numbers(table, find_column(table, spec, "area", problems), spec, problems)
     problems.raise_errors()
     frame = table.frame
-    return [
+    actions = [
         Action(
             kind=frame[action_col].iloc[i],
             category=_text(frame, columns["category"], i),
@@ -77,14 +85,16 @@ def read_plan(path: str | Path | FileSpec, crs: str = "wgs84") -> list[Action]:
         )
         for i in range(len(frame))
     ]
+    return actions, datum
 
 
 def _positions(
     table: Table, spec: FileSpec, crs: str, problems: Problems, needed: np.ndarray
-) -> tuple[np.ndarray, np.ndarray]:
-    """WGS-84 lon/lat of the rows that need them (adds and moves); NaN elsewhere."""
+) -> tuple[np.ndarray, np.ndarray, str]:
+    """WGS-84 lon/lat of the rows that need them (adds and moves), NaN elsewhere; and the
+    datum they were read in (``crs`` without any)."""
     n = len(table.frame)
-    lon, lat = np.full(n, np.nan), np.full(n, np.nan)
+    lon, lat, datum = np.full(n, np.nan), np.full(n, np.nan), crs
     if needed.any():
         rows = np.flatnonzero(needed)
         sub = Table(
@@ -93,8 +103,8 @@ def _positions(
             table.row[rows],
             table.row_label,
         )
-        lon[rows], lat[rows], _, _ = points_from_table(sub, spec, crs, problems)
-    return lon, lat
+        lon[rows], lat[rows], _, datum = points_from_table(sub, spec, crs, problems)
+    return lon, lat, datum
 
 
 def _text(frame: pd.DataFrame, column: str | None, i: int) -> str | None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import heapq
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import cbcbox
@@ -204,6 +205,8 @@ def recommend(
     min_spacing_m: float = 0.0,
     rule_id: str | None = None,
     method: str = "auto",
+    dist: np.ndarray | None = None,
+    progress: Callable[[str], None] | None = None,
 ) -> Recommendation:
     """Choose ``k`` sites that newly cover the most residents within the rule's threshold,
     residents counted as the rule counts them.
@@ -216,6 +219,11 @@ def recommend(
         Chosen sites are at least this far apart (straight line).
     method
         ``"auto"`` (exact when small enough, else lazy greedy), ``"exact"`` or ``"greedy"``.
+    dist
+        Every demand point's walk to the category before the new sites, ``inf`` beyond the
+        search limit (a scenario's); default the analysis's.
+    progress
+        Called with the stage that starts: ``"candidates"`` (and their coverage), ``"solving"``.
     """
     started = time.perf_counter()
     if k < 1:
@@ -223,15 +231,18 @@ def recommend(
         raise InputError(msg)
     rule = access_rules(saved, category_id, rule_id)[0]
     threshold = saved.standards.threshold_m(rule)
-    old = saved.state.point_dist(category_id)
+    old = saved.state.point_dist(category_id) if dist is None else dist
     points = np.flatnonzero(old > threshold)
     all_weights, counted, note = rule_weights(rule, saved.state.demand)
     weights = all_weights[points]
+    report = progress or (lambda _: None)
+    report("candidates")
     xy, cover = _candidates(saved, candidates, points, threshold)
     useful = np.flatnonzero(np.diff(cover.indptr) > 0)  # candidates covering nobody drop out
     cover, xy = cover[useful], xy[useful]
     labels = _candidate_labels(candidates, useful)
     conflicts = _conflicts(xy, min_spacing_m)
+    report("solving")
     chosen, used, comparison = _solve(cover, weights, k, conflicts, method)
     order, gains = _by_marginal_gain(cover, weights, chosen)
     covered = np.zeros(len(points), bool)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
 
@@ -28,6 +28,7 @@ class SavedAnalysis:
     folder: Path
     standards: Standards
     state: AccessState
+    memo: dict = field(default_factory=dict, repr=False, compare=False)  # what scoring keeps
 
     @property
     def crs(self) -> CRS:

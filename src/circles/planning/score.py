@@ -12,13 +12,13 @@ import pyogrio
 import shapely
 from pyproj import Transformer
 
-from circles.access.search import SiteReach, reach_from_site
+from circles.access.search import CategoryAccess, SiteReach, reach_from_site
 from circles.access.service_areas import SERVICE_MINUTES
 from circles.errors import InputError
 from circles.planning.saved import SavedAnalysis
 from circles.rules.basis import category_bases
 from circles.rules.evaluate import access_stats
-from circles.rules.measures import GroupStats, meets, rule_weights
+from circles.rules.measures import TOLERANCE, GroupStats, beyond_as_inf, meets, rule_weights
 from circles.sources.coords import datum_columns, shifted_datums
 from circles.standards import AccessRule, Standards
 
@@ -60,9 +60,9 @@ def site_position(saved: SavedAnalysis, lon: float, lat: float) -> np.ndarray:
     InputError
         When the point lies outside the study area.
     """
-    to_m = Transformer.from_crs("EPSG:4326", saved.crs, always_xy=True)
+    to_m, area = _area(saved)
     xy = np.array(to_m.transform(lon, lat))
-    if not saved.study_area_m.buffer(1.0).contains(shapely.Point(xy)):
+    if not area.contains(shapely.Point(xy)):
         b = Transformer.from_crs(saved.crs, "EPSG:4326", always_xy=True).transform_bounds(
             *saved.study_area_m.bounds
         )
@@ -73,6 +73,16 @@ def site_position(saved: SavedAnalysis, lon: float, lat: float) -> np.ndarray:
         )
         raise InputError(msg)
     return xy
+
+
+def _area(saved: SavedAnalysis) -> tuple[Transformer, shapely.Geometry]:
+    """WGS-84 to metric, and the study area grown by 1 m, prepared (kept per analysis)."""
+    if "area" not in saved.memo:
+        area = saved.study_area_m.buffer(1.0)
+        shapely.prepare(area)
+        to_m = Transformer.from_crs("EPSG:4326", saved.crs, always_xy=True)
+        saved.memo["area"] = (to_m, area)
+    return saved.memo["area"]
 
 
 def place_site(saved: SavedAnalysis, category_id: str, lon: float, lat: float) -> SiteReach:
@@ -98,16 +108,66 @@ def _limit(saved: SavedAnalysis, category_id: str) -> float:
     return saved.state.access[category_id].limit_m
 
 
-def site_point_dist(saved: SavedAnalysis, category_id: str, site: SiteReach) -> np.ndarray:
-    """Walking distance from the site to every demand point, cut at the search limit as the
-    analysis cuts it (``inf`` beyond): the shortest over each point's joins to the streets."""
-    return saved.state.graph.point_dist(site.node_dist_m, _limit(saved, category_id))
+@dataclass
+class Baseline:
+    """One access rule's measures before a new site, kept per analysis: a site's change is
+    then found from the points it reaches only (fast on a city).
+
+    ``dist`` is every demand point's walk (``inf`` beyond the search limit), ``weights`` the
+    residents the rule counts, ``community`` and ``district`` the measures; ``sorted_dist``
+    and ``cum`` the walks in order and their cumulative weights (the district's median).
+    """
+
+    dist: np.ndarray
+    weights: np.ndarray
+    counted: str
+    note: str
+    community: GroupStats
+    district: GroupStats
+    sorted_dist: np.ndarray
+    cum: np.ndarray
+    no_data: bool
+
+
+def baseline(
+    saved: SavedAnalysis, category_id: str, rule: AccessRule, access: CategoryAccess | None = None
+) -> Baseline:
+    """A rule's measures on the analysis's walks, or on ``access`` (a scenario's search of
+    the category, whose lists then count as checked, as ``run_scenario`` counts them); kept in
+    ``saved.memo``, for a scenario the latest one only."""
+    key = ("baseline", category_id, rule.id, access is None)
+    kept = saved.memo.get(key)
+    if kept is not None and kept[0] is access:
+        return kept[1]
+    std, state = saved.standards, saved.state
+    old = state.point_dist(category_id) if access is None else beyond_as_inf(access.point_dist_m)
+    weights, counted, note = rule_weights(rule, state.demand)
+    codes, n = state.demand["community"], len(state.communities["community_id"])
+    community, district = access_stats(std, rule, old, weights, codes, n)
+    no_data = category_bases(
+        std.category_ids,
+        state.facilities["category"],
+        state.facilities["source"],
+        authoritative=std.analysis.authoritative,
+    )[category_id].no_data
+    found = Baseline(
+        *(old, weights, counted, note, community, district, *_cumulative(old, weights)),
+        no_data and access is None,
+    )
+    saved.memo[key] = (access, found)
+    return found
 
 
 def score_site(
-    saved: SavedAnalysis, category_id: str, lon: float, lat: float, rule_id: str | None = None
+    saved: SavedAnalysis,
+    category_id: str,
+    lon: float,
+    lat: float,
+    rule_id: str | None = None,
+    access: CategoryAccess | None = None,
 ) -> dict:
-    """Score one proposed facility: what changes for each access rule of its category.
+    """Score one proposed facility: what changes for each access rule of its category, from
+    the analysis as it stands or from ``access``, the category's search in a scenario.
 
     Returns
     -------
@@ -120,7 +180,7 @@ def score_site(
     """
     rules = access_rules(saved, category_id, rule_id)
     site = place_site(saved, category_id, lon, lat)
-    return _score(saved, category_id, rules, site, (lon, lat))[0]
+    return _score(saved, category_id, rules, site, (lon, lat), access)[0]
 
 
 def _score(
@@ -129,16 +189,23 @@ def _score(
     rules: list[AccessRule],
     site: SiteReach,
     lonlat: tuple[float, float],
+    access: CategoryAccess | None = None,
 ) -> tuple[dict, np.ndarray]:
     """Score of a placed site, and the demand points it newly covers under the first rule."""
     state = saved.state
-    old = state.point_dist(category_id)
-    new = np.minimum(old, site_point_dist(saved, category_id, site))
-    changes = [rule_change(saved, category_id, rule, old, new) for rule in rules]
+    bases = [baseline(saved, category_id, rule, access) for rule in rules]
+    old = bases[0].dist
+    points, walk = state.graph.point_dist_near(site.node_dist_m, _limit(saved, category_id))
+    nearer = walk < old[points]
+    points, walk = points[nearer], walk[nearer]
+    changes = [
+        rule_change(saved, rule, base, points, walk)
+        for rule, base in zip(rules, bases, strict=True)
+    ]
     threshold = saved.standards.threshold_m(rules[0])
-    first_newly = np.flatnonzero((old > threshold) & (new <= threshold))
+    first_newly = points[(old[points] > threshold) & (walk <= threshold)]
     # nearest existing facility: every walk leaves the site's street pieces through an end
-    existing = saved.node_dist(category_id)
+    existing = saved.node_dist(category_id) if access is None else access.node_dist_m
     nearest = float(np.min(site.to_ends_m + existing[site.ends]))
     in_category = state.facilities["category"] == category_id
     return {
@@ -152,45 +219,103 @@ def _score(
 
 
 def rule_change(
-    saved: SavedAnalysis, category_id: str, rule: AccessRule, old: np.ndarray, new: np.ndarray
+    saved: SavedAnalysis, rule: AccessRule, base: Baseline, points: np.ndarray, walk: np.ndarray
 ) -> dict:
-    """How one access rule's measures change when walking distances go from ``old`` to
-    ``new`` (``inf`` beyond the search limit): the same measures ``circles analyze`` reports.
-    """
+    """How one access rule's measures change when the demand points ``points`` (ascending)
+    walk ``walk`` instead of ``base.dist``: the same measures ``circles analyze`` reports."""
     std, state = saved.standards, saved.state
-    weights, counted, note = rule_weights(rule, state.demand)
+    new = base.dist.copy()
+    new[points] = walk
     codes, n = state.demand["community"], len(state.communities["community_id"])
-    before_c, before = access_stats(std, rule, old, weights, codes, n)
-    after_c, after = access_stats(std, rule, new, weights, codes, n)
     threshold = std.threshold_m(rule)
-    newly = (old > threshold) & (new <= threshold)
+    before_c, before = base.community, base.district
+    inside = base.weights * (new <= threshold)
+    after_c = np.bincount(codes, inside, minlength=n)
+    after = _district_after(base, points, walk, new, inside)
+    newly = (base.dist[points] > threshold) & (walk <= threshold)
     has = before_c.total > 0
+    with np.errstate(invalid="ignore", divide="ignore"):
+        share_c = np.where(has, after_c / before_c.total, np.nan)
     changed = np.flatnonzero(
-        has & meets(after_c.share, rule.target_share) & ~meets(before_c.share, rule.target_share)
+        has & meets(share_c, rule.target_share) & ~meets(before_c.share, rule.target_share)
     )
-    no_data = category_bases(
-        std.category_ids,
-        state.facilities["category"],
-        state.facilities["source"],
-        authoritative=std.analysis.authoritative,
-    )[category_id].no_data
     names, ids = state.communities["name"], state.communities["community_id"]
+    passing = (
+        has & meets(before_c.share, rule.target_share),
+        has & meets(share_c, rule.target_share),
+    )
     return {
         "rule_id": rule.id,
         "threshold_m": round(threshold, 1),
-        "counted": counted,
-        "weighting": note,
-        "newly_covered_population": round(float(weights[newly].sum()), 1),
+        "counted": base.counted,
+        "weighting": base.note,
+        "newly_covered_population": round(float(base.weights[points][newly].sum()), 1),
         "newly_covered_points": int(newly.sum()),
         "share_before": _round(before.share[0], 6),
         "share_after": _round(after.share[0], 6),
+        "communities_passing_before": int(passing[0].sum()),
+        "communities_passing_after": int(passing[1].sum()),
         "communities_newly_passing": [
-            {"community_id": ids[i], "name": names[i], "before": "no_data" if no_data else "fail"}
+            {
+                "community_id": ids[i],
+                "name": names[i],
+                "before": "no_data" if base.no_data else "fail",
+            }
             for i in changed
         ],
         **_walks(std, rule, before, "before"),
         **_walks(std, rule, after, "after"),
     }
+
+
+def _district_after(
+    base: Baseline, points: np.ndarray, walk: np.ndarray, new: np.ndarray, inside: np.ndarray
+) -> GroupStats:
+    """The district's measures once ``points`` walk ``walk`` (``new``: every walk), found as
+    ``group_stats`` finds them but without sorting every walk again.
+
+    The weighted median is the least walk ``v`` at which the weight walking at most ``v``
+    reaches half the total: the old such weight, less the moved points' weight at their old
+    walks, plus at their new walks (searched among the old walks and the new ones).
+    """
+    one = np.zeros(len(new), np.int64)
+    total = base.district.total
+    target = 0.5 * total[0] - TOLERANCE * max(float(base.cum[-1]), 1)
+    w = base.weights[points]
+    moved = [_cumulative(base.dist[points], w), _cumulative(walk, w)]
+
+    def within(v: np.ndarray) -> np.ndarray:
+        old, now = (_weight_within(sorted_, cum, v) for sorted_, cum in moved)
+        return _weight_within(base.sorted_dist, base.cum, v) - old + now
+
+    median = np.nan
+    if total[0] > 0:
+        lo, hi = 0, len(base.sorted_dist) - 1  # the old walks: the first that is enough
+        while lo < hi:
+            mid = (lo + hi) // 2
+            enough = within(base.sorted_dist[mid : mid + 1])[0] >= target
+            lo, hi = (lo, mid) if enough else (mid + 1, hi)
+        enough = moved[1][0][within(moved[1][0]) >= target]
+        median = min(base.sorted_dist[lo], enough[0] if len(enough) else np.inf)
+    return GroupStats(
+        total=total,
+        inside=np.bincount(one, inside, minlength=1),
+        reached=np.bincount(one, base.weights * np.isfinite(new), minlength=1),
+        median=np.array([median]),
+        worst=np.array([np.max(new) if len(new) else np.nan]),
+    )
+
+
+def _cumulative(dist: np.ndarray, weights: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Walks sorted, and the weight walking less than each (one more: the total)."""
+    order = np.argsort(dist, kind="stable")
+    return dist[order], np.concatenate([[0.0], np.cumsum(weights[order])])
+
+
+def _weight_within(sorted_dist: np.ndarray, cum: np.ndarray, v: np.ndarray) -> np.ndarray:
+    """The weight walking at most ``v`` (``sorted_dist`` ascending, ``cum`` from
+    ``_cumulative``)."""
+    return cum[np.searchsorted(sorted_dist, v, side="right")]
 
 
 def _walks(std: Standards, rule: AccessRule, stats: GroupStats, when: str) -> dict:
