@@ -223,12 +223,17 @@ def test_scored_sites_keep_names_and_carry_community_street_and_amap_coordinates
     planner_run, tmp_path
 ):
     out = tmp_path / "score"
+    given = pd.read_csv(SAMPLES / "候选点.csv", encoding="gbk")
+    given.insert(0, "编号", [f"HX{i:02d}" for i in range(len(given))])
+    sites = tmp_path / "候选点_编号.csv"
+    given.to_csv(sites, index=False, encoding="gbk")
     args = ["score", "--analysis", str(planner_run[0]), "--category", "elderly_meal"]
-    args += ["--sites", str(SAMPLES / "候选点.csv"), "--crs", "gcj02", "--out", str(out)]
+    args += ["--sites", str(sites), "--crs", "gcj02", "--out", str(out)]
     result = CliRunner().invoke(main, args)
     assert result.exit_code == 0, result.output
     table = pd.read_csv(out / "site_scores.csv", encoding="utf-8-sig")
-    given = pd.read_csv(SAMPLES / "候选点.csv", encoding="gbk")
+    ids = dict(zip(table["名称"], table["编号"], strict=True))  # each site keeps its own id
+    assert ids == dict(zip(given["名称"], given["编号"], strict=True))
     both = table.merge(given, on="名称", suffixes=("", "_given"))
     assert len(both) == len(given) == len(table)
     # the Amap coordinates come back as given, to the sixth decimal (about 0.1 m)

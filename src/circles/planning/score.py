@@ -361,12 +361,12 @@ def score_sites(
     whose datum it adds coordinates in (see ``site_columns``)."""
     rules = access_rules(saved, category_id, rule_id)
     names = names or [f"site {i + 1}" for i in range(len(lonlat))]
-    scores, sites, newly = [], [], []
+    scores, placed, newly = [], [], []
     for lon, lat in lonlat:
         site = place_site(saved, category_id, float(lon), float(lat))
         score, points = _score(saved, category_id, rules, site, (float(lon), float(lat)))
         scores.append(score)
-        sites.append(site)
+        placed.append(site)
         newly.append(points)
     table = _score_table(names, scores)
     if sites is not None and "site_id" in sites and sites["site_id"].notna().any():
@@ -379,7 +379,7 @@ def score_sites(
     return SiteScores(
         table=table,
         scores=[scores[i] for i in order],
-        sites=[sites[i] for i in order],
+        sites=[placed[i] for i in order],
         newly_points=[newly[i] for i in order],
         profile=saved.standards.category_profile(category_id),
     )
