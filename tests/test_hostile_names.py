@@ -173,7 +173,7 @@ def test_payloads_never_end_a_script_block(hostile_html):
 def test_map_elements_render_data_once_and_as_text():
     import folium
 
-    from circles.present.maps import (
+    from circles.present.leaflet import (
         PlainPopup,
         TextGeoJsonTooltip,
         TextLayerControl,
@@ -203,8 +203,9 @@ def test_map_elements_render_data_once_and_as_text():
     assert "<img src=x" not in text
 
 
-# what a headless page runs: every overlay on, every layer hovered and clicked, tooltips and
-# popups opened; returns the texts shown, the layer control's names and the fixed boxes' texts
+# what a headless page runs: every overlay on, each base layer in turn, every layer hovered and
+# clicked, tooltips and popups opened; returns the texts shown, the layer control's names and
+# the fixed boxes' texts
 INTERACT_JS = """
 const tooltips = new Set(), popups = new Set(), errors = [];
 const read = () => {
@@ -212,10 +213,13 @@ const read = () => {
     document.querySelectorAll('.leaflet-popup-content').forEach(e => popups.add(e.textContent));
 };
 document.querySelectorAll('.leaflet-control-layers-selector').forEach(i => {
-    if (!i.checked) i.click();
+    if (!i.checked && i.type === 'checkbox') i.click();
 });
 const maps = Object.keys(window).filter(k => /^map_[0-9a-f]+$/.test(k)).map(k => window[k]);
-for (const map of maps) {
+const radios = Array.from(document.querySelectorAll('input.leaflet-control-layers-selector'))
+    .filter(i => i.type === 'radio');
+for (const radio of [null, ...radios]) for (const map of maps) {
+    if (radio) radio.click();
     const layers = [];
     map.eachLayer(l => layers.push(l));
     for (const layer of layers) {
@@ -238,9 +242,9 @@ return {maps: maps.length, tooltips: Array.from(tooltips), popups: Array.from(po
 
 def _local_scripts(page: Path, folder: Path) -> Path:
     """An online page with its CDN scripts and styles replaced by local Leaflet and stubs."""
-    from circles.present.maps import _leaflet_assets
+    from circles.present.leaflet import leaflet_assets
 
-    js, css = _leaflet_assets()
+    js, css = leaflet_assets()
     stubs = {
         "leaflet.js": js,
         "leaflet.awesome-markers.js": "L.AwesomeMarkers = {icon: o => L.divIcon({})};",
