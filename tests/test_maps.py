@@ -46,8 +46,10 @@ READ_JS = """
 const maps = Object.keys(window).filter(k => /^map_[0-9a-f]+$/.test(k)).map(k => window[k]);
 const map = maps[0], found = {count: {}, fills: [], facility: null};
 map.eachLayer(l => {
-    if (l.options && l.options.className === "circles-network") {
-        found.count["circles-network"] = l.getLatLngs().length;
+    if (!l.feature && l.getLatLngs && l.options.className) {  // one polyline of many lines
+        const kind = l.options.className;
+        const n = kind === "circles-network" ? l.getLatLngs().length : 1;
+        found.count[kind] = (found.count[kind] || 0) + n;
     }
     if (!l.feature || !l.options) return;
     const kind = l.options.className || "none";

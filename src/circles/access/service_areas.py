@@ -15,7 +15,7 @@ from circles.access.graph import RoutingGraph
 from circles.standards import Standards
 
 SERVICE_MINUTES = (5, 10, 15)
-MAX_CELLS = 16_000_000  # the grid's cell grows beyond ``cell_m`` to stay under this
+MAX_CELLS = 4_000_000  # the grid's cell grows beyond ``cell_m`` to stay under this
 
 
 def service_areas(
@@ -114,4 +114,4 @@ def _polygons(points: list[np.ndarray], offsets: list[np.ndarray]) -> shapely.Ge
     for pts, off in zip(points, offsets, strict=True):
         rings = [pts[a:b] for a, b in itertools.pairwise(off)]
         polygons.append(shapely.Polygon(rings[0], rings[1:]))
-    return shapely.make_valid(shapely.MultiPolygon(polygons)) if polygons else shapely.Polygon()
+    return shapely.MultiPolygon(polygons) if polygons else shapely.Polygon()

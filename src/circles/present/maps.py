@@ -375,31 +375,36 @@ def _add_service_areas(group: folium.FeatureGroup, district: _District, cat_id: 
     std = saved.standards
     rings = service_areas(saved.state.graph, saved.crs, dist, std, std.category_profile(cat_id))
     rings = rings[~rings.is_empty]
-    shapes = for_display(_outline(rings.geometry.values), district.tiles)
-    styles = {
-        str(m): {"color": c, "weight": 1.2, "fill": False, "className": "circles-service-area"}
-        for m, c in RING_COLOURS.items()
-    }
-    data = geojson(shapes, {"k": [str(m) for m in rings["minutes"]]})
-    DataLayer(data, styles, "k", interactive=False).add_to(group)
-    return len(data["features"])
+    scale = max(1.0, np.sqrt(saved.study_area_m.area / 100e6))  # coarser beyond 100 km²
+    outlines = _outline(rings.geometry.values, 1.2e-4 * scale, 3e-6 * scale**2)
+    for minutes, outline in zip(
+        rings["minutes"], for_display(outlines, district.tiles), strict=True
+    ):
+        style = {"color": RING_COLOURS[minutes], "weight": 1.2}
+        Lines(
+            shapely.get_parts(shapely.boundary(outline)),
+            style | {"className": "circles-service-area"},
+        ).add_to(group)
+    return len(rings)
 
 
-def _outline(
-    areas: np.ndarray, tolerance_deg: float = 1.2e-4, hole_deg2: float = 3e-6
-) -> np.ndarray:
-    """Service areas (WGS-84) as drawn: simplified to some 12 m, without the holes smaller than
-    about 3 ha (the blocks between reachable streets), which would only clutter the map."""
+def _outline(areas: np.ndarray, tolerance_deg: float, hole_deg2: float) -> np.ndarray:
+    """Service areas (WGS-84) as drawn: without the holes smaller than ``hole_deg2`` (the
+    blocks between reachable streets, which would only clutter the map), simplified."""
     out = []
-    for area in shapely.simplify(areas, tolerance_deg):
-        parts = [
-            shapely.Polygon(
-                p.exterior, [r for r in p.interiors if shapely.Polygon(r).area >= hole_deg2]
-            )
-            for p in shapely.get_parts(area)
-        ]
-        out.append(shapely.MultiPolygon(parts) if parts else shapely.Polygon())
-    return np.array(out, dtype=object)
+    for area in areas:
+        parts = shapely.get_parts(area)
+        n_holes = shapely.get_num_interior_rings(parts)
+        owner = np.repeat(np.arange(len(parts)), n_holes)
+        index = np.arange(len(owner)) - np.repeat(np.cumsum(n_holes) - n_holes, n_holes)
+        rings = shapely.get_interior_ring(parts[owner], index)
+        big = shapely.area(shapely.polygons(rings)) >= hole_deg2
+        rings, owner = rings[big], owner[big]
+        cuts = np.searchsorted(owner, np.arange(len(parts) + 1))
+        shells = shapely.get_exterior_ring(parts)
+        kept = [shapely.Polygon(shells[j], rings[cuts[j] : cuts[j + 1]]) for j in range(len(parts))]
+        out.append(shapely.MultiPolygon(kept) if kept else shapely.Polygon())
+    return shapely.simplify(np.array(out, dtype=object), tolerance_deg, preserve_topology=False)
 
 
 def _add_facilities(group: folium.FeatureGroup, district: _District, cat_id: str) -> int:
