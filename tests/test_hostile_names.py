@@ -174,29 +174,38 @@ def test_map_elements_render_data_once_and_as_text():
     import folium
 
     from circles.present.leaflet import (
-        PlainPopup,
+        CategoryLayer,
+        DataLayer,
+        Labels,
+        Legends,
         TextGeoJsonTooltip,
         TextLayerControl,
-        TextTooltip,
         Verbatim,
-        VerbatimDivIcon,
-        VerbatimGeoJson,
     )
 
     jinja = "{{ lipsum.__name__ }}"  # Jinja would write generate_lorem_ipsum
     name = jinja + "{# " + IMG + SCRIPT
     point = {"type": "Point", "coordinates": [104.07, 30.67]}
-    feature = {"type": "Feature", "properties": {"name": name}, "geometry": point}
-    data = {"type": "FeatureCollection", "features": [feature]}
+
+    def data(k: object) -> dict:
+        feature = {"type": "Feature", "properties": {"k": k, "name": name}, "geometry": point}
+        return {"type": "FeatureCollection", "features": [feature]}
+
+    styles = {"a": {"color": "#000"}}
     fmap = folium.Map(tiles=None)
-    VerbatimGeoJson(data, name=name, tooltip=TextGeoJsonTooltip(["name"])).add_to(fmap)
-    marker = folium.Marker([30.67, 104.07], icon=VerbatimDivIcon(html="{{"))
-    marker.add_child(PlainPopup(jinja)).add_child(TextTooltip(name)).add_to(fmap)
+    layer = DataLayer(data("a"), styles, "k", name=name)
+    TextGeoJsonTooltip(["name"], [name], constants=[(name, jinja)]).add_to(layer)
+    TextGeoJsonTooltip(["name"], bind="Popup").add_to(layer)
+    layer.add_to(fmap)
+    pairs = [[(name, jinja)]]
+    CategoryLayer(data(["a"]), [name], [styles], [["name"]], [[name]], pairs).add_to(fmap)
+    Labels([(30.67, 104.07, name)], "label", 14).add_to(fmap)
+    Legends({name: "<p>legend</p>"}, name, "").add_to(fmap)
     TextLayerControl().add_to(fmap)
     fmap.get_root().html.add_child(Verbatim(f"<p>{jinja}{{#</p>"))
     text = fmap.get_root().render()
     assert "lorem" not in text  # nothing was rendered by Jinja a second time
-    assert text.count(jinja) == 5  # data, layer name, popup, tooltip, fixed HTML
+    assert text.count(jinja) >= 10  # data, names, aliases, constants, label, legend, HTML
     assert "</script><script>document.title" not in text
     overlays = text[text.index("overlays :") :].split("\n")[1]  # the layer control's name
     assert "{# \\u0026lt;img src=x" in overlays  # HTML-escaped, in a JSON string

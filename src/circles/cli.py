@@ -501,7 +501,8 @@ def _write_scores_map(
     )
     newly = np.unique(np.concatenate(result.newly_points[:top]))
     lang, tiles = lang_tiles
-    title = f"{category}: {'候选选址评分' if lang == 'zh' else 'proposed sites'}"
+    name = saved.standards.category(category).name(lang)
+    title = f"{name}: {'候选选址评分' if lang == 'zh' else 'proposed sites'}"
     areas = write_sites_map(
         saved,
         category,
@@ -646,7 +647,8 @@ def _write_recommend_map(
         for r, lon, lat in zip(rec.sites["rank"], rec.sites["lon"], rec.sites["lat"], strict=True)
     ]
     lang, tiles = lang_tiles
-    title = f"{category}: {'推荐新增选址' if lang == 'zh' else 'recommended sites'} K={k}"
+    name = saved.standards.category(category).name(lang)
+    title = f"{name}: {'推荐新增选址' if lang == 'zh' else 'recommended sites'} K={k}"
     write_sites_map(
         saved,
         category,

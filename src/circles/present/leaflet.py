@@ -90,7 +90,7 @@ def base_map(tiles: str) -> folium.Map:
     if tiles not in TILE_CHOICES:
         msg = f"--tiles {tiles!r}: expected one of {', '.join(TILE_CHOICES)}."
         raise InputError(msg)
-    fmap = folium.Map(tiles=None, control_scale=True, prefer_canvas=True, max_zoom=19)
+    fmap = folium.Map(tiles=None, prefer_canvas=True, max_zoom=19)
     fmap.default_js, fmap.default_css = [], []
     js, css = leaflet_assets()
     fmap.get_root().header.add_child(Verbatim(f"<style>{css}</style>"), index=0)
@@ -188,17 +188,6 @@ class VerbatimMacro(MacroElement):
                 getattr(figure, part).add_child(Verbatim(text), name=self.get_name())
         for child in self._children.values():
             child.render(**kwargs)
-
-
-class VerbatimGeoJson(folium.GeoJson, VerbatimMacro):
-    """folium's GeoJson layer with its data (names...) rendered once.
-
-    Style values must be plain values: folium's element-valued styles rely on the second render.
-    """
-
-
-class VerbatimDivIcon(folium.DivIcon, VerbatimMacro):
-    """folium's DivIcon with its HTML rendered once."""
 
 
 class DataLayer(Layer, VerbatimMacro):
@@ -319,41 +308,6 @@ var {{ this.get_name() }} = L.polyline({{ this.lines|tojson }}.map(function (lin
             self.lines.append(steps.ravel().tolist())
 
 
-class PlainPopup(VerbatimMacro):
-    """A popup bound with Leaflet alone, its HTML (data parts escaped) as a JSON string.
-
-    folium's Popup needs jQuery (absent offline) and puts its HTML in a JavaScript template
-    string, where ``${...}`` runs.
-    """
-
-    _template = Template(
-        "{% macro script(this, kwargs) %}"
-        "{{ this._parent.get_name() }}.bindPopup({{ this.html|tojson }}, {maxWidth: 320});"
-        "{% endmacro %}"
-    )
-
-    def __init__(self, html_text: str) -> None:
-        super().__init__()
-        self._name = "PlainPopup"
-        self.html = html_text
-
-
-class TextTooltip(folium.Tooltip, VerbatimMacro):
-    """A tooltip showing ``text`` as text (folium's Tooltip pastes it into a template string)."""
-
-    _template = Template(
-        "{% macro script(this, kwargs) %}"
-        "{{ this._parent.get_name() }}.bindTooltip({{ this.html|tojson }}, "
-        "{{ this.options|tojson }});"
-        "{% endmacro %}"
-    )
-
-    def __init__(self, text: str) -> None:
-        super().__init__(text)
-        self._name = "TextTooltip"
-        self.html = f"<div>{html.escape(self.text)}</div>"
-
-
 class TextGeoJsonTooltip(folium.GeoJsonTooltip, VerbatimMacro):
     """A table of feature properties (``aliases`` as row headers), then ``constants`` (pairs
     of header and value, the same for every feature), names and values set as text, not as
@@ -425,10 +379,12 @@ class TextLayerControl(folium.LayerControl, VerbatimMacro):
 
 
 class Attribution(VerbatimMacro):
-    """Credit in Leaflet's attribution control (tile layers add their own when there are)."""
+    """Credit in Leaflet's attribution control (tile layers add their own when there are),
+    and a metric scale bar."""
 
     _template = Template(
         "{% macro script(this, kwargs) %}"
+        "L.control.scale({imperial: false}).addTo({{ this._parent.get_name() }});"
         "{{ this._parent.get_name() }}.attributionControl.setPrefix('Leaflet');"
         "{% if this.text %}{{ this._parent.get_name() }}.attributionControl"
         ".addAttribution({{ this.text|tojson }});{% endif %}"

@@ -48,7 +48,7 @@ from circles.present.style import (
     label,
     tr,
 )
-from circles.present.tables import atomic_write
+from circles.present.tables import HEADERS, atomic_write
 from circles.rules.measures import rule_weights
 from circles.standards import AccessRule, Standards
 
@@ -538,7 +538,7 @@ def _gap_legend(cells: gpd.GeoDataFrame, lang: str) -> list[str]:
         text = f"≥ {bounds[i]:,.0f}" if last else f"{bounds[i]:,.0f} – {bounds[i + 1]:,.0f}"
         rows.append(_swatch(style, f"{text} {tr('residents', lang)}"))
     size = cells["size_m"].iloc[0]
-    rows.append(f"<div><i>{tr('cell', lang)}: {size * np.sqrt(3):,.0f} m</i></div>")
+    rows.append(f"<div><i>{tr('cell', lang)}: {size * np.sqrt(3):,.0f} {tr('m', lang)}</i></div>")
     return rows
 
 
@@ -707,9 +707,10 @@ def _add_points(
 
 
 def _add_sites(fmap: folium.Map, sites: gpd.GeoDataFrame, lang: str, tiles: str) -> None:
-    """The sites as red stars with their rank on hover and their scores in a popup."""
+    """The sites as red dots with their rank on hover and their scores in a popup (headers
+    as in the sites' table)."""
     fields = [c for c in sites.columns if c != "geometry"]
-    props = {f: [None if pd.isna(v) else str(v) for v in sites[f]] for f in fields}
+    props = {f: [_cell(f, v) for v in sites[f]] for f in fields}
     props["k"] = ["s"] * len(sites)
     props["label"] = [f"#{r}" for r in sites["rank"]]
     style = {"radius": 9, "color": "#fff", "weight": 2, "fillColor": "#d7191c", "fillOpacity": 1}
@@ -718,8 +719,22 @@ def _add_sites(fmap: folium.Map, sites: gpd.GeoDataFrame, lang: str, tiles: str)
         data, {"s": style | {"className": "circles-site"}}, "k", name=tr("sites", lang)
     )
     TextGeoJsonTooltip(["label"], labels=False).add_to(layer)
-    TextGeoJsonTooltip(fields, bind="Popup").add_to(layer)
+    aliases = [HEADERS[f][0 if lang == "zh" else 1] if f in HEADERS else f for f in fields]
+    TextGeoJsonTooltip(fields, aliases, bind="Popup").add_to(layer)
     layer.add_to(fmap)
+
+
+def _cell(field: str, value: object) -> str | None:
+    """A site's value as its popup shows it: degrees to 6 decimals, other numbers whole."""
+    if isinstance(value, float | np.floating):
+        return (
+            None
+            if np.isnan(value)
+            else f"{value:.6f}"
+            if field in ("lon", "lat")
+            else f"{value:,.0f}"
+        )
+    return None if value is None else str(value)
 
 
 def _sites_legend(fmap: folium.Map, lang: str) -> None:

@@ -125,6 +125,7 @@ TEXT = {
     "beyond_unit": ("搜索范围内无设施", "no facility within the search limit"),
     "no_rule": ("无步行可达规则", "no walking-access rule"),
     "cell": ("格", "cell"),
+    "m": ("米", "m"),
     "tiles": ("底图", "basemap"),
     "no_tiles": ("无底图（步行路网与名称）", "none (walking network and names)"),
     "site": ("选址", "site"),
