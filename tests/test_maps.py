@@ -22,6 +22,9 @@ from circles.errors import InputError
 from circles.planning.saved import load_analysis
 from circles.present.leaflet import for_display
 from circles.present.maps import (
+    _beyond,
+    _community_keys,
+    _main_rule,
     _read_district,
     gap_cells,
     hex_cells,
@@ -157,6 +160,24 @@ def test_gap_cells_sum_the_residents_the_rule_counts_beyond_reach(planner):
     beyond = weights[~(dist <= planner.standards.threshold_m(rule))].sum()
     assert cells["people"].sum() == pytest.approx(beyond, rel=1e-3)
     assert 100 < len(cells) < 3000  # cells, not every demand point
+
+
+def test_communities_beyond_reach_without_data_or_rule_have_their_own_style(planner):
+    district = _read_district(planner, "none", "zh")
+    std = planner.standards
+
+    def keys(category: str) -> set[str]:
+        return set(_community_keys(district, category, _main_rule(std, category)))
+
+    assert keys("elderly_daycare") == {"no_data"}  # no facility known: no data, not a gap
+    assert keys("nursing_home") == {"not_evaluated"}  # no walking-access rule
+    meal = keys("elderly_meal")
+    assert "no_data" not in meal and len(meal) >= 3  # graded: several classes of the share
+    beyond = _beyond(district, "kindergarten")
+    assert beyond.any() and not beyond.all()
+    assert set(
+        _community_keys(district, "kindergarten", _main_rule(std, "kindergarten"))[beyond]
+    ) == {"beyond"}
 
 
 def test_offline_html_is_self_contained(saved, tmp_path):
