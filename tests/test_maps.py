@@ -206,6 +206,10 @@ def test_all_categories_offline_map_of_chengdu_is_small_with_one_layer_per_categ
     assert text.count("L.control.layers(") == 1
     assert text.count('on("baselayerchange"') == 2  # the communities' style and the legend
     assert counts[html.name]["service_areas"] > n_cat
+    no_data = [c for c in saved.summary["categories"] if c["data"] == "no_data"]
+    assert no_data  # OSM has no meal points in Chengdu: no gap drawn for them
+    one, one_counts = write_district_maps(saved, tmp_path / "one", category="elderly_meal")
+    assert one_counts[one[0].name]["gap_cells"] == 0
     assert counts[html.name]["labels"] > 50 and counts[html.name]["network"] > 1000
 
 

@@ -115,7 +115,8 @@ def district_map(
         basis = tr(category_authority(saved.summary, cat_id), lang)
         group = folium.FeatureGroup(name, overlay=False, show=i == 0)
         rule = _main_rule(district.std, cat_id)
-        cells = gap_cells(district, rule)
+        known = category_authority(saved.summary, cat_id) != "no_data"
+        cells = gap_cells(district, rule if known else None)  # no data is not a gap
         counts["service_areas"] += _add_service_areas(group, district, cat_id)
         counts["gap_cells"] += _add_gap_cells(group, district, cells)
         counts["facilities"] += _add_facilities(group, district, cat_id)
@@ -514,7 +515,8 @@ def _legend(district: _District, cat_id: str, basis: str, cells: gpd.GeoDataFram
     parts += [_swatch(NEUTRAL_STYLES[k], text) for k, text in neutral.items()]
     if rule is not None:
         parts.append(f"<div><b>{tr('gap', lang)}</b></div>")
-        parts += _gap_legend(cells, lang)
+        no_data = f"<div><i>{tr('no_data', lang)}</i></div>"
+        parts += [no_data] if basis == tr("no_data", lang) else _gap_legend(cells, lang)
     parts.append(f"<div><b>{tr('areas', lang)}</b></div>")
     parts += [
         _swatch({"color": c, "fill": False, "weight": 2}, f"≤ {m} {tr('minutes', lang)}")
