@@ -7,7 +7,7 @@ crow flies — a walk 1.4 times the straight line is a generous detour, so such 
 mostly artefacts of how points join the streets. Target (issue, part 4): below 1 %.
 
 "before": nearest street only, areas from an interior point, walkability tags of circles 0.1;
-"after": the settings of configs/default.yaml (areas at their mapped entrances, else from
+"after": the settings of configs/national.yaml (areas at their mapped entrances, else from
 their outline; compound roads inside residential land). Also times the attachment of the homes.
 
     python benchmarks/bench_attach.py

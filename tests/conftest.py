@@ -13,8 +13,17 @@ CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 CHROMEDRIVER = shutil.which("chromedriver")
 NO_BROWSER = "Debian chromium and chromium-driver are not installed (.ci/run installs them)"
 OSM_DIR = Path(__file__).resolve().parents[2] / "shared" / "osm"
+MATCHING_REPORT = pytest.StashKey[str]()  # the precision/recall table of test_matching.py
 CHENGDU = OSM_DIR / "chengdu_central_osmconvert_2018.osm"
 SHENZHEN = OSM_DIR / "shenzhen_nanshan_overpass_2021-03.osm"
+
+
+def pytest_terminal_summary(terminalreporter, exitstatus, config):
+    """Print the facility-matching table when test_matching.py computed it."""
+    report = config.stash.get(MATCHING_REPORT, None)
+    if report:
+        terminalreporter.write_sep("-", "facility matching on tests/data/labelled_facilities.csv")
+        terminalreporter.write_line(report)
 
 
 def need(path: Path) -> Path:
@@ -35,6 +44,18 @@ def _cache_dir(tmp_path_factory):
 @pytest.fixture(scope="session")
 def standards():
     return load_standards()
+
+
+@pytest.fixture(scope="session")
+def tianjin():
+    """Tianjin's profile: every rule kind (elderly circles, presence per street, coverage)."""
+    return load_standards("tianjin")
+
+
+@pytest.fixture(scope="session")
+def chengdu_tianjin(tianjin):
+    """Chengdu judged by Tianjin's rules: the rule kinds national lacks, on real data."""
+    return analyze(need(CHENGDU), standards=tianjin)
 
 
 @pytest.fixture(scope="session")

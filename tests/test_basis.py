@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import string
 
 import numpy as np
 import pytest
@@ -10,6 +11,7 @@ from click.testing import CliRunner
 
 from circles import analyze
 from circles.cli import main
+from circles.messages import CATALOGUE
 from circles.rules.basis import category_bases
 from conftest import CHENGDU, OSM_DIR, need
 
@@ -35,11 +37,11 @@ def test_basis_per_category():
     assert bases["d"].authority == "checked" and not bases["d"].no_data, "zero, but checked"
 
 
-def test_osm_only_is_indicative_and_checked_zero_is_a_real_gap(chengdu, standards):
+def test_osm_only_is_indicative_and_checked_zero_is_a_real_gap(chengdu_tianjin, tianjin):
     access = "elderly_meal_15min_elderly"
-    assert set(_rows(chengdu, access)["status"]) == {"no_data"}
-    assert set(_rows(chengdu, "kindergarten_300m")["basis"]) == {"indicative"}
-    checked = analyze(need(CHENGDU), standards=standards, authoritative=["老年助餐点"])
+    assert set(_rows(chengdu_tianjin, access)["status"]) == {"no_data"}
+    assert set(_rows(chengdu_tianjin, "kindergarten_300m")["basis"]) == {"indicative"}
+    checked = analyze(need(CHENGDU), standards=tianjin, authoritative=["老年助餐点"])
     district = _rows(checked, access, "district").iloc[0]
     assert district["status"] == "fail" and district["value"] == 0
     assert district["basis"] == "checked"
@@ -52,24 +54,26 @@ def test_completeness_is_measured_and_thin_categories_name_the_fix(chengdu):
     meal = cats["elderly_meal"]["completeness"]
     assert meal["per_10k"] == 0 and not meal["plausible"]
     assert cats["supermarket"]["completeness"]["plausible"]
-    warning = next(w for w in chengdu.warnings if w.startswith("老年助餐点 (elderly_meal)"))
+    warning = next(w for w in chengdu.warnings if w.startswith("老年助餐点（elderly_meal）"))
     assert "--facilities 老年助餐点.xlsx::category=elderly_meal" in warning
     assert not any(w.startswith("超市") for w in chengdu.warnings)
 
 
-def test_rules_per_community_need_community_boundaries(chengdu, standards):
-    presence = _rows(chengdu, "childcare_per_community")
+def test_rules_per_community_need_community_boundaries(chengdu_tianjin, tianjin):
+    presence = _rows(chengdu_tianjin, "childcare_per_community")
     assert list(presence["status"]) == ["not_evaluated"]
     assert "--communities" in presence["note"].iloc[0]
-    coverage = _rows(chengdu, "community_childcare_coverage_60")
+    coverage = _rows(chengdu_tianjin, "community_childcare_coverage_60")
     assert list(coverage["status"]) == ["not_evaluated"]
-    assert len(_rows(chengdu, "kindergarten_300m", "community")) > 100, "access still judged"
+    assert len(_rows(chengdu_tianjin, "kindergarten_300m", "community")) > 100, "access judged"
     communities = SAMPLES / "社区.geojson"
     if not communities.exists():
         pytest.skip("planner samples not found: ../shared/planner-samples")
-    official = analyze(need(CHENGDU), standards=standards, communities=communities)
+    official = analyze(need(CHENGDU), standards=tianjin, communities=communities)
     assert len(_rows(official, "childcare_per_community", "community")) > 10
-    assert set(_rows(official, "community_childcare_coverage_60")["status"]) != {"not_evaluated"}
+    coverage = _rows(official, "community_childcare_coverage_60")
+    assert set(coverage["status"]) != {"not_evaluated"}
+    assert set(coverage["shortfall_unit"]) == {"communities"}  # not "communitys"
 
 
 def test_outputs_say_the_basis_and_the_units(tmp_path):
@@ -107,3 +111,22 @@ def test_unknown_authoritative_category_suggests_the_closest(tmp_path):
     )
     assert run.exit_code == 2
     assert "Did you mean 'kindergarten'?" in run.output
+
+
+def test_notes_and_warnings_speak_the_run_language(chengdu, standards):
+    """Chinese by default; English with lang="en"; the same facts either way."""
+    english = analyze(need(CHENGDU), standards=standards, lang="en")
+    for run, words in ((chengdu, "按全部居民计"), (english, "weighted by all residents")):
+        kindergarten = run.results[run.results["rule_id"] == "kindergarten_300m"]
+        assert kindergarten["note"].str.contains(words).all()
+    assert any(w.startswith("老年助餐点（elderly_meal）：OSM中共0处") for w in chengdu.warnings)
+    assert any(w.startswith("Elderly meal") and "OSM holds 0" in w for w in english.warnings)
+    assert len(english.warnings) == len(chengdu.warnings)
+
+
+def test_every_message_has_both_languages_with_the_same_fields():
+    fields = string.Formatter()
+    for key, (zh, en) in CATALOGUE.items():
+        names = [{f for _, f, _, _ in fields.parse(text) if f} for text in (zh, en)]
+        assert names[0] <= names[1], key  # both are given the same fields
+        assert zh and en and zh != en, key

@@ -89,6 +89,7 @@ def test_batch_gives_the_results_of_each_district_run_alone(scheduler, tmp_path)
                 pyogrio.read_dataframe(folder / "analysis.gpkg", layer=layer),
                 pyogrio.read_dataframe(expected / "analysis.gpkg", layer=layer),
             )
+        assert listed["figures"]["standards"] == summary["standards"]["profile"] == "national"
         assert listed["figures"]["communities"] == summary["communities"]["count"] > 0
         assert listed["figures"]["population"] == summary["communities"]["population"]
     assert sorted(p.name for p in out.iterdir()) == sorted(["batch.json", "西片", "东片"])
@@ -123,6 +124,10 @@ def test_input_errors_stop_the_batch_before_any_task(tmp_path):
         (["--osm", str(tmp_path / "missing.osm.pbf"), "--districts", "西青区"], "not found"),
         (["--osm", str(CHENGDU_PBF), "--districts", "西青区,不存在区"], "不存在区"),
         (["--osm", str(CHENGDU_PBF), "--districts", str(tmp_path / "d.geojson")], "not found"),
+        (
+            ["--osm", str(CHENGDU_PBF), "--districts", "西青区", "--standards", "xiqin"],
+            "Did you mean 'xiqing'?",
+        ),
     ]
     for args, message in cases:
         result = CliRunner().invoke(
@@ -204,6 +209,7 @@ def test_batch_table_says_what_each_population_rests_on():
             "no_data_categories": [],
             "network": {"nodes": 10},
             "warnings": [],
+            "standards": {"profile": "national"},
         }
 
     cases = {
@@ -216,7 +222,7 @@ def test_batch_table_says_what_each_population_rests_on():
         for name, s in cases.items()
     ]
     lines = format_table(runs).splitlines()
-    assert "basis" in lines[0]
-    assert "official" in lines[1]
-    assert "estimate (uncalibrated)" in lines[2]
-    assert "estimate x1.42 (--population)" in lines[3]
+    assert "人口依据" in lines[0]
+    assert "官方" in lines[1]
+    assert "估算（未校准）" in lines[2]
+    assert "估算 ×1.42（--population）" in lines[3]

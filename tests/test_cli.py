@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import geopandas as gpd
 import pyogrio
@@ -34,8 +35,11 @@ def test_analyze_writes_gpkg_csv_json(chengdu_run):
     summary = json.loads((out / "summary.json").read_text(encoding="utf-8"))
     assert summary["network"]["nodes"] > 1000
     assert "elderly_meal" in summary["no_data_categories"]
+    assert summary["standards"]["profile"] == "national"
+    assert summary["standards"]["chosen_by"] == "default"
     assert not list(out.glob(".*")), "no temporary files left behind"
     assert "幼儿园" in result.output
+    assert "标准：国家基准" in result.output and "［national；默认］" in result.output
 
 
 def test_english_output(tmp_path):
@@ -66,6 +70,7 @@ def test_english_output(tmp_path):
         (["--area", "116.3,39.9,116.4,40.0"], "lies outside the extract"),
         (["--area", "1,2,3"], "neither a bounding box"),
         (["--standards", "missing.yaml"], "standards file not found"),
+        (["--standards", "xiqin"], "unknown standards profile 'xiqin'. Did you mean 'xiqing'?"),
     ],
 )
 def test_user_errors_exit_2_without_traceback(args, message, tmp_path):
@@ -97,9 +102,59 @@ def test_invalid_yaml_exits_2(tmp_path):
     assert "invalid YAML" in result.output
 
 
-def test_never_overwrites_an_input(tmp_path, standards):
-    from pathlib import Path
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("extends: std.yaml\n", "line 1, key extends: 'extends' makes a cycle"),
+        ("extends: nationl\n", "line 1, key extends: unknown parent profile 'nationl'"),
+        (
+            "extends: national\nrules:\n  - {id: x, kind: presence, name: {zh: 书屋, en: x}, "
+            "category: no_such_category, unit: community, source: {document: d, clause: c}}\n",
+            "line 3, key rules.0.category: unknown category 'no_such_category'",
+        ),
+    ],
+)
+@pytest.mark.parametrize("command", ["analyze", "check"])
+def test_bad_profile_exits_2_naming_file_and_line(tmp_path, text, message, command):
+    bad = tmp_path / "std.yaml"
+    bad.write_text(text, encoding="utf-8")
+    args = ["--osm", str(need(CHENGDU)), "--out", str(tmp_path / "o")]
+    if command == "check":
+        args = ["--communities", str(tmp_path / "none.csv")]
+    result = CliRunner().invoke(main, [command, *args, "--standards", str(bad)])
+    assert result.exit_code == 2, result.output
+    assert f"{bad} {message}" in result.output
+    assert "Traceback" not in result.output
 
+
+def test_saved_folder_holds_the_resolved_profile_and_every_file_of_its_chain(tmp_path):
+    from circles.planning.saved import load_analysis
+
+    child = tmp_path / "city.yaml"
+    child.write_text("extends: xiqing\ndrop_rules: [kindergarten_300m]\n", encoding="utf-8")
+    out = tmp_path / "o"
+    args = ["--osm", str(need(CHENGDU)), "--area", "104.06,30.66,104.10,30.70", "--out", str(out)]
+    result = CliRunner().invoke(main, ["analyze", *args, "--standards", str(child)])
+    assert result.exit_code == 0, result.output
+    assert "［city；由 --standards 指定］" in result.output
+    saved = load_analysis(out).standards
+    ids = [r.id for r in saved.rules]
+    assert "elderly_daycare_15min_elderly" in ids and "kindergarten_300m" not in ids
+    manifest = json.loads((out / "manifest.json").read_text(encoding="utf-8"))
+    inputs = [Path(i["path"]).name for i in manifest["inputs"]]
+    assert inputs[1:] == [
+        "national.yaml",
+        "categories.yaml",
+        "tianjin.yaml",
+        "xiqing.yaml",
+        "city.yaml",
+    ]
+    summary = json.loads((out / "summary.json").read_text(encoding="utf-8"))
+    assert summary["standards"]["profile"] == "city"
+    assert summary["standards"]["files"] == saved.files
+
+
+def test_never_overwrites_an_input(tmp_path, standards):
     src = Path(standards.path)
     for f in src.parent.glob("*.yaml"):
         (tmp_path / f.name).write_bytes(f.read_bytes())

@@ -30,12 +30,12 @@ def test_without_area_the_edge_band_is_left_out_and_listed(chengdu, standards):
 
 def test_partly_outside_warning_counts_the_study_area_not_the_buffer(standards):
     inside = analyze(need(CHENGDU), area="104.07,30.67,104.08,30.68", standards=standards)
-    assert not any("of the study area lies inside" in w for w in inside.warnings)
+    assert not any("位于数据文件" in w for w in inside.warnings)
     _, miny, maxx, _ = shapely.box(*inside.summary["extract_bounds_wgs84"]).bounds
     half = f"{maxx - 0.01},{miny + 0.01},{maxx + 0.01},{miny + 0.03}"
     partly = analyze(need(CHENGDU), area=half, standards=standards)
-    warning = next(w for w in partly.warnings if "of the study area lies inside" in w)
-    assert warning.startswith("only 5") or warning.startswith("only 4"), warning
+    warning = next(w for w in partly.warnings if "位于数据文件" in w)
+    assert warning.startswith(("研究范围只有5", "研究范围只有4")), warning
 
 
 def test_facility_counts_in_area_and_buffer(chengdu):
@@ -49,7 +49,7 @@ def test_shortfall_unit_is_the_population_counted(chengdu):
     res = chengdu.results
     kindergarten = res[res["rule_id"] == "kindergarten_300m"]  # counts children where known
     assert set(kindergarten["shortfall_unit"]) == {"residents"}, "no child counts: all residents"
-    assert kindergarten["note"].str.contains("weighted by all residents").all()
+    assert kindergarten["note"].str.contains("按全部居民计").all()
 
 
 def test_rule_columns_of_the_communities_layer_are_numeric(tmp_path):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import xml.etree.ElementTree as ET
 from collections import Counter
 from pathlib import Path
@@ -9,7 +10,7 @@ from pathlib import Path
 import pytest
 import shapely
 
-from circles.model.facilities import match_category
+from circles.model.facilities import categories_of
 from conftest import CHENGDU, SHENZHEN, need
 
 
@@ -45,14 +46,30 @@ def xml_objects(path: Path, bounds: shapely.Geometry) -> list[dict[str, str]]:
     return out
 
 
-def direct_count(objects, category, ignore) -> Counter:
-    """Independent matcher: tag selectors first, then Chinese name keywords."""
+def direct_count(objects, category, categories) -> Counter:
+    """Independent matcher: name exclusions veto, then tag selectors, then Chinese name keywords."""
+    facility_keys = {k for c in categories.categories for sel in c.tags for k in sel}
+
+    def has(name: str, word: str) -> bool:
+        anchored = word.endswith("$")
+        return bool(re.search(re.escape(word.removesuffix("$")) + "$" * anchored, name))
+
     counts = Counter()
     for tags in objects:
+        names = [tags[k] for k in ("name", "name:zh", "official_name") if k in tags]
+        if any(has(n, x) for n in names for x in category.name_exclude):
+            continue
+        if any(
+            all(tags.get(k) == v or (v is True and k in tags) for k, v in sel.items())
+            for sel in category.tags_exclude
+        ):
+            continue
         by_tag = any(
             all(
                 (tags.get(k) is not None)
                 if v is True
+                else (tags.get(k) is None)
+                if v is False
                 else (tags.get(k) in v)
                 if isinstance(v, list)
                 else tags.get(k) == v
@@ -60,12 +77,14 @@ def direct_count(objects, category, ignore) -> Counter:
             )
             for sel in category.tags
         )
-        name = "|".join(tags.get(k, "") for k in ("name", "name:zh", "official_name"))
+        blocked = set(tags) & set(categories.name_match_ignore_keys) or (
+            set(tags) & set(categories.name_match_area_keys) and not set(tags) & facility_keys
+        )
         by_name = (
             not by_tag
-            and not (set(tags) & set(ignore))
-            and any(k in name for k in category.name_keywords)
-            and not any(x in name for x in category.name_exclude)
+            and not blocked
+            and not set(tags) & set(category.tags_only_keys)
+            and any(has(n, k) for n in names for k in category.name_keywords)
         )
         if by_tag:
             counts["tag"] += 1
@@ -79,11 +98,10 @@ def test_facility_counts_equal_direct_count_of_osm_tags(path, standards, request
     analysis = request.getfixturevalue("chengdu" if path == CHENGDU else "shenzhen")
     bounds = shapely.box(*analysis.summary["read_area_wgs84_bounds"])  # facilities read
     objects = xml_objects(need(path), bounds)
-    ignore = standards.categories.name_match_ignore_keys
     fac = analysis.facilities
     total = 0
     for category in standards.categories.categories:
-        expected = direct_count(objects, category, ignore)
+        expected = direct_count(objects, category, standards.categories)
         ours = fac[fac["category_id"] == category.id]["matched_by"].value_counts()
         assert int(ours.get("tag", 0)) == expected["tag"], category.id
         assert int(ours.get("name", 0)) == expected["name"], category.id
@@ -100,13 +118,26 @@ def test_known_counts_from_sources_md(chengdu):
 
 
 def test_name_keywords_match_untagged_chinese_facilities(standards):
-    cat = standards.category("elderly_meal")
-    ignore = frozenset(standards.categories.name_match_ignore_keys)
-    assert match_category({"name": "金牛区长者食堂"}, cat, ignore) == "name"
-    assert match_category({"name": "金牛区长者食堂", "highway": "bus_stop"}, cat, ignore) is None
-    kg = standards.category("kindergarten")
-    assert match_category({"amenity": "kindergarten"}, kg, ignore) == "tag"
-    assert match_category({"name": "幼儿园路", "highway": "residential"}, kg, ignore) is None
+    cats = standards.categories
+    assert categories_of({"name": "金牛区长者食堂"}, cats) == {"elderly_meal": "name"}
+    assert categories_of({"name": "金牛区长者食堂", "highway": "bus_stop"}, cats) == {}
+    assert categories_of({"amenity": "kindergarten"}, cats) == {"kindergarten": "tag"}
+    assert categories_of({"name": "幼儿园路", "highway": "residential"}, cats) == {}
+
+
+def test_exclusions_veto_tags_and_grade_tags_beat_names(standards):
+    cats = standards.categories
+    assert categories_of({"name": "城北电子城", "amenity": "marketplace"}, cats) == {}
+    school = {"name": "红星小学", "amenity": "school", "isced:level": "2"}
+    assert categories_of(school, cats) == {"junior_middle_school": "tag"}
+    assert categories_of({"name": "北站小学"}, cats) == {"primary_school": "name"}
+
+
+def test_place_blocks_a_name_only_without_a_facility_tag(standards):
+    cats = standards.categories
+    kindergarten = {"name": "千里马大地幼儿园", "amenity": "school", "place": "locality"}
+    assert categories_of(kindergarten, cats) == {"kindergarten": "name"}
+    assert categories_of({"name": "阳光幼儿园", "place": "neighbourhood"}, cats) == {}
 
 
 def test_facilities_are_points_with_connectors(chengdu):

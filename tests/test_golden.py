@@ -36,6 +36,8 @@ def _summary(folder: Path) -> dict:
         summary.pop(key, None)
     summary["input"]["osm"] = Path(summary["input"]["osm"]).name
     summary["standards"]["path"] = Path(summary["standards"]["path"] or "").name
+    files = summary["standards"].get("files", [])
+    summary["standards"]["files"] = [Path(f).name for f in files]
     return summary
 
 

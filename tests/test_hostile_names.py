@@ -22,7 +22,7 @@ import pytest
 from click.testing import CliRunner
 
 from circles.cli import main
-from circles.standards import default_standards_path
+from circles.standards import profile_path
 from conftest import CHENGDU, CHROMEDRIVER, CHROMIUM, headless_chromium, need
 
 if TYPE_CHECKING:
@@ -92,7 +92,7 @@ def hostile_extract(path: Path) -> dict[str, int]:
 
 def hostile_standards(folder: Path) -> Path:
     """Copy of the default standards whose names and symbols carry payloads."""
-    src = default_standards_path()
+    src = profile_path("national")
     folder.mkdir()
     categories = (src.parent / "categories.yaml").read_text(encoding="utf-8")
     replaced = {
@@ -112,11 +112,11 @@ def hostile_standards(folder: Path) -> Path:
     rule = "name: {zh: 幼儿园步行300米可达, en: Kindergarten within 300 m walk}"
     assert rule in default
     default = default.replace(rule, f"name: {{zh: {json.dumps(IMG)}, en: {json.dumps(SCRIPT)}}}")
-    title = "  zh: 默认标准（GB 50180-2018 + 地方文件）"
+    title = "  zh: 国家基准（GB 50180-2018 + 城市一刻钟便民生活圈建设指南）"
     assert title in default
     default = default.replace(title, f"  zh: {json.dumps(PAYLOADS[2] + SCRIPT)}")
-    (folder / "default.yaml").write_text(default, encoding="utf-8")
-    return folder / "default.yaml"
+    (folder / "national.yaml").write_text(default, encoding="utf-8")
+    return folder / "national.yaml"
 
 
 def hostile_points(path: Path, header: list[str], category: str | None) -> None:
@@ -147,13 +147,15 @@ def hostile_html(tmp_path_factory) -> list[Path]:
     analysis = tmp / "analysis"
     analyze = ["analyze", "--osm", str(osm), "--area", AREA, "--standards", str(standards)]
     district = ["--district-name", DISTRICT]
-    _run([*analyze, "--facilities", str(facilities), *district, "--out", str(analysis)])
+    facilities_in = ["--facilities", str(facilities), "--crs", "wgs84"]
+    _run([*analyze, *facilities_in, *district, "--out", str(analysis)])
     _run(["map", "--analysis", str(analysis), "--out", str(tmp / "online")])
     offline = ["--offline", "--lang", "en", "--out", str(tmp / "offline")]
     _run(["map", "--analysis", str(analysis), *offline])
     siting = ["--analysis", str(analysis), "--category", "kindergarten"]
     top = ["--top", str(len(PAYLOADS))]
-    _run(["score", *siting, "--sites", str(sites), *top, "--out", str(tmp / "score")])
+    sites_in = ["--sites", str(sites), "--crs", "wgs84"]
+    _run(["score", *siting, *sites_in, *top, "--out", str(tmp / "score")])
     _run(["recommend", *siting, "--count", "2", "--out", str(tmp / "recommend")])
     pages = sorted(tmp.glob("*/*.html"))
     assert {p.name for p in pages} >= {"index.html", "sites_map.html", "recommend_map.html"}

@@ -55,7 +55,7 @@ def test_gbk_csv_with_chinese_headers_names_and_capacity(tmp_path, standards):
         }
     ).to_csv(path, index=False, encoding="gbk")
     problems = Problems()
-    gdf = read_facilities(path, standards, problems=problems)
+    gdf = read_facilities(path, standards, crs="wgs84", problems=problems)
     assert problems.items == []
     assert gdf["category_id"].tolist() == ["elderly_meal", "elderly_meal", "childcare"]
     assert gdf["name"].tolist() == ["长者食堂", "老年餐桌", "托育园"]
@@ -80,7 +80,7 @@ def test_datum_hint_in_column_name_and_location_column(tmp_path, standards):
     assert gdf["given_crs"].iloc[0] == "gcj02"
     path2 = tmp_path / "location.csv"
     path2.write_text('name,type,location\n乙,幼儿园,"104.07,30.67"\n', encoding="utf-8")
-    gdf2 = read_facilities(path2, standards)
+    gdf2 = read_facilities(path2, standards, crs="wgs84")
     assert (gdf2.geometry.x.iloc[0], gdf2.geometry.y.iloc[0]) == (104.07, 30.67)
 
 
@@ -89,7 +89,7 @@ def test_xlsx_and_geojson_facilities(tmp_path, standards):
     pd.DataFrame(
         {"机构名称": ["甲托育"], "经度": [104.07], "纬度": [30.67], "托位": [80]}
     ).to_excel(xlsx, index=False)
-    gdf = read_facilities(f"{xlsx}::category=childcare", standards)
+    gdf = read_facilities(f"{xlsx}::category=childcare,crs=wgs84", standards)
     assert gdf["capacity"].tolist() == [80] and gdf["name"].tolist() == ["甲托育"]
     geojson = tmp_path / "sites.geojson"
     gpd.GeoDataFrame(
@@ -128,7 +128,7 @@ def test_bad_facility_rows_are_specific_errors(tmp_path, standards, rows, expect
     header = "名称,类别,经度,纬度" + (",学位" if rows.count(",") == 4 else "")
     path.write_text(f"{header}\n{rows}\n", encoding="utf-8")
     problems = Problems()
-    read_facilities(path, standards, extract_bounds=CHENGDU_BOX, problems=problems)
+    read_facilities(path, standards, "wgs84", extract_bounds=CHENGDU_BOX, problems=problems)
     assert any(expected in e for e in errors_of(problems)), errors_of(problems)
     assert all(e.startswith(str(path)) for e in errors_of(problems))
 
@@ -285,6 +285,8 @@ def test_wrong_datum_is_caught_on_real_data(planner_files):
             "check",
             "--facilities",
             str(planner_files / "kindergartens.csv"),
+            "--crs",
+            "wgs84",  # said, and wrong: the street and name fits are a second opinion
             "--osm",
             str(need(CHENGDU)),
         ],
@@ -307,13 +309,14 @@ def test_wrong_datum_is_caught_on_real_data(planner_files):
         ],
     )
     assert ok.exit_code == 0, ok.output
-    assert "7 facilities read" in ok.output and "no errors" in ok.output
+    rows = len(pd.read_csv(planner_files / "kindergartens.csv", encoding="gbk"))
+    assert f"读取设施 {rows} 处" in ok.output and "没有错误" in ok.output
 
 
-def test_planner_files_in_an_analysis(planner_files, chengdu, standards, tmp_path):
+def test_planner_files_in_an_analysis(planner_files, chengdu, tianjin, tmp_path):
     result = analyze(
         need(CHENGDU),
-        standards=standards,
+        standards=tianjin,  # its per-street and elderly rules
         facilities=[planner_files / "kindergartens.csv"],
         crs="gcj02",
         communities=planner_files / "communities.geojson",
@@ -333,9 +336,9 @@ def test_planner_files_in_an_analysis(planner_files, chengdu, standards, tmp_pat
     elderly = r[(r["rule_id"] == "elderly_meal_15min_elderly")]
     assert elderly["status"].eq("no_data").all()
     kg = r[(r["rule_id"] == "kindergarten_300m") & (r["unit_level"] == "district")].iloc[0]
-    assert kg["note"] == "weighted by all residents: no counts of children in the communities"
+    assert kg["note"] == "按全部居民计：社区数据中没有儿童人数"
     # per-street presence rule evaluated on the two streets
-    streets = r[(r["rule_id"] == "elderly_daycare_per_street")]
+    streets = r[(r["rule_id"] == "elderly_centre_per_street")]
     assert streets["unit_level"].tolist() == ["street", "street"]
     assert streets["population"].sum() == pytest.approx(result.communities["population"].sum())
     paths = write_outputs(result, tmp_path / "out")
@@ -344,7 +347,8 @@ def test_planner_files_in_an_analysis(planner_files, chengdu, standards, tmp_pat
     assert warnings == result.warnings and len(warnings) >= 1
 
 
-def test_elderly_weighting_changes_the_share(planner_files, standards):
+def test_elderly_weighting_changes_the_share(planner_files, tianjin):
+    standards = tianjin  # Tianjin's elderly meal circle
     canteens = planner_files / "canteens.csv"
     pd.DataFrame(
         {"名称": ["食堂一", "食堂二"], "经度": [104.075, 104.09], "纬度": [30.675, 30.69]}
@@ -352,12 +356,12 @@ def test_elderly_weighting_changes_the_share(planner_files, standards):
     result = analyze(
         need(CHENGDU),
         standards=standards,
-        facilities=[f"{canteens}::category=老年助餐点"],
+        facilities=[f"{canteens}::category=老年助餐点,crs=wgs84"],
         communities=planner_files / "communities.geojson",
     )
     r = result.results
     row = r[(r["rule_id"] == "elderly_meal_15min_elderly") & (r["unit_level"] == "district")]
-    assert row["note"].iloc[0] == "weighted by residents aged 60+"
+    assert row["note"].iloc[0] == "按60岁以上老人计"
     assert row["shortfall_unit"].iloc[0] == "elderly"
     # elderly are 20% of everyone in every community: the share equals the unweighted one
     demand = result.demand_points
@@ -368,10 +372,10 @@ def test_elderly_weighting_changes_the_share(planner_files, standards):
     assert row["value"].iloc[0] == pytest.approx(expected)
 
 
-def test_gaps_workbook(chengdu, tmp_path):
+def test_gaps_workbook(chengdu_tianjin, tmp_path):
     import openpyxl
 
-    write_outputs(chengdu, tmp_path)
+    write_outputs(chengdu_tianjin, tmp_path)  # a sheet per judged category: meals too
     book = openpyxl.load_workbook(tmp_path / "gaps.xlsx")
     assert book.sheetnames[0] == "汇总"
     assert "幼儿园" in book.sheetnames and "老年助餐点" in book.sheetnames
@@ -511,3 +515,19 @@ def test_planner_sample_communities_and_streets():
     assert problems.items == []
     assert sorted(streets["level"]) == ["district"] + ["street"] * 6
     assert streets["name"].str.endswith("街道").sum() == 6
+
+
+def test_facilities_given_as_several_frames_get_ids_unique_across_them(standards):
+    """Two GeoDataFrames of facilities from Python: every facility keeps its own id."""
+    chengdu = need(CHENGDU)
+    frames = [
+        gpd.GeoDataFrame(
+            {"category_id": [cat, cat], "name": [f"{cat}甲", f"{cat}乙"]},
+            geometry=[Point(104.07, 30.67), Point(104.08, 30.68)],
+            crs=4326,
+        )
+        for cat in ("elderly_meal", "childcare")
+    ]
+    result = analyze(chengdu, standards=standards, facilities=frames)
+    planner = result.facilities[result.facilities["source"] == "planner"]
+    assert len(planner) == 4 and planner["facility_id"].is_unique

@@ -231,9 +231,9 @@ def test_population_option_in_the_terminal(tmp_path):
         main, ["analyze", "--osm", str(osm), "--out", str(tmp_path / "b"), "--population", "600000"]
     )
     assert run.exit_code == 0, run.output
-    assert re.search(r"population basis: residential land \d+\.\d% of \d+\.\d km²", run.output)
-    assert "population 600,000 (estimated, calibrated)" in run.output
-    assert "calibrated by --population 600,000 (estimate " in run.output
+    assert re.search(r"人口依据：居住用地占 \d+\.\d%，研究范围 \d+\.\d km²", run.output)
+    assert "人口 600,000（估算，已校准）" in run.output
+    assert "已按 --population 600,000 校准（估算 " in run.output
 
 
 def test_planner_communities_over_chengdu_place_no_one_in_water(standards):
@@ -264,8 +264,9 @@ def test_planner_communities_over_chengdu_place_no_one_in_water(standards):
 STREETS = CHENGDU.parents[1] / "planner-samples" / "街道.shp"
 
 
-def test_street_populations_calibrate_the_residents_inside(standards):
+def test_street_populations_calibrate_the_residents_inside(tianjin):
     """The sample 街道.shp: each street's demand points sum to its 常住人口 (to 0.1 %)."""
+    standards = tianjin  # per-capita rules: their notes say the population is calibrated
     osm = need(CHENGDU)
     if not STREETS.exists():
         pytest.skip(f"{STREETS} not found")
@@ -291,7 +292,8 @@ def test_street_populations_calibrate_the_residents_inside(standards):
     assert result.communities["population"].sum() == pytest.approx(demand["population"].sum())
     assert any("times the population placed in the study area" in w for w in result.warnings)
     per_capita = result.results[result.results["kind"] == "per_capita"]
-    assert not per_capita["note"].fillna("").str.contains("not calibrated").any()
+    assert len(per_capita)
+    assert not per_capita["note"].fillna("").str.contains("未校准").any()
 
 
 def test_calibrate_streets_warns_of_streets_with_no_one_placed():
@@ -330,20 +332,17 @@ def test_calibrate_streets_warns_of_streets_with_no_one_placed():
     assert report.loc[1, "estimate"] == 0 and np.isnan(report.loc[1, "factor"])
 
 
-def test_per_capita_rows_on_an_uncalibrated_estimate_are_indicative(chengdu, standards):
+def test_per_capita_rows_on_an_uncalibrated_estimate_are_indicative(chengdu_tianjin, tianjin):
+    chengdu, standards = chengdu_tianjin, tianjin  # Tianjin's profile has per-capita rules
     per_capita = chengdu.results[chengdu.results["kind"] == "per_capita"]
     judged = per_capita[per_capita["status"].isin(["pass", "fail"])]
     assert len(judged)
-    assert (
-        judged["note"]
-        .str.contains("population estimated, not calibrated: indicative", regex=False)
-        .all()
-    )
+    assert judged["note"].str.contains("人口为估算且未校准：结果仅供参考", regex=False).all()
     calibrated = analyze(
         need(CHENGDU), standards=standards, population=chengdu.summary["population"]["total"]
     )
     per_capita = calibrated.results[calibrated.results["kind"] == "per_capita"]
-    assert not per_capita["note"].fillna("").str.contains("not calibrated").any()
+    assert not per_capita["note"].fillna("").str.contains("未校准").any()
 
 
 def test_planner_communities_are_never_rescaled_by_streets(standards):

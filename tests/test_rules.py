@@ -38,11 +38,12 @@ def test_far_community_is_reported_as_kindergarten_gap(chengdu):
 
 
 def test_absent_category_is_no_data_not_gap(real):
-    assert "elderly_meal" in real.summary["no_data_categories"]
-    rows = real.results[real.results["category_id"] == "elderly_meal"]
+    # no day-care centre is mapped in either extract; national judges it (300 m)
+    assert "elderly_daycare" in real.summary["no_data_categories"]
+    rows = real.results[real.results["category_id"] == "elderly_daycare"]
     assert len(rows) > 0
     assert set(rows["status"]) == {"no_data"}
-    cat = next(c for c in real.summary["categories"] if c["category_id"] == "elderly_meal")
+    cat = next(c for c in real.summary["categories"] if c["category_id"] == "elderly_daycare")
     assert cat["data"] == "no_data"
     assert all(r["communities_failing"] == 0 for r in cat["rules"].values())
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import itertools
 import json
+import shutil
 
 import geopandas as gpd
 import numpy as np
@@ -33,6 +34,18 @@ from conftest import CHENGDU, need
 
 SITES = [(104.08, 30.69), (104.1, 30.675), (104.063, 30.707)]
 SAMPLES = CHENGDU.parents[1] / "planner-samples"
+
+
+@pytest.fixture(scope="module")
+def standards(tianjin):
+    """Tianjin's profile: it holds the elderly meal rule that siting is tested on."""
+    return tianjin
+
+
+@pytest.fixture(scope="module")
+def chengdu(chengdu_tianjin):
+    """Chengdu judged by Tianjin's profile (see ``standards``)."""
+    return chengdu_tianjin
 
 
 @pytest.fixture(scope="module")
@@ -293,6 +306,8 @@ def test_cli_score_and_recommend(saved, tmp_path):
             "kindergarten",
             "--sites",
             str(sites),
+            "--crs",
+            "wgs84",
             "--out",
             str(tmp_path / "s"),
         ],
@@ -342,3 +357,19 @@ def test_cli_score_and_recommend(saved, tmp_path):
     )
     assert bad.exit_code == 2
     assert "holds no rows" in bad.output
+
+
+def test_rerunning_score_or_recommend_writes_a_new_folder(saved, tmp_path):
+    """Without --out, each run writes a new <analysis>/score, score-2, ... (and recommend)."""
+    copy = tmp_path / "analysis"
+    shutil.copytree(saved.folder, copy)
+    score = ["score", "--analysis", str(copy), "--category", "kindergarten", "--at", "104.08,30.69"]
+    recommend = ["recommend", "--analysis", str(copy), "--category", "kindergarten", "--count", "1"]
+    for args in (score, score, recommend, recommend):
+        run = CliRunner().invoke(main, args)
+        assert run.exit_code == 0, run.output
+    written = sorted(p.name for p in copy.iterdir() if p.is_dir())
+    assert written == ["recommend", "recommend-2", "score", "score-2"]
+    assert (copy / "score" / "score.json").read_bytes() == (
+        copy / "score-2" / "score.json"
+    ).read_bytes()

@@ -26,6 +26,7 @@ from shapely.geometry.base import BaseGeometry
 from circles._version import __version__
 from circles.errors import CirclesError, InputError
 from circles.folders import swap_into_place, write_manifest
+from circles.messages import say
 
 if TYPE_CHECKING:
     from distributed import Client, Future
@@ -327,12 +328,12 @@ def _check_options(
 ) -> _Options:
     """Read every input once on the client so that input errors stop the batch up front."""
     from circles.pipeline import with_authoritative
-    from circles.standards import load_standards
+    from circles.standards import load_standards, profile_path
 
     _check_values(lang, buffer_m)
     if standards is not None:
-        standards = str(Path(standards).expanduser().absolute())
-    loaded = load_standards(standards)
+        standards = str(profile_path(standards).absolute())
+    loaded = load_standards(standards)  # without --standards each district picks its profile
     with_authoritative(loaded, authoritative)
     files = _read_inputs(loaded, facilities, communities, boundaries, crs)
     return _Options(standards, lang, *files, crs, buffer_m, cache, tuple(authoritative))
@@ -424,9 +425,8 @@ def _run_district(osm: str, district: District, out_dir: str, options: _Options)
             result = analyze(osm, district=district.code, district_name=district.name, **kwargs)
         else:
             result = analyze(osm, area=district.geometry, district_name=district.name, **kwargs)
-        extra = [Path(options.standards)] if options.standards else []
         write_analysis_files(result, partial)
-        write_manifest(partial, "batch", [*result.inputs, *extra])
+        write_manifest(partial, "batch", result.inputs)
         summary = json.loads((partial / "summary.json").read_text(encoding="utf-8"))
         return {
             "ok": True,
@@ -452,6 +452,7 @@ def figures(summary: dict) -> dict:
     """Key figures of a district's ``summary.json`` for the batch table."""
     rules = [r for c in summary["categories"] for r in c["rules"].values()]
     return {
+        "standards": summary["standards"]["profile"],
         "communities": summary["communities"]["count"],
         "population": summary["communities"]["population"],
         "population_estimated": summary["communities"]["population_estimated"],
@@ -781,32 +782,25 @@ def _basis(f: dict) -> str:
     if not f:
         return ""
     if not f["population_estimated"]:
-        return "official"
+        return say("pop_official")
     if not f.get("calibrated_by"):
-        return "estimate (uncalibrated)"
+        return say("basis_uncalibrated")
     factor = f.get("calibration_factor")
-    return f"estimate x{factor:g} ({f['calibrated_by']})" if factor else f["calibrated_by"]
+    by = f["calibrated_by"]
+    return say("basis_scaled", factor=factor, by=by) if factor else by
 
 
 def format_table(runs: Sequence[DistrictRun]) -> str:
     """The runs as an aligned text table (Chinese characters count double)."""
-    header = [
-        "district",
-        "status",
-        "tries",
-        "s",
-        "communities",
-        "population",
-        "basis",
-        "rules fail",
-    ]
+    header = say("batch_header").split("|")
     rows = [header]
     for r in runs:
         f = r.figures
         rows.append(
             [
                 r.name,
-                r.status,
+                say(f"status_{r.status}"),
+                str(f.get("standards", "")),
                 str(r.attempts),
                 f"{r.seconds:.1f}",
                 str(f.get("communities", "")),
@@ -819,11 +813,11 @@ def format_table(runs: Sequence[DistrictRun]) -> str:
     lines = []
     for row in rows:
         cells = [
-            cell + " " * (w - _width(cell)) if c < 2 else " " * (w - _width(cell)) + cell
+            cell + " " * (w - _width(cell)) if c < 3 else " " * (w - _width(cell)) + cell
             for c, (cell, w) in enumerate(zip(row, widths, strict=True))
         ]
         lines.append("  ".join(cells).rstrip())
     for r in runs:
         if r.status == "failed":
-            lines.append(f"{r.name}: {r.error}")
+            lines.append(say("batch_error", name=r.name, error=r.error))
     return "\n".join(lines)

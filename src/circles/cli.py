@@ -14,15 +14,18 @@ import click
 
 from circles.errors import CirclesError
 from circles.folders import MANIFEST, result_folder, safe_name
+from circles.messages import current_language, language, say
 from circles.present.style import label
+from circles.present.terminal import analysis_lines, file_line, ranking_lines
 
 if TYPE_CHECKING:
-    import numpy as np
+    import geopandas as gpd
 
     from circles.batch import DistrictRun
     from circles.planning.recommend import Recommendation
     from circles.planning.saved import SavedAnalysis
     from circles.planning.score import SiteScores
+    from circles.standards import Standards
 
 
 class UserError(click.ClickException):
@@ -32,7 +35,7 @@ class UserError(click.ClickException):
 
     def show(self, file: object = None) -> None:
         """Print the message as ``circles: error: ...`` on standard error."""
-        click.echo(f"circles: error: {self.format_message()}", err=True)
+        click.echo(say("error", text=self.format_message()), err=True)
 
 
 def sample_extract() -> Path:
@@ -45,9 +48,10 @@ def sample_extract() -> Path:
 INPUT_OPTIONS = [
     click.option(
         "--standards",
-        type=click.Path(path_type=Path),
         default=None,
-        help="Standards YAML. Default: configs/default.yaml (GB 50180-2018 + local plans).",
+        help="Standards profile: a shipped name (national, tianjin, xiqing, xinji, baicheng) or "
+        "a YAML file (may say `extends: NAME`). Default: the profile written for --district, "
+        "else national.",
     ),
     click.option(
         "--lang",
@@ -72,13 +76,14 @@ INPUT_OPTIONS = [
     click.option(
         "--boundaries",
         default=None,
-        help="Your street (街道) and/or district boundaries, for per-street rules.",
+        help="Your street (街道), village (村) and/or district boundaries (rules per unit).",
     ),
     click.option(
         "--crs",
-        default="wgs84",
-        show_default=True,
-        help="Coordinates of your files: wgs84, gcj02 (Amap, Tencent), bd09 (Baidu) or EPSG:xxxx.",
+        default=None,
+        help="Coordinates of your files that do not state their own: wgs84 (GPS, 天地图, OSM), "
+        "gcj02 (高德/腾讯 Amap, Tencent), bd09 (百度 Baidu) or EPSG:xxxx. A table of points in "
+        "China without it (nor FILE::crs=, nor a column such as 高德经度) is an error.",
     ),
     click.option(
         "--buffer",
@@ -118,9 +123,9 @@ SITING_OPTIONS = [
     click.option("--category", required=True, help="Category id, e.g. elderly_meal."),
     click.option(
         "--crs",
-        default="wgs84",
-        show_default=True,
-        help="Datum of site coordinates: wgs84, gcj02 (Amap/Tencent), bd09 (Baidu), EPSG:xxxx.",
+        default=None,
+        help="Datum of site coordinates: wgs84, gcj02 (Amap/Tencent), bd09 (Baidu), EPSG:xxxx. "
+        "Needed for a --sites table in China that does not say (--at: default wgs84).",
     ),
     click.option("--rule", "rule_id", default=None, help="Access rule to use (default: first)."),
     click.option("--lang", type=click.Choice(["zh", "en"]), default="zh", show_default=True),
@@ -129,7 +134,7 @@ SITING_OPTIONS = [
         "--out",
         type=click.Path(path_type=Path),
         default=None,
-        help="Output folder. Default: <analysis>/score or <analysis>/recommend.",
+        help="Output folder. Default: a new <analysis>/score (recommend), score-2, ...",
     ),
 ]
 
@@ -149,9 +154,20 @@ input_options = _options(INPUT_OPTIONS)  # analyze, batch: standards, language, 
 siting_options = _options(SITING_OPTIONS)  # score, recommend: saved analysis and category
 
 
+class Command(click.Command):
+    """A ``circles`` command: its notes, warnings and messages speak its ``--lang``."""
+
+    def invoke(self, ctx: click.Context) -> object:
+        """Run the command in its language (Chinese unless ``--lang en``)."""
+        with language(ctx.params.get("lang") or "zh"):
+            return super().invoke(ctx)
+
+
 class Commands(click.Group):
     """The ``circles`` commands; file-system limits anywhere become a clear error, not a
     traceback."""
+
+    command_class = Command
 
     def invoke(self, ctx: click.Context) -> object:
         """Run the command; a name too long for the file system is a user error."""
@@ -170,11 +186,12 @@ class Commands(click.Group):
 
 @click.group(cls=Commands, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(package_name="circles")
-@click.option("-v", "--verbose", count=True, help="More log output (-vv for debug).")
-@click.option("-q", "--quiet", is_flag=True, help="Only warnings and errors.")
+@click.option("-v", "--verbose", count=True, help="Log each stage and cache (-vv for debug).")
+@click.option("-q", "--quiet", is_flag=True, help="Log errors only.")
 def main(verbose: int, quiet: bool) -> None:
     """Check 15-minute community life circles (15分钟社区生活圈) on OpenStreetMap data."""
-    level = logging.WARNING if quiet else logging.DEBUG if verbose > 1 else logging.INFO
+    levels = {0: logging.WARNING, 1: logging.INFO}
+    level = logging.ERROR if quiet else levels.get(verbose, logging.DEBUG)
     logging.basicConfig(level=level, format="%(levelname)s %(name)s: %(message)s")
     logging.getLogger("pyogrio").setLevel(logging.WARNING)
 
@@ -211,6 +228,19 @@ def main(verbose: int, quiet: bool) -> None:
     "of every community so that they sum to it.",
 )
 @click.option(
+    "--strict",
+    is_flag=True,
+    help="Rows of your files without coordinates (footers, unlocated rows) are errors, not "
+    "skipped with a warning.",
+)
+@click.option(
+    "--format",
+    "formats",
+    multiple=True,
+    help="Also export communities, facilities and gaps to exports/: shp (Shapefile, UTF-8), "
+    "shp-gbk (GBK, for older desktop GIS), kml; repeatable or comma-separated.",
+)
+@click.option(
     "--out",
     type=click.Path(path_type=Path),
     default=None,
@@ -219,28 +249,32 @@ def main(verbose: int, quiet: bool) -> None:
 def analyze(
     osm: Path | None,
     area: str | None,
-    standards: Path | None,
+    standards: str | None,
     lang: str,
     district: str | None,
     district_name: str | None,
     facility_files: tuple[str, ...],
     communities: str | None,
     boundaries: str | None,
-    crs: str,
+    crs: str | None,
     buffer_m: float | None,
     no_cache: bool,
     authoritative: tuple[str, ...],
     population: str | None,
+    strict: bool,
+    formats: tuple[str, ...],
     out: Path | None,
 ) -> None:
     """Walking access to every facility category, per community, street and district."""
     from circles.pipeline import analyze as run
+    from circles.present.exports import parse_formats
     from circles.present.tables import write_outputs
 
     started = time.perf_counter()
     osm = osm or sample_extract()
     out = out or Path("maps") / safe_name(osm.name.split(".")[0])
     try:
+        exports = parse_formats(formats)
         result = run(
             osm,
             area=area,
@@ -256,107 +290,54 @@ def analyze(
             crs=crs,
             authoritative=authoritative,
             population=population,
+            strict=strict,
         )
-        paths = write_outputs(result, out, [p for p in (standards,) if p is not None])
+        paths = write_outputs(result, out, formats=exports)
     except CirclesError as exc:
         raise UserError(str(exc)) from None
-    for line in _analysis_lines(osm.name, result.summary, lang):
+    for line in [*analysis_lines(osm.name, result), *ranking_lines(result)]:
         click.echo(line)
     for warning in result.warnings:
-        click.echo(f"warning: {warning}", err=True)
-    click.echo(f"wrote {', '.join(str(p) for p in paths)} in {time.perf_counter() - started:.1f} s")
-
-
-def _analysis_lines(osm_name: str, s: dict, lang: str) -> list[str]:
-    """What ``analyze`` prints from the summary: network, communities, one line per category."""
-    lines = [
-        f"{osm_name}: {s['network']['nodes']} nodes, {s['network']['edges']} edges; "
-        f"{s['communities']['count']} communities, population "
-        f"{s['communities']['population']:,} "
-        f"({_population_kind(s)})",
-        *_population_line(s.get("population")),
-    ]
-    for cat in s["categories"]:
-        name = cat["name_zh"] if lang == "zh" else cat["name_en"]
-        if cat["data"] == "no_data":
-            lines.append(f"  {name}: {label('no_data', lang)}")
-            continue
-        parts = [_rule_result(rule_id, r, lang) for rule_id, r in cat["rules"].items()]
-        basis = f" [{label(cat['authority'], lang)}]" if cat["authority"] != "planner" else ""
-        lines.append(f"  {name} ({cat['facilities']}){basis}: " + "; ".join(parts))
-    if s.get("units") == "compound":
-        lines.append(
-            "  units: OSM residential compounds (小区/居住街坊); rules per 社区 are not evaluated "
-            "without --communities"
-        )
-    return lines
-
-
-def _population_kind(s: dict) -> str:
-    """Official, estimated, or estimated and calibrated to an official total."""
-    if not s["communities"]["population_estimated"]:
-        return "official"
-    return "estimated, calibrated" if s.get("population", {}).get("calibrated") else "estimated"
-
-
-def _population_line(basis: dict | None) -> list[str]:
-    """One line on what the population rests on, and whether it is calibrated."""
-    if not basis:
-        return []
-    total = max(basis["total"], 1)
-    before, factor = basis.get("total_before_calibration"), basis.get("calibration_factor")
-    factor = None if basis.get("streets") else factor  # then scaled per street after
-    if basis["calibrated"]:
-        how = f"calibrated by {basis['calibrated_by']}" + (
-            f" (estimate {before:,} x {factor:g})" if before and factor else ""
-        )
-        how += f" (estimate {before:,})" if before and not factor else ""
-    elif basis.get("calibrated_by"):
-        how = (
-            f"partly calibrated by {basis['calibrated_by']}: per-capita results elsewhere "
-            "are indicative"
-        )
-    else:
-        how = "estimated, not calibrated: per-capita results are indicative (give --population)"
-    share = basis["residential_land_share"]
-    land = "communities file" if share is None else f"residential land {share:.1%}"
-    return [
-        f"  population basis: {land} of "
-        f"{basis['study_area_km2']:.1f} km²; {basis['density_per_km2']:,.0f} residents/km²; "
-        f"{basis['residents_by_buildings'] / total:.0%} placed by buildings, "
-        f"{basis['residents_by_land_area'] / total:.0%} by land area; {how}"
-    ]
-
-
-def _rule_result(rule_id: str, r: dict, lang: str) -> str:
-    """A rule's district result, value and failing communities, as ``analyze`` prints them."""
-    judged = r["communities_failing"] + r["communities_passing"]
-    value = r.get("district_value")
-    share = r["kind"] in ("access", "coverage_rate")
-    shown = "" if value is None else f" {value:.1%}" if share else f" {value:.2f}"
-    fails = f", {r['communities_failing']}/{judged} fail" if judged else ""
-    return f"{rule_id} {label(r.get('district_status', ''), lang)}{shown}{fails}"
+        click.echo(say("warning", text=warning), err=True)
+    written = ", ".join(str(p) for p in paths)
+    click.echo(say("wrote", paths=written, seconds=time.perf_counter() - started))
 
 
 @main.command()
 @click.option("--facilities", "facility_files", multiple=True, help="Facility file; repeatable.")
 @click.option("--communities", default=None, help="Communities file (polygons, population).")
-@click.option("--boundaries", default=None, help="Street / district boundaries file.")
-@click.option("--crs", default="wgs84", show_default=True, help="wgs84, gcj02, bd09 or EPSG:xxxx.")
+@click.option("--boundaries", default=None, help="Street / village / district boundaries file.")
+@click.option(
+    "--crs",
+    default=None,
+    help="Coordinates of files that do not state their own: wgs84, gcj02, bd09 or EPSG:xxxx.",
+)
 @click.option(
     "--osm",
     type=click.Path(path_type=Path),
     default=None,
     help="Also check points against this extract: inside it, and on its streets (datum).",
 )
-@click.option("--standards", type=click.Path(path_type=Path), default=None)
+@click.option(
+    "--standards",
+    default=None,
+    help="Standards profile (shipped name or YAML file) whose categories the files use. "
+    "Default: national.",
+)
+@click.option(
+    "--strict",
+    is_flag=True,
+    help="Rows of your files without coordinates (footers, unlocated rows) are errors, not "
+    "skipped with a warning.",
+)
 def check(
     facility_files: tuple[str, ...],
     communities: str | None,
     boundaries: str | None,
-    crs: str,
+    crs: str | None,
     osm: Path | None,
-    standards: Path | None,
+    standards: str | None,
+    strict: bool,
 ) -> None:
     """Check your own files (facilities, communities, boundaries) without analysing.
 
@@ -366,26 +347,29 @@ def check(
 
     if not (facility_files or communities or boundaries):
         raise UserError("nothing to check: give --facilities, --communities or --boundaries.")
+    from circles.standards import load_standards
+
     try:
-        problems, files = check_inputs(facility_files, communities, boundaries, standards, crs, osm)
+        loaded = load_standards(standards)
+        problems, files = check_inputs(
+            facility_files, communities, boundaries, loaded, crs, osm, strict
+        )
     except CirclesError as exc:
         raise UserError(str(exc)) from None
+    lang = current_language()
+    click.echo(say("check_standards", name=loaded.name(lang), profile=loaded.profile))
     failed = {p.file for p in problems.errors}
     for f in (f for f in files if f["file"] not in failed):
-        details = ", ".join(
-            f"{k}: {v}" for k, v in f.items() if k not in ("file", "kind", "records")
-        )
-        click.echo(f"{f['file']}: {f['records']} {f['kind']} read ({details})")
+        click.echo(file_line(f))
     for p in problems.warnings:
-        click.echo(f"warning: {p}", err=True)
+        click.echo(say("warning", text=p), err=True)
+    counts = {"errors": len(problems.errors), "warnings": len(problems.warnings)}
     if problems.errors:
         for p in problems.errors:
-            click.echo(f"error: {p}", err=True)
-        click.echo(
-            f"{len(problems.errors)} error(s), {len(problems.warnings)} warning(s)", err=True
-        )
+            click.echo(say("error_line", text=p), err=True)
+        click.echo(say("check_failed", **counts), err=True)
         sys.exit(2)
-    click.echo(f"no errors, {len(problems.warnings)} warning(s)")
+    click.echo(say("check_ok", warnings=counts["warnings"]))
 
 
 def _lonlat(text: str) -> tuple[float, float]:
@@ -415,7 +399,7 @@ def score(
     category: str,
     at: str | None,
     sites: Path | None,
-    crs: str,
+    crs: str | None,
     rule_id: str | None,
     top: int,
     lang: str,
@@ -423,16 +407,21 @@ def score(
     out: Path | None,
 ) -> None:
     """Score proposed sites: residents newly within reach, communities that stop failing."""
+    import numpy as np
+
     from circles.planning.saved import load_analysis
     from circles.planning.score import score_sites
 
     if (at is None) == (sites is None):
         raise UserError("give exactly one of --at LON,LAT or --sites FILE")
-    out = out or folder / "score"
+    started = time.perf_counter()
+    out = out or _new_folder(folder / "score")
     try:
         saved = load_analysis(folder)
-        lonlat, names = _site_lonlat(at, sites, crs)
-        result = score_sites(saved, category, lonlat, names, rule_id)
+        points = _sites(at, sites, crs)
+        lonlat = np.column_stack([points.geometry.x, points.geometry.y])
+        names = points["name"].tolist() if points["name"].notna().all() else None
+        result = score_sites(saved, category, lonlat, names, rule_id, points)
         inputs = [folder / MANIFEST, *([sites] if sites else [])]
         with result_folder(out, "score", inputs) as tmp:
             _write_scores(result, sites is not None, tmp, lang)
@@ -441,31 +430,28 @@ def score(
         raise UserError(str(exc)) from None
     shown = result.table.head(top)
     for score_, row in zip(result.scores[:top], shown.itertuples(), strict=False):
-        click.echo(_score_line(score_, row))
+        click.echo(_score_line(score_, row, saved.standards, lang))
     written = ("score.json", "site_scores.csv", "sites_map.html", "service_areas.geojson")
-    click.echo("wrote " + ", ".join(str(out / name) for name in written))
+    seconds = time.perf_counter() - started
+    click.echo(say("wrote", paths=", ".join(str(out / n) for n in written), seconds=seconds))
 
 
-def _site_lonlat(
-    at: str | None, sites: Path | None, crs: str
-) -> tuple[np.ndarray, list[str] | None]:
-    """Longitude/latitude (WGS-84) of ``--at`` or ``--sites``, and names if every site has one."""
+def _sites(at: str | None, sites: Path | None, crs: str | None) -> gpd.GeoDataFrame:
+    """The site of ``--at`` (in ``crs``, default WGS-84) or the sites of ``--sites``: WGS-84
+    points with ``name``, ``site_id`` and ``given_crs``; the file's warnings are printed."""
     import geopandas as gpd
-    import numpy as np
 
     from circles.sources.coords import to_wgs84
     from circles.sources.planner_files import read_sites
 
-    if at is not None:
-        lon, lat = to_wgs84(*_lonlat(at), crs)
-        points = gpd.GeoDataFrame(
-            {"name": ["site"]}, geometry=gpd.points_from_xy(lon, lat), crs=4326
-        )
-    else:
+    if at is None:
         points = read_sites(sites, crs)
-    lonlat = np.column_stack([points.geometry.x, points.geometry.y])
-    names = points["name"].tolist() if points["name"].notna().all() else None
-    return lonlat, names
+        for warning in points.attrs.get("warnings", []):
+            click.echo(say("warning", text=warning), err=True)
+        return points
+    lon, lat = to_wgs84(*_lonlat(at), crs or "wgs84")
+    columns = {"name": ["site"], "site_id": [None], "given_crs": [crs or "wgs84"]}
+    return gpd.GeoDataFrame(columns, geometry=gpd.points_from_xy(lon, lat), crs=4326)
 
 
 def _write_scores(result: SiteScores, several: bool, out: Path, lang: str) -> None:
@@ -521,19 +507,26 @@ def _write_scores_map(
     )
 
 
-def _score_line(score_: dict, row: tuple) -> str:
+def _score_line(score_: dict, row: tuple, standards: Standards, lang: str) -> str:
     """One ranked site as ``score`` prints it: residents and communities gained, nearest one."""
     first = score_["rules"][0]
     near = score_["nearest_existing_m"]
     if score_["existing_facilities"] == 0:
-        existing = "no existing facility in the data (no data)"
+        existing = say("no_existing")
     else:
-        existing = f"nearest existing {'> search limit' if near is None else f'{near:.0f} m'}"
-    return (
-        f"#{row.rank} {row.name} ({row.lon:.6f},{row.lat:.6f}): "
-        f"{first['newly_covered_population']:,.0f} residents newly within "
-        f"{first['threshold_m']:.0f} m ({first['rule_id']}); "
-        f"{len(first['communities_newly_passing'])} communities newly pass; {existing}"
+        distance = say("beyond_limit") if near is None else say("metres", m=near)
+        existing = say("nearest_existing", distance=distance)
+    return say(
+        "score_line",
+        rank=row.rank,
+        name=row.name,
+        lon=row.lon,
+        lat=row.lat,
+        rule=standards.rule(first["rule_id"]).name(lang),
+        newly=first["newly_covered_population"],
+        threshold=first["threshold_m"],
+        passing=len(first["communities_newly_passing"]),
+        existing=existing,
     )
 
 
@@ -566,7 +559,7 @@ def recommend(
     category: str,
     k: int,
     candidates: str,
-    crs: str,
+    crs: str | None,
     spacing: float,
     rule_id: str | None,
     method: str,
@@ -577,12 +570,11 @@ def recommend(
     """Choose K new sites that bring the most residents within the walking threshold."""
     from circles.planning.recommend import recommend as run
     from circles.planning.saved import load_analysis
-    from circles.sources.planner_files import read_sites
 
-    out = out or folder / "recommend"
+    out = out or _new_folder(folder / "recommend")
     try:
         saved = load_analysis(folder)
-        cands = "auto" if candidates == "auto" else read_sites(candidates, crs)
+        cands = "auto" if candidates == "auto" else _sites(None, Path(candidates), crs)
         rec = run(saved, category, k, cands, spacing, rule_id, method)
         inputs = [folder / MANIFEST, *([Path(candidates)] if candidates != "auto" else [])]
         with result_folder(out, "recommend", inputs) as tmp:
@@ -590,12 +582,10 @@ def recommend(
             _write_recommend_map(saved, category, rec, k, (lang, tiles), tmp)
     except CirclesError as exc:
         raise UserError(str(exc)) from None
-    for line in _recommend_lines(rec):
+    for line in _recommend_lines(rec, lang):
         click.echo(line)
-    click.echo(
-        f"wrote {out / 'recommend.json'}, {out / 'recommended_sites.csv'}, "
-        f"{out / 'recommend_map.html'}"
-    )
+    written = ("recommend.json", "recommended_sites.csv", "recommend_map.html")
+    click.echo(say("wrote", paths=", ".join(str(out / n) for n in written), seconds=rec.seconds))
 
 
 def _write_recommendation(rec: Recommendation, category: str, lang: str, out: Path) -> None:
@@ -663,24 +653,143 @@ def _write_recommend_map(
     )
 
 
-def _recommend_lines(rec: Recommendation) -> list[str]:
+def _recommend_lines(rec: Recommendation, lang: str) -> list[str]:
     """What ``recommend`` prints: the method, greedy against exact, the sites, what remains."""
-    lines = [f"method: {rec.method}; {rec.candidates} candidates; {rec.seconds:.1f} s"]
+    from circles.present.tables import HEADERS
+
+    lines = [say("rec_method", method=rec.method, candidates=rec.candidates, seconds=rec.seconds)]
     if rec.greedy_vs_exact:
         g = rec.greedy_vs_exact
-        exact = "exact optimum" if g["proven_optimal"] else "exact solver's best (not proven)"
         lines.append(
-            f"greedy covers {g['greedy_covered_population']:,.0f}, the {exact} "
-            f"{g['exact_covered_population']:,.0f}; no choice covers more than "
-            f"{g['upper_bound_population']:,.0f} (gap {g['optimality_gap']:.1%})"
+            say(
+                "rec_gap",
+                greedy=g["greedy_covered_population"],
+                exact=say("exact_optimum" if g["proven_optimal"] else "exact_best"),
+                best=g["exact_covered_population"],
+                bound=g["upper_bound_population"],
+                gap=g["optimality_gap"],
+            )
         )
-    lines.append(rec.sites.to_string(index=False))
+    headers = {k: v[0 if lang == "zh" else 1] for k, v in HEADERS.items()}
+    lines.append(rec.sites.rename(columns=headers).to_string(index=False))
     lines.append(
-        f"residents beyond {rec.threshold_m:.0f} m: {rec.uncovered_before:,.0f} before, "
-        f"{rec.uncovered_after:,.0f} after; {len(rec.communities_still_failing)} "
-        "communities still failing"
+        say(
+            "rec_remaining",
+            threshold=rec.threshold_m,
+            before=rec.uncovered_before,
+            after=rec.uncovered_after,
+            failing=len(rec.communities_still_failing),
+        )
     )
     return lines
+
+
+@main.command()
+@click.option(
+    "--analysis",
+    "folder",
+    type=click.Path(path_type=Path),
+    required=True,
+    help="Folder written by `circles analyze`.",
+)
+@click.option(
+    "--plan",
+    type=click.Path(path_type=Path),
+    required=True,
+    help="Plan: one action per row; columns action (add/close/move, 新增/关闭/迁移), category, "
+    "lon/lat (经度/纬度, 高德经度...), facility_id for close and move.",
+)
+@click.option(
+    "--crs", default="wgs84", show_default=True, help="Datum of the plan: wgs84, gcj02, bd09."
+)
+@click.option(
+    "--boundaries",
+    default=None,
+    help="Street (街道) boundaries for per-street results. Default: those the analysis used.",
+)
+@click.option("--lang", type=click.Choice(["zh", "en"]), default="zh", show_default=True)
+@click.option(
+    "--out",
+    type=click.Path(path_type=Path),
+    default=None,
+    help="Output folder. Default: a new <analysis>/compare, compare-2, ...",
+)
+def compare(
+    folder: Path, plan: Path, crs: str, boundaries: str | None, lang: str, out: Path | None
+) -> None:
+    """Compare a plan (new, closed and moved facilities) with today, rule by rule."""
+    from circles.planning.plan_file import read_plan
+    from circles.planning.saved import load_analysis
+    from circles.planning.scenario import load_base, run_scenario
+    from circles.present.compare import COMPARE_FILES, write_comparison
+
+    started = time.perf_counter()
+    out = out or _new_folder(folder / "compare")
+    if folder.resolve().is_relative_to(out.resolve()):
+        msg = f"--out {out}: it would replace the analysis folder {folder}; choose another."
+        raise UserError(msg)
+    try:
+        saved = load_analysis(folder)
+        streets, used = _streets(saved, boundaries)
+        base = load_base(saved, streets)
+        result = run_scenario(base, read_plan(plan, crs))
+        inputs = [folder / MANIFEST, plan, *used]
+        with result_folder(out, "compare", inputs) as tmp:
+            write_comparison(base, result, tmp, lang)
+    except CirclesError as exc:
+        raise UserError(str(exc)) from None
+    if result.table.empty:
+        changed = sorted({a.category for a in result.actions})
+        click.echo(say("compare_nothing", categories=", ".join(changed)))
+    for row in result.district().itertuples():
+        share = row.kind in ("access", "coverage_rate")
+        click.echo(
+            say(
+                "compare_line",
+                rule=base.saved.standards.rule(row.rule_id).name(lang),
+                before=_value(row.value_before, share),
+                after=_value(row.value_after, share),
+                status_before=label(row.status_before, lang),
+                status_after=label(row.status_after, lang),
+            )
+        )
+    paths = ", ".join(str(out / name) for name in COMPARE_FILES)
+    click.echo(say("wrote", paths=paths, seconds=time.perf_counter() - started))
+
+
+def _new_folder(first: Path) -> Path:
+    """``first`` if it does not exist, else the first free ``first-2``, ``first-3``..."""
+    k = 2
+    path = first
+    while path.exists():
+        path = first.with_name(f"{first.name}-{k}")
+        k += 1
+    return path
+
+
+def _value(value: object, share: bool) -> str:
+    """A rule's value as printed: a share as a percentage, other numbers as they are."""
+    import math
+
+    if not isinstance(value, int | float) or math.isnan(value):
+        return "-"
+    return f"{value:.1%}" if share else f"{value:,.2f}"
+
+
+def _streets(saved: SavedAnalysis, boundaries: str | None) -> tuple[object, list[Path]]:
+    """Street (街道) polygons from ``--boundaries`` or the analysis's own boundaries file (if
+    it is still there), and the files read; ``(None, [])`` without any."""
+    from circles.sources.planner_files import FileSpec, Problems, read_boundaries
+
+    given = saved.summary.get("planner_inputs", {})
+    text = boundaries or given.get("boundaries_file")
+    if text is None or (boundaries is None and not Path(text).is_file()):
+        return None, []
+    spec, problems = FileSpec.parse(text), Problems()
+    units = read_boundaries(spec, given.get("crs", "wgs84"), problems)
+    problems.raise_errors()
+    streets = units[units["level"] == "street"]
+    return (streets if len(streets) else None), [spec.path]
 
 
 @main.command()
@@ -729,12 +838,12 @@ def batch(
     districts: str,
     scheduler: str | None,
     n_workers: int | None,
-    standards: Path | None,
+    standards: str | None,
     lang: str,
     facility_files: tuple[str, ...],
     communities: str | None,
     boundaries: str | None,
-    crs: str,
+    crs: str | None,
     buffer_m: float | None,
     no_cache: bool,
     authoritative: tuple[str, ...],
@@ -746,6 +855,7 @@ def batch(
 
     if scheduler is not None and n_workers is not None:
         raise UserError("--workers sets the local cluster; with --scheduler the cluster decides")
+    started = time.perf_counter()
     _quiet_distributed()
     try:
         runs = run_batch(
@@ -770,9 +880,9 @@ def batch(
         raise UserError(str(exc)) from None
     click.echo(format_table(runs))
     failed = sum(r.status == "failed" for r in runs)
-    click.echo(f"wrote {out / BATCH_FILE}")
+    click.echo(say("wrote", paths=out / BATCH_FILE, seconds=time.perf_counter() - started))
     if failed:
-        click.echo(f"circles: {failed} of {len(runs)} districts failed", err=True)
+        click.echo(say("batch_failed", failed=failed, total=len(runs)), err=True)
         sys.exit(1)
 
 
@@ -792,7 +902,17 @@ def _progress() -> Callable[[DistrictRun], None]:
         nonlocal done
         done += 1
         what = run.output if run.status == "ok" else run.error
-        click.echo(f"[{done}] {run.name}: {run.status} in {run.seconds:.1f} s: {what}")
+        status = say(f"status_{run.status}")
+        click.echo(
+            say(
+                "batch_progress",
+                done=done,
+                name=run.name,
+                status=status,
+                seconds=run.seconds,
+                what=what,
+            )
+        )
 
     return report
 
@@ -856,7 +976,7 @@ def map_(
         raise UserError(str(exc)) from None
     for path in paths:
         size = path.stat().st_size / 1e6
-        click.echo(f"wrote {path} ({size:.1f} MB)")
+        click.echo(say("wrote_size", path=path, size=size))
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -25,6 +25,7 @@ from circles.access.graph import routing_graph
 from circles.access.search import CategoryAccess, nearest_facility
 from circles.access.state import AccessState
 from circles.errors import EmptyAreaError, InputError
+from circles.messages import language, say
 from circles.model.communities import (
     buildings_from_osm,
     calibrate,
@@ -43,6 +44,7 @@ from circles.model.facilities import (
     similar_names,
 )
 from circles.model.network import Network, network_from_extract
+from circles.present.style import tr
 from circles.result import Analysis
 from circles.rules.evaluate import evaluate_rules
 from circles.rules.summary import completeness_warnings, summarise
@@ -65,7 +67,13 @@ from circles.sources.planner_files import (
     read_communities,
     read_facilities,
 )
-from circles.standards import Lang, PopulationSettings, Standards, load_standards
+from circles.standards import (
+    Lang,
+    PopulationSettings,
+    Standards,
+    load_standards,
+    profile_for_division,
+)
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -109,9 +117,10 @@ def analyze(
     buffer_m: float | None = None,
     communities: str | Path | FileSpec | None = None,
     boundaries: str | Path | FileSpec | None = None,
-    crs: str = "wgs84",
+    crs: str | None = None,
     authoritative: Sequence[str] = (),
     population: float | str | None = None,
+    strict: bool = False,
 ) -> Analysis:
     """Analyse walking access to every facility category in a district.
 
@@ -123,7 +132,8 @@ def analyze(
         Study area: ``minlon,minlat,maxlon,maxlat``, a polygon file or a geometry; default
         the extract's data bounds.
     standards
-        A ``Standards`` object or a YAML path; default ``configs/default.yaml``.
+        A ``Standards`` object, a shipped profile's name (``national``, ``xiqing``…) or a YAML
+        file; default the profile written for ``district``, else ``national``.
     lang
         Language of names in outputs: ``zh`` (default) or ``en``.
     district_name
@@ -143,13 +153,17 @@ def analyze(
     communities
         Planner's communities with official population (replace the OSM-derived ones).
     boundaries
-        Planner's street (街道) and district boundaries for per-street rules.
+        Planner's street (街道), village (村) and district boundaries for rules per street or
+        village.
     crs
         Coordinates of the planners' files: ``wgs84``, ``gcj02``, ``bd09`` or ``EPSG:xxxx``
-        (a file's own option or CRS comes first).
+        (a file's own option or CRS comes first); ``None``: not stated, an error for a table
+        of points inside China.
     authoritative
         Categories (ids or names) whose OSM data the planner has checked: a gap in them is a
         real gap, as for a category the planner's own files cover.
+    strict
+        Rows of the planner's files without coordinates are errors, not skipped.
     population
         An official total for the study area (e.g. 第七次人口普查 for the district): every
         community and demand point is scaled so that the study area sums to it.
@@ -163,26 +177,34 @@ def analyze(
     InputError
         Any error in the input files, listed with file, row and column.
     """
-    standards = standards if isinstance(standards, Standards) else load_standards(standards)
-    standards = with_authoritative(standards, authoritative)
-    given = read_planner_inputs(
-        area, district, district_name, facilities, communities, boundaries, crs, population
-    )
-    buffer_m = default_buffer_m(standards) if buffer_m is None else check_buffer(buffer_m)
-    clock = Stopwatch()
-    extract = clock.run("read_osm", read_osm, osm, standards, given.study_area, buffer_m, cache)
-    network = clock.run("network", network_from_extract, extract, standards.network, cache)
-    area = study_area_in(network, extract, given.study_area, buffer_m)
-    study_area_m = area.metric
-    found = clock.run("facilities", find_facilities, extract, network, standards, given)
-    people = clock.run(
-        "communities", place_residents, extract, network, study_area_m, standards, given
-    )
-    access = clock.run("access", search_access, network, found, people, study_area_m, standards)
-    district_unit = (*given.district_of(extract), study_area_m)
-    results = clock.run("rules", judge, standards, people, access, district_unit, given, network)
-    stages = Stages(given, extract, network, found, people, access, district_unit, results, area)
-    return assemble(stages, standards, lang, buffer_m, clock.timings)
+    with language(lang):  # notes and warnings in the run's language
+        given = read_planner_inputs(
+            area,
+            district,
+            district_name,
+            facilities,
+            communities,
+            boundaries,
+            crs,
+            population,
+            strict=strict,
+        )
+        standards = with_authoritative(choose_standards(standards, given, lang), authoritative)
+        buffer_m = default_buffer_m(standards) if buffer_m is None else check_buffer(buffer_m)
+        clock = Stopwatch()
+        extract = clock.run("read_osm", read_osm, osm, standards, given.study_area, buffer_m, cache)
+        network = clock.run("network", network_from_extract, extract, standards.network, cache)
+        area = study_area_in(network, extract, given.study_area, buffer_m)
+        study_area_m = area.metric
+        found = clock.run("facilities", find_facilities, extract, network, standards, given)
+        people = clock.run(
+            "communities", place_residents, extract, network, study_area_m, standards, given
+        )
+        access = clock.run("access", search_access, network, found, people, study_area_m, standards)
+        unit = (*given.district_of(extract), study_area_m)
+        results = clock.run("rules", judge, standards, people, access, unit, given, network)
+        stages = Stages(given, extract, network, found, people, access, unit, results, area)
+        return assemble(stages, standards, lang, buffer_m, clock.timings)
 
 
 @dataclass
@@ -192,16 +214,18 @@ class PlannerInputs:
     study_area: BaseGeometry | None  # WGS-84; None: the extract's data bounds
     district_id: str | None
     district_name: str | None
-    units: gpd.GeoDataFrame | None  # the planner's boundaries (streets, maybe a district)
+    units: gpd.GeoDataFrame | None  # the planner's boundaries (streets, villages, a district)
     communities: gpd.GeoDataFrame | None
     communities_spec: FileSpec | None
     boundaries_spec: FileSpec | None
     problems: Problems
-    crs: str
+    crs: str | None
     facility_sources: list[FacilitySource]
     area_file: Path | None = None  # the --area polygon file, if one was given
     population: float | None = None  # --population: the official total of the study area
     population_from: str = "--population"  # or the district polygon's count in --boundaries
+    division_code: str | None = None  # --district's GB/T 2260 code
+    standards_chosen_by: str = "given"  # or "district" (--district chose it), "default"
 
     def district_of(self, extract: OsmExtract) -> tuple[str, str]:
         """The district's id and name (default: the extract's file name)."""
@@ -224,6 +248,11 @@ class PlannerInputs:
         """The planner's street (街道) units, if given."""
         return None if self.units is None else self.units[self.units["level"] == "street"]
 
+    @property
+    def villages(self) -> gpd.GeoDataFrame | None:
+        """The planner's village (行政村) units, if given."""
+        return None if self.units is None else self.units[self.units["level"] == "village"]
+
 
 def read_planner_inputs(
     area: str | Path | BaseGeometry | None,
@@ -232,17 +261,19 @@ def read_planner_inputs(
     facilities: Sequence[FacilitySource],
     communities: str | Path | FileSpec | None,
     boundaries: str | Path | FileSpec | None,
-    crs: str,
+    crs: str | None,
     population: float | str | None = None,
+    *,
+    strict: bool = False,
 ) -> PlannerInputs:
     """Stage 0: the study area (from ``area``, ``district`` or a district boundary), the
     planner's communities and boundaries and ``--population``, read and checked; every error
     raised at once."""
     population = None if population is None else check_population(population)
-    problems = Problems()
+    problems = Problems(strict=strict)
     communities_spec = None if communities is None else FileSpec.parse(communities)
     boundaries_spec = None if boundaries is None else FileSpec.parse(boundaries)
-    study_area, district_id = parse_area(area), None
+    study_area, district_id, division_code = parse_area(area), None, None
     if district is not None:
         if study_area is not None:
             msg = "give either --district or --area, not both."
@@ -250,6 +281,7 @@ def read_planner_inputs(
         division = find_division(district)
         study_area, district_id = division.geometry, division.code
         district_name = district_name or division.full_name
+        division_code = division.code
     units = None
     if boundaries_spec is not None:
         units = read_boundaries(boundaries_spec, crs, problems)
@@ -280,7 +312,37 @@ def read_planner_inputs(
         population,
     )
     inputs.population_from = population_from
+    inputs.division_code = division_code
     return inputs
+
+
+def choose_standards(
+    standards: Standards | str | Path | None, given: PlannerInputs, lang: Lang = "zh"
+) -> Standards:
+    """The standards of a run: those given (a profile's name or file), else the shipped profile
+    written for ``--district`` (logged), else national. A profile whose ``applies_to`` leaves
+    out the district gets a warning naming the one that fits."""
+    code = given.division_code
+    if isinstance(standards, Standards):
+        chosen = standards
+    elif standards is None and code is not None:
+        chosen = profile_for_division(code)
+        given.standards_chosen_by = "district"
+        text = tr("profile_by_district", lang)
+        log.info(text.format(district=given.district_name, profile=chosen.profile))
+    else:
+        chosen = load_standards(standards)
+        given.standards_chosen_by = "given" if standards is not None else "default"
+    if code is not None and chosen.match(code) is None:
+        fits = profile_for_division(code).profile
+        text = tr("profile_outside", lang).format(
+            profile=chosen.profile,
+            district=given.district_name,
+            codes=", ".join(chosen.applies_to),
+            fits=fits,
+        )
+        given.problems.warning(chosen.path, text)
+    return chosen
 
 
 def _district_population(units: gpd.GeoDataFrame, study_area: BaseGeometry) -> float | None:
@@ -409,27 +471,17 @@ def study_area_in(
         return StudyArea(metric, no_edge, warnings)
     inner = shapely.buffer(network.read_area_m, -buffer_m)
     if buffer_m <= 0 or inner.is_empty or inner.area < 0.1 * network.read_area_m.area:
-        small = (
-            f"the extract is too small to leave out a {buffer_m:.0f} m band at its edge; "
-            "residents near the edge may miss facilities beyond it"
-        )
+        small = say("extract_too_small", buffer=buffer_m)
         return StudyArea(network.read_area_m, no_edge, [small] if buffer_m > 0 else [])
     edge = _edge_units(extract, network.crs, inner)
     warnings = []
     if len(edge):
-        warnings.append(
-            f"{len(edge)} residential compounds within {buffer_m:.0f} m of the extract's edge "
-            "are not evaluated (边缘（未评估）): facilities beyond the extract are unknown. "
-            "Give --area to choose the study area inside the extract."
-        )
+        warnings.append(say("edge_units", n=len(edge), buffer=buffer_m))
     return StudyArea(inner, edge, warnings)
 
 
 def _partly_outside(share: float, extract: OsmExtract) -> str:
-    return (
-        f"only {share:.0%} of the study area lies inside the extract {extract.path.name}; "
-        "results cover that part only."
-    )
+    return say("partly_outside", share=share, file=extract.path.name)
 
 
 def _edge_units(extract: OsmExtract, crs: object, inner: BaseGeometry) -> pd.DataFrame:
@@ -460,7 +512,10 @@ def find_facilities(
     problems, metric = given.problems, network.crs
     osm_facilities = facilities_from_osm(extract.features, standards.categories, metric)
     sources = _once(given.facility_sources, problems)
-    planner = [_planner_points(f, standards, given.crs, extract.bounds, problems) for f in sources]
+    planner = [
+        _planner_points(f, standards, given.crs, extract.bounds, problems, k)
+        for k, f in enumerate(sources, 1)
+    ]
     problems.raise_errors()
     planner = _drop_repeated_records(sources, planner, problems)
     planner = pd.concat([osm_facilities.iloc[:0], *planner], ignore_index=True)
@@ -732,8 +787,13 @@ def _street_warnings(
     for row in report[(report["estimate"] <= 0) & (report["official"] > 0)].itertuples():
         given.problems.warning(
             given.boundaries_spec,
-            f"street {row.name} ({row.unit_id}): {column} {row.official:,.0f} but no resident "
-            "was placed inside (no homes found in OSM); its count is left out",
+            say(
+                "street_no_one",
+                name=row.name,
+                id=row.unit_id,
+                column=column,
+                official=row.official,
+            ),
         )
     factor = report["factor"].to_numpy(float)
     with np.errstate(divide="ignore"):
@@ -743,9 +803,14 @@ def _street_warnings(
         listed = ", ".join(f"{r.name} ×{r.factor:.3g}" for r in far.itertuples())
         given.problems.warning(
             given.boundaries_spec,
-            f"{len(far)} of {len(report)} streets: {column} is more than "
-            f"{settings.calibration_warn_ratio:g} times the residents placed from OSM "
-            f"({listed}); OSM may lack homes there, or the counts are for other areas",
+            say(
+                "streets_far",
+                n=len(far),
+                total=len(report),
+                column=column,
+                ratio=settings.calibration_warn_ratio,
+                listed=listed,
+            ),
         )
 
 
@@ -874,7 +939,7 @@ def judge(
     network: Network,
 ) -> pd.DataFrame:
     """Stage 6: every rule per community, street and district."""
-    streets = given.streets
+    streets, villages = given.streets, given.villages
     return evaluate_rules(
         standards,
         people.communities,
@@ -884,6 +949,7 @@ def judge(
         district,
         None if streets is None else streets.to_crs(network.crs),
         official_communities=given.communities is not None,
+        villages=None if villages is None else villages.to_crs(network.crs),
     )
 
 
@@ -934,9 +1000,10 @@ def assemble(
         water=water[["osm_type", "osm_id", "geometry"]],
         results=stages.results,
         summary=summary,
+        streets=stages.given.streets,
         state=access.state,
         warnings=warnings,
-        inputs=stages.given.paths(Path(extract.path)),
+        inputs=[*stages.given.paths(Path(extract.path)), *map(Path, standards.files)],
     )
 
 
@@ -946,15 +1013,16 @@ def _network_warnings(standards: Standards, network: Network, access: Access) ->
     far = standards.analysis.far_connector_m
     n_far = int((access.demand_join.connector_m > far).sum())
     if n_far:
-        warnings.append(
-            f"{n_far} demand points are more than {far:.0f} m from the walking "
-            "network; their walks include that straight connector"
-        )
+        warnings.append(say("far_homes", n=n_far, far=far))
     if network.stats["pieces"] > 1:
+        stats = network.stats
         warnings.append(
-            f"the walking network has {network.stats['pieces'] - 1} piece(s) disconnected from "
-            f"the main one ({network.stats['other_pieces_nodes']} of {network.stats['nodes']} "
-            "nodes); they are kept in the output but points are snapped to the main piece"
+            say(
+                "network_pieces",
+                pieces=stats["pieces"] - 1,
+                other=stats["other_pieces_nodes"],
+                nodes=stats["nodes"],
+            )
         )
     return warnings
 
@@ -985,9 +1053,13 @@ def _run_summary(
         "study_area_wgs84_bounds": [round(v, 6) for v in study_area.bounds],
         "extract_bounds_wgs84": [round(v, 6) for v in extract.bounds.bounds],
         "standards": {
-            "path": standards.path,
+            "profile": standards.profile,
+            "chosen_by": given.standards_chosen_by,
             "name_zh": standards.name.zh,
             "name_en": standards.name.en,
+            "applies_to": standards.applies_to,
+            "path": standards.path,
+            "files": standards.files,
         },
         "crs": network.crs.to_string(),
         "network": network.stats,
@@ -1009,7 +1081,7 @@ def _run_summary(
             "boundaries_file": None if given.units is None else str(given.boundaries_spec),
             "streets": 0 if given.streets is None else len(given.streets),
             "buffer_m": buffer_m,
-            "crs": given.crs,
+            "crs": given.crs or "wgs84",  # read so unless a file says otherwise
         },
     }
     summary["warnings"] = [*warnings, *completeness_warnings(summary)]
@@ -1070,11 +1142,13 @@ def _to(geom: BaseGeometry, crs: object, source: object = WGS84) -> BaseGeometry
 def _planner_points(
     source: str | Path | FileSpec | gpd.GeoDataFrame,
     standards: Standards,
-    crs: str,
+    crs: str | None,
     bounds: BaseGeometry,
     problems: Problems,
+    number: int = 1,
 ) -> gpd.GeoDataFrame:
-    """A planner facility file read and checked, or a GeoDataFrame given from Python."""
+    """A planner facility file read and checked, or a GeoDataFrame given from Python (the
+    ``number``-th source: its ids are ``planner:frame<number>:<row>``, unique across sources)."""
     if not isinstance(source, gpd.GeoDataFrame):
         return read_facilities(source, standards, crs, bounds, problems)
     known = set(standards.category_ids)
@@ -1085,13 +1159,16 @@ def _planner_points(
     points = source.to_crs(WGS84)
     frame = pd.DataFrame(
         {
-            "facility_id": [f"planner:{i}" for i in range(len(points))],
+            "facility_id": [f"planner:frame{number}:{i}" for i in range(len(points))],
             "category_id": points["category_id"].to_numpy(),
             "name": points["name"].to_numpy() if "name" in points else None,
             "source": "planner",
             "matched_by": "planner",
             "capacity": points["capacity"].to_numpy(float) if "capacity" in points else np.nan,
             "area_m2": points["area_m2"].to_numpy(float) if "area_m2" in points else np.nan,
+            "floor_area_m2": (
+                points["floor_area_m2"].to_numpy(float) if "floor_area_m2" in points else np.nan
+            ),
         }
     )
     geometry = points.geometry.representative_point().values
@@ -1135,8 +1212,9 @@ def check_inputs(
     communities: str | Path | FileSpec | None = None,
     boundaries: str | Path | FileSpec | None = None,
     standards: Standards | str | Path | None = None,
-    crs: str = "wgs84",
+    crs: str | None = None,
     osm: str | Path | None = None,
+    strict: bool = False,
 ) -> tuple[Problems, list[dict]]:
     """Read and check planners' files without analysing.
 
@@ -1149,7 +1227,7 @@ def check_inputs(
         Every error and warning, and one summary per file (what was read).
     """
     standards = standards if isinstance(standards, Standards) else load_standards(standards)
-    problems = Problems()
+    problems = Problems(strict=strict)
     bounds, fits = None, None
     if osm is not None:
         extract = read_extract(osm, feature_keys(standards), None, cache=True)
@@ -1178,7 +1256,7 @@ def check_inputs(
 
 
 def _facility_file_summary(
-    spec: FileSpec, gdf: gpd.GeoDataFrame, standards: Standards, crs: str
+    spec: FileSpec, gdf: gpd.GeoDataFrame, standards: Standards, crs: str | None
 ) -> dict:
     """What a facility file holds: records, datum, categories, capacities."""
     names = {c.id: c.name.zh for c in standards.categories.categories}
@@ -1186,7 +1264,7 @@ def _facility_file_summary(
         "file": str(spec),
         "kind": "facilities",
         "records": len(gdf),
-        "crs": gdf["given_crs"].iloc[0] if len(gdf) else crs,
+        "crs": gdf["given_crs"].iloc[0] if len(gdf) else crs or "wgs84",
         "categories": {names[k]: int(v) for k, v in gdf["category_id"].value_counts().items()},
         "with_capacity": int(gdf["capacity"].notna().sum()),
     }

@@ -42,6 +42,8 @@ class Analysis:
         The access state (routing graph and searches) that ``score`` and ``recommend`` reuse.
     inputs
         Files read; outputs never overwrite them.
+    streets
+        The planner's street (街道) units (``unit_id``, ``name``), when boundaries were given.
     """
 
     standards: Standards
@@ -58,3 +60,4 @@ class Analysis:
     state: AccessState
     warnings: list[str] = field(default_factory=list)
     inputs: list[Path] = field(default_factory=list)
+    streets: gpd.GeoDataFrame | None = None

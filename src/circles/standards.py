@@ -1,21 +1,35 @@
-"""Load and validate configs/*.yaml: categories, walking-speed profiles, rules with citations."""
+"""Load and validate configs/*.yaml: standards profiles (with ``extends``), categories,
+walking-speed profiles, rules with citations."""
 
 from __future__ import annotations
 
+import difflib
 import re
+from collections.abc import Callable
+from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
 import numpy as np
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    ValidationError,
+    model_validator,
+)
 
 from circles.errors import StandardsError
 
 Lang = Literal["zh", "en"]
-UNIT_LEVELS = ("community", "street", "district")
+UNIT_LEVELS = ("community", "village", "street", "district")
 DEFAULT_PROFILE = "adult"  # the speed of thresholds given in metres, when shown as minutes
+NATIONAL = "national"  # the shipped baseline standards profile, the default
+# a GB/T 2260 code or its prefix: 12 (a province), 2208 (a city), 120111 (a district)
+DivisionCode = Annotated[str, BeforeValidator(str), Field(pattern=r"^\d{2}(\d{2}){0,2}$")]
 
 
 class _Strict(BaseModel):
@@ -76,6 +90,9 @@ class Category(_Strict):
     tags: list[dict[str, TagValue]] = Field(default_factory=list)
     name_keywords: list[str] = Field(default_factory=list)
     name_exclude: list[str] = Field(default_factory=list)
+    # a feature matching any of these selectors is not of this category (golf pitches)
+    tags_exclude: list[dict[str, TagValue]] = Field(default_factory=list)
+    tags_only_keys: list[str] = Field(default_factory=list)  # present: the name is not used
     capacity_tags: list[str] = Field(default_factory=list)
     area_from_geometry: bool = False
     aliases: list[str] = Field(default_factory=list)  # other names in planners' files
@@ -92,6 +109,7 @@ class CategoryFile(_Strict):
     """The categories file: the categories and the tags that disqualify a name match."""
 
     name_match_ignore_keys: list[str] = Field(default_factory=list)
+    name_match_area_keys: list[str] = Field(default_factory=list)
     categories: list[Category]
 
     @model_validator(mode="after")
@@ -142,30 +160,40 @@ class AccessRule(_Rule):
 
 
 class PresenceRule(_Rule):
-    """Presence per unit: each community / street / district holds ``min_count`` facilities."""
+    """Presence per unit: each community / village / street / district holds ``min_count``
+    facilities."""
 
     kind: Literal["presence"]
     category: str
-    unit: Literal["community", "street", "district"]
+    unit: Literal["community", "village", "street", "district"]
     min_count: int = Field(default=1, ge=1)
 
 
 class PerCapitaRule(_Rule):
-    """Per-capita supply: sum of a facility attribute per ``per`` residents reaches ``target``."""
+    """Per-capita supply: the sum of a facility attribute per ``per`` residents (or households,
+    ``of: households``) reaches ``target``.
+
+    ``attribute`` is ``capacity`` (places), ``area_m2`` (site area, OSM polygons or the
+    planner's), ``floor_area_m2`` (building floor area, planner's files only) or ``count``
+    (each facility counts 1).
+    """
 
     kind: Literal["per_capita"]
     category: str
-    attribute: Literal["capacity", "area_m2"]
+    attribute: Literal["capacity", "area_m2", "floor_area_m2", "count"]
     per: float = Field(gt=0)
     target: float = Field(gt=0)
+    of: Literal["residents", "households"] = "residents"
     unit: Literal["community", "street", "district"] = "district"
 
 
 class CoverageRateRule(_Rule):
-    """Coverage rate: the share of units (or residents) passing ``of_rule`` reaches ``target``."""
+    """Coverage rate: the share of units (or residents) passing ``of_rule`` reaches ``target``;
+    the units are communities or villages (``over``), the level ``of_rule`` is judged on."""
 
     kind: Literal["coverage_rate"]
     of_rule: str
+    over: Literal["community", "village"] = "community"
     measure: Literal["units", "population"]
     target: float = Field(gt=0, le=1)
     unit: Literal["district"] = "district"
@@ -251,10 +279,14 @@ class Completeness(_Strict):
 
 
 class Standards(_Strict):
-    """A whole standards profile: categories, speed profiles, rules and settings."""
+    """A whole standards profile: categories, speed profiles, rules and settings, with every
+    profile it ``extends`` merged in."""
 
     name: Names
     description: str = ""
+    # administrative divisions the profile is written for (GB/T 2260 codes; a code ending in
+    # 00 or 0000 covers every division under it); empty: anywhere
+    applies_to: list[DivisionCode] = Field(default_factory=list)
     profiles: dict[str, Profile]
     network: NetworkSettings
     population: PopulationSettings
@@ -263,8 +295,18 @@ class Standards(_Strict):
     rules: list[Rule] = Field(min_length=1)
     completeness: Completeness = Field(default_factory=Completeness)
     path: str = ""
+    profile: str = ""  # the profile's name: its file name without .yaml (national, xiqing…)
+    files: list[str] = Field(default_factory=list)  # every file read, the root profile first
 
     # -- look-ups ---------------------------------------------------------
+    def match(self, code: str) -> int | None:
+        """How specifically the profile applies to a division code: the digits of its longest
+        matching code prefix, 0 for a profile for anywhere, ``None`` when it does not apply."""
+        if not self.applies_to:
+            return 0
+        prefixes = [_code_prefix(c) for c in self.applies_to]
+        return max((len(p) for p in prefixes if str(code).startswith(p)), default=None)
+
     def category(self, category_id: str) -> Category:
         """Return the category with this id."""
         for cat in self.categories.categories:
@@ -344,12 +386,59 @@ class Standards(_Strict):
 # ---------------------------------------------------------------------------
 
 
-def default_standards_path() -> Path:
-    """Path of the shipped default profile (``configs/default.yaml``)."""
-    packaged = resources.files("circles") / "configs" / "default.yaml"
-    if packaged.is_file():
+def configs_dir() -> Path:
+    """The folder of the shipped profiles and ``categories.yaml``."""
+    packaged = resources.files("circles") / "configs"
+    if packaged.is_dir():
         return Path(str(packaged))
-    return Path(__file__).resolve().parents[2] / "configs" / "default.yaml"
+    return Path(__file__).resolve().parents[2] / "configs"
+
+
+def shipped_profiles() -> list[str]:
+    """Names of the shipped standards profiles (national, tianjin, xiqing…)."""
+    return sorted(p.stem for p in configs_dir().glob("*.yaml") if p.stem != "categories")
+
+
+def profile_path(spec: str | Path | None = None) -> Path:
+    """The file of a standards profile: a shipped profile's name, or a YAML file.
+
+    Raises
+    ------
+    StandardsError
+        A name that is neither a shipped profile nor a file, with the closest shipped name.
+    """
+    text = NATIONAL if spec is None else str(spec)
+    if text in shipped_profiles():
+        return configs_dir() / f"{text}.yaml"
+    path = Path(text).expanduser()
+    if path.exists() or path.suffix in {".yaml", ".yml"} or len(path.parts) > 1:
+        return path
+    raise StandardsError(_unknown_profile(text))
+
+
+def _unknown_profile(name: str) -> str:
+    names = shipped_profiles()
+    close = difflib.get_close_matches(name, names, n=1, cutoff=0.5)
+    hint = f" Did you mean {close[0]!r}?" if close else ""
+    return (
+        f"unknown standards profile {name!r}.{hint} Shipped profiles: {', '.join(names)}; "
+        "or give a YAML file."
+    )
+
+
+def _code_prefix(code: str) -> str:
+    """The digits a division code stands for: 120000 -> 12, 220800 -> 2208, 120111 -> 120111."""
+    while len(code) > 2 and code.endswith("00"):
+        code = code[:-2]
+    return code
+
+
+def profile_for_division(code: str) -> Standards:
+    """The shipped profile written most specifically for a division (GB/T 2260 code): its
+    ``applies_to`` holds the code or the longest prefix of it; national when none does."""
+    scored = [(s.match(code), s) for s in map(load_standards, shipped_profiles())]
+    applying = [(m, s) for m, s in scored if m is not None]
+    return max(applying, key=lambda pair: pair[0])[1]
 
 
 class _Loader(yaml.SafeLoader):
@@ -436,57 +525,180 @@ def _describe(error: dict[str, Any]) -> tuple[tuple[Any, ...], str]:
     return loc, f"{error['msg']}{got_text}"
 
 
-def load_standards(path: str | Path | None = None) -> Standards:
-    """Load a standards profile and its categories file, validating every key.
+@dataclass
+class _Layer:
+    """One file of a profile's ``extends`` chain, as read, with its categories file."""
+
+    path: Path
+    data: dict
+    tree: yaml.Node | None
+    categories: tuple[Path, yaml.Node | None] | None = None  # when ``categories: FILE``
+
+    def where(self, loc: tuple[Any, ...]) -> str:
+        """``FILE line N, key a.b``: where the key at ``loc`` (or its parent) is written."""
+        key = ".".join(map(str, loc))
+        if loc[:1] == ("categories",) and self.categories is not None:
+            path, tree = self.categories
+            sub = loc[1:]
+            return f"{path} line {_line_of(tree, sub)}, key {'.'.join(map(str, sub))}"
+        return f"{self.path} line {_line_of(self.tree, loc)}, key {key}"
+
+
+def _read_layer(path: Path) -> _Layer:
+    data, tree = _read_yaml(path)
+    if not isinstance(data, dict):
+        msg = f"{path}: expected a YAML mapping at the top, got {type(data).__name__}."
+        raise StandardsError(msg)
+    layer = _Layer(path.resolve(), data, tree)
+    for key in ("rules", "drop_rules"):
+        if key in data and not isinstance(data[key], list):
+            got = type(data[key]).__name__
+            raise StandardsError(f"{layer.where((key,))}: expected a list, got {got}")
+    if isinstance(data.get("categories"), str):
+        cat_path = (path.parent / data["categories"]).resolve()
+        cat_data, cat_tree = _read_yaml(cat_path)
+        layer.data = {**data, "categories": cat_data}
+        layer.categories = (cat_path, cat_tree)
+    return layer
+
+
+def _read_chain(path: Path) -> list[_Layer]:
+    """The profile at ``path`` and every profile it extends, the root first."""
+    chain = [_read_layer(path)]
+    while "extends" in chain[-1].data:
+        child = chain[-1]
+        parent, where = child.data["extends"], child.where(("extends",))
+        parent_path = _parent_path(parent, child.path, where)
+        seen = [layer.path for layer in chain]
+        if parent_path in seen:
+            loop = " -> ".join(p.name for p in [*seen[seen.index(parent_path) :], parent_path])
+            raise StandardsError(f"{where}: 'extends' makes a cycle ({loop}); remove one.")
+        chain.append(_read_layer(parent_path))
+    return chain[::-1]
+
+
+def _parent_path(parent: object, child: Path, where: str) -> Path:
+    """The file ``extends: parent`` names: a shipped profile, or a path beside ``child``."""
+    if isinstance(parent, str) and parent in shipped_profiles():
+        return (configs_dir() / f"{parent}.yaml").resolve()
+    path = child.parent / str(parent)
+    if isinstance(parent, str) and parent and path.is_file():
+        return path.resolve()
+    names = ", ".join(shipped_profiles())
+    close = difflib.get_close_matches(str(parent), shipped_profiles(), n=1, cutoff=0.5)
+    hint = f" Did you mean {close[0]!r}?" if close else ""
+    msg = (
+        f"{where}: unknown parent profile {parent!r}.{hint} Give a shipped profile "
+        f"({names}) or a YAML file relative to {child.name}."
+    )
+    raise StandardsError(msg)
+
+
+def _deep_merge(parent: dict, child: dict) -> dict:
+    """``parent`` updated by ``child``: mappings merge key by key, anything else is replaced."""
+    merged = dict(parent)
+    for key, value in child.items():
+        old = merged.get(key)
+        both = isinstance(old, dict) and isinstance(value, dict)
+        merged[key] = _deep_merge(old, value) if both else value
+    return merged
+
+
+def _merge(chain: list[_Layer]) -> tuple[dict, list[tuple[int, int]]]:
+    """The chain merged: settings child-wins, rules the parent's then the child's (a child rule
+    with a parent rule's id replaces it, ``drop_rules`` removes inherited ones). Also, for
+    each merged rule, the (file, position) it was written at."""
+    merged: dict = {}
+    rules: list[Any] = []
+    origin: list[tuple[int, int]] = []
+    for i, layer in enumerate(chain):
+        own = {k: v for k, v in layer.data.items() if k not in {"extends", "drop_rules", "rules"}}
+        merged = _deep_merge(merged, own)
+        ids = [r.get("id") if isinstance(r, dict) else None for r in rules]
+        for j, rule_id in enumerate(layer.data.get("drop_rules", [])):
+            if rule_id not in ids:
+                where = layer.where(("drop_rules", j))
+                raise StandardsError(f"{where}: no inherited rule {rule_id!r} to drop")
+            k = ids.index(rule_id)
+            del rules[k], origin[k], ids[k]
+        inherited = ids[:]  # a repeated id within one file stays a duplicate (an error)
+        for j, rule in enumerate(layer.data.get("rules", [])):
+            rule_id = rule.get("id") if isinstance(rule, dict) else None
+            if rule_id is not None and rule_id in inherited:
+                k = ids.index(rule_id)
+                rules[k], origin[k] = rule, (i, j)
+            else:
+                rules.append(rule)
+                origin.append((i, j))
+                ids.append(rule_id)
+        if "rules" in layer.data or "drop_rules" in layer.data:
+            merged["rules"] = rules
+    return merged, origin
+
+
+def _depth(data: Any, loc: tuple[Any, ...]) -> int:
+    """How many leading keys of ``loc`` exist in ``data``."""
+    for n, key in enumerate(loc):
+        if isinstance(data, dict):
+            found = key in data
+        else:
+            found = isinstance(data, list) and isinstance(key, int) and key < len(data)
+        if not found:
+            return n
+        data = data[key]
+    return len(loc)
+
+
+def _locator(chain: list[_Layer], origin: list[tuple[int, int]]) -> Callable[[tuple], str]:
+    """Where a key of the merged profile was written: file, line and key path."""
+
+    def where(loc: tuple[Any, ...]) -> str:
+        if loc[:1] == ("rules",) and len(loc) > 1 and isinstance(loc[1], int):
+            layer, j = origin[loc[1]]
+            return chain[layer].where(("rules", j, *loc[2:]))
+        depths = [(_depth(layer.data, loc), i) for i, layer in enumerate(chain)]
+        return chain[max(depths)[1]].where(loc)
+
+    return where
+
+
+def load_standards(spec: str | Path | None = None) -> Standards:
+    """Load a standards profile, the profiles it extends and its categories, validating every key.
 
     Parameters
     ----------
-    path
-        A standards YAML file; ``None`` loads the shipped ``configs/default.yaml``.
+    spec
+        A shipped profile's name (``national``, ``tianjin``, ``xiqing``…) or a YAML file, which
+        may say ``extends: NAME`` (or a file); ``None`` loads ``national``.
 
     Returns
     -------
     Standards
-        The validated profile.
+        The validated, merged profile.
 
     Raises
     ------
     StandardsError
         Naming the file, the key path and its line for every problem found.
     """
-    path = Path(path) if path is not None else default_standards_path()
-    data, tree = _read_yaml(path)
-    if not isinstance(data, dict):
-        msg = f"{path}: expected a YAML mapping at the top, got {type(data).__name__}."
-        raise StandardsError(msg)
-    cat_path, cat_tree = path, tree
-    if isinstance(data.get("categories"), str):
-        cat_path = (path.parent / data["categories"]).resolve()
-        cat_data, cat_tree = _read_yaml(cat_path)
-        data = {**data, "categories": cat_data}
-
+    path = profile_path(spec)
+    chain = _read_chain(path)
+    merged, origin = _merge(chain)
+    where = _locator(chain, origin)
+    files = [str(f) for layer in chain for f in (layer.path, *(layer.categories or ())[:1])]
+    extra = {"path": str(path), "profile": path.stem, "files": list(dict.fromkeys(files))}
     problems: list[str] = []
     try:
-        standards = Standards.model_validate({**data, "path": str(path)})
+        standards = Standards.model_validate({**merged, **extra})
     except ValidationError as exc:
         for error in exc.errors():
             loc, text = _describe(error)
-            problems.append(f"{_where(path, tree, cat_path, cat_tree, loc)}: {text}")
+            problems.append(f"{where(loc)}: {text}")
         raise StandardsError(_problem_text(problems)) from None
-    problems = _cross_check(standards, path, tree, cat_path, cat_tree)
+    problems = _cross_check(standards, where)
     if problems:
         raise StandardsError(_problem_text(problems))
     return standards
-
-
-def _where(
-    path: Path, tree: yaml.Node | None, cat_path: Path, cat_tree: yaml.Node | None, loc: tuple
-) -> str:
-    key = ".".join(map(str, loc))
-    if loc[:1] == ("categories",) and cat_path != path:
-        sub = loc[1:]
-        return f"{cat_path} line {_line_of(cat_tree, sub)}, key {'.'.join(map(str, sub))}"
-    return f"{path} line {_line_of(tree, loc)}, key {key}"
 
 
 def _problem_text(problems: list[str]) -> str:
@@ -494,18 +706,12 @@ def _problem_text(problems: list[str]) -> str:
     return f"{head}:\n  " + "\n  ".join(problems)
 
 
-def _cross_check(
-    standards: Standards,
-    path: Path,
-    tree: yaml.Node | None,
-    cat_path: Path,
-    cat_tree: yaml.Node | None,
-) -> list[str]:
+def _cross_check(standards: Standards, where: Callable[[tuple], str]) -> list[str]:
     """Check references between sections: categories, profiles, rules, unique ids."""
     problems: list[str] = []
 
     def add(loc: tuple[Any, ...], text: str) -> None:
-        problems.append(f"{_where(path, tree, cat_path, cat_tree, loc)}: {text}")
+        problems.append(f"{where(loc)}: {text}")
 
     cat_ids = standards.category_ids
     seen: set[str] = set()
@@ -543,9 +749,15 @@ def _cross_check(
             target = next((r for r in standards.rules if r.id == of_rule), None)
             if target is None:
                 add(("rules", i, "of_rule"), f"unknown rule {of_rule!r}; known: {rule_ids}")
-            elif not isinstance(target, AccessRule | PresenceRule) or target.unit != "community":
+            elif not isinstance(target, AccessRule | PresenceRule) or target.unit != rule.over:
                 add(
                     ("rules", i, "of_rule"),
-                    f"rule {of_rule!r} must be an access or presence rule per community",
+                    f"rule {of_rule!r} must be an access or presence rule per {rule.over}",
                 )
+        if getattr(rule, "of", None) == "households" and rule.unit != "community":
+            add(
+                ("rules", i, "unit"),
+                "a rule per households needs unit: community (households are known per "
+                "community, from the communities file)",
+            )
     return problems

@@ -99,8 +99,14 @@ class RoutingGraph:
 
     @cached_property
     def streets(self) -> Streets:
-        """The street pieces, indexed for attaching points (reported by piece index)."""
+        """The street pieces, indexed for attaching points (reported by piece index).
+
+        Pieces are in network-edge order, as ``network_streets`` orders the unsplit edges, so
+        that a point joins as a facility joined the network: where two streets are equally
+        near, the same one is kept.
+        """
         idx = self.street_pieces
+        idx = idx[np.argsort(self.edge_source[idx], kind="stable")]
         a, b = self.node_xy[self.edge_u[idx]], self.node_xy[self.edge_v[idx]]
         way = self.network_way[self.edge_source[idx]]
         return Streets(a, b, self.edge_w[idx], idx, way)

@@ -44,21 +44,53 @@ def selector_matches(selector: dict[str, str | list[str] | bool], tags: dict[str
     return True
 
 
-def match_category(
-    tags: dict[str, str], category: Category, ignore_keys: frozenset[str]
-) -> str | None:
-    """How a feature matches a category: ``"tag"``, ``"name"`` or ``None``."""
+def _has(name: str, word: str) -> bool:
+    """Whether ``word`` is in ``name``; a trailing ``$`` means: ends the name."""
+    return name.endswith(word[:-1]) if word.endswith("$") else word in name
+
+
+def name_blocked(tags: dict[str, str], categories: CategoryFile) -> bool:
+    """Whether the feature's name must not be read (a street, a stop, a bare compound...).
+
+    ``name_match_ignore_keys`` always block; ``name_match_area_keys`` (place, landuse) block
+    only a feature that carries no key used by any category's tag selectors, so a
+    kindergarten also tagged ``place=locality`` is still read by its name.
+    """
+    if any(key in tags for key in categories.name_match_ignore_keys):
+        return True
+    if not any(key in tags for key in categories.name_match_area_keys):
+        return False
+    facility_keys = {
+        k for c in categories.categories for sel in c.tags for k, v in sel.items() if v is not False
+    }
+    return not facility_keys.intersection(tags)
+
+
+def match_category(tags: dict[str, str], category: Category, names_blocked: bool) -> str | None:
+    """How a feature matches a category: ``"tag"``, ``"name"`` or ``None``.
+
+    ``name_exclude`` and ``tags_exclude`` veto both kinds of match; a feature carrying one of
+    the category's ``tags_only_keys`` (school grades) is matched by its tags alone.
+    """
+    names = [tags[k] for k in ("name", "name:zh", "official_name") if k in tags]
+    if any(_has(name, x) for name in names for x in category.name_exclude) or any(
+        selector_matches(sel, tags) for sel in category.tags_exclude
+    ):
+        return None
     if any(selector_matches(sel, tags) for sel in category.tags):
         return "tag"
-    if not category.name_keywords or ignore_keys.intersection(tags):
+    if names_blocked or any(key in tags for key in category.tags_only_keys):
         return None
-    names = [tags[k] for k in ("name", "name:zh", "official_name") if k in tags]
-    for name in names:
-        if any(k in name for k in category.name_keywords) and not any(
-            x in name for x in category.name_exclude
-        ):
-            return "name"
+    if any(_has(name, k) for name in names for k in category.name_keywords):
+        return "name"
     return None
+
+
+def categories_of(tags: dict[str, str], categories: CategoryFile) -> dict[str, str]:
+    """The categories a feature belongs to, each with how it matched (``tag`` or ``name``)."""
+    blocked = name_blocked(tags, categories)
+    found = {c.id: match_category(tags, c, blocked) for c in categories.categories}
+    return {cid: how for cid, how in found.items() if how is not None}
 
 
 def _number(text: str | None) -> float:
@@ -76,8 +108,9 @@ def facilities_from_osm(
 
     A feature may serve several categories (a school with a kindergarten); it then gives one
     row per category. Areas are represented by a point inside them; their area in m² is kept
-    for categories whose supply is measured by area (sports grounds), and their outline in
-    ``OUTLINE`` (WGS-84; ``None`` for points): areas join the streets from it.
+    for categories whose supply is measured by area (sports grounds), less the part already
+    covered by larger areas of the category (a pitch inside a sports centre adds nothing), and
+    their outline in ``OUTLINE`` (WGS-84; ``None`` for points): areas join the streets from it.
 
     Parameters
     ----------
@@ -109,14 +142,11 @@ def facilities_from_osm(
 
 def _matches(features: gpd.GeoDataFrame, categories: CategoryFile) -> list[tuple[int, str, str]]:
     """``(feature position, category id, how matched)`` for every feature and its categories."""
-    ignore = frozenset(categories.name_match_ignore_keys)
-    rows: list[tuple[int, str, str]] = []
-    for i, tags in enumerate(features["tags"]):
-        for category in categories.categories:
-            how = match_category(tags, category, ignore)
-            if how is not None:
-                rows.append((i, category.id, how))
-    return rows
+    return [
+        (i, cid, how)
+        for i, tags in enumerate(features["tags"])
+        for cid, how in categories_of(tags, categories).items()
+    ]
 
 
 def _facility_frame(
@@ -133,8 +163,10 @@ def _facility_frame(
         for t, c in zip(picked["tags"], category_ids, strict=True)
     ]
     polygonal = picked.geom_type.isin(["Polygon", "MultiPolygon"]).to_numpy()
-    area_m2 = np.where(polygonal, picked.to_crs(metric_crs).area.to_numpy(), np.nan)
     by_area = np.array([cats[c].area_from_geometry for c in category_ids])
+    area_m2 = exclusive_areas(
+        picked.to_crs(metric_crs).geometry.to_numpy(), np.asarray(category_ids), polygonal & by_area
+    )
     return pd.DataFrame(
         {
             "facility_id": [
@@ -147,9 +179,40 @@ def _facility_frame(
             "osm_id": picked["osm_id"],
             "matched_by": how,
             "capacity": capacity,
-            "area_m2": np.where(by_area, area_m2, np.nan),
+            "area_m2": area_m2,
         }
     )
+
+
+def exclusive_areas(
+    geoms: np.ndarray, category_ids: np.ndarray, measured: np.ndarray
+) -> np.ndarray:
+    """Each polygon's area (m²) not already covered by larger polygons of its category.
+
+    Summed over a category's polygons, this is the area of their union: nested or overlapping
+    grounds are counted once (by the larger one, which holds the rest). ``NaN`` elsewhere.
+
+    Parameters
+    ----------
+    geoms
+        Metric geometries, one per facility row.
+    category_ids
+        The category of each row.
+    measured
+        Whether each row's area is measured (a polygon of an ``area_from_geometry`` category).
+    """
+    geoms = np.where(measured, shapely.make_valid(geoms), None)
+    out = np.where(measured, shapely.area(geoms), np.nan)
+    for cat in np.unique(category_ids[measured]):
+        rows = np.flatnonzero((category_ids == cat) & measured)
+        rows = rows[np.argsort(-out[rows], kind="stable")]  # larger first
+        tree = shapely.STRtree(geoms[rows])
+        for rank, row in enumerate(rows):
+            near = tree.query(geoms[row], predicate="intersects")
+            larger = geoms[rows[near[near < rank]]]
+            if len(larger):
+                out[row] = shapely.area(shapely.difference(geoms[row], shapely.union_all(larger)))
+    return out
 
 
 def _name_key(name: object) -> str:

@@ -19,7 +19,7 @@ from scipy.spatial import cKDTree
 
 from circles.errors import InputError
 from circles.planning.saved import SavedAnalysis
-from circles.planning.score import access_rules, reach_site, site_position
+from circles.planning.score import access_rules, reach_site, site_columns, site_position
 from circles.rules.evaluate import access_stats
 from circles.rules.measures import meets, rule_weights
 from circles.standards import AccessRule
@@ -230,6 +230,7 @@ def recommend(
     xy, cover = _candidates(saved, candidates, points, threshold)
     useful = np.flatnonzero(np.diff(cover.indptr) > 0)  # candidates covering nobody drop out
     cover, xy = cover[useful], xy[useful]
+    labels = _candidate_labels(candidates, useful)
     conflicts = _conflicts(xy, min_spacing_m)
     chosen, used, comparison = _solve(cover, weights, k, conflicts, method)
     order, gains = _by_marginal_gain(cover, weights, chosen)
@@ -239,7 +240,7 @@ def recommend(
     final = old.copy()
     final[points[covered]] = np.minimum(final[points[covered]], threshold)
     return Recommendation(
-        sites=_sites_table(saved, xy[order], gains),
+        sites=_sites_table(saved, xy[order], gains, labels.iloc[order]),
         method=used,
         rule_id=rule.id,
         threshold_m=threshold,
@@ -340,21 +341,39 @@ def _by_marginal_gain(
     return order, gains
 
 
+def _candidate_labels(candidates: gpd.GeoDataFrame | str, kept: np.ndarray) -> pd.DataFrame:
+    """The ``site_id`` and ``name`` of the kept candidates of a file (empty for ``auto``), and
+    the datum each was given in (``given_crs``)."""
+    if isinstance(candidates, str):
+        return pd.DataFrame(index=range(len(kept)))
+    columns = [c for c in ("site_id", "name", "given_crs") if c in candidates]
+    labels = pd.DataFrame(candidates[columns]).iloc[kept].reset_index(drop=True)
+    return labels.dropna(axis=1, how="all")
+
+
 def _sites_table(
-    saved: SavedAnalysis, xy: np.ndarray, gains: list[tuple[float, float]]
+    saved: SavedAnalysis,
+    xy: np.ndarray,
+    gains: list[tuple[float, float]],
+    labels: pd.DataFrame,
 ) -> pd.DataFrame:
-    """Rank, WGS-84 position, newly and cumulatively covered residents of each site."""
+    """Rank, the candidate's id and name (from a file), WGS-84 position, newly and
+    cumulatively covered residents of each site, and where it lies (``site_columns``)."""
     to_wgs = Transformer.from_crs(saved.crs, "EPSG:4326", always_xy=True)
     lon, lat = to_wgs.transform(xy[:, 0], xy[:, 1]) if len(xy) else ([], [])
-    return pd.DataFrame(
+    given = labels["given_crs"].tolist() if "given_crs" in labels else []
+    labels = labels.drop(columns="given_crs", errors="ignore")
+    table = pd.DataFrame(
         {
             "rank": np.arange(1, len(xy) + 1),
+            **{c: labels[c].to_numpy() for c in labels},
             "lon": np.round(lon, 6),
             "lat": np.round(lat, 6),
             "newly_covered_population": [round(g, 1) for g, _ in gains],
             "cumulative_population": [round(c, 1) for _, c in gains],
         }
     )
+    return pd.concat([table, site_columns(saved, lon, lat, given)], axis=1)
 
 
 def _failing(

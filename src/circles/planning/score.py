@@ -5,8 +5,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from difflib import get_close_matches
 
+import geopandas as gpd
 import numpy as np
 import pandas as pd
+import pyogrio
 import shapely
 from pyproj import Transformer
 
@@ -17,6 +19,7 @@ from circles.planning.saved import SavedAnalysis
 from circles.rules.basis import category_bases
 from circles.rules.evaluate import access_stats
 from circles.rules.measures import GroupStats, meets, rule_weights
+from circles.sources.coords import datum_columns, shifted_datums
 from circles.standards import AccessRule, Standards
 
 
@@ -225,8 +228,12 @@ def score_sites(
     lonlat: np.ndarray,
     names: list[str] | None = None,
     rule_id: str | None = None,
+    sites: pd.DataFrame | None = None,
 ) -> SiteScores:
-    """Score many proposed sites (one attachment and two bounded searches each), ranked."""
+    """Score many proposed sites (one attachment and two bounded searches each), ranked.
+
+    ``sites``: the sites as read (``site_id``, ``given_crs``), whose ids the table keeps and
+    whose datum it adds coordinates in (see ``site_columns``)."""
     rules = access_rules(saved, category_id, rule_id)
     names = names or [f"site {i + 1}" for i in range(len(lonlat))]
     scores, sites, newly = [], [], []
@@ -237,6 +244,10 @@ def score_sites(
         sites.append(site)
         newly.append(points)
     table = _score_table(names, scores)
+    if sites is not None and "site_id" in sites and sites["site_id"].notna().any():
+        table.insert(0, "site_id", sites["site_id"].to_numpy())
+    extra = site_columns(saved, table["lon"], table["lat"], _given(sites))
+    table = pd.concat([table, extra], axis=1)
     order = table[f"newly_covered.{rules[0].id}"].to_numpy().argsort(kind="stable")[::-1]
     table = table.iloc[order].reset_index(drop=True)
     table.insert(0, "rank", np.arange(1, len(table) + 1))
@@ -264,3 +275,39 @@ def _score_table(names: list[str], scores: list[dict]) -> pd.DataFrame:
             row[f"communities_newly_passing.{r['rule_id']}"] = len(r["communities_newly_passing"])
         rows.append(row)
     return pd.DataFrame(rows)
+
+
+def _given(sites: pd.DataFrame | None) -> list[str]:
+    """The datums sites were given in (``given_crs``), if known."""
+    return [] if sites is None or "given_crs" not in sites else sites["given_crs"].tolist()
+
+
+def site_columns(
+    saved: SavedAnalysis, lon: np.ndarray, lat: np.ndarray, given: list[str]
+) -> pd.DataFrame:
+    """Where WGS-84 sites lie, for colleagues: their community (``community``, or
+    ``compound`` for OSM residential compounds) and 街道 (``street``, when the analysis had
+    street boundaries), the polygon they fall in or else the nearest; and their coordinates
+    in each GCJ-02/BD-09 datum of the planner's inputs (the sites' own, and the facility
+    files' of the analysis) as ``gcj02_lon``/``gcj02_lat`` or ``bd09_lon``/``bd09_lat``."""
+    lon, lat = np.asarray(lon, float), np.asarray(lat, float)
+    points = gpd.GeoSeries(gpd.points_from_xy(lon, lat), crs=4326).to_crs(saved.crs)
+    unit = "compound" if saved.summary.get("units") == "compound" else "community"
+    columns = {unit: _place(saved.layer("communities"), points)}
+    if "streets" in pyogrio.list_layers(saved.folder / "analysis.gpkg")[:, 0]:
+        columns["street"] = _place(saved.layer("streets"), points)
+    facilities = saved.layer("facilities")
+    datums = [*given, *facilities.get("given_crs", [])]
+    columns |= datum_columns(lon, lat, shifted_datums(datums))
+    return pd.DataFrame(columns)
+
+
+def _place(units: gpd.GeoDataFrame, points: gpd.GeoSeries) -> np.ndarray:
+    """The name (else id) of the unit each metric point lies in, else of the nearest one."""
+    if units.empty or not len(points):
+        return np.full(len(points), None, dtype=object)
+    units = units.to_crs(points.crs).reset_index(drop=True)
+    ids = units["community_id"] if "community_id" in units else units["unit_id"]
+    names = units["name"].where(units["name"].notna(), ids).to_numpy(dtype=object)
+    nearest = units.sindex.nearest(points.values, return_all=False)[1]
+    return names[nearest]

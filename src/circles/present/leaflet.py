@@ -308,6 +308,22 @@ var {{ this.get_name() }} = L.polyline({{ this.lines|tojson }}.map(function (lin
             self.lines.append(steps.ravel().tolist())
 
 
+class TextTooltip(folium.Tooltip, VerbatimMacro):
+    """A tooltip showing ``text`` as text (folium's Tooltip pastes it into a template string)."""
+
+    _template = Template(
+        "{% macro script(this, kwargs) %}"
+        "{{ this._parent.get_name() }}.bindTooltip({{ this.html|tojson }}, "
+        "{{ this.options|tojson }});"
+        "{% endmacro %}"
+    )
+
+    def __init__(self, text: str) -> None:
+        super().__init__(text)
+        self._name = "TextTooltip"
+        self.html = f"<div>{html.escape(self.text)}</div>"
+
+
 class TextGeoJsonTooltip(folium.GeoJsonTooltip, VerbatimMacro):
     """A table of feature properties (``aliases`` as row headers), then ``constants`` (pairs
     of header and value, the same for every feature), names and values set as text, not as

@@ -7,6 +7,7 @@ import os
 import re
 import tempfile
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -16,6 +17,8 @@ import pandas as pd
 from circles.access.state import STATE_FILE
 from circles.folders import refuse_overwriting, result_folder
 from circles.planning.saved import STANDARDS_FILE
+from circles.present.exports import COUNTED, with_input_datums, write_exports
+from circles.present.rankings import RankingLayers, main_rule, rankings
 from circles.present.style import label
 
 if TYPE_CHECKING:
@@ -58,6 +61,14 @@ HEADERS = {
     "cumulative_population": ("累计新覆盖人口", "cumulative newly covered"),
     "newly_covered": ("新覆盖人口", "newly covered"),
     "communities_newly_passing": ("新达标社区数", "communities newly passing"),
+    "site_id": ("编号", "id"),
+    "community": ("所在社区", "community"),
+    "compound": ("所在小区", "residential compound"),
+    "street": ("所在街道", "street (街道)"),
+    "gcj02_lon": ("经度(GCJ-02 高德/腾讯)", "lon (GCJ-02, Amap/Tencent)"),
+    "gcj02_lat": ("纬度(GCJ-02 高德/腾讯)", "lat (GCJ-02, Amap/Tencent)"),
+    "bd09_lon": ("经度(BD-09 百度)", "lon (BD-09, Baidu)"),
+    "bd09_lat": ("纬度(BD-09 百度)", "lat (BD-09, Baidu)"),
 }
 
 
@@ -123,6 +134,21 @@ SUMMARY_HEADERS = {
     "failing": ("未达标单元数", "units failing"),
     "passing": ("达标单元数", "units passing"),
 }
+RANK_HEADERS = {
+    "category_name": HEADERS["category_name"],
+    "rule_name": HEADERS["rule_name"],
+    "rank": HEADERS["rank"],
+    "unit_name": HEADERS["unit_name"],
+    "unit_id": HEADERS["unit_id"],
+    "counted": ("计数人群", "residents counted"),
+    "population": ("计数人口", "residents counted (number)"),
+    "uncovered": ("未覆盖人数", "residents beyond reach"),
+    "share": ("可达人口占比", "share within reach"),
+    "median_time_min": HEADERS["median_time_min"],
+    "worst_time_min": HEADERS["worst_time_min"],
+    "nearest_facility": ("最近设施", "nearest facility"),
+}
+RANKED_COMMUNITIES = 10  # per category in the 排名 sheet
 DATA_SOURCES = {
     "no_data": ("无数据", "no data"),
     "osm": ("OpenStreetMap", "OpenStreetMap"),
@@ -131,17 +157,30 @@ DATA_SOURCES = {
 }
 FAIL_FILL = "#FFC7CE"  # Excel's light red "bad" fill
 HEADER_FILL = "#DDEBF7"
+NUMBER_FORMATS = {"percent": "0.0%", "people": "#,##0"}
 # names come from OSM, which anyone can edit: text cells stay text, never a formula or a link
 XLSX_OPTIONS = {"options": {"strings_to_formulas": False, "strings_to_urls": False}}
 # a CSV cell starting with one of these runs as a formula in a spreadsheet (OWASP, CSV injection)
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
 
-def write_workbook(analysis: Analysis, table: pd.DataFrame, path: Path) -> None:
-    """``gaps.xlsx``: a summary sheet, one sheet per category with its rules' rows, and the
-    run's warnings (input files, network) when there are any.
+@dataclass
+class Sheet:
+    """A workbook sheet: its table, and number formats of its columns (``percent`` or
+    ``people``), for every row or, with a mask, for some rows (a column mixing shares and
+    other values)."""
 
-    Headers in the analysis language, header row frozen, failing rows filled light red (a
+    frame: pd.DataFrame
+    formats: dict[str, tuple[str, np.ndarray | None]] = field(default_factory=dict)
+
+
+def write_workbook(analysis: Analysis, table: pd.DataFrame, path: Path) -> None:
+    """``gaps.xlsx``: a summary sheet, the worst communities per category (排名), the streets
+    per category (街道汇总, when street boundaries were given), one sheet per category with its
+    rules' rows, and the run's warnings (input files, network) when there are any.
+
+    Headers in the analysis language, header row frozen, an autofilter on every sheet, shares
+    formatted as percentages and people as whole numbers, failing rows filled light red (a
     conditional format on the result column, so it follows edits and filters).
 
     Parameters
@@ -159,11 +198,11 @@ def write_workbook(analysis: Analysis, table: pd.DataFrame, path: Path) -> None:
     atomic_write(path, lambda tmp: _write_sheets(tmp, sheets, status_col, failing))
 
 
-def _summary_sheet(analysis: Analysis) -> pd.DataFrame:
+def _summary_sheet(analysis: Analysis) -> Sheet:
     """One row per category and rule: facilities, data source, district result, units failing."""
     lang = analysis.lang
     i = 0 if lang == "zh" else 1
-    summary_rows = []
+    summary_rows, shares = [], []
     for cat in analysis.summary["categories"]:
         for rule_id, r in cat["rules"].items() or {None: {}}.items():
             summary_rows.append(
@@ -179,27 +218,97 @@ def _summary_sheet(analysis: Analysis) -> pd.DataFrame:
                     "passing": r.get("communities_passing"),
                 }
             )
-    return pd.DataFrame(summary_rows).rename(columns={k: v[i] for k, v in SUMMARY_HEADERS.items()})
+            shares.append(r.get("kind") in SHARE_KINDS)
+    frame = pd.DataFrame(summary_rows).rename(columns={k: v[i] for k, v in SUMMARY_HEADERS.items()})
+    return Sheet(frame, {SUMMARY_HEADERS["value"][i]: ("percent", np.array(shares, bool))})
 
 
-def _sheets(analysis: Analysis, table: pd.DataFrame) -> dict[str, pd.DataFrame]:
-    """The workbook's sheets by name: summary, one per category, other rows, the units at the
-    extract's edge (not evaluated), warnings."""
+SHARE_KINDS = ("access", "coverage_rate")  # rules whose value and target are shares
+
+
+def _gaps_formats(table: pd.DataFrame, lang: str) -> dict[str, tuple[str, np.ndarray | None]]:
+    """Number formats of a ``gaps_table``'s rows: shares of access and coverage rules as
+    percentages, population and shortfalls in people as whole numbers."""
+    i = 0 if lang == "zh" else 1
+    share = table[HEADERS["kind"][i]].isin([label(k, lang) for k in SHARE_KINDS]).to_numpy()
+    people_units = [label(k, lang) for k in ("residents", "elderly", "children")]
+    people = table[HEADERS["shortfall_unit"][i]].isin(people_units).to_numpy()
+    return {
+        HEADERS["value"][i]: ("percent", share),
+        HEADERS["target"][i]: ("percent", share),
+        HEADERS["reached_share"][i]: ("percent", None),
+        HEADERS["population"][i]: ("people", None),
+        HEADERS["shortfall"][i]: ("people", people),
+    }
+
+
+def _sheets(analysis: Analysis, table: pd.DataFrame) -> dict[str, Sheet]:
+    """The workbook's sheets by name: summary, rankings, streets, one per category, other
+    rows, the units at the extract's edge (not evaluated), warnings."""
     lang = analysis.lang
-    category_col = HEADERS["category_name"][0 if lang == "zh" else 1]
-    sheets = {("汇总" if lang == "zh" else "Summary"): _summary_sheet(analysis)}
+    zh = lang == "zh"
+    category_col = HEADERS["category_name"][0 if zh else 1]
+    sheets = {("汇总" if zh else "Summary"): _summary_sheet(analysis)}
+    sheets["排名" if zh else "Rankings"] = _rank_sheet(analysis, "community", RANKED_COMMUNITIES)
+    if analysis.streets is not None and len(analysis.streets):
+        sheets["街道汇总" if zh else "Streets"] = _rank_sheet(analysis, "street", None)
+    formats = _gaps_formats(table, lang)
     for name, rows in table.groupby(category_col, sort=False):
-        sheets[_sheet_name(str(name), sheets)] = rows
-    rest = table[table[category_col].isna()]
-    if len(rest):
-        sheets[_sheet_name("其他" if lang == "zh" else "Other", sheets)] = rest
+        keep = table.index.get_indexer(rows.index)
+        masked = {c: (f, None if m is None else m[keep]) for c, (f, m) in formats.items()}
+        sheets[_sheet_name(str(name), sheets)] = Sheet(rows, masked)
+    rest = table[category_col].isna().to_numpy()
+    if rest.any():
+        masked = {c: (f, None if m is None else m[rest]) for c, (f, m) in formats.items()}
+        sheets[_sheet_name("其他" if zh else "Other", sheets)] = Sheet(table[rest], masked)
     edge = _edge_sheet(analysis)
     if len(edge):
-        sheets[_sheet_name("边缘（未评估）" if lang == "zh" else "Edge units", sheets)] = edge
+        sheets[_sheet_name("边缘（未评估）" if zh else "Edge units", sheets)] = Sheet(edge)
     if analysis.warnings:
-        title = "警告" if lang == "zh" else "Warnings"
-        sheets[_sheet_name(title, sheets)] = pd.DataFrame({title: analysis.warnings})
+        title = "警告" if zh else "Warnings"
+        sheets[_sheet_name(title, sheets)] = Sheet(pd.DataFrame({title: analysis.warnings}))
     return sheets
+
+
+def rank_table(analysis: Analysis, level: str, top: int | None) -> pd.DataFrame:
+    """The ranked communities or streets of every category with data and an access rule, the
+    ``top`` worst of each with anyone beyond reach (all units with ``None``), with category and
+    rule names (stable keys)."""
+    std, lang = analysis.standards, analysis.lang
+    frames, layers = [], RankingLayers.of(analysis)
+    for cat in analysis.summary["categories"]:
+        rule = main_rule(std, cat["category_id"])
+        if cat["data"] == "no_data" or rule is None:
+            continue
+        ranked = rankings(analysis, cat["category_id"], level, layers)  # type: ignore[arg-type]
+        ranked = ranked[ranked["uncovered"] >= 0.5].head(top) if top else ranked
+        names = {"category_name": cat[f"name_{lang}"], "rule_name": rule.name(lang)}
+        frames.append(ranked.assign(**names))
+    if not frames:
+        return pd.DataFrame(columns=list(RANK_HEADERS))
+    return pd.concat(frames, ignore_index=True)[list(RANK_HEADERS)]
+
+
+def _rank_sheet(analysis: Analysis, level: str, top: int | None) -> Sheet:
+    """A ranking as a sheet: headers and the counted group in the analysis language, times
+    rounded, beyond the search limit left blank."""
+    i = 0 if analysis.lang == "zh" else 1
+    frame = rank_table(analysis, level, top)
+    frame["counted"] = frame["counted"].map(lambda c: COUNTED[c][i])
+    for column in ("median_time_min", "worst_time_min"):
+        times = pd.to_numeric(frame[column], errors="coerce")
+        frame[column] = times.where(np.isfinite(times)).round(1)
+    frame[["population", "uncovered"]] = frame[["population", "uncovered"]].round(0)
+    frame["share"] = pd.to_numeric(frame["share"]).round(4)
+    unnamed = frame["unit_name"].isna()
+    frame.loc[unnamed, "unit_name"] = label("unnamed", analysis.lang)
+    frame = frame.rename(columns={k: v[i] for k, v in RANK_HEADERS.items()})
+    formats = {
+        RANK_HEADERS["population"][i]: ("people", None),
+        RANK_HEADERS["uncovered"][i]: ("people", None),
+        RANK_HEADERS["share"][i]: ("percent", None),
+    }
+    return Sheet(frame, formats)
 
 
 EDGE_REASON = (
@@ -225,23 +334,30 @@ def _edge_sheet(analysis: Analysis) -> pd.DataFrame:
 
 
 def _write_sheets(
-    path: Path, sheets: dict[str, pd.DataFrame], status_col: str, failing: str
+    path: Path, sheets: dict[str, Sheet | pd.DataFrame], status_col: str, failing: str
 ) -> None:
-    """Write the sheets: bold frozen header, fitted widths, rows failing ``status_col`` in red."""
+    """Write the sheets (tables or ``Sheet``s with number formats): bold frozen header with an
+    autofilter, fitted widths, number formats, rows failing ``status_col`` in red."""
     from xlsxwriter.utility import xl_col_to_name
 
     with pd.ExcelWriter(path, engine="xlsxwriter", engine_kwargs=XLSX_OPTIONS) as writer:
         book = writer.book
         header = book.add_format({"bold": True, "bg_color": HEADER_FILL, "border": 1})
         bad = book.add_format({"bg_color": FAIL_FILL})
-        for sheet, frame in sheets.items():
-            frame.to_excel(writer, sheet_name=sheet, index=False)
-            ws = writer.sheets[sheet]
+        numbers = {k: book.add_format({"num_format": v}) for k, v in NUMBER_FORMATS.items()}
+        for name, given in sheets.items():
+            sheet = given if isinstance(given, Sheet) else Sheet(given)
+            frame = sheet.frame
+            frame.to_excel(writer, sheet_name=name, index=False)
+            ws = writer.sheets[name]
             ws.freeze_panes(1, 0)
+            ws.autofilter(0, 0, max(len(frame), 1), max(len(frame.columns) - 1, 0))
             for j, column in enumerate(frame.columns):
                 ws.write(0, j, column, header)
                 width = max([len(str(column))] + [len(str(v)) for v in frame[column][:200]])
                 ws.set_column(j, j, min(4 + width * 1.5, 50))
+            for column, (kind, rows) in sheet.formats.items():
+                _format_cells(ws, frame, column, numbers[kind], rows)
             if status_col in frame and len(frame):
                 col = xl_col_to_name(frame.columns.get_loc(status_col))
                 ws.conditional_format(
@@ -251,6 +367,19 @@ def _write_sheets(
                     len(frame.columns) - 1,
                     {"type": "formula", "criteria": f'=${col}2="{failing}"', "format": bad},
                 )
+
+
+def _format_cells(
+    ws: object, frame: pd.DataFrame, column: str, fmt: object, rows: np.ndarray | None
+) -> None:
+    """Write a column's numbers again with a number format, in every row or where ``rows``."""
+    if column not in frame:
+        return
+    j = frame.columns.get_loc(column)
+    values = pd.to_numeric(frame[column], errors="coerce").to_numpy(float)
+    chosen = np.isfinite(values) & (True if rows is None else rows)
+    for r in np.flatnonzero(chosen):
+        ws.write_number(int(r) + 1, j, float(values[r]), fmt)
 
 
 def _sheet_name(name: str, taken: dict) -> str:
@@ -363,11 +492,16 @@ OUTPUT_FILES = (
 
 
 def write_outputs(
-    analysis: Analysis, out_dir: str | Path, extra_inputs: Sequence[Path] = ()
+    analysis: Analysis,
+    out_dir: str | Path,
+    extra_inputs: Sequence[Path] = (),
+    formats: Sequence[str] = (),
 ) -> list[Path]:
     """Write an analysis folder all or nothing (see ``circles.folders.result_folder``):
     ``analysis.gpkg``, ``gaps.xlsx``, ``gaps.csv`` (UTF-8 with BOM), ``summary.json``, the
-    saved state (``access.npz``, ``standards.json``) and ``manifest.json``.
+    saved state (``access.npz``, ``standards.json``) and ``manifest.json``; and with
+    ``formats`` (``shp``, ``shp-gbk``, ``kml``) the layers of ``exports/`` (see
+    ``circles.present.exports``).
 
     Returns
     -------
@@ -385,18 +519,23 @@ def write_outputs(
     refuse_overwriting(out_dir, OUTPUT_FILES, inputs)
     with result_folder(out_dir, "analyze", inputs) as folder:
         write_analysis_files(analysis, folder)
-    return [out_dir / name for name in OUTPUT_FILES]
+        exported = write_exports(analysis, folder, formats)
+    return [out_dir / name for name in OUTPUT_FILES] + [
+        out_dir / p.relative_to(folder) for p in exported
+    ]
 
 
 def write_analysis_files(analysis: Analysis, folder: Path) -> None:
     """Write the files of an analysis into ``folder`` (a new, private folder)."""
     layers = {
         "communities": analysis.communities,
-        "facilities": analysis.facilities,
+        "facilities": with_input_datums(analysis.facilities),
         "demand_points": analysis.demand_points,
         "network_edges": analysis.network,
         "water": analysis.water,
     }
+    if analysis.streets is not None:  # the planner's 街道, for rankings and sites' 街道
+        layers["streets"] = analysis.streets[["unit_id", "name", "geometry"]]
     for layer, gdf in layers.items():
         gdf.to_file(folder / "analysis.gpkg", layer=layer, driver="GPKG", engine="pyogrio")
     table = gaps_table(analysis)

@@ -11,6 +11,7 @@ import pandas as pd
 import shapely
 
 from circles.access.search import CategoryAccess
+from circles.messages import say
 from circles.model.communities import street_of
 from circles.rules.basis import NO_DATA, CategoryBasis, category_bases
 from circles.rules.measures import GroupStats, beyond_as_inf, group_stats, meets, rule_weights
@@ -24,10 +25,7 @@ from circles.standards import (
     Standards,
 )
 
-PASS, FAIL, NOT_EVALUATED = "pass", "fail", "not_evaluated"
-INDICATIVE = (
-    "population estimated, not calibrated: indicative (give --population or official populations)"
-)
+PASS, FAIL, NOT_EVALUATED, INCOMPLETE = "pass", "fail", "not_evaluated", "incomplete"
 RESULT_COLUMNS = [
     "unit_level",
     "unit_id",
@@ -66,13 +64,15 @@ def evaluate_rules(
     streets: gpd.GeoDataFrame | None = None,
     *,
     official_communities: bool = True,
+    villages: gpd.GeoDataFrame | None = None,
 ) -> pd.DataFrame:
-    """Evaluate every rule per community, per street (where boundaries are given) and for
-    the district.
+    """Evaluate every rule per community, per street and village (where boundaries are given)
+    and for the district.
 
     A rule on a category with no known facility gets status ``no_data`` unless the category
     is authoritative (see ``circles.rules.basis``): absent data is not evidence of a gap.
-    Rules on streets get ``not_evaluated`` when no street boundaries were given, and rules
+    Rules on streets or villages get ``not_evaluated`` when no such boundaries were given, and
+    rules
     defined per 社区 (presence and supply per community, coverage rates over communities)
     when the units are OSM residential compounds (小区) rather than the planner's 社区.
     Each row's ``basis`` says what the category's data rests on.
@@ -94,13 +94,16 @@ def evaluate_rules(
         Street (街道) polygons with ``unit_id`` and ``name``, metric CRS.
     official_communities
         Whether ``communities`` are the planner's 社区 (else OSM residential compounds).
+    villages
+        Village (行政村) polygons with ``unit_id`` and ``name``, metric CRS.
 
     Returns
     -------
     DataFrame
         One row per unit and rule, columns ``RESULT_COLUMNS``.
     """
-    units = _units(communities, demand, facilities, district, streets)
+    boundaries = {"street": streets, "village": villages}
+    units = _units(communities, demand, facilities, district, boundaries)
     in_area = (
         facilities["in_area"].to_numpy(bool)
         if "in_area" in facilities
@@ -127,7 +130,7 @@ def evaluate_rules(
         elif isinstance(rule, PerCapitaRule):
             parts.append(_per_capita_rows(rule, units, facilities, in_area, bases, common))
     result = pd.concat([p for p in parts if len(p)], ignore_index=True)
-    coverage = [  # coverage rates read the per-community results above
+    coverage = [  # coverage rates read the per-community (per-village) results above
         _coverage_row(standards, rule, result, units.district, bases)
         for rule in standards.rules
         if isinstance(rule, CoverageRateRule)
@@ -144,28 +147,32 @@ class Units:
 
     district: dict
     communities: pd.DataFrame
-    streets: pd.DataFrame | None
     fac_community: pd.Series  # facility row -> community id
-    fac_street: pd.Series  # facility row -> street id
+    boundaries: dict[str, tuple[pd.DataFrame, pd.Series] | None]  # street / village units
 
-    def of_level(self, level: str) -> tuple[pd.DataFrame, pd.Series]:
-        """The units of a level (``street`` or ``community``) and facility row -> unit id."""
-        if level == "street":
-            return self.streets, self.fac_street
-        return self.communities, self.fac_community
+    def of_level(self, level: str) -> tuple[pd.DataFrame, pd.Series] | None:
+        """The units of a level (``community``, ``street``, ``village``) and facility row ->
+        unit id; ``None`` for boundaries not given."""
+        if level == "community":
+            return self.communities, self.fac_community
+        return self.boundaries[level]
 
 
-def _streets_not_given(units: Units, base: dict) -> pd.DataFrame:
-    """The district row of a per-street rule when no street boundaries were given."""
-    note = "street boundaries not given (--boundaries)"
+def _boundaries_not_given(units: Units, base: dict, level: str) -> pd.DataFrame:
+    """The district row of a rule per street or village when no such boundaries were given."""
+    note = say("boundaries_missing", level=BOUNDARY_NAMES[level], level_en=level)
     return pd.DataFrame([{**units.district, **base, "status": NOT_EVALUATED, "note": note}])
+
+
+BOUNDARY_NAMES = {"street": "街道", "village": "村"}
+UNIT_PLURALS = {"community": "communities", "village": "villages"}  # a coverage rate's shortfall
 
 
 def needs_communities(rule: AnyRule) -> bool:
     """Whether a rule is defined per 社区: presence or supply per community, or a coverage
     rate over communities. OSM residential compounds (小区) do not stand in for them."""
     if isinstance(rule, CoverageRateRule):
-        return True
+        return rule.over == "community"
     return isinstance(rule, PresenceRule | PerCapitaRule) and rule.unit == "community"
 
 
@@ -173,10 +180,7 @@ def _needs_communities(
     units: Units, standards: Standards, rule: AnyRule, common: dict
 ) -> pd.DataFrame:
     """The district row of a rule per 社区 when only OSM residential compounds are known."""
-    note = (
-        "needs the planner's community (社区) boundaries (--communities): OSM residential "
-        "compounds (小区) are not 社区"
-    )
+    note = say("needs_communities")
     row = {**units.district, **common, "category_id": standards.category_of(rule)}
     return pd.DataFrame([row | {"status": NOT_EVALUATED, "note": note}])
 
@@ -186,9 +190,9 @@ def _units(
     demand: gpd.GeoDataFrame,
     facilities: gpd.GeoDataFrame,
     district: tuple[str, str, shapely.Geometry],
-    streets: gpd.GeoDataFrame | None,
+    boundaries: dict[str, gpd.GeoDataFrame | None],
 ) -> Units:
-    """District, community and street units with their population."""
+    """District, community, street and village units with their population."""
     district_id, district_name, _ = district
     communities = communities.assign(population_calibrated=_calibrated(communities))
     demand = demand.assign(population_calibrated=_calibrated(demand))
@@ -200,16 +204,26 @@ def _units(
         "population_estimated": bool(communities["population_estimated"].any()),
         "population_calibrated": bool(communities["population_calibrated"].all()),
     }
-    units_community = communities[
-        ["community_id", "name", "population", "population_estimated", "population_calibrated"]
-    ].rename(columns={"community_id": "unit_id", "name": "unit_name"})
+    units_community = communities.reindex(
+        columns=[
+            "community_id",
+            "name",
+            "population",
+            "population_estimated",
+            "population_calibrated",
+            "households",
+        ]
+    ).rename(columns={"community_id": "unit_id", "name": "unit_name"})
     units_community.insert(0, "unit_level", "community")
     f_idx, c_idx = shapely.STRtree(communities.geometry.values).query(
         facilities.geometry.values, predicate="within"
     )
     fac_community = pd.Series(communities["community_id"].to_numpy()[c_idx], index=f_idx)
-    units_street, fac_street = _street_units(streets, demand, facilities)
-    return Units(unit_district, units_community, units_street, fac_community, fac_street)
+    levels = {
+        level: _boundary_units(level, polygons, demand, facilities)
+        for level, polygons in boundaries.items()
+    }
+    return Units(unit_district, units_community, fac_community, levels)
 
 
 def _calibrated(frame: pd.DataFrame) -> np.ndarray:
@@ -334,12 +348,10 @@ def _judge_access(
     out["shortfall"] = np.where(
         total > 0, np.maximum(0.0, rule.target_share * total - inside), np.nan
     )
-    out["note"] = np.where(total <= 0, "no residents", weight_note)
+    out["note"] = np.where(total <= 0, say("no_residents"), weight_note)
     if basis.no_data:
         out["status"], out["value"], out["shortfall"] = NO_DATA, np.nan, np.nan
-        out["note"] = (
-            "no facility of this category in the study area: missing data, not a measured gap"
-        )
+        out["note"] = say("no_facility")
     return out
 
 
@@ -377,13 +389,13 @@ def _unit_rows(
     in_area: np.ndarray,
     judge: Callable[[dict, np.ndarray], dict],
 ) -> pd.DataFrame:
-    """A presence or supply rule's rows: per street (or "not evaluated" without street
-    boundaries), per community or for the district. ``judge(unit, rows)`` judges one unit from
-    the rows of the facilities inside it (grouped once, not searched per unit)."""
-    if rule.unit == "street" and units.streets is None:
-        return _streets_not_given(units, base)
+    """A presence or supply rule's rows: per street or village (or "not evaluated" without
+    such boundaries), per community or for the district. ``judge(unit, rows)`` judges one unit
+    from the rows of the facilities inside it (grouped once, not searched per unit)."""
     if rule.unit == "district":
         return pd.DataFrame([judge(units.district, np.flatnonzero(in_area))])
+    if units.of_level(rule.unit) is None:
+        return _boundaries_not_given(units, base, rule.unit)
     table, fac_unit = units.of_level(rule.unit)
     inside = fac_unit.groupby(fac_unit.to_numpy()).indices  # unit id -> positions
     rows = fac_unit.index.to_numpy()
@@ -400,9 +412,7 @@ def _presence(unit: dict, base: dict, count: int, rule: PresenceRule, basis: Cat
     """One unit's presence row."""
     out = {**unit, **base, "value": count}
     if basis.no_data:
-        out.update(
-            status=NO_DATA, value=np.nan, note="no facility of this category in the study area"
-        )
+        out.update(status=NO_DATA, value=np.nan, note=say("no_facility"))
     else:
         ok = count >= rule.min_count
         out.update(status=PASS if ok else FAIL, shortfall=max(0, rule.min_count - count))
@@ -417,23 +427,51 @@ def _per_capita_rows(
     bases: dict[str, CategoryBasis],
     common: dict,
 ) -> pd.DataFrame:
-    """Supply (capacity or floor area) per ``per`` residents, per unit."""
+    """Supply (capacity, area, floor area or count) per ``per`` residents or households.
+
+    Floor area counts only the planner's facilities (OSM maps footprints, not floors): without
+    them the rule has no data. A category whose facilities all lack the attribute has no data
+    in every unit, so a unit without facilities is not reported as a gap either.
+    """
     base = {
         **common,
         "category_id": rule.category,
         "target": rule.target,
-        "shortfall_unit": "places" if rule.attribute == "capacity" else "m2",
+        "shortfall_unit": SUPPLY_UNITS[rule.attribute],
     }
     sel = facilities["category_id"].to_numpy() == rule.category
-    values = facilities[rule.attribute].to_numpy(float)
+    uncounted = np.zeros(len(sel), bool)  # OSM facilities left out of a floor-area sum
+    if rule.attribute == "floor_area_m2":
+        planner = facilities["source"].astype(str).str.startswith("planner").to_numpy()
+        sel, uncounted = sel & planner, sel & ~planner
+    values = supply_values(facilities, rule.attribute)
     basis = bases[rule.category]
+    never_known = rule.attribute == "floor_area_m2" and not sel.any()
+    if never_known or (sel.any() and np.isnan(values[sel]).all()):
+        basis = CategoryBasis(0, 0, UNKNOWN_VALUE)
     return _unit_rows(
         rule,
         units,
         base,
         in_area,
-        lambda unit, rows: _supply(rule, unit, base, values, rows[sel[rows]], basis),
+        lambda unit, rows: _supply(
+            rule, unit, base, values, rows[sel[rows]], basis, int(uncounted[rows].sum())
+        ),
     )
+
+
+UNKNOWN_VALUE = "unknown_value"  # a basis whose facilities exist, but none with the attribute
+SUPPLY_UNITS = {"capacity": "places", "area_m2": "m2", "floor_area_m2": "m2", "count": "facilities"}
+
+
+def supply_values(facilities: pd.DataFrame, attribute: str) -> np.ndarray:
+    """Each facility's supply: 1 for ``count``, else its ``attribute`` (``NaN`` where unknown;
+    a column absent from the table, such as floor area without a planner's file, is unknown)."""
+    if attribute == "count":
+        return np.ones(len(facilities))
+    if attribute not in facilities:
+        return np.full(len(facilities), np.nan)
+    return facilities[attribute].to_numpy(float)
 
 
 def _supply(
@@ -443,63 +481,95 @@ def _supply(
     values: np.ndarray,
     rows: np.ndarray,
     basis: CategoryBasis,
+    uncounted: int = 0,
 ) -> dict:
-    """One unit's per-capita row: the supply of its facilities ``rows`` per ``per`` residents.
+    """One unit's per-capita row: the supply of its facilities ``rows`` per ``per`` residents
+    (or households); ``uncounted`` OSM facilities of the unit were left out (floor area).
 
     A unit without a facility of a category that has data supplies nothing (a gap); facilities
-    that all lack the attribute leave the value unknown (no data). On an estimated population
-    that was not calibrated the row's note says the rate is indicative.
+    that all lack the attribute leave the value unknown (no data), and some lacking it leave
+    it incomplete (数据不全): the known supply is a lower bound, a pass if it already meets the
+    target, else no exact shortfall. On an estimated population that was not calibrated the
+    note says the rate is indicative.
     """
     n = len(rows)
     known = rows[~np.isnan(values[rows])]
     supply = float(values[known].sum())
-    pop = unit["population"]
     out = {**unit, **base, "facilities": n}
     if basis.no_data or (n > 0 and not len(known)):
-        what = "facility" if basis.no_data else f"value of '{rule.attribute}'"
-        out.update(status=NO_DATA, note=f"no {what} for this category in the unit")
+        what = (
+            say("no_supply_facility")
+            if basis.source == NO_DATA
+            else say("no_supply_value", attribute=say(f"attr_{rule.attribute}"))
+        )
+        hint = say("floor_area_hint") if rule.attribute == "floor_area_m2" else ""
+        out.update(status=NO_DATA, note=what + hint)
         return out
-    rate = supply / pop * rule.per if pop > 0 else np.nan
+    size = _denominator(rule, unit)
+    if not size > 0:
+        note = say("no_households" if rule.of == "households" else "no_denominator")
+        out.update(status=NOT_EVALUATED, note=note)
+        return out
+    rate = supply / size * rule.per
     missing = n - len(known)
-    notes = [f"{missing} of {n} facilities lack '{rule.attribute}'"] if missing else []
+    notes = []
+    if missing:
+        attribute = say(f"attr_{rule.attribute}")
+        notes.append(say("lack_attribute", missing=missing, n=n, attribute=attribute))
+    if uncounted:
+        notes.append(say("osm_uncounted", n=uncounted))
     if unit.get("population_estimated") and not unit.get("population_calibrated", False):
-        notes.append(INDICATIVE)
+        notes.append(say("indicative_population"))
+    status = PASS if meets(rate, rule.target) else INCOMPLETE if missing else FAIL
+    if status == INCOMPLETE:
+        notes.append(say("supply_in_part"))
     out.update(
         value=rate,
-        status=PASS if meets(rate, rule.target) else FAIL,
-        note="; ".join(notes),
-        shortfall=max(0.0, rule.target * pop / rule.per - supply),
+        status=status,
+        note=say("list_sep").join(notes),
+        shortfall=np.nan
+        if status == INCOMPLETE
+        else max(0.0, rule.target * size / rule.per - supply),
     )
     return out
 
 
-def _street_units(
-    streets: gpd.GeoDataFrame | None, demand: gpd.GeoDataFrame, facilities: gpd.GeoDataFrame
-) -> tuple[pd.DataFrame | None, pd.Series]:
-    """Street units with the population of the demand points inside, and facility -> street."""
-    if streets is None or streets.empty:
-        return None, pd.Series(dtype=object)
-    at = street_of(streets, demand.geometry)  # a point on a shared border counts once
+def _denominator(rule: PerCapitaRule, unit: dict) -> float:
+    """The residents (or households) a per-capita rule divides by; ``NaN`` when unknown."""
+    size = unit.get("households", np.nan) if rule.of == "households" else unit["population"]
+    return np.nan if size is None else float(size)
+
+
+def _boundary_units(
+    level: str,
+    polygons: gpd.GeoDataFrame | None,
+    demand: gpd.GeoDataFrame,
+    facilities: gpd.GeoDataFrame,
+) -> tuple[pd.DataFrame, pd.Series] | None:
+    """Street or village units with the population of the demand points inside, and
+    facility row -> unit id; ``None`` when no such boundaries were given."""
+    if polygons is None or polygons.empty:
+        return None
+    at = street_of(polygons, demand.geometry)  # a point on a shared border counts once
     d_idx, s_idx = np.flatnonzero(at >= 0), at[at >= 0]
-    pop = np.bincount(s_idx, demand["population"].to_numpy()[d_idx], minlength=len(streets))
+    n = len(polygons)
+    pop = np.bincount(s_idx, demand["population"].to_numpy()[d_idx], minlength=n)
     estimated = demand["population_estimated"].to_numpy(bool)
-    est = np.bincount(s_idx, estimated[d_idx], minlength=len(streets)) > 0
     bare = ~demand["population_calibrated"].to_numpy(bool)
     units = pd.DataFrame(
         {
-            "unit_level": "street",
-            "unit_id": streets["unit_id"].to_numpy(),
-            "unit_name": streets["name"].to_numpy(),
+            "unit_level": level,
+            "unit_id": polygons["unit_id"].to_numpy(),
+            "unit_name": polygons["name"].to_numpy(),
             "population": pop,
-            "population_estimated": est,
-            "population_calibrated": np.bincount(s_idx, bare[d_idx], minlength=len(streets)) == 0,
+            "population_estimated": np.bincount(s_idx, estimated[d_idx], minlength=n) > 0,
+            "population_calibrated": np.bincount(s_idx, bare[d_idx], minlength=n) == 0,
         }
     )
-    tree = shapely.STRtree(streets.geometry.values)
+    tree = shapely.STRtree(polygons.geometry.values)
     f_idx, s_idx = tree.query(facilities.geometry.values, predicate="within")
     f_idx, first = np.unique(f_idx, return_index=True)
-    fac_street = pd.Series(streets["unit_id"].to_numpy()[s_idx[first]], index=f_idx)
-    return units, fac_street
+    return units, pd.Series(polygons["unit_id"].to_numpy()[s_idx[first]], index=f_idx)
 
 
 def _coverage_row(
@@ -509,8 +579,8 @@ def _coverage_row(
     district: dict,
     bases: dict[str, CategoryBasis],
 ) -> dict:
-    """The share of communities (or of their residents) that pass ``of_rule``."""
-    of = result[(result["rule_id"] == rule.of_rule) & (result["unit_level"] == "community")]
+    """The share of communities or villages (or of their residents) that pass ``of_rule``."""
+    of = result[(result["rule_id"] == rule.of_rule) & (result["unit_level"] == rule.over)]
     category = standards.category_of(rule)
     base = {
         **district,
@@ -520,11 +590,14 @@ def _coverage_row(
         "basis": bases[category].authority,
         "category_id": category,
         "target": rule.target,
-        "shortfall_unit": "communities" if rule.measure == "units" else "residents",
+        "shortfall_unit": UNIT_PLURALS[rule.over] if rule.measure == "units" else "residents",
     }
     judged = of[of["status"].isin([PASS, FAIL])]
+    if of.empty:
+        note = say("no_units", level=BOUNDARY_NAMES[rule.over], level_en=rule.over)
+        return {**base, "status": NOT_EVALUATED, "note": note}
     if judged.empty:
-        return {**base, "status": NO_DATA, "note": f"rule {rule.of_rule} has no data"}
+        return {**base, "status": NO_DATA, "note": say("rule_no_data", rule=rule.of_rule)}
     passed = judged["status"] == PASS
     if rule.measure == "units":
         value = passed.mean()

@@ -9,10 +9,10 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from circles.messages import say
 from circles.standards import AccessRule
 
 TOLERANCE = 1e-9  # a share this close below its target still meets it (float sums)
-WEIGHT_NAMES = {"elderly": "residents aged 60+", "children": "children"}
 
 
 def meets(value: float | np.ndarray, target: float) -> bool | np.ndarray:
@@ -46,13 +46,12 @@ def rule_weights(rule: AccessRule, demand: Mapping[str, np.ndarray]) -> tuple[np
     total = np.asarray(demand["population"], dtype=float)
     if rule.population == "total":
         return total, "total", ""
-    what = WEIGHT_NAMES[rule.population]
+    who = say(f"who_{rule.population}")
     values = demand.get(rule.population)
     values = None if values is None else np.asarray(values, dtype=float)
     if values is None or len(values) != len(total) or np.isnan(values).any():
-        note = f"weighted by all residents: no counts of {what} in the communities"
-        return total, "total", note
-    return values, rule.population, f"weighted by {what}"
+        return total, "total", say("weighted_by_all", who=who)
+    return values, rule.population, say("weighted_by", who=who)
 
 
 @dataclass

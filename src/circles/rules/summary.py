@@ -6,6 +6,7 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 
+from circles.messages import current_language, say
 from circles.rules.basis import NO_DATA, CategoryBasis, category_bases
 from circles.standards import Standards
 
@@ -120,13 +121,19 @@ def completeness_warnings(summary: dict) -> list[str]:
         found = cat.get("completeness")
         if cat["authority"] not in ("indicative", NO_DATA) or not found or found["plausible"]:
             continue
+        name = cat["name_zh"] if current_language() == "zh" else cat["name_en"]
         out.append(
-            f"{cat['name_zh']} ({cat['category_id']}): OSM holds {cat['facilities']} "
-            f"for {residents:,} residents ({found['per_10k']:.2f} per 10,000; a complete map "
-            f"holds at least {found['typical_per_10k']}, {found['document']}): OSM looks "
-            "incomplete, so its gaps may be missing data. Give the planner's list, e.g. "
-            f"--facilities {cat['name_zh']}.xlsx::category={cat['category_id']}, or "
-            f"--authoritative {cat['category_id']} after checking OSM."
+            say(
+                "osm_incomplete",
+                category=name,
+                id=cat["category_id"],
+                count=cat["facilities"],
+                population=residents,
+                per_10k=found["per_10k"],
+                typical=found["typical_per_10k"],
+                source=found["document"],
+                example=f"{cat['name_zh']}.xlsx::category={cat['category_id']}",
+            )
         )
     return out
 
@@ -135,7 +142,7 @@ def rule_summary(rule_id: str, results: pd.DataFrame) -> dict:
     """A rule's district result and how many units pass and fail it."""
     rows = results[results["rule_id"] == rule_id]
     district = rows[rows["unit_level"] == "district"]
-    community = rows[rows["unit_level"] != "district"]  # communities or streets
+    community = rows[rows["unit_level"] != "district"]  # communities, villages or streets
     out: dict = {
         "kind": rows["kind"].iloc[0] if len(rows) else None,
         "communities_failing": int((community["status"] == "fail").sum()),
@@ -147,7 +154,6 @@ def rule_summary(rule_id: str, results: pd.DataFrame) -> dict:
         out["district_value"] = None if pd.isna(value) else round(float(value), 4)
     elif len(community):
         statuses = set(community["status"])
-        out["district_status"] = (
-            NO_DATA if statuses == {NO_DATA} else ("fail" if "fail" in statuses else "pass")
-        )
+        worst = next((s for s in ("fail", "incomplete", "not_evaluated") if s in statuses), None)
+        out["district_status"] = NO_DATA if statuses == {NO_DATA} else worst or "pass"
     return out

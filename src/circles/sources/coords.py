@@ -1,4 +1,5 @@
-"""Convert coordinates (GCJ-02, BD-09, EPSG) to WGS-84; read vector files that carry a CRS."""
+"""Convert coordinates (GCJ-02, BD-09, EPSG) to and from WGS-84; read vector files that carry
+a CRS."""
 
 from __future__ import annotations
 
@@ -13,6 +14,34 @@ from pyproj.exceptions import CRSError
 from circles.errors import InputError
 
 DATUMS = ("wgs84", "gcj02", "bd09")
+SHIFTED = ("gcj02", "bd09")  # the Chinese datums no EPSG code expresses
+
+
+def from_wgs84(lon: np.ndarray, lat: np.ndarray, datum: str) -> tuple[np.ndarray, np.ndarray]:
+    """WGS-84 longitudes and latitudes converted to ``datum`` (wgs84, gcj02 or bd09)."""
+    lon = np.atleast_1d(np.asarray(lon, dtype=float))
+    lat = np.atleast_1d(np.asarray(lat, dtype=float))
+    if datum == "wgs84" or len(lon) == 0:
+        return lon, lat
+    forward = prcoords.wgs_gcj if datum == "gcj02" else prcoords.wgs_bd
+    out = np.array([forward(prcoords.Coords(la, lo)) for lo, la in zip(lon, lat, strict=True)])
+    return out[:, 1], out[:, 0]
+
+
+def shifted_datums(datums: object) -> list[str]:
+    """The GCJ-02/BD-09 datums among ``datums`` (names as files give them), in a fixed order."""
+    names = {str(d).lower().replace("-", "").replace("_", "") for d in datums if d is not None}
+    return [d for d in SHIFTED if d in names]
+
+
+def datum_columns(lon: np.ndarray, lat: np.ndarray, datums: object) -> dict[str, np.ndarray]:
+    """``<datum>_lon``/``<datum>_lat`` of WGS-84 points in each GCJ-02/BD-09 datum among
+    ``datums`` (6 decimals, about 0.1 m): the coordinates a planner pastes into Amap or Baidu."""
+    columns = {}
+    for datum in shifted_datums(datums):
+        x, y = from_wgs84(lon, lat, datum)
+        columns[f"{datum}_lon"], columns[f"{datum}_lat"] = np.round(x, 6), np.round(y, 6)
+    return columns
 
 
 def to_wgs84(lon: np.ndarray, lat: np.ndarray, crs: str) -> tuple[np.ndarray, np.ndarray]:

@@ -407,7 +407,7 @@ class _Features:
             return
         try:
             geom = bytes.fromhex(self.wkb.create_linestring(w))
-        except RuntimeError:  # a node outside the extract has no location
+        except (RuntimeError, osmium.InvalidLocationError):  # a node outside the extract
             return
         self._add("way", w.id, dict(w.tags), geom)
 

@@ -8,13 +8,13 @@ warnings let it go on and are listed in the report. The files themselves are nev
 A file may carry options after ``::``, e.g. ``助餐点.xlsx::category=elderly_meal,crs=gcj02``:
 ``category`` (for rows without one), ``crs``, ``sheet``, ``level`` (boundaries) and the name
 of any column (``lon``, ``lat``, ``location``, ``name``, ``id``, ``category``, ``capacity``,
-``area``, ``population``, ``households``, ``elderly``, ``children``) when it is not detected.
+``area``, ``floor_area``, ``population``, ``households``, ``elderly``, ``children``) when it
+is not detected.
 """
 
 from __future__ import annotations
 
 import difflib
-import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -29,7 +29,16 @@ from pyproj import CRS
 from shapely.geometry.base import BaseGeometry
 
 from circles.errors import InputError
-from circles.sources.coords import DATUMS, to_wgs84
+from circles.sources.coords import DATUMS, from_wgs84, to_wgs84
+from circles.sources.office_files import (
+    declares_crs,
+    header_row,
+    normalise,
+    read_grid,
+    truncated_match,
+    with_header,
+)
+from circles.sources.office_files import read_vector as read_office_vector
 from circles.standards import Standards
 
 STREET_TEST_OFF_M = 150  # a datum shift leaves points this far off the streets (median)
@@ -52,8 +61,9 @@ COLUMNS: dict[str, tuple[str, ...]] = {
            "统一编号", "code"),
     "capacity": ("capacity", "places", "beds", "seats", "床位", "床位数", "托位", "托位数",
                  "学位", "学位数", "餐位", "餐位数", "座位数", "容量"),
-    "area": ("area_m2", "floor_area", "floor_area_m2", "建筑面积", "面积", "场地面积",
-             "用地面积", "占地面积"),
+    "area": ("area_m2", "面积", "场地面积", "用地面积", "占地面积"),
+    # building floor area (a culture centre's 建筑面积), never read from OSM footprints
+    "floor_area": ("floor_area_m2", "floor_area", "建筑面积", "服务设施面积", "设施面积"),
     "population": ("population", "pop", "人口", "常住人口", "总人口", "户籍人口", "人口数",
                    "居住人口"),
     "households": ("households", "户数", "总户数", "住户数"),
@@ -68,7 +78,8 @@ DATUM_HINTS = {"gcj": "gcj02", "高德": "gcj02", "amap": "gcj02", "bd": "bd09",
 LEVEL_VALUES = {
     "district": ("district", "区", "县", "区县", "县级市", "旗"),
     "street": ("street", "subdistrict", "街道", "镇", "乡", "街道办事处", "乡镇", "苏木"),
-    "community": ("community", "社区", "村", "居委会", "村委会", "小区"),
+    "village": ("village", "村", "行政村", "村委会"),
+    "community": ("community", "社区", "居委会", "小区"),
 }
 OPTION_KEYS = {*COLUMNS, "crs", "sheet"}
 
@@ -98,6 +109,7 @@ class Problems:
     """Errors and warnings found while reading planners' files."""
 
     items: list[Problem] = field(default_factory=list)
+    strict: bool = False  # rows without coordinates are errors, not skipped with a warning
 
     def error(self, file: object, message: str, **where: object) -> None:
         """Record an error in ``file`` (``where``: row, column, row label)."""
@@ -167,66 +179,85 @@ class Table:
     geometry: gpd.GeoSeries | None
     row: np.ndarray  # spreadsheet row or feature number of each record
     row_label: str
+    declares_crs: bool = False  # a vector file stating its own CRS (.prj, GeoJSON crs member)
+    dbf: bool = False  # a Shapefile: field names may be cut at 10 bytes
+
+    def subset(self, keep: np.ndarray) -> Table:
+        """The records where ``keep`` is ``True``, with their rows."""
+        geometry = None if self.geometry is None else self.geometry[keep].reset_index(drop=True)
+        frame = self.frame[keep].reset_index(drop=True)
+        return Table(frame, geometry, self.row[keep], self.row_label, self.declares_crs, self.dbf)
 
 
-def normalise(text: object) -> str:
-    """Text as compared with known names: lower-case, without spaces or underscores."""
-    return re.sub(r"[\s_]+", "", str(text)).lower()
+KNOWN_COLUMNS = {normalise(n) for names in COLUMNS.values() for n in names}
 
 
 def read_table(spec: FileSpec, problems: Problems) -> Table | None:
-    """Read a CSV, XLSX or vector file as text cells; ``None`` (with an error) if unusable."""
+    """Read a CSV, XLSX or vector file as text cells; ``None`` (with an error) if unusable.
+
+    The header of a table is the row among the first 10 naming most known columns (a title
+    or notes above it are skipped); a Shapefile without a ``.cpg`` is read in the encoding
+    its text decodes in (UTF-8, else GBK), with a warning."""
     path = spec.path
     if not path.is_file():
         problems.error(path, "file not found.")
         return None
     suffix = path.suffix.lower()
-    geometry = None
+    if suffix == ".xls":
+        problems.error(path, "old .xls workbooks are not read; save it as .xlsx or CSV.")
+        return None
     try:
-        if suffix in (".csv", ".txt", ".tsv"):
-            frame = _read_csv(path, "\t" if suffix == ".tsv" else ",")
-        elif suffix in (".xlsx", ".xlsm"):
-            sheet = spec.options.get("sheet", 0)
-            frame = pd.read_excel(path, sheet_name=sheet, dtype=str, engine="openpyxl")
-        elif suffix == ".xls":
-            problems.error(path, "old .xls workbooks are not read; save it as .xlsx or CSV.")
-            return None
-        else:
-            gdf = gpd.read_file(path)
-            if gdf.crs is None and len(gdf):
-                problems.error(path, "the file has no CRS; save it with one (e.g. EPSG:4326).")
-                return None
-            geometry = gdf.geometry
-            frame = pd.DataFrame(gdf.drop(columns=gdf.geometry.name)).astype(object)
-            frame = frame.where(frame.notna(), np.nan).map(
-                lambda v: v if isinstance(v, float) and np.isnan(v) else str(v)
-            )
+        if suffix in (".csv", ".txt", ".tsv", ".xlsx", ".xlsm"):
+            return _read_sheet(spec, problems)
+        return _read_vector_table(path, problems)
     except InputError:
         raise
     except Exception as exc:  # readers raise many types for corrupt files
         problems.error(path, f"cannot read the file ({type(exc).__name__}: {exc}).")
         return None
-    frame = frame.dropna(how="all") if geometry is None else frame
-    if frame.empty and (geometry is None or geometry.empty):
+
+
+def _read_sheet(spec: FileSpec, problems: Problems) -> Table | None:
+    """A CSV or XLSX sheet below its header row; rows numbered as the spreadsheet shows them."""
+    grid = read_grid(spec.path, spec.options.get("sheet", 0))
+    named = {normalise(v) for k, v in spec.options.items() if k in COLUMNS}  # ::lon=X
+    head = header_row(grid, KNOWN_COLUMNS | named)
+    if head > 0:
+        problems.warning(
+            spec,
+            f"header found in row {head + 1}; the {head} row(s) above it (title, notes) are "
+            "skipped.",
+        )
+    frame = with_header(grid, head).dropna(how="all")
+    if frame.empty:
+        problems.error(spec.path, "the file holds no rows.")
+        return None
+    return Table(frame.reset_index(drop=True), None, frame.index.to_numpy(), "row")
+
+
+def _read_vector_table(path: Path, problems: Problems) -> Table | None:
+    """A vector file's attributes as text and its geometry; it must carry a CRS."""
+    gdf, guessed = read_office_vector(path)
+    if guessed is not None:
+        problems.warning(
+            path,
+            f"no .cpg beside the Shapefile: its text was read as {guessed}, in which it "
+            f"decodes (not UTF-8). Add a .cpg file holding {guessed} to say so.",
+        )
+    if gdf.crs is None and len(gdf):
+        problems.error(path, "the file has no CRS; save it with one (e.g. EPSG:4326).")
+        return None
+    if gdf.empty:
         problems.error(path, "the file holds no rows.")
         return None
+    frame = pd.DataFrame(gdf.drop(columns=gdf.geometry.name)).astype(object)
+    frame = frame.where(frame.notna(), np.nan).map(
+        lambda v: v if isinstance(v, float) and np.isnan(v) else str(v)
+    )
     frame.columns = [str(c).strip() for c in frame.columns]
-    if geometry is None:
-        return Table(frame.reset_index(drop=True), None, frame.index.to_numpy() + 2, "row")
-    return Table(frame.reset_index(drop=True), geometry, np.arange(len(frame)) + 1, "feature")
-
-
-def _read_csv(path: Path, sep: str) -> pd.DataFrame:
-    """A CSV in UTF-8 (with or without BOM), else GB18030 (a superset of GBK and GB2312)."""
-    for encoding in ("utf-8-sig", "gb18030"):
-        try:
-            return pd.read_csv(path, sep=sep, dtype=str, encoding=encoding, skipinitialspace=True)
-        except UnicodeDecodeError:
-            continue
-        except pd.errors.EmptyDataError:
-            return pd.DataFrame()
-    msg = f"{path}: neither UTF-8 nor GBK/GB18030 text. Save it as UTF-8 CSV."
-    raise InputError(msg)
+    declared, dbf = declares_crs(path, gdf), path.suffix.lower() == ".shp"
+    rows = np.arange(len(frame)) + 1
+    return Table(frame.reset_index(drop=True), gdf.geometry, rows, "feature", declared, dbf)
 
 
 VALUE_OPTIONS = ("category", "level")  # name a column, or else the value of every row
@@ -248,7 +279,10 @@ def find_column(table: Table, spec: FileSpec, key: str, problems: Problems) -> s
             )
         return name if name in table.frame.columns else None
     by_norm = {normalise(c): c for c in table.frame.columns}
-    return next((by_norm[normalise(n)] for n in COLUMNS[key] if normalise(n) in by_norm), None)
+    found = next((by_norm[normalise(n)] for n in COLUMNS[key] if normalise(n) in by_norm), None)
+    if found is None and table.dbf:  # a DBF field name cut at 10 bytes: 60岁以上人
+        found = next((c for c in table.frame.columns if truncated_match(c, COLUMNS[key])), None)
+    return found
 
 
 def numbers(
@@ -283,17 +317,18 @@ def cell(table: Table, i: int, column: str | None = None) -> dict:
     return {"row": int(table.row[i]), "column": column, "row_label": table.row_label}
 
 
-def _datum(spec: FileSpec, default: str, hint_columns: Sequence[str]) -> tuple[str, bool]:
-    """The file's CRS: its option, else a hint in a column name (高德经度), else ``default``.
+def _datum(spec: FileSpec, default: str | None, hint_columns: Sequence[str]) -> tuple[str, bool]:
+    """A table's datum: its option, else a hint in a column name (高德经度), else ``default``
+    (``None``: not stated, read as WGS-84).
 
-    Returns the CRS and whether it was given explicitly (option or hint)."""
+    Returns the datum and whether it was stated (option, hint or a ``default``)."""
     if "crs" in spec.options:
         return spec.options["crs"], True
     for column in hint_columns:
         for hint, datum in DATUM_HINTS.items():
             if hint in normalise(column):
                 return datum, True
-    return default, False
+    return default or "wgs84", default is not None
 
 
 def _is_shifted(datum: str) -> bool:
@@ -301,9 +336,17 @@ def _is_shifted(datum: str) -> bool:
     return datum.lower() in ("gcj02", "bd09")
 
 
-def _vector_datum(spec: FileSpec, crs: str) -> str:
-    """A vector file's datum once its own CRS is applied: GCJ-02/BD-09 if given, else WGS-84."""
-    datum, _ = _datum(spec, crs, [])
+def _vector_datum(table: Table, spec: FileSpec, crs: str | None) -> str:
+    """A vector file's datum once its own CRS is applied: GCJ-02/BD-09 if its option says so,
+    or the global ``crs`` for a file that does not state its CRS; else WGS-84.
+
+    A Shapefile with a WGS-84 ``.prj`` is never shifted by a global ``--crs gcj02``."""
+    if "crs" in spec.options:
+        datum = spec.options["crs"]
+    elif table.declares_crs or crs is None:
+        return "wgs84"
+    else:
+        datum = crs
     return datum if _is_shifted(datum) else "wgs84"
 
 
@@ -332,12 +375,13 @@ class _Coordinates:
     bad: np.ndarray  # records without coordinates (already reported)
     datum: str  # the datum or CRS they are in
     columns: tuple[str, str]  # the longitude and latitude columns, named in messages
+    stated: bool = True  # whether an option, a column name or --crs gave the datum
 
 
 def points_from_table(
     table: Table,
     spec: FileSpec,
-    crs: str,
+    crs: str | None,
     problems: Problems,
     extract_bounds: BaseGeometry | None = None,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, str]:
@@ -354,7 +398,9 @@ def points_from_table(
     spec, problems
         The file with its options, and where its errors are collected.
     crs
-        The datum or CRS of coordinates when neither an option nor a column name says.
+        The datum or CRS of coordinates when neither an option nor a column name says;
+        ``None``: not stated, an error for a table with points inside China, where the
+        datum could be any of three.
     extract_bounds
         The OSM extract's area: records outside it are errors.
 
@@ -371,8 +417,11 @@ def points_from_table(
     else:
         coords = _coordinates_from_columns(table, spec, crs, problems)
     if coords is None:
-        return np.full(n, np.nan), np.full(n, np.nan), np.ones(n, bool), crs
+        return np.full(n, np.nan), np.full(n, np.nan), np.ones(n, bool), crs or "wgs84"
     ok = _usable_coordinates(coords, table, spec, problems, extract_bounds)
+    if ok is not None and not coords.stated and _in_china(coords.x[ok], coords.y[ok]).any():
+        problems.error(spec, _unstated_datum(coords, ok, spec, extract_bounds))
+        ok = None
     if ok is None:
         return coords.x, coords.y, np.ones(n, bool), coords.datum
     lon, lat = np.full(n, np.nan), np.full(n, np.nan)
@@ -389,8 +438,64 @@ def points_from_table(
     return lon, lat, ~ok, coords.datum
 
 
+def _unstated_datum(
+    coords: _Coordinates, ok: np.ndarray, spec: FileSpec, extract_bounds: BaseGeometry | None
+) -> str:
+    """The error for points inside China read without a datum: which one is it?"""
+    hint = "" if extract_bounds is None else _datum_hint(coords.x, coords.y, ok, extract_bounds)
+    return (
+        "the coordinates lie in China but no datum is stated (坐标系未说明): say which with "
+        f"--crs or {spec.path.name}::crs=…: gcj02 (高德/腾讯 Amap, Tencent), bd09 (百度 Baidu) "
+        f"or wgs84 (GPS/天地图/OSM).{hint}"
+    )
+
+
+def without_coordinates(table: Table, spec: FileSpec, problems: Problems) -> Table:
+    """A table's records less those without any coordinates (footer rows such as 填表人…,
+    rows still to be located), which are listed in one warning (an error when strict)."""
+    if table.geometry is not None:
+        return table
+    columns = [
+        c
+        for key in ("lon", "lat", "location")
+        if (c := find_column(table, spec, key, Problems())) is not None
+    ]
+    if not columns:
+        return table  # reported as missing columns
+    blank = table.frame[columns].isna().all(axis=1).to_numpy()
+    if not blank.any():
+        return table
+    names = _names(table, spec, Problems())
+    listed = ", ".join(
+        f"{r} ({names[i] if isinstance(names[i], str) else _first_text(table, i)})"
+        for i, r in _first(blank, table.row)
+    )
+    more = f" and {blank.sum() - MAX_LISTED} more" if blank.sum() > MAX_LISTED else ""
+    what = f"{blank.sum()} {table.row_label}(s) without coordinates"
+    if problems.strict:
+        problems.error(spec, f"{what}: {listed}{more}. Give them coordinates or delete them.")
+    else:
+        problems.warning(
+            spec,
+            f"{what} skipped: {listed}{more}. Give them coordinates or delete them (--strict "
+            "makes this an error).",
+        )
+    return table.subset(~blank)
+
+
+def _first(mask: np.ndarray, rows: np.ndarray) -> list[tuple[int, int]]:
+    """The first ``MAX_LISTED`` records where ``mask`` holds: (index, row)."""
+    return [(int(i), int(rows[i])) for i in np.flatnonzero(mask)[:MAX_LISTED]]
+
+
+def _first_text(table: Table, i: int) -> str:
+    """The first non-blank cell of record ``i``, shortened, to say which row it is."""
+    text = next((str(v) for v in table.frame.iloc[i] if isinstance(v, str)), "")
+    return text if len(text) <= 20 else text[:19] + "…"
+
+
 def _coordinates_from_geometry(
-    geometry: gpd.GeoSeries, table: Table, spec: FileSpec, crs: str, problems: Problems
+    geometry: gpd.GeoSeries, table: Table, spec: FileSpec, crs: str | None, problems: Problems
 ) -> _Coordinates:
     """A representative point of each feature, in WGS-84 or in the GCJ-02/BD-09 datum given."""
     empty = geometry.isna().to_numpy() | geometry.is_empty.to_numpy()
@@ -399,11 +504,12 @@ def _coordinates_from_geometry(
     points = _in_wgs84(geometry).representative_point()
     x = np.where(empty, np.nan, points.x.to_numpy())
     y = np.where(empty, np.nan, points.y.to_numpy())
-    return _Coordinates(x, y, empty, _vector_datum(spec, crs), ("geometry", "geometry"))
+    datum = _vector_datum(table, spec, crs)
+    return _Coordinates(x, y, empty, datum, ("geometry", "geometry"))
 
 
 def _coordinates_from_columns(
-    table: Table, spec: FileSpec, crs: str, problems: Problems
+    table: Table, spec: FileSpec, crs: str | None, problems: Problems
 ) -> _Coordinates | None:
     """The numbers in the longitude/latitude columns; ``None`` (an error) without such columns."""
     table, lon_col, lat_col = _coordinate_columns(table, spec, problems)
@@ -415,7 +521,7 @@ def _coordinates_from_columns(
             f"{list(table.frame.columns)}.",
         )
         return None
-    datum, _ = _datum(spec, crs, [lon_col, lat_col])
+    datum, stated = _datum(spec, crs, [lon_col, lat_col])
     x, y = (
         pd.to_numeric(table.frame[c], errors="coerce").to_numpy(float) for c in (lon_col, lat_col)
     )
@@ -424,7 +530,7 @@ def _coordinates_from_columns(
         value = table.frame[col].iloc[i]
         got = "nothing" if pd.isna(value) else repr(value)
         problems.error(spec, f"expected a coordinate number, got {got}.", **cell(table, i, col))
-    return _Coordinates(x, y, np.isnan(x) | np.isnan(y), datum, (lon_col, lat_col))
+    return _Coordinates(x, y, np.isnan(x) | np.isnan(y), datum, (lon_col, lat_col), stated)
 
 
 def _coordinate_columns(
@@ -645,7 +751,7 @@ def category_labels(standards: Standards) -> dict[str, str]:
 def read_facilities(
     spec: FileSpec | str | Path,
     standards: Standards,
-    crs: str = "wgs84",
+    crs: str | None = None,
     extract_bounds: BaseGeometry | None = None,
     problems: Problems | None = None,
 ) -> gpd.GeoDataFrame:
@@ -668,7 +774,8 @@ def read_facilities(
     -------
     GeoDataFrame
         ``facility_id``, ``category_id``, ``name``, ``source`` and ``matched_by``
-        (``planner``), ``capacity``, ``area_m2``, ``source_file``, ``source_row`` and
+        (``planner``), ``capacity``, ``area_m2`` (site area), ``floor_area_m2`` (building
+        floor area), ``source_file``, ``source_row`` and
         ``given_crs`` (the datum the coordinates were read in); rows with errors are left out.
 
     Raises
@@ -681,6 +788,7 @@ def read_facilities(
     table = read_table(spec, problems)
     if table is None:
         return _empty_facilities()
+    table = without_coordinates(table, spec, problems)
     lon, lat, bad, datum = points_from_table(table, spec, crs, problems, extract_bounds)
     categories = _facility_categories(table, spec, standards, problems)
     if categories is None:
@@ -729,6 +837,7 @@ def _facility_columns(
     """The columns of the facility frame: ids, names, capacity, floor area and provenance."""
     capacity = numbers(table, find_column(table, spec, "capacity", problems), spec, problems)
     area = numbers(table, find_column(table, spec, "area", problems), spec, problems)
+    floor_area = numbers(table, find_column(table, spec, "floor_area", problems), spec, problems)
     ids = _ids(table, spec, problems, f"planner:{spec.path.stem}")
     return {
         "facility_id": ids,
@@ -738,6 +847,7 @@ def _facility_columns(
         "matched_by": "planner",
         "capacity": capacity,
         "area_m2": area,
+        "floor_area_m2": floor_area,
         "source_file": str(spec.path),
         "source_row": table.row,
         "given_crs": datum,
@@ -788,7 +898,7 @@ def _kept_records(
 def _unknown_category(value: object, labels: dict[str, str], standards: Standards) -> str:
     """The error for an unknown category: the closest known name, and all categories."""
     names = {c.id: c.name.zh for c in standards.categories.categories}
-    close = difflib.get_close_matches(normalise(value), list(labels), n=1, cutoff=0.4)
+    close = _closest_label(normalise(value), list(labels))
     hint = (
         f" Did you mean {close[0]!r} ({names[labels[close[0]]]}, {labels[close[0]]})?"
         if close
@@ -797,10 +907,32 @@ def _unknown_category(value: object, labels: dict[str, str], standards: Standard
     return f"unknown category {value!r}.{hint} Categories: {', '.join(names.values())}."
 
 
+def _closest_label(text: str, labels: list[str]) -> list[str]:
+    """The known label closest to ``text`` (or none).
+
+    A Chinese compound names its kind last: 幼儿园托班 is a 托班 (class for under-3s) run by a
+    kindergarten, so a known label the text starts with is set aside and the rest matched
+    first (托班 -> 托育), then the whole text."""
+    starts = [label for label in labels if text.startswith(label) and len(label) < len(text)]
+    rest = text[len(max(starts, key=len)) :] if starts else ""
+    for part in (rest, text):
+        close = difflib.get_close_matches(part, labels, n=1, cutoff=0.4) if part else []
+        if close:
+            return close
+    return []
+
+
 def _empty_facilities() -> gpd.GeoDataFrame:
     """The facilities of a file that cannot be read: none."""
     return gpd.GeoDataFrame(
-        {"facility_id": [], "category_id": [], "name": [], "capacity": [], "area_m2": []},
+        {
+            "facility_id": [],
+            "category_id": [],
+            "name": [],
+            "capacity": [],
+            "area_m2": [],
+            "floor_area_m2": [],
+        },
         geometry=gpd.GeoSeries([], crs=4326),
     )
 
@@ -868,7 +1000,7 @@ def _datum_fits(
     osm_matches: Callable[[gpd.GeoDataFrame], int] | None,
 ) -> dict[str, tuple[float, int]]:
     """Per datum, the median metres to the streets and the OSM name matches of points read in it."""
-    raw = _from_wgs84(group.geometry.x.to_numpy(), group.geometry.y.to_numpy(), datum)
+    raw = from_wgs84(group.geometry.x.to_numpy(), group.geometry.y.to_numpy(), datum)
     fits = {}
     for reading in DATUMS:
         lon, lat = to_wgs84(raw[0], raw[1], reading)
@@ -917,17 +1049,8 @@ def _datum_source(datum: str) -> str:
     return {"gcj02": "Amap, Tencent", "bd09": "Baidu", "wgs84": "GPS, OSM"}[datum]
 
 
-def _from_wgs84(lon: np.ndarray, lat: np.ndarray, datum: str) -> tuple[np.ndarray, np.ndarray]:
-    """WGS-84 longitudes and latitudes converted to ``datum`` (wgs84, gcj02 or bd09)."""
-    if datum == "wgs84":
-        return lon, lat
-    forward = prcoords.wgs_gcj if datum == "gcj02" else prcoords.wgs_bd
-    out = np.array([forward(prcoords.Coords(la, lo)) for lo, la in zip(lon, lat, strict=True)])
-    return out[:, 1], out[:, 0]
-
-
 def polygons_from_table(
-    table: Table, spec: FileSpec, crs: str, problems: Problems, what: str
+    table: Table, spec: FileSpec, crs: str | None, problems: Problems, what: str
 ) -> tuple[np.ndarray, np.ndarray]:
     """WGS-84 polygons of a vector file, invalid ones repaired (warning) or rejected (error).
 
@@ -958,7 +1081,7 @@ def polygons_from_table(
         return np.full(n, None, dtype=object), np.ones(n, bool)
     if _metres_in_degrees_file(table.geometry, spec, problems):
         return table.geometry.to_numpy(), np.ones(n, bool)
-    geoms = _polygons_in_wgs84(table.geometry, _vector_datum(spec, crs))
+    geoms = _polygons_in_wgs84(table.geometry, _vector_datum(table, spec, crs))
     return geoms, _check_polygons(geoms, table, spec, problems)
 
 
@@ -1044,7 +1167,7 @@ def _repaired(polygon: BaseGeometry) -> BaseGeometry | None:
 
 def read_communities(
     spec: FileSpec | str | Path,
-    crs: str = "wgs84",
+    crs: str | None = None,
     problems: Problems | None = None,
 ) -> gpd.GeoDataFrame:
     """A planner's communities: polygons with official population, WGS-84.
@@ -1094,7 +1217,7 @@ def read_communities(
 
 
 def _read_polygons(
-    spec: FileSpec, crs: str, problems: Problems, what: str
+    spec: FileSpec, crs: str | None, problems: Problems, what: str
 ) -> tuple[Table, np.ndarray, np.ndarray] | None:
     """A vector file's records, WGS-84 polygons and ``True`` where bad; ``None`` if unreadable."""
     table = read_table(spec, problems)
@@ -1154,11 +1277,11 @@ def _warn_overlaps(gdf: gpd.GeoDataFrame, spec: FileSpec, problems: Problems, la
 
 
 def read_boundaries(
-    spec: FileSpec | str | Path, crs: str = "wgs84", problems: Problems | None = None
+    spec: FileSpec | str | Path, crs: str | None = None, problems: Problems | None = None
 ) -> gpd.GeoDataFrame:
-    """A planner's district or street (街道/乡镇) boundaries, WGS-84.
+    """A planner's district, street (街道/乡镇) or village (行政村) boundaries, WGS-84.
 
-    The level comes from a level column (区/街道/镇…) or the file option ``level=street``.
+    The level comes from a level column (区/街道/镇/村…) or the file option ``level=street``.
 
     Parameters
     ----------
@@ -1172,7 +1295,8 @@ def read_boundaries(
     Returns
     -------
     GeoDataFrame
-        ``unit_id``, ``name``, ``level`` (``district`` or ``street``) and ``population``
+        ``unit_id``, ``name``, ``level`` (``district``, ``street`` or ``village``) and
+        ``population``
         (the official residents from a population column such as 常住人口, NaN without one;
         ``attrs["population_column"]`` names the column).
 
@@ -1216,7 +1340,9 @@ def _boundary_levels(
     column = find_column(table, spec, "level", problems)
     default = option_value(table, spec, "level")
     if default is not None and normalise(default) not in by_value:
-        problems.error(spec, f"option level={default}: expected district (区) or street (街道).")
+        problems.error(
+            spec, f"option level={default}: expected district (区), street (街道) or village (村)."
+        )
         return None
     if column is None and default is None:
         problems.error(
@@ -1230,7 +1356,9 @@ def _boundary_levels(
         spec,
         problems,
         labels=by_value,
-        unknown=lambda value: f"unknown level {value!r}; expected 区/district or 街道/street.",
+        unknown=lambda value: (
+            f"unknown level {value!r}; expected 区/district, 街道/street or 村/village."
+        ),
     )
     for i in np.flatnonzero(levels == "community"):
         problems.error(
@@ -1242,20 +1370,27 @@ def _boundary_levels(
     return levels, bad
 
 
-def read_sites(path: str | Path | FileSpec, crs: str = "wgs84") -> gpd.GeoDataFrame:
-    """Candidate or proposed sites (points, optional names) from a planner's file, WGS-84.
+def read_sites(
+    path: str | Path | FileSpec, crs: str | None = None, strict: bool = False
+) -> gpd.GeoDataFrame:
+    """Candidate or proposed sites (points, optional names and ids) from a planner's file.
 
     Parameters
     ----------
     path
         A CSV, XLSX or vector file with its options, e.g. ``候选点.csv::crs=gcj02``.
     crs
-        The datum or CRS of coordinates when neither an option nor a column name says.
+        The datum or CRS of coordinates when neither an option nor a column name says;
+        ``None``: not stated (an error for a table of points inside China).
+    strict
+        Rows without coordinates are errors, not skipped with a warning.
 
     Returns
     -------
     GeoDataFrame
-        ``name`` and the point of each site.
+        WGS-84 points with ``site_id`` (the file's id column, else ``None``), ``name`` and
+        ``given_crs`` (the datum the coordinates were read in); ``attrs["warnings"]`` lists
+        the file's warnings.
 
     Raises
     ------
@@ -1263,11 +1398,18 @@ def read_sites(path: str | Path | FileSpec, crs: str = "wgs84") -> gpd.GeoDataFr
         Listing every problem of the file (same checks as facility files).
     """
     spec = FileSpec.parse(path)
-    problems = Problems()
+    problems = Problems(strict=strict)
     table = read_table(spec, problems)
     problems.raise_errors()
-    lon, lat, bad, _ = points_from_table(table, spec, crs, problems)
+    table = without_coordinates(table, spec, problems)
+    lon, lat, bad, datum = points_from_table(table, spec, crs, problems)
     problems.raise_errors()
-    return gpd.GeoDataFrame(
-        {"name": _names(table, spec, problems)}, geometry=gpd.points_from_xy(lon, lat), crs=4326
+    id_column = find_column(table, spec, "id", problems)
+    ids = None if id_column is None else table.frame[id_column].to_numpy(dtype=object)
+    sites = gpd.GeoDataFrame(
+        {"site_id": ids, "name": _names(table, spec, problems), "given_crs": datum},
+        geometry=gpd.points_from_xy(lon, lat),
+        crs=4326,
     )[~bad].reset_index(drop=True)
+    sites.attrs["warnings"] = [str(p) for p in problems.warnings]
+    return sites

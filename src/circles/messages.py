@@ -1,0 +1,299 @@
+"""Sentences a planner reads in notes, warnings and terminal lines, in Chinese or English: one
+catalogue, and the language of the current run (``with language("en"): ...``)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
+
+_LANG: ContextVar[str] = ContextVar("circles_lang", default="zh")
+
+# key -> (Chinese, English); {name} fields are filled by ``say``
+CATALOGUE: dict[str, tuple[str, str]] = {
+    # notes of rule rows (gaps.csv 说明)
+    "no_residents": ("单元内无居民", "no residents"),
+    "no_facility": (
+        "研究范围内没有该类设施：属数据缺失，不是实测缺口",
+        "no facility of this category in the study area: missing data, not a measured gap",
+    ),
+    "weighted_by": ("按{who}计", "weighted by {who}"),
+    "weighted_by_all": (
+        "按全部居民计：社区数据中没有{who}人数",
+        "weighted by all residents: no counts of {who} in the communities",
+    ),
+    "who_elderly": ("60岁以上老人", "residents aged 60+"),
+    "who_children": ("儿童", "children"),
+    "boundaries_missing": (
+        "未提供{level}边界（--boundaries，级别为{level}）",
+        "{level_en} boundaries not given (--boundaries with level {level})",
+    ),
+    "needs_communities": (
+        "需提供规划部门的社区边界（--communities）：OSM居住小区不是社区",
+        "needs the planner's community (社区) boundaries (--communities): OSM residential "
+        "compounds (小区) are not 社区",
+    ),
+    "no_supply_facility": ("单元内没有该类设施", "no facility for this category in the unit"),
+    "no_supply_value": (
+        "单元内该类设施均无{attribute}数据",
+        "no value of {attribute} for this category in the unit",
+    ),
+    "floor_area_hint": (
+        "：建筑面积只取自规划部门设施文件（建筑面积列），不取自OSM",
+        ": floor area comes only from the planner's facility file (建筑面积 column), never from "
+        "OSM",
+    ),
+    "no_households": (
+        "单元内无户数：请在社区文件（--communities）中提供户数列",
+        "no households in the unit: give a households column (户数) in the communities file "
+        "(--communities)",
+    ),
+    "no_denominator": ("单元内无居民", "no residents in the unit"),
+    "lack_attribute": (
+        "{n}处设施中有{missing}处缺少{attribute}",
+        "{missing} of {n} facilities lack {attribute}",
+    ),
+    "osm_uncounted": (
+        "{n}处OSM设施不在规划部门名录中：无建筑面积，未计入",
+        "{n} OSM facilities not in the planner's list: no floor area, not counted",
+    ),
+    "indicative_population": (
+        "人口为估算且未校准：结果仅供参考（可提供 --population 或官方人口）",
+        "population estimated, not calibrated: indicative (give --population or official "
+        "populations)",
+    ),
+    "supply_in_part": (
+        "仅部分设施有数据：数值为下限，不给出缺口",
+        "supply known only in part: the value is a lower bound, no shortfall given",
+    ),
+    "no_units": (
+        "没有{level}单元（--boundaries，级别为{level}）",
+        "no {level_en} units (--boundaries with level {level})",
+    ),
+    "rule_no_data": ("规则 {rule} 无数据", "rule {rule} has no data"),
+    "attr_capacity": ("规模（托位/床位）", "'capacity'"),
+    "attr_area_m2": ("面积", "'area_m2'"),
+    "attr_floor_area_m2": ("建筑面积", "'floor_area_m2'"),
+    "attr_count": ("数量", "'count'"),
+    "list_sep": ("；", "; "),
+    # warnings of a run (terminal, summary.json, gaps.xlsx 警告)
+    "partly_outside": (
+        "研究范围只有{share:.0%}位于数据文件 {file} 内；结果只覆盖这一部分。",
+        "only {share:.0%} of the study area lies inside the extract {file}; results cover that "
+        "part only.",
+    ),
+    "extract_too_small": (
+        "数据文件太小，无法在边缘留出{buffer:.0f}米的缓冲带；边缘附近的居民可能漏算范围外的设施",
+        "the extract is too small to leave out a {buffer:.0f} m band at its edge; residents near "
+        "the edge may miss facilities beyond it",
+    ),
+    "edge_units": (
+        "{n}个居住小区位于数据文件边缘{buffer:.0f}米以内，未评估（边缘（未评估））：文件范围外的设施"
+        "未知。可用 --area 在文件范围内选定研究范围。",
+        "{n} residential compounds within {buffer:.0f} m of the extract's edge are not "
+        "evaluated (边缘（未评估）): facilities beyond the extract are unknown. Give --area to "
+        "choose the study area inside the extract.",
+    ),
+    "far_homes": (
+        "{n}个居民点距步行路网超过{far:.0f}米；其步行距离包含这段直线连接",
+        "{n} demand points are more than {far:.0f} m from the walking network; their walks "
+        "include that straight connector",
+    ),
+    "network_pieces": (
+        "步行路网有{pieces}个与主网不相连的部分（{nodes}个节点中的{other}个）；它们保留在输出中，"
+        "但居民点和设施只连接主网",
+        "the walking network has {pieces} piece(s) disconnected from the main one ({other} of "
+        "{nodes} nodes); they are kept in the output but points are snapped to the main piece",
+    ),
+    "street_no_one": (
+        "街道 {name}（{id}）：{column} 为 {official:,.0f}，但其中没有放置任何居民"
+        "（OSM中未找到住宅）；其人口未计入",
+        "street {name} ({id}): {column} {official:,.0f} but no resident was placed inside (no "
+        "homes found in OSM); its count is left out",
+    ),
+    "streets_far": (
+        "{n}/{total}个街道的{column}与按OSM放置的居民数相差{ratio:g}倍以上（{listed}）；"
+        "可能是OSM缺少住宅，或人口数对应的范围不同",
+        "{n} of {total} streets: {column} is more than {ratio:g} times the residents placed "
+        "from OSM ({listed}); OSM may lack homes there, or the counts are for other areas",
+    ),
+    "osm_incomplete": (
+        "{category}（{id}）：OSM中共{count}处，对应{population:,}居民（每万人{per_10k:.2f}处；完整的"
+        "地图至少应有{typical:g}处，依据 {source}）：OSM数据看来不完整，其缺口可能只是数据缺失。"
+        "请提供规划部门的名录，例如 --facilities {example}，"
+        "或在核实OSM后使用 --authoritative {id}。",
+        "{category} ({id}): OSM holds {count} for {population:,} residents ({per_10k:.2f} per "
+        "10,000; a complete map holds at least {typical:g}, {source}): OSM looks incomplete, so "
+        "its gaps may be missing data. Give the planner's list, e.g. --facilities {example}, or "
+        "--authoritative {id} after checking OSM.",
+    ),
+    # terminal lines of `circles analyze`
+    "network_line": (
+        "{file}：步行路网 {nodes} 个节点、{edges} 条边；{units} {count} 个，"
+        "人口 {population:,}（{kind}）",
+        "{file}: {nodes} nodes, {edges} edges; {count} {units}, population {population:,} ({kind})",
+    ),
+    "units_compound": ("小区/居住街坊", "residential compounds"),
+    "units_community": ("社区", "communities"),
+    "pop_official": ("官方", "official"),
+    "pop_estimated": ("估算", "estimated"),
+    "pop_calibrated": ("估算，已校准", "estimated, calibrated"),
+    "basis_line": (
+        "  人口依据：{land}，研究范围 {area:.1f} km²；{density:,.0f} 人/km²；"
+        "{by_buildings:.0%} 按住宅建筑、{by_land:.0%} 按用地面积放置；{how}",
+        "  population basis: {land} of {area:.1f} km²; {density:,.0f} residents/km²; "
+        "{by_buildings:.0%} placed by buildings, {by_land:.0%} by land area; {how}",
+    ),
+    "land_communities": ("社区文件", "communities file"),
+    "land_share": ("居住用地占 {share:.1%}", "residential land {share:.1%}"),
+    "calibrated_by": ("已按 {by} 校准", "calibrated by {by}"),
+    "calibrated_factor": (
+        "（估算 {before:,} × {factor:g}）",
+        " (estimate {before:,} x {factor:g})",
+    ),
+    "calibrated_before": ("（估算 {before:,}）", " (estimate {before:,})"),
+    "calibrated_part": (
+        "部分按 {by} 校准：其余地方的人均指标仅供参考",
+        "partly calibrated by {by}: per-capita results elsewhere are indicative",
+    ),
+    "not_calibrated": (
+        "估算且未校准：人均指标仅供参考（可提供 --population）",
+        "estimated, not calibrated: per-capita results are indicative (give --population)",
+    ),
+    "category_line": (
+        "  {name}（{count}处）{basis}：{rules}",
+        "  {name} ({count}){basis}: {rules}",
+    ),
+    "category_no_data": ("  {name}：无数据", "  {name}: no data"),
+    "standards_line": ("标准：{name}［{profile}；{how}］", "standards: {name} [{profile}; {how}]"),
+    "rule_fails": ("，{failing}/{judged} 个单元未达标", ", {failing}/{judged} fail"),
+    "units_note": (
+        "  单元：OSM居住小区（小区/居住街坊）；按社区定义的规则需提供 --communities 才评估",
+        "  units: OSM residential compounds (小区/居住街坊); rules per 社区 are not evaluated "
+        "without --communities",
+    ),
+    "ranking_head": (
+        "未覆盖人数最多的单元（按各类别主要步行规则，前{n}名）：",
+        "Most residents beyond reach, by each category's main walking rule (worst {n}):",
+    ),
+    "ranking_group": ("  {name}（{level}）：", "  {name} ({level}):"),
+    "level_community": ("社区", "communities"),
+    "level_compound": ("小区", "residential compounds"),
+    "level_street": ("街道", "streets"),
+    "ranking_entry": (
+        "    {rank}. {name}：{uncovered:,.0f}人未覆盖，{share:.0%}可达，"
+        "步行中位{median}、最远{worst}，最近设施：{nearest}",
+        "    {rank}. {name}: {uncovered:,.0f} beyond reach, {share:.0%} within, median {median}, "
+        "worst {worst}, nearest: {nearest}",
+    ),
+    "minutes": ("{minutes:.0f}分钟", "{minutes:.0f} min"),
+    "beyond_limit": ("超出搜索范围", "beyond search limit"),
+    "none": ("无", "none"),
+    "unnamed": ("未命名（{id}）", "unnamed ({id})"),
+    "warning": ("警告：{text}", "warning: {text}"),
+    "wrote": ("已写出 {paths}（{seconds:.1f} 秒）", "wrote {paths} in {seconds:.1f} s"),
+    "wrote_size": ("已写出 {path}（{size:.1f} MB）", "wrote {path} ({size:.1f} MB)"),
+    "error": ("circles：错误：{text}", "circles: error: {text}"),
+    "error_line": ("错误：{text}", "error: {text}"),
+    # circles check
+    "check_standards": ("标准：{name}［{profile}］", "standards: {name} [{profile}]"),
+    "check_facilities": (
+        "{file}：读取设施 {records} 处（坐标 {crs}；{categories}；有规模数据 {with_capacity} 处）",
+        "{file}: {records} facilities read (datum {crs}; {categories}; {with_capacity} with "
+        "capacity)",
+    ),
+    "check_communities": (
+        "{file}：读取社区 {records} 个，人口 {population:,.0f}；60岁以上人数：{elderly}；"
+        "儿童人数：{children}",
+        "{file}: {records} communities read, population {population:,.0f}; aged 60+: "
+        "{elderly}; children: {children}",
+    ),
+    "check_boundaries": (
+        "{file}：读取边界 {records} 个（{levels}）",
+        "{file}: {records} boundaries read ({levels})",
+    ),
+    "check_failed": (
+        "{errors} 个错误，{warnings} 个警告",
+        "{errors} error(s), {warnings} warning(s)",
+    ),
+    "check_ok": ("没有错误，{warnings} 个警告", "no errors, {warnings} warning(s)"),
+    "given": ("有", "given"),
+    "not_given": ("无", "not given"),
+    # circles score
+    "score_line": (
+        "#{rank} {name}（{lon:.6f},{lat:.6f}）：{rule}——"
+        "新增 {newly:,.0f} 人进入 {threshold:.0f} 米内；新达标社区 {passing} 个；{existing}",
+        "#{rank} {name} ({lon:.6f},{lat:.6f}): {newly:,.0f} residents newly within "
+        "{threshold:.0f} m ({rule}); {passing} communities newly pass; {existing}",
+    ),
+    "no_existing": ("数据中没有现有设施（无数据）", "no existing facility in the data (no data)"),
+    "nearest_existing": ("最近的现有设施 {distance}", "nearest existing {distance}"),
+    "metres": ("{m:.0f} 米", "{m:.0f} m"),
+    # circles recommend
+    "rec_method": (
+        "方法：{method}；候选点 {candidates} 个；用时 {seconds:.1f} 秒",
+        "method: {method}; {candidates} candidates; {seconds:.1f} s",
+    ),
+    "rec_gap": (
+        "贪心算法覆盖 {greedy:,.0f} 人，{exact} {best:,.0f} 人；任何方案最多覆盖 {bound:,.0f} 人"
+        "（差距 {gap:.1%}）",
+        "greedy covers {greedy:,.0f}, the {exact} {best:,.0f}; no choice covers more than "
+        "{bound:,.0f} (gap {gap:.1%})",
+    ),
+    "exact_optimum": ("精确求解的最优解", "exact optimum"),
+    "exact_best": ("精确求解器的最好解（未证明最优）", "exact solver's best (not proven)"),
+    "rec_remaining": (
+        "{threshold:.0f} 米以外的居民：选址前 {before:,.0f} 人，选址后 {after:,.0f} 人；"
+        "仍有 {failing} 个单元未达标",
+        "residents beyond {threshold:.0f} m: {before:,.0f} before, {after:,.0f} after; "
+        "{failing} communities still failing",
+    ),
+    # circles compare
+    "compare_nothing": (
+        "当前标准中没有规则评判 {categories}：无可比较",
+        "no rule of the standards judges {categories}: nothing to compare",
+    ),
+    "compare_line": (
+        "{rule}：{before} → {after}（{status_before} → {status_after}）",
+        "{rule}: {before} -> {after} ({status_before} -> {status_after})",
+    ),
+    # circles batch
+    "batch_progress": (
+        "[{done}] {name}：{status}，用时 {seconds:.1f} 秒：{what}",
+        "[{done}] {name}: {status} in {seconds:.1f} s: {what}",
+    ),
+    "batch_header": (
+        "区县|状态|标准|尝试次数|秒|单元|人口|人口依据|未达标规则",
+        "district|status|standards|tries|s|communities|population|basis|rules fail",
+    ),
+    "basis_uncalibrated": ("估算（未校准）", "estimate (uncalibrated)"),
+    "basis_scaled": ("估算 ×{factor:g}（{by}）", "estimate x{factor:g} ({by})"),
+    "batch_error": ("{name}：{error}", "{name}: {error}"),
+    "status_ok": ("完成", "ok"),
+    "status_failed": ("失败", "failed"),
+    "batch_failed": (
+        "circles：{total} 个区县中有 {failed} 个失败",
+        "circles: {failed} of {total} districts failed",
+    ),
+}
+
+
+def say(key: str, **fields: object) -> str:
+    """The message ``key`` in the current run's language, its ``{fields}`` filled in."""
+    zh, en = CATALOGUE[key]
+    return (zh if _LANG.get() == "zh" else en).format(**fields)
+
+
+def current_language() -> str:
+    """The language of the current run: ``zh`` (the default) or ``en``."""
+    return _LANG.get()
+
+
+@contextmanager
+def language(lang: str) -> Iterator[None]:
+    """Messages said inside the block are in ``lang`` (``zh`` or ``en``)."""
+    token = _LANG.set("en" if lang == "en" else "zh")
+    try:
+        yield
+    finally:
+        _LANG.reset(token)

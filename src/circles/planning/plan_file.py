@@ -1,0 +1,104 @@
+"""A planner's plan file (CSV, XLSX...): one action per row, read into scenario actions."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from circles.errors import InputError
+from circles.planning.scenario import KINDS, MAX_ACTIONS, Action
+from circles.sources.planner_files import (
+    FileSpec,
+    Problems,
+    Table,
+    find_column,
+    normalise,
+    numbers,
+    points_from_table,
+    read_table,
+)
+
+ACTION_COLUMNS = ("action", "操作", "动作", "变更", "措施", "规划动作")
+
+
+def read_plan(path: str | Path | FileSpec, crs: str = "wgs84") -> list[Action]:
+    """The actions of a plan file, each labelled with its file and row.
+
+    Columns: ``action`` (add/close/move or 新增/关闭/迁移), ``category`` (id, Chinese or
+    English name, alias), coordinates as ``--facilities`` takes them (lon/lat, 经度/纬度,
+    高德经度..., a location column; datum from ``crs``, the file option or a column name) for
+    add and move, ``facility_id`` for close and move; optionally ``name``, ``capacity`` and
+    ``area_m2`` of a new site. The actions' meaning is checked by ``check_actions``.
+
+    Raises
+    ------
+    InputError
+        An unreadable file, no action column, bad coordinates of an add or move, or more than
+        ``MAX_ACTIONS`` rows; every problem listed with file, row and column.
+    """
+    spec = FileSpec.parse(path)
+    problems = Problems()
+    table = read_table(spec, problems)
+    problems.raise_errors()
+    if len(table.frame) > MAX_ACTIONS:
+        msg = (
+            f"{spec}: {len(table.frame):,} actions; at most {MAX_ACTIONS:,} are judged at "
+            "once. Split the plan into several files."
+        )
+        raise InputError(msg)
+    by_norm = {normalise(c): c for c in table.frame.columns}
+    action_col = next((by_norm[n] for n in map(normalise, ACTION_COLUMNS) if n in by_norm), None)
+    if action_col is None:
+        msg = (
+            f"{spec}: no action column; add a column action (操作) with add, close or move "
+            f"(新增/关闭/迁移) in each row. Columns: {list(table.frame.columns)}."
+        )
+        raise InputError(msg)
+    kinds = [KINDS.get(normalise(v)) if pd.notna(v) else None for v in table.frame[action_col]]
+    lon, lat = _positions(table, spec, crs, problems, np.isin(kinds, ["add", "move"]))
+    columns = {k: find_column(table, spec, k, problems) for k in ("category", "id", "name")}
+    capacity = numbers(table, find_column(table, spec, "capacity", problems), spec, problems)
+    area = numbers(table, find_column(table, spec, "area", problems), spec, problems)
+    problems.raise_errors()
+    frame = table.frame
+    return [
+        Action(
+            kind=frame[action_col].iloc[i],
+            category=_text(frame, columns["category"], i),
+            lon=lon[i],
+            lat=lat[i],
+            facility_id=_text(frame, columns["id"], i),
+            name=_text(frame, columns["name"], i),
+            capacity=capacity[i],
+            area_m2=area[i],
+            label=f"{spec.path}, {table.row_label} {table.row[i]}",
+        )
+        for i in range(len(frame))
+    ]
+
+
+def _positions(
+    table: Table, spec: FileSpec, crs: str, problems: Problems, needed: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """WGS-84 lon/lat of the rows that need them (adds and moves); NaN elsewhere."""
+    n = len(table.frame)
+    lon, lat = np.full(n, np.nan), np.full(n, np.nan)
+    if needed.any():
+        rows = np.flatnonzero(needed)
+        sub = Table(
+            table.frame.iloc[rows].reset_index(drop=True),
+            None if table.geometry is None else table.geometry.iloc[rows],
+            table.row[rows],
+            table.row_label,
+        )
+        lon[rows], lat[rows], _, _ = points_from_table(sub, spec, crs, problems)
+    return lon, lat
+
+
+def _text(frame: pd.DataFrame, column: str | None, i: int) -> str | None:
+    """A cell as stripped text, ``None`` if blank or without the column."""
+    if column is None or pd.isna(frame[column].iloc[i]):
+        return None
+    return str(frame[column].iloc[i]).strip() or None
