@@ -285,7 +285,7 @@ class Lines(Layer, VerbatimMacro):
 
     _template = Template(
         """{% macro script(this, kwargs) %}
-var {{ this.get_name() }} = L.polyline({{ this.lines|tojson }}.map(function (line) {
+var {{ this.get_name() }} = L.polyline({{ this.lines }}.map(function (line) {
     const out = [];
     let x = 0, y = 0;
     for (let j = 0; j < line.length; j += 2) {
@@ -301,11 +301,12 @@ var {{ this.get_name() }} = L.polyline({{ this.lines|tojson }}.map(function (lin
         super().__init__(control=False)
         self._name = "Lines"
         self.style = style | {"interactive": False}
-        self.lines = []
+        parts = []  # a JSON array of integers, kept as text (a city's network is large)
         for line in lines:
             units = np.round(shapely.get_coordinates(line) * 1e5).astype(np.int64)
             steps = np.diff(units, axis=0, prepend=[[0, 0]])
-            self.lines.append(steps.ravel().tolist())
+            parts.append("[" + ",".join(map(str, steps.ravel().tolist())) + "]")
+        self.lines = "[" + ",".join(parts) + "]"
 
 
 class TextTooltip(folium.Tooltip, VerbatimMacro):

@@ -80,7 +80,11 @@ def _read_district(saved: SavedAnalysis, tiles: str, lang: str) -> _District:
     communities = saved.layer("communities")
     metric = communities.to_crs(saved.crs).simplify(2.0, preserve_topology=True)
     shapes = for_display(gpd.GeoSeries(metric, crs=saved.crs).to_crs(4326).values, tiles)
-    demand = saved.layer("demand_points").to_crs(saved.crs)
+    columns = ["community_id", "population", "elderly", "children"]
+    columns += [f"dist_m.{c}" for c in saved.standards.category_ids]
+    demand = gpd.read_file(  # only what maps use: a city has some 60 columns of 300,000 homes
+        saved.folder / "analysis.gpkg", layer="demand_points", columns=columns
+    ).to_crs(saved.crs)
     return _District(saved, communities, shapes, saved.layer("facilities"), demand, tiles, lang)
 
 
