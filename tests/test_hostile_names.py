@@ -175,38 +175,48 @@ def test_payloads_never_end_a_script_block(hostile_html):
 def test_map_elements_render_data_once_and_as_text():
     import folium
 
-    from circles.present.maps import (
-        PlainPopup,
+    from circles.present.leaflet import (
+        CategoryLayer,
+        DataLayer,
+        Labels,
+        Legends,
         TextGeoJsonTooltip,
         TextLayerControl,
-        TextTooltip,
         Verbatim,
-        VerbatimDivIcon,
-        VerbatimGeoJson,
     )
 
     jinja = "{{ lipsum.__name__ }}"  # Jinja would write generate_lorem_ipsum
     name = jinja + "{# " + IMG + SCRIPT
     point = {"type": "Point", "coordinates": [104.07, 30.67]}
-    feature = {"type": "Feature", "properties": {"name": name}, "geometry": point}
-    data = {"type": "FeatureCollection", "features": [feature]}
+
+    def data(k: object) -> dict:
+        feature = {"type": "Feature", "properties": {"k": k, "name": name}, "geometry": point}
+        return {"type": "FeatureCollection", "features": [feature]}
+
+    styles = {"a": {"color": "#000"}}
     fmap = folium.Map(tiles=None)
-    VerbatimGeoJson(data, name=name, tooltip=TextGeoJsonTooltip(["name"])).add_to(fmap)
-    marker = folium.Marker([30.67, 104.07], icon=VerbatimDivIcon(html="{{"))
-    marker.add_child(PlainPopup(jinja)).add_child(TextTooltip(name)).add_to(fmap)
+    layer = DataLayer(data("a"), styles, "k", name=name)
+    TextGeoJsonTooltip(["name"], [name], constants=[(name, jinja)]).add_to(layer)
+    TextGeoJsonTooltip(["name"], bind="Popup").add_to(layer)
+    layer.add_to(fmap)
+    pairs = [[(name, jinja)]]
+    CategoryLayer(data(["a"]), [name], [styles], [["name"]], [[name]], pairs).add_to(fmap)
+    Labels([(30.67, 104.07, name)], "label", 14).add_to(fmap)
+    Legends({name: "<p>legend</p>"}, name, "").add_to(fmap)
     TextLayerControl().add_to(fmap)
     fmap.get_root().html.add_child(Verbatim(f"<p>{jinja}{{#</p>"))
     text = fmap.get_root().render()
     assert "lorem" not in text  # nothing was rendered by Jinja a second time
-    assert text.count(jinja) == 5  # data, layer name, popup, tooltip, fixed HTML
+    assert text.count(jinja) >= 10  # data, names, aliases, constants, label, legend, HTML
     assert "</script><script>document.title" not in text
     overlays = text[text.index("overlays :") :].split("\n")[1]  # the layer control's name
     assert "{# \\u0026lt;img src=x" in overlays  # HTML-escaped, in a JSON string
     assert "<img src=x" not in text
 
 
-# what a headless page runs: every overlay on, every layer hovered and clicked, tooltips and
-# popups opened; returns the texts shown, the layer control's names and the fixed boxes' texts
+# what a headless page runs: every overlay on, each base layer in turn, every layer hovered and
+# clicked, tooltips and popups opened; returns the texts shown, the layer control's names and
+# the fixed boxes' texts
 INTERACT_JS = """
 const tooltips = new Set(), popups = new Set(), errors = [];
 const read = () => {
@@ -214,10 +224,13 @@ const read = () => {
     document.querySelectorAll('.leaflet-popup-content').forEach(e => popups.add(e.textContent));
 };
 document.querySelectorAll('.leaflet-control-layers-selector').forEach(i => {
-    if (!i.checked) i.click();
+    if (!i.checked && i.type === 'checkbox') i.click();
 });
 const maps = Object.keys(window).filter(k => /^map_[0-9a-f]+$/.test(k)).map(k => window[k]);
-for (const map of maps) {
+const radios = Array.from(document.querySelectorAll('input.leaflet-control-layers-selector'))
+    .filter(i => i.type === 'radio');
+for (const radio of [null, ...radios]) for (const map of maps) {
+    if (radio) radio.click();
     const layers = [];
     map.eachLayer(l => layers.push(l));
     for (const layer of layers) {
@@ -240,9 +253,9 @@ return {maps: maps.length, tooltips: Array.from(tooltips), popups: Array.from(po
 
 def _local_scripts(page: Path, folder: Path) -> Path:
     """An online page with its CDN scripts and styles replaced by local Leaflet and stubs."""
-    from circles.present.maps import _leaflet_assets
+    from circles.present.leaflet import leaflet_assets
 
-    js, css = _leaflet_assets()
+    js, css = leaflet_assets()
     stubs = {
         "leaflet.js": js,
         "leaflet.awesome-markers.js": "L.AwesomeMarkers = {icon: o => L.divIcon({})};",

@@ -1,7 +1,8 @@
-"""Maps: offline HTML opened in headless Chromium with the network off; print-ready figures."""
+"""Maps: HTML opened in headless Chromium with the network off; print-ready figures."""
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import shutil
@@ -9,13 +10,63 @@ import time
 import warnings
 from pathlib import Path
 
+import numpy as np
+import prcoords
 import pytest
+import shapely
+from click.testing import CliRunner
 
+from circles import analyze
+from circles.cli import main
 from circles.errors import InputError
 from circles.planning.saved import load_analysis
-from circles.present.maps import write_district_maps
+from circles.present.leaflet import for_display
+from circles.present.maps import (
+    _beyond,
+    _community_keys,
+    _main_rule,
+    _read_district,
+    gap_cells,
+    hex_cells,
+    share_classes,
+    write_district_maps,
+)
 from circles.present.tables import write_outputs
-from conftest import CHROMEDRIVER, CHROMIUM, headless_chromium
+from circles.rules.measures import rule_weights
+from conftest import CHENGDU, CHROMEDRIVER, CHROMIUM, OSM_DIR, headless_chromium, need
+
+SAMPLES = OSM_DIR.parent / "planner-samples"
+NO_BROWSER = pytest.mark.skipif(
+    not (CHROMIUM and CHROMEDRIVER),
+    reason="Debian chromium and chromium-driver are not installed (.ci/run installs them)",
+)
+TILE_HOSTS = {"osm": "tile.openstreetmap.org", "amap": "is.autonavi.com", "none": None}
+TILE_HOSTS["tianditu"] = "tianditu.gov.cn"
+
+# what a page shows, read from Leaflet: features drawn per className, fill colours of the
+# communities, a facility's position, the map's bounds
+READ_JS = """
+const maps = Object.keys(window).filter(k => /^map_[0-9a-f]+$/.test(k)).map(k => window[k]);
+const map = maps[0], found = {count: {}, fills: [], facility: null};
+map.eachLayer(l => {
+    if (!l.feature && l.getLatLngs && l.options.className) {  // one polyline of many lines
+        const kind = l.options.className;
+        const n = kind === "circles-network" ? l.getLatLngs().length : 1;
+        found.count[kind] = (found.count[kind] || 0) + n;
+    }
+    if (!l.feature || !l.options) return;
+    const kind = l.options.className || "none";
+    found.count[kind] = (found.count[kind] || 0) + 1;
+    if (kind === "circles-community") found.fills.push(l.options.fillColor);
+    if (kind === "circles-facility" && !found.facility) {
+        found.facility = [l.getLatLng().lat, l.getLatLng().lng, l.feature.properties.name];
+    }
+});
+const b = map.getBounds();
+found.bounds = [b.getSouth(), b.getWest(), b.getNorth(), b.getEast()];
+found.maps = maps.length;
+return found;
+"""
 
 
 @pytest.fixture(scope="module")
@@ -26,37 +77,160 @@ def saved(chengdu, tmp_path_factory):
 
 
 @pytest.fixture(scope="module")
-def offline_map(saved, tmp_path_factory):
-    out = tmp_path_factory.mktemp("maps")
-    paths, counts = write_district_maps(saved, out, category="kindergarten", offline=True)
-    return paths[0], counts[paths[0].name]
+def planner(tianjin, tmp_path_factory):
+    """A planner-style run: official communities with 常住人口 and the 60+, and the meal
+    points' list in Amap (GCJ-02) coordinates, over the Chengdu extract (under Tianjin's
+    standards, whose canteen rule counts residents aged 60+)."""
+    if not (SAMPLES / "社区.geojson").exists():
+        pytest.skip("planner samples not found: ../shared/planner-samples")
+    result = analyze(
+        need(CHENGDU),
+        standards=tianjin,
+        communities=SAMPLES / "社区.geojson",
+        facilities=[f"{SAMPLES / '老年助餐点.xlsx'}::category=elderly_meal,crs=gcj02"],
+    )
+    folder = tmp_path_factory.mktemp("planner")
+    write_outputs(result, folder)
+    return load_analysis(folder)
 
 
-def test_offline_html_is_self_contained(offline_map):
-    path, _ = offline_map
-    text = path.read_text(encoding="utf-8")
+def _open(page: Path, profile: Path, shot: Path | None = None) -> tuple[dict, list[dict]]:
+    """Open a page in headless Chromium with the network off; what it shows, and every
+    request that failed (each is logged with its URL)."""
+    driver = headless_chromium(profile, logs=True)
+    try:
+        driver.get(page.as_uri())
+        found = {}
+        for _ in range(100):
+            found = driver.execute_script(READ_JS)
+            if found["count"]:
+                break
+            time.sleep(0.1)
+        time.sleep(0.5)  # tiles are requested after the first render
+        found = driver.execute_script(READ_JS)
+        if shot:
+            driver.save_screenshot(str(shot))
+            keep = os.environ.get("CIRCLES_SCREENSHOT_DIR")
+            if keep:
+                shutil.copy(shot, Path(keep) / shot.name)
+        logs = driver.get_log("browser")
+    finally:
+        driver.quit()
+    failed = [e for e in logs if e["level"] == "SEVERE" and e.get("source") == "network"]
+    errors = [e for e in logs if e["level"] == "SEVERE" and e.get("source") != "network"]
+    assert errors == [], errors
+    return found, failed
+
+
+def test_share_classes_hold_the_target():
+    assert [label for _, label in share_classes(1.0)] == [
+        "< 50%",
+        "50% – 70%",
+        "70% – 90%",
+        "90% – < 100%",
+        "≥ 100%",
+    ]
+    assert [b for b, _ in share_classes(0.8)] == [0.5, 0.7, 0.8, np.inf]
+    assert [label for _, label in share_classes(0.5)] == ["< 50%", "≥ 50%"]
+
+
+def test_amap_shifts_the_known_point_into_gcj02():
+    point = shapely.points([116.42079], [39.90105])  # WGS-84 lon, lat
+    shifted = for_display(point, "amap")[0]
+    assert abs(shifted.x - 116.42703) < 1.5e-5 and abs(shifted.y - 39.90245) < 1.5e-5
+    assert for_display(point, "osm")[0].equals(point[0])
+
+
+def test_hex_cells_hold_their_points():
+    rng = np.random.default_rng(1)
+    xy = rng.uniform(0, 2000, (5000, 2))
+    ids, centres = hex_cells(xy, 100.0)
+    assert (np.hypot(*(xy - centres).T) <= 100.0 + 1e-9).all()  # within the circumradius
+    other = centres + np.array([np.sqrt(3) * 100, 0])  # a neighbour's centre is never nearer
+    assert (np.hypot(*(xy - centres).T) <= np.hypot(*(xy - other).T) + 1e-9).all()
+    assert len(np.unique(ids, axis=0)) == len(np.unique(centres.round(6), axis=0))
+
+
+def test_gap_cells_sum_the_residents_the_rule_counts_beyond_reach(planner):
+    district = _read_district(planner, "osm", "zh")
+    rule = _main_rule(planner.standards, "elderly_meal")
+    cells = gap_cells(district, rule)
+    weights, counted, _ = rule_weights(rule, district.demand)
+    assert counted == "elderly"
+    dist = district.demand["dist_m.elderly_meal"].to_numpy(float)
+    beyond = weights[~(dist <= planner.standards.threshold_m(rule))].sum()
+    assert cells["people"].sum() == pytest.approx(beyond, rel=1e-3)
+    assert 100 < len(cells) < 3000  # cells, not every demand point
+
+
+def test_communities_beyond_reach_without_data_or_rule_have_their_own_style(planner):
+    district = _read_district(planner, "none", "zh")
+    std = planner.standards
+
+    def keys(category: str) -> set[str]:
+        return set(_community_keys(district, category, _main_rule(std, category)))
+
+    assert keys("elderly_daycare") == {"no_data"}  # no facility known: no data, not a gap
+    assert keys("nursing_home") == {"not_evaluated"}  # no walking-access rule
+    meal = keys("elderly_meal")
+    assert "no_data" not in meal and len(meal) >= 3  # graded: several classes of the share
+    beyond = _beyond(district, "kindergarten")
+    assert beyond.any() and not beyond.all()
+    assert set(
+        _community_keys(district, "kindergarten", _main_rule(std, "kindergarten"))[beyond]
+    ) == {"beyond"}
+
+
+def test_offline_html_is_self_contained(saved, tmp_path):
+    paths, _ = write_district_maps(saved, tmp_path, category="kindergarten", tiles="none")
+    text = paths[0].read_text(encoding="utf-8")
     assert not re.search(r"<script[^>]+src=", text)
     assert not re.search(r"<link[^>]+href=[\"']https?:", text)
     assert "tile.openstreetmap" not in text
     assert "OpenStreetMap contributors" in text
-    assert "幼儿园" in text
+    for shown in ("幼儿园", "数据依据", "步行可达比例"):  # as text, or in a JSON string
+        assert shown in text or json.dumps(shown)[1:-1] in text, shown
 
 
-def test_all_categories_offline_map_of_chengdu_is_under_15_mb(saved, tmp_path):
-    paths, counts = write_district_maps(saved, tmp_path, offline=True)
+def test_all_categories_offline_map_of_chengdu_is_small_with_one_layer_per_category(
+    saved, tmp_path
+):
+    paths, counts = write_district_maps(saved, tmp_path, tiles="none")
     html = paths[0]
-    assert html.stat().st_size < 15e6
+    assert html.stat().st_size < 10e6
     assert (tmp_path / "index.html").read_text(encoding="utf-8").count("<a href=") == 1
     n = len(saved.layer("communities"))
+    n_cat = len(saved.standards.category_ids)
     assert n > 100
-    assert counts[html.name]["communities"] == len(saved.standards.category_ids) * n
+    assert counts[html.name]["communities"] == n  # drawn once, restyled per category
+    text = html.read_text(encoding="utf-8")
+    assert text.count("L.control.layers(") == 1
+    assert text.count('on("baselayerchange"') == 2  # the communities' style and the legend
+    assert counts[html.name]["service_areas"] > n_cat
+    judged = {r.category for r in saved.standards.access_rules()}
+    no_data = [c["category_id"] for c in saved.summary["categories"] if c["data"] == "no_data"]
+    no_data = [c for c in no_data if c in judged]
+    assert no_data  # e.g. no day-care centre in OSM: no gap is drawn for them
+    one, one_counts = write_district_maps(saved, tmp_path / "one", category=no_data[0])
+    assert one_counts[one[0].name]["gap_cells"] == 0
+    assert counts[html.name]["labels"] > 50 and counts[html.name]["network"] > 1000
 
 
-def test_online_map_uses_tiles(saved, tmp_path):
-    paths, _ = write_district_maps(saved, tmp_path, category="pharmacy", lang="en")
+@pytest.mark.parametrize("tiles", ["osm", "amap", "tianditu"])
+def test_online_maps_embed_leaflet_and_load_only_tiles(saved, tmp_path, monkeypatch, tiles):
+    monkeypatch.setenv("TIANDITU_KEY", "test-key")
+    paths, _ = write_district_maps(saved, tmp_path, category="pharmacy", tiles=tiles, lang="en")
     text = paths[0].read_text(encoding="utf-8")
-    assert "tile.openstreetmap.org" in text
-    assert "Communities" in text
+    assert TILE_HOSTS[tiles] in text
+    assert not re.search(r"<(script|link)[^>]+(src|href)=[\"']https?:", text)
+    assert "share within reach (all residents)" in text  # the legend, in English
+
+
+def test_tianditu_without_a_key_says_how_to_get_one(saved, monkeypatch):
+    monkeypatch.delenv("TIANDITU_KEY", raising=False)
+    run = CliRunner().invoke(main, ["map", "--analysis", str(saved.folder), "--tiles", "tianditu"])
+    assert run.exit_code == 2
+    assert "TIANDITU_KEY" in run.output and "console.tianditu.gov.cn" in run.output
 
 
 def test_unknown_district_and_category(saved, tmp_path):
@@ -66,47 +240,67 @@ def test_unknown_district_and_category(saved, tmp_path):
         write_district_maps(saved, tmp_path, category="kindergarden")
 
 
-@pytest.mark.skipif(
-    not (CHROMIUM and CHROMEDRIVER),
-    reason="Debian chromium and chromium-driver are not installed (.ci/run installs them)",
-)
-def test_offline_map_renders_in_headless_chromium_with_network_off(offline_map, saved, tmp_path):
-    path, counts = offline_map
-    driver = headless_chromium(tmp_path / "profile", logs=True)
-    try:
-        started = time.perf_counter()
-        driver.get(path.as_uri())
-        count_js = """return {
-            container: document.querySelectorAll('.leaflet-container').length,
-            communities: document.querySelectorAll('path.circles-community').length,
-            service_areas: document.querySelectorAll('path.circles-service-area').length,
-            facilities: document.querySelectorAll('.circles-facility').length,
-            demand_points: document.querySelectorAll('path.circles-demand').length,
-            network: document.querySelectorAll('path.circles-network').length};"""
-        found = {}
-        for _ in range(100):
-            found = driver.execute_script(count_js)
-            if found["demand_points"] >= counts["demand_points"]:
-                break
-            time.sleep(0.1)
-        render_s = time.perf_counter() - started
-        shot = tmp_path / "map.png"
-        driver.save_screenshot(str(shot))
-        logs = driver.get_log("browser")
-    finally:
-        driver.quit()
-    assert found["container"] == 1
-    for layer in ("communities", "service_areas", "facilities", "demand_points", "network"):
-        assert found[layer] == counts[layer], (layer, found, counts)
-    assert counts["communities"] == len(saved.layer("communities"))
-    assert counts["service_areas"] == 3
-    errors = [entry for entry in logs if entry["level"] == "SEVERE"]
-    assert errors == []
-    assert shot.stat().st_size > 50_000
-    keep = os.environ.get("CIRCLES_SCREENSHOT_DIR")
-    if keep:
-        shutil.copy(shot, Path(keep) / "offline-map.png")
-    print(f"offline map {path.stat().st_size / 1e6:.1f} MB rendered in {render_s:.2f} s")
+@NO_BROWSER
+@pytest.mark.parametrize("tiles", ["none", "osm", "amap", "tianditu"])
+def test_maps_render_with_the_network_off_and_request_nothing_but_tiles(
+    planner, tmp_path, monkeypatch, tiles
+):
+    monkeypatch.setenv("TIANDITU_KEY", "test-key")
+    out = tmp_path / "maps"
+    paths, counts = write_district_maps(planner, out, category="elderly_meal", tiles=tiles)
+    drawn = counts[paths[0].name]
+    found, failed = _open(paths[0], tmp_path / "profile", tmp_path / f"graded-{tiles}.png")
+    assert found["maps"] == 1
+    assert found["count"]["circles-community"] == drawn["communities"]
+    assert drawn["communities"] == len(planner.layer("communities")) > 30
+    facilities = planner.layer("facilities")
+    meal = facilities[facilities["category_id"] == "elderly_meal"]
+    assert found["count"]["circles-facility"] == drawn["facilities"] == len(meal) > 10
+    assert found["count"]["circles-gap"] == drawn["gap_cells"] > 50
+    assert found["count"]["circles-service-area"] == drawn["service_areas"] == 3
+    assert found["count"].get("circles-network", 0) == drawn["network"]
+    external = [e["message"] for e in failed if TILE_HOSTS[tiles] not in e["message"]]
+    assert external == []  # every request that left the page was for a tile
+    assert bool(failed) == (tiles != "none")  # the check sees requests: tiles were asked for
+    assert len(set(found["fills"])) >= 3  # graded: at least 3 fill classes
+    lat, lon, name = found["facility"]
+    if tiles == "amap":  # drawn in GCJ-02: the WGS-84 point shifted as prcoords shifts it
+        row = meal[meal["name"] == name].geometry.iloc[0]
+        gcj = prcoords.wgs_gcj(prcoords.Coords(row.y, row.x))
+        assert abs(lat - gcj.lat) < 2e-5 and abs(lon - gcj.lon) < 2e-5
+        assert abs(lon - row.x) > 2e-3  # the shift is some 240 m in Chengdu
+
+
+@NO_BROWSER
+def test_siting_maps_render_offline_with_a_legend_and_a_sensible_zoom(planner, tmp_path):
+    folder = str(planner.folder)
+    one = ["score", "--analysis", folder, "--category", "elderly_meal", "--at", "104.08,30.69"]
+    run = CliRunner().invoke(main, [*one, "--tiles", "none", "--out", str(tmp_path / "s")])
+    assert run.exit_code == 0, run.output
+    page = tmp_path / "s" / "sites_map.html"
+    found, failed = _open(page, tmp_path / "profile", tmp_path / "sites-none.png")
+    assert failed == []
+    assert found["count"]["circles-site"] == 1
+    south, west, north, east = found["bounds"]
+    assert north - south > 0.01 and east - west > 0.01  # not zoomed to one site's 20 m
+    assert north - south < 0.2
+    text = page.read_text(encoding="utf-8")
+    assert "仍未覆盖居民点" in text or "新覆盖居民点" in text
+    assert "≤ 15 分钟" in text
+
+
+@NO_BROWSER
+def test_all_categories_offline_map_renders_in_headless_chromium(saved, tmp_path):
+    paths, counts = write_district_maps(saved, tmp_path / "m", tiles="none")
+    started = time.perf_counter()
+    found, failed = _open(paths[0], tmp_path / "profile", tmp_path / "offline-map.png")
+    assert failed == []
+    n = len(saved.layer("communities"))
+    assert found["count"]["circles-community"] == n  # only the shown category's layer
+    assert found["count"]["circles-network"] == counts[paths[0].name]["network"]
+    print(
+        f"offline map {paths[0].stat().st_size / 1e6:.1f} MB, {time.perf_counter() - started:.1f} s"
+    )
 
 
 def test_print_figures_have_chinese_text_without_missing_glyphs(saved, tmp_path):

@@ -104,6 +104,14 @@ INPUT_OPTIONS = [
 ]
 
 
+TILES_OPTION = click.option(
+    "--tiles",
+    type=click.Choice(["osm", "tianditu", "amap", "none"]),
+    default="osm",
+    show_default=True,
+    help="Basemap: osm; tianditu (天地图, key in TIANDITU_KEY); amap (高德, overlays shown in "
+    "GCJ-02); none (no tiles: the walking network and names). Leaflet is always embedded.",
+)
 SITING_OPTIONS = [
     click.option(
         "--analysis",
@@ -121,6 +129,7 @@ SITING_OPTIONS = [
     ),
     click.option("--rule", "rule_id", default=None, help="Access rule to use (default: first)."),
     click.option("--lang", type=click.Choice(["zh", "en"]), default="zh", show_default=True),
+    TILES_OPTION,
     click.option(
         "--out",
         type=click.Path(path_type=Path),
@@ -434,6 +443,7 @@ def score(
     rule_id: str | None,
     top: int,
     lang: str,
+    tiles: str,
     out: Path | None,
 ) -> None:
     """Score proposed sites: residents newly within reach, communities that stop failing."""
@@ -455,7 +465,7 @@ def score(
         inputs = [folder / MANIFEST, *([sites] if sites else [])]
         with result_folder(out, "score", inputs) as tmp:
             _write_scores(result, sites is not None, tmp, lang)
-            _write_scores_map(saved, category, result, top, lang, tmp)
+            _write_scores_map(saved, category, result, top, (lang, tiles), tmp)
     except CirclesError as exc:
         raise UserError(str(exc)) from None
     shown = result.table.head(top)
@@ -496,9 +506,15 @@ def _write_scores(result: SiteScores, several: bool, out: Path, lang: str) -> No
 
 
 def _write_scores_map(
-    saved: SavedAnalysis, category: str, result: SiteScores, top: int, lang: str, out: Path
+    saved: SavedAnalysis,
+    category: str,
+    result: SiteScores,
+    top: int,
+    lang_tiles: tuple[str, str],
+    out: Path,
 ) -> None:
-    """``sites_map.html`` and ``service_areas.geojson`` of the ``top`` ranked sites."""
+    """``sites_map.html`` and ``service_areas.geojson`` of the ``top`` ranked sites, in a
+    language on a basemap (``lang_tiles``)."""
     import geopandas as gpd
     import numpy as np
 
@@ -510,7 +526,9 @@ def _write_scores_map(
         shown, geometry=gpd.points_from_xy(shown["lon"], shown["lat"]), crs=4326
     )
     newly = np.unique(np.concatenate(result.newly_points[:top]))
-    title = f"{category}: {'候选选址评分' if lang == 'zh' else 'proposed sites'}"
+    lang, tiles = lang_tiles
+    name = saved.standards.category(category).name(lang)
+    title = f"{name}: {'候选选址评分' if lang == 'zh' else 'proposed sites'}"
     areas = write_sites_map(
         saved,
         category,
@@ -521,6 +539,7 @@ def _write_scores_map(
         title,
         lang,
         out / "sites_map.html",
+        tiles,
     )
     atomic_write(
         out / "service_areas.geojson",
@@ -585,6 +604,7 @@ def recommend(
     rule_id: str | None,
     method: str,
     lang: str,
+    tiles: str,
     out: Path | None,
 ) -> None:
     """Choose K new sites that bring the most residents within the walking threshold."""
@@ -599,7 +619,7 @@ def recommend(
         inputs = [folder / MANIFEST, *([Path(candidates)] if candidates != "auto" else [])]
         with result_folder(out, "recommend", inputs) as tmp:
             _write_recommendation(rec, category, lang, tmp)
-            _write_recommend_map(saved, category, rec, k, lang, tmp)
+            _write_recommend_map(saved, category, rec, k, (lang, tiles), tmp)
     except CirclesError as exc:
         raise UserError(str(exc)) from None
     for line in _recommend_lines(rec, lang):
@@ -635,9 +655,15 @@ def _write_recommendation(rec: Recommendation, category: str, lang: str, out: Pa
 
 
 def _write_recommend_map(
-    saved: SavedAnalysis, category: str, rec: Recommendation, k: int, lang: str, out: Path
+    saved: SavedAnalysis,
+    category: str,
+    rec: Recommendation,
+    k: int,
+    lang_tiles: tuple[str, str],
+    out: Path,
 ) -> None:
-    """``recommend_map.html``: the chosen sites, residents newly covered and still beyond."""
+    """``recommend_map.html``: the chosen sites, residents newly covered and still beyond, in
+    a language on a basemap (``lang_tiles``)."""
     import geopandas as gpd
 
     from circles.planning.score import place_site
@@ -650,7 +676,9 @@ def _write_recommend_map(
         (int(r), place_site(saved, category, lon, lat).node_dist_m)
         for r, lon, lat in zip(rec.sites["rank"], rec.sites["lon"], rec.sites["lat"], strict=True)
     ]
-    title = f"{category}: {'推荐新增选址' if lang == 'zh' else 'recommended sites'} K={k}"
+    lang, tiles = lang_tiles
+    name = saved.standards.category(category).name(lang)
+    title = f"{name}: {'推荐新增选址' if lang == 'zh' else 'recommended sites'} K={k}"
     write_sites_map(
         saved,
         category,
@@ -661,6 +689,7 @@ def _write_recommend_map(
         title,
         lang,
         out / "recommend_map.html",
+        tiles,
     )
 
 
@@ -943,11 +972,8 @@ def _progress() -> Callable[[DistrictRun], None]:
     show_default=True,
     help="Category id, or all (one toggleable layer each; the first is shown).",
 )
-@click.option(
-    "--offline",
-    is_flag=True,
-    help="Self-contained HTML: no tiles, no CDN; the walking network is the basemap.",
-)
+@TILES_OPTION
+@click.option("--offline", is_flag=True, help="The same as --tiles none.")
 @click.option(
     "--figure",
     "figure_category",
@@ -965,6 +991,7 @@ def map_(
     folder: Path,
     district: str,
     category: str,
+    tiles: str,
     offline: bool,
     figure_category: str | None,
     lang: str,
@@ -978,7 +1005,8 @@ def map_(
     try:
         saved = load_analysis(folder)
         with result_folder(out, "map", [folder / MANIFEST]) as tmp:
-            paths, _ = write_district_maps(saved, tmp, district, category, offline, lang)
+            tiles = "none" if offline else tiles
+            paths, _ = write_district_maps(saved, tmp, district, category, tiles, lang)
             if figure_category:
                 from circles.present.figures import write_figures
 

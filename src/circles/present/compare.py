@@ -11,15 +11,9 @@ import numpy as np
 import pandas as pd
 
 from circles.planning.scenario import ScenarioBase, ScenarioResult
-from circles.present.maps import (
-    TextLayerControl,
-    TextTooltip,
-    _add_homes,
-    _add_network,
-    _fixed_html,
-    _new_map,
-    save_map,
-)
+from circles.present.leaflet import TextLayerControl, TextTooltip, base_map, fixed_html, save_map
+from circles.present.maps import _add_network
+from circles.present.maps import _add_points as _add_dots
 from circles.present.style import label
 from circles.present.tables import (
     HEADERS,
@@ -129,23 +123,23 @@ def compare_map(base: ScenarioBase, result: ScenarioResult, lang: str) -> folium
     """An offline map: the walking network, homes that gain or lose walking access under
     the first access rule of each changed category, added and closed sites."""
     i, saved = 0 if lang == "zh" else 1, base.saved
-    fmap = _new_map(offline=True)
+    fmap = base_map("none")
     minx, miny, maxx, maxy = (
         gpd.GeoSeries([saved.study_area_m], crs=saved.crs).to_crs(4326).total_bounds
     )
     fmap.fit_bounds([[miny, minx], [maxy, maxx]])
-    _add_network(fmap, saved, lang)
+    _add_network(fmap, saved)
     gained, lost = _changed_homes(base, result)
     homes = base.demand.to_crs(4326)
     for key, rows in (("gained", gained), ("lost", lost)):
         if len(rows):
-            _add_homes(fmap, homes.iloc[rows], MAP_TEXT[key][i], CHANGE_COLOURS[key])
+            _add_dots(fmap, homes.iloc[rows], MAP_TEXT[key][i], CHANGE_COLOURS[key], 2.5, "none")
     closed = base.facilities.iloc[result.closed].to_crs(4326)
     added = result.added.to_crs(4326)
     _add_moves(fmap, closed, added)
     _add_points(fmap, closed, MAP_TEXT["closed"][i], CHANGE_COLOURS["lost"])
     _add_points(fmap, added, MAP_TEXT["added"][i], CHANGE_COLOURS["gained"])
-    _fixed_html(fmap, f"<b>{html.escape(MAP_TEXT['title'][i])}</b>", "top:8px;left:50px")
+    fixed_html(fmap, f"<b>{html.escape(MAP_TEXT['title'][i])}</b>", "top:8px;left:50px")
     TextLayerControl(collapsed=False).add_to(fmap)
     return fmap
 

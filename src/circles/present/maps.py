@@ -1,14 +1,12 @@
-"""Folium HTML maps drawn from saved results, online (tiles) or offline (self-contained)."""
+"""A district's graded gap map (HTML): per category, communities coloured by the share of the
+residents within reach, the gap as cells of residents not within reach, service areas and
+facilities; on a chosen basemap (OSM, 天地图, 高德 in GCJ-02, or none: network and names)."""
 
 from __future__ import annotations
 
-import base64
 import html
-import json
 import re
-from collections import OrderedDict
 from dataclasses import dataclass
-from importlib import resources
 from pathlib import Path
 
 import folium
@@ -16,241 +14,59 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 import shapely
-from branca.element import Element, MacroElement
-from jinja2 import Template
 
 from circles.access.service_areas import service_areas
 from circles.errors import InputError
 from circles.folders import safe_name
 from circles.planning.saved import SavedAnalysis
+from circles.present.leaflet import (
+    CategoryLayer,
+    DataLayer,
+    Labels,
+    Legends,
+    Lines,
+    TextGeoJsonTooltip,
+    TextLayerControl,
+    base_map,
+    fixed_html,
+    for_display,
+    geojson,
+    save_map,
+)
 from circles.present.style import (
     ATTRIBUTION,
-    BEYOND_COLOUR,
+    BELOW_TARGET_COLOURS,
     CATEGORY_COLOURS,
+    GAP_COLOURS,
     HOME_COLOURS,
-    OTHER_RING_COLOUR,
+    NEUTRAL_STYLES,
+    OUTLINES,
     RING_COLOURS,
-    STATUS_COLOURS,
-    TIME_BINS,
+    SHARE_CUTS,
+    TARGET_COLOUR,
     category_authority,
-    category_status,
+    label,
     tr,
 )
-from circles.present.tables import atomic_write
-from circles.standards import Standards
+from circles.present.tables import HEADERS, atomic_write
+from circles.rules.measures import rule_weights
+from circles.standards import AccessRule, Standards
 
-# ---------------------------------------------------------------------------------------------
-# offline: Leaflet embedded from an installed package, no other script or style
-# ---------------------------------------------------------------------------------------------
-
-
-def _leaflet_assets() -> tuple[str, str]:
-    """Leaflet's JS and CSS (images inlined) from the installed ``django-js-lib-leaflet`` wheel."""
-    folder = resources.files("js_lib_leaflet") / "static" / "js_lib_leaflet"
-    js = (folder / "leaflet.js").read_text(encoding="utf-8")
-    css = (folder / "leaflet.css").read_text(encoding="utf-8")
-
-    def inline(match: re.Match[str]) -> str:
-        data = (folder / "images" / match.group(1)).read_bytes()
-        return f"url(data:image/png;base64,{base64.b64encode(data).decode()})"
-
-    css = re.sub(r"url\(images/([\w-]+\.png)\)", inline, css)
-    js = js.replace("//# sourceMappingURL=leaflet.js.map", "")
-    return js, css
-
-
-def _new_map(offline: bool) -> folium.Map:
-    """An empty map: OSM tiles online; offline, Leaflet inlined, no tiles, the credit in place."""
-    fmap = folium.Map(tiles=None, control_scale=True, prefer_canvas=False)
-    if offline:
-        fmap.default_js, fmap.default_css = [], []
-        js, css = _leaflet_assets()
-        fmap.get_root().header.add_child(Verbatim(f"<style>{css}</style>"), index=0)
-        fmap.get_root().header.add_child(Verbatim(f"<script>{js}</script>"), index=1)
-        fmap.add_child(Attribution(ATTRIBUTION))
-    else:
-        folium.TileLayer("OpenStreetMap", attr=ATTRIBUTION).add_to(fmap)
-        fmap.add_child(Attribution(""))
-    return fmap
-
-
-# ---------------------------------------------------------------------------------------------
-# Elements that show data as text. Names come from OSM, planners' files and standards YAML, so
-# none may become code:
-# - in the browser: text is escaped for HTML (html.escape) where Leaflet inserts it as HTML,
-#   or set as textContent, and it enters a <script> only as a JSON string written by Jinja's
-#   ``tojson`` (which escapes <, >, & and '), never inside a JavaScript template string;
-# - in Python: branca compiles every rendered script as a Jinja template and renders it again,
-#   so a name like ``{{ ... }}`` would run as Jinja (and Python) while the map is written.
-#   Elements that carry data render once (VerbatimMacro, Verbatim).
-# ---------------------------------------------------------------------------------------------
-
-
-class Verbatim(Element):
-    """Rendered text written as it is (a plain branca Element is a Jinja template)."""
-
-    def __init__(self, text: str) -> None:
-        super().__init__()
-        self._name = "Verbatim"
-        self.text = text
-
-    def render(self, **kwargs: object) -> str:
-        """The text, unchanged."""
-        return self.text
-
-
-class VerbatimMacro(MacroElement):
-    """A MacroElement whose rendered header, html and script are not rendered a second time."""
-
-    def render(self, **kwargs: object) -> None:
-        """Add the rendered macros to the page as Verbatim elements, then render the children."""
-        figure = self.get_root()
-        for part in ("header", "html", "script"):
-            macro = self._template.module.__dict__.get(part)
-            if macro is not None:
-                text = macro(self, kwargs)
-                getattr(figure, part).add_child(Verbatim(text), name=self.get_name())
-        for child in self._children.values():
-            child.render(**kwargs)
-
-
-class VerbatimGeoJson(folium.GeoJson, VerbatimMacro):
-    """folium's GeoJson layer with its data (names...) rendered once.
-
-    Style values must be plain values: folium's element-valued styles rely on the second render.
-    """
-
-
-class VerbatimDivIcon(folium.DivIcon, VerbatimMacro):
-    """folium's DivIcon with its HTML rendered once."""
-
-
-class PlainPopup(VerbatimMacro):
-    """A popup bound with Leaflet alone, its HTML (data parts escaped) as a JSON string.
-
-    folium's Popup needs jQuery (absent offline) and puts its HTML in a JavaScript template
-    string, where ``${...}`` runs.
-    """
-
-    _template = Template(
-        "{% macro script(this, kwargs) %}"
-        "{{ this._parent.get_name() }}.bindPopup({{ this.html|tojson }}, {maxWidth: 320});"
-        "{% endmacro %}"
-    )
-
-    def __init__(self, html_text: str) -> None:
-        super().__init__()
-        self._name = "PlainPopup"
-        self.html = html_text
-
-
-class TextTooltip(folium.Tooltip, VerbatimMacro):
-    """A tooltip showing ``text`` as text (folium's Tooltip pastes it into a template string)."""
-
-    _template = Template(
-        "{% macro script(this, kwargs) %}"
-        "{{ this._parent.get_name() }}.bindTooltip({{ this.html|tojson }}, "
-        "{{ this.options|tojson }});"
-        "{% endmacro %}"
-    )
-
-    def __init__(self, text: str) -> None:
-        super().__init__(text)
-        self._name = "TextTooltip"
-        self.html = f"<div>{html.escape(self.text)}</div>"
-
-
-class TextGeoJsonTooltip(folium.GeoJsonTooltip, VerbatimMacro):
-    """folium's table of feature properties, with names and values set as text, not as HTML."""
-
-    _template = Template(
-        """{% macro script(this, kwargs) %}
-{{ this._parent.get_name() }}.bindTooltip(function (layer) {
-    const div = L.DomUtil.create("div");
-    const table = L.DomUtil.create("table", "", div);
-    const fields = {{ this.fields|tojson }};
-    const aliases = {{ this.aliases|tojson }};
-    fields.forEach(function (field, i) {
-        const row = L.DomUtil.create("tr", "", table);
-        {%- if this.labels %}
-        L.DomUtil.create("th", "", row).textContent = aliases[i];
-        {%- endif %}
-        const value = layer.feature.properties[field];
-        L.DomUtil.create("td", "", row).textContent = value === null ? "" :
-            typeof value === "object" ? JSON.stringify(value) : String(value);
-    });
-    return div;
-}, {{ this.leaflet_options|tojson }});
-{% endmacro %}"""
-    )
-
-    def __init__(self, fields: list[str]) -> None:
-        super().__init__(fields)
-        self._name = "TextGeoJsonTooltip"
-        self.leaflet_options = {"sticky": True, "className": self.class_name}
-
-
-class _EscapedKeys(OrderedDict):
-    """A dict whose keys are stored HTML-escaped."""
-
-    def __setitem__(self, key: str, value: object) -> None:
-        super().__setitem__(html.escape(key), value)
-
-
-class TextLayerControl(folium.LayerControl, VerbatimMacro):
-    """folium's layer control with layer names shown as text (Leaflet inserts them as HTML)."""
-
-    def reset(self) -> None:
-        """Empty the layer lists; folium fills them with layer names when it renders."""
-        self.base_layers = _EscapedKeys()
-        self.overlays = _EscapedKeys()
-
-
-class Attribution(VerbatimMacro):
-    """Credit in Leaflet's attribution control (no tile layer carries it when offline)."""
-
-    _template = Template(
-        "{% macro script(this, kwargs) %}"
-        "{{ this._parent.get_name() }}.attributionControl.setPrefix('Leaflet');"
-        "{% if this.text %}{{ this._parent.get_name() }}.attributionControl"
-        ".addAttribution({{ this.text|tojson }});{% endif %}"
-        "{% endmacro %}"
-    )
-
-    def __init__(self, text: str) -> None:
-        super().__init__()
-        self._name = "Attribution"
-        self.text = text
-
-
-def _fixed_html(fmap: folium.Map, body: str, where: str) -> None:
-    """A white box of HTML fixed on the page at CSS position ``where``; escape data in ``body``."""
-    style = f"position:fixed;{where};z-index:1000;background:rgba(255,255,255,0.92);"
-    style += "padding:6px 8px;font:12px/1.4 sans-serif;border-radius:4px;box-shadow:0 0 4px #888"
-    fmap.get_root().html.add_child(Verbatim(f'<div style="{style}">{body}</div>'))
-
-
-def _geojson(gdf: gpd.GeoDataFrame, precision: float = 1e-6) -> dict:
-    """GeoJSON with coordinates rounded (about 0.1 m at 1e-6 degrees)."""
-    gdf = gdf.set_geometry(shapely.set_precision(gdf.geometry.values, precision))
-    return json.loads(gdf[~gdf.is_empty].to_json(na="null", drop_id=True))
-
-
-# ---------------------------------------------------------------------------------------------
-# district gap map
-# ---------------------------------------------------------------------------------------------
-
-LAYER_KINDS = ("communities", "service_areas", "facilities", "demand_points", "network")
+LAYER_KINDS = ("communities", "service_areas", "facilities", "gap_cells", "network", "labels")
+GAP_CELLS = 1200  # about this many hexagonal gap cells over the study area
 
 
 @dataclass(frozen=True)
 class _District:
-    """What a district map is drawn from: the saved analysis, its layers read once, a language."""
+    """What a district map is drawn from: the saved analysis, its layers read once, the
+    communities' outlines for display, the basemap and the language."""
 
     saved: SavedAnalysis
     communities: gpd.GeoDataFrame
-    shapes: gpd.GeoDataFrame  # the communities, outlines simplified to 2 m, WGS-84
+    shapes: np.ndarray  # the communities' outlines, simplified to 2 m, for display
     facilities: gpd.GeoDataFrame
+    demand: gpd.GeoDataFrame  # metric CRS
+    tiles: str
     lang: str
 
     @property
@@ -259,254 +75,482 @@ class _District:
         return self.saved.standards
 
 
-def _read_district(saved: SavedAnalysis, lang: str) -> _District:
+def _read_district(saved: SavedAnalysis, tiles: str, lang: str) -> _District:
     """Read the layers a district map draws, once for every category."""
     communities = saved.layer("communities")
-    metric = communities.to_crs(saved.crs)
-    shapes = communities.set_geometry(
-        gpd.GeoSeries(metric.simplify(2.0, preserve_topology=True), crs=saved.crs).to_crs(4326)
-    )
-    return _District(saved, communities, shapes, saved.layer("facilities"), lang)
+    metric = communities.to_crs(saved.crs).simplify(2.0, preserve_topology=True)
+    shapes = for_display(gpd.GeoSeries(metric, crs=saved.crs).to_crs(4326).values, tiles)
+    columns = ["community_id", "population", "elderly", "children"]
+    columns += [f"dist_m.{c}" for c in saved.standards.category_ids]
+    demand = gpd.read_file(  # only what maps use: a city has some 60 columns of 300,000 homes
+        saved.folder / "analysis.gpkg", layer="demand_points", columns=columns
+    ).to_crs(saved.crs)
+    return _District(saved, communities, shapes, saved.layer("facilities"), demand, tiles, lang)
 
 
 def district_map(
-    saved: SavedAnalysis,
-    categories: list[str],
-    offline: bool,
-    lang: str = "zh",
+    saved: SavedAnalysis, categories: list[str], tiles: str = "osm", lang: str = "zh"
 ) -> tuple[folium.Map, dict[str, int]]:
-    """A district's gap map: one community layer per category, service areas, facilities,
-    demand points shaded by walking time to the first category.
+    """A district's graded gap map, one layer per category (the first shown).
 
     Returns
     -------
     map, counts
         The map and the number of features drawn per layer kind (for checks).
+
+    Raises
+    ------
+    InputError
+        Unknown basemap, or 天地图 without its key.
     """
-    district = _read_district(saved, lang)
-    fmap = _new_map(offline)
-    minx, miny, maxx, maxy = (
-        gpd.GeoSeries([saved.study_area_m], crs=saved.crs).to_crs(4326).total_bounds
-    )
+    district = _read_district(saved, tiles, lang)
+    fmap = base_map(tiles)
+    area = gpd.GeoSeries([saved.study_area_m], crs=saved.crs).to_crs(4326).values
+    minx, miny, maxx, maxy = shapely.total_bounds(for_display(area, tiles))
     fmap.fit_bounds([[miny, minx], [maxy, maxx]])
     counts = dict.fromkeys(LAYER_KINDS, 0)
-    if offline:
-        counts["network"] = _add_network(fmap, saved, lang)
-    for i, cat_id in enumerate(categories):
-        counts["communities"] += _add_communities(fmap, district, cat_id, show=i == 0)
-        counts["service_areas"] += _add_service_areas(fmap, district, cat_id, show=i == 0)
-        counts["facilities"] += _add_facilities(fmap, district, cat_id, show=i == 0)
-    counts["demand_points"] = _add_demand_points(fmap, district, categories[0])
-    TextLayerControl(collapsed=False).add_to(fmap)
-    _add_title_and_legend(fmap, district, categories[0])
+    if tiles == "none":
+        counts["network"] = _add_network(fmap, saved)
+        counts["labels"] = _add_labels(fmap, district)
+    names = [_layer_name(district, cat_id) for cat_id in categories]
+    counts["communities"] = _add_communities(fmap, district, categories, names)
+    legends = {}
+    for i, (cat_id, name) in enumerate(zip(categories, names, strict=True)):
+        basis = tr(category_authority(saved.summary, cat_id), lang)
+        group = folium.FeatureGroup(name, overlay=False, show=i == 0)
+        rule = _main_rule(district.std, cat_id)
+        known = category_authority(saved.summary, cat_id) != "no_data"
+        cells = gap_cells(district, rule if known else None)  # no data is not a gap
+        counts["service_areas"] += _add_service_areas(group, district, cat_id)
+        counts["gap_cells"] += _add_gap_cells(group, district, cells)
+        counts["facilities"] += _add_facilities(group, district, cat_id)
+        legends[name] = _legend(district, cat_id, basis, cells)
+        group.add_to(fmap)
+    TextLayerControl(collapsed=len(categories) > 20).add_to(fmap)
+    _add_title(fmap, district)
+    first = next(iter(legends))
+    Legends(legends, first, "bottom:44px;left:8px;max-width:300px").add_to(fmap)
     return fmap, counts
 
 
-def _add_network(fmap: folium.Map, saved: SavedAnalysis, lang: str) -> int:
-    """The walking network as a light basemap (offline maps have no tiles); returns lines drawn."""
-    edges = saved.layer("network_edges").to_crs(saved.crs)
-    merged = shapely.line_merge(shapely.union_all(edges.geometry.values))
-    lines = gpd.GeoDataFrame(geometry=list(getattr(merged, "geoms", [merged])), crs=saved.crs)
-    lines = lines.set_geometry(lines.simplify(3.0)).to_crs(4326)
-    network = _geojson(lines, 1e-5)
-    VerbatimGeoJson(
-        network,
-        name=tr("network", lang),
-        control=False,
-        style_function=lambda _: {
-            "color": "#9e9e9e",
-            "weight": 1,
-            "opacity": 0.6,
-            "className": "circles-network",
-            "interactive": False,
-        },
-    ).add_to(fmap)
-    return len(network["features"])
-
-
-def _community_table(district: _District, cat_id: str) -> gpd.GeoDataFrame:
-    """Community shapes with status, colour, and each rule's value and shortfall for a category."""
-    communities, lang = district.communities, district.lang
-    rules = district.std.rules_of(cat_id)
-    status = category_status(communities, district.std, cat_id)
-    layer = district.shapes[["name", "population", "population_estimated", "geometry"]].copy()
-    layer["status"] = status.map(lambda s: tr(s, lang))
-    layer["colour"] = status.map(STATUS_COLOURS)
-    for rule in rules:
-        shortfall = f"{rule.name(lang)} · {tr('shortfall', lang)}"
-        for what, label in (("value", rule.name(lang)), ("shortfall", shortfall)):
-            col = f"{rule.id}.{what}"
-            if col in communities:
-                layer[label] = pd.to_numeric(communities[col], errors="coerce").round(3)
-    layer["name"] = layer["name"].fillna(tr("unknown", lang))
-    return layer
-
-
-def _add_communities(fmap: folium.Map, district: _District, cat_id: str, show: bool) -> int:
-    """A category's community layer coloured by status, with a tooltip; returns polygons drawn."""
+def _layer_name(district: _District, cat_id: str) -> str:
+    """A category's name in the layer control: symbol, name and data basis."""
     cat, lang = district.std.category(cat_id), district.lang
-    layer = _community_table(district, cat_id)
     basis = tr(category_authority(district.saved.summary, cat_id), lang)
-    layer.insert(layer.columns.get_loc("status") + 1, tr("basis", lang), basis)
-    fields = [c for c in layer.columns if c not in ("geometry", "colour")]
-    VerbatimGeoJson(
-        _geojson(layer),
-        name=f"{cat.symbol} {cat.name(lang)} · {basis}",
-        show=show,
-        style_function=lambda f: {
-            "color": "#555",
-            "weight": 0.6,
-            "fillOpacity": 0.55,
-            "fillColor": f["properties"]["colour"],
-            "className": "circles-community",
-        },
-        tooltip=TextGeoJsonTooltip(fields),
-    ).add_to(fmap)
-    return len(layer)
+    return f"{cat.symbol} {cat.name(lang)} · {basis}"
 
 
-def _service_rings(saved: SavedAnalysis, cat_id: str) -> gpd.GeoDataFrame | None:
-    """5/10/15-minute areas around a category's facilities (WGS-84); None if none is reached."""
+def _main_rule(std: Standards, cat_id: str) -> AccessRule | None:
+    """The category's first walking-access rule: the one its map is graded by."""
+    rules = std.access_rules(cat_id)
+    return rules[0] if rules else None
+
+
+# ---------------------------------------------------------------------------------------------
+# communities, graded by the share of residents within reach
+# ---------------------------------------------------------------------------------------------
+
+
+def share_classes(target: float) -> list[tuple[float, str]]:
+    """Upper bounds and labels of the classes of a share below ``target``, worst first; the
+    last class, ``target`` and above, has the bound ``inf``."""
+    bounds = [c for c in SHARE_CUTS if c < target - 1e-9] + [target]
+    labels, low = [], 0.0
+    for high in bounds:
+        if low == 0:
+            labels.append(f"< {high:.0%}")
+        elif high == target:
+            labels.append(f"{low:.0%} – < {high:.0%}")
+        else:
+            labels.append(f"{low:.0%} – {high:.0%}")
+        low = high
+    return [*zip(bounds, labels, strict=True), (np.inf, f"≥ {target:.0%}")]
+
+
+def _class_colours(n_below: int) -> list[str]:
+    """Colours of ``n_below`` classes below the target (worst first), then the target's."""
+    return [*BELOW_TARGET_COLOURS[len(BELOW_TARGET_COLOURS) - n_below :], TARGET_COLOUR]
+
+
+def _community_keys(district: _District, cat_id: str, rule: AccessRule | None) -> pd.Series:
+    """Each community's style key: ``<class>|<pass or fail>``, or a neutral one (beyond the
+    search limit, no data, not evaluated)."""
+    communities = district.communities
+    if rule is None:
+        return pd.Series("not_evaluated", index=communities.index)
+    status = communities.get(f"{rule.id}.status", pd.Series("no_data", index=communities.index))
+    value = pd.to_numeric(communities.get(f"{rule.id}.value"), errors="coerce")
+    bounds = [b for b, _ in share_classes(rule.target_share)]
+    klass = np.searchsorted(bounds, value.fillna(0).to_numpy(), side="right")
+    keys = pd.Series([f"{k}|{s}" for k, s in zip(klass, status, strict=True)], communities.index)
+    keys[value.isna() | (status == "no_data")] = "no_data"
+    keys[_beyond(district, cat_id) & (status != "no_data")] = "beyond"
+    keys[status == "not_evaluated"] = "not_evaluated"
+    return keys
+
+
+def _beyond(district: _District, cat_id: str) -> pd.Series:
+    """Whether none of a community's homes reaches the category within the search limit."""
+    demand = district.demand
+    reached = pd.to_numeric(demand[f"dist_m.{cat_id}"], errors="coerce").notna()
+    any_reached = reached.groupby(demand["community_id"]).any()
+    ids = district.communities["community_id"]
+    return ~ids.map(any_reached).fillna(False).astype(bool)
+
+
+def _community_styles(rule: AccessRule | None) -> dict[str, dict]:
+    """Leaflet styles of every community key."""
+    styles = {k: v | {"className": "circles-community"} for k, v in NEUTRAL_STYLES.items()}
+    if rule is None:
+        return styles
+    classes = share_classes(rule.target_share)
+    for i, colour in enumerate(_class_colours(len(classes) - 1)):
+        for status, outline in OUTLINES.items():
+            fill = {"fillColor": colour, "fillOpacity": 0.55, "className": "circles-community"}
+            styles[f"{i}|{status}"] = fill | outline
+    return styles
+
+
+def _add_communities(
+    fmap: folium.Map, district: _District, categories: list[str], names: list[str]
+) -> int:
+    """The communities, drawn once and restyled by the category shown: coloured by its rule's
+    share, outlined by pass / fail, with a tooltip; polygons drawn."""
+    lang, communities = district.lang, district.communities
+    props: dict[str, list] = {  # short keys: the HTML holds them once per community
+        "n": communities["name"].fillna(tr("unknown", lang)).astype(str).tolist(),
+        "p": _people(communities["population"], lang),
+        "k": [],
+    }
+    styles, fields, aliases, constants = [], [], [], []
+    for cat_id in categories:
+        rule = _main_rule(district.std, cat_id)
+        props["k"].append(_community_keys(district, cat_id, rule).tolist())
+        styles.append(_community_styles(rule))
+        fields.append(["n", "p"])
+        aliases.append([tr("community", lang), tr("population", lang)])
+        constants.append([])
+        if rule is not None:
+            for key, values in _rule_properties(district, cat_id, rule).items():
+                props.setdefault(key, [[None] * len(communities)] * len(fields[:-1]))
+                props[key].append(values)
+            fields[-1] += ["c", "s", "r", "g"]
+            aliases[-1] += [tr(k, lang) for k in ("counted", "share", "result")]
+            aliases[-1].append(_bracket(tr("shortfall", lang), tr("residents", lang), lang))
+            constants[-1] += [(tr("rule", lang), rule.name(lang))]
+            constants[-1] += [(tr("target", lang), f"{rule.target_share:.0%}")]
+        basis = tr(category_authority(district.saved.summary, cat_id), lang)
+        constants[-1].append((tr("basis", lang), basis))
+    for key in ("k", "c", "s", "r", "g"):  # per community: one value per category
+        if key in props:
+            props[key] += [[None] * len(communities)] * (len(categories) - len(props[key]))
+            props[key] = [list(v) for v in zip(*props[key], strict=True)]
+    data = geojson(district.shapes, props)
+    CategoryLayer(data, names, styles, fields, aliases, constants).add_to(fmap)
+    return len(data["features"])
+
+
+def _rule_properties(district: _District, cat_id: str, rule: AccessRule) -> dict[str, list]:
+    """Per community: residents counted, share, result and shortfall (short keys)."""
+    lang, communities = district.lang, district.communities
+    value = pd.to_numeric(communities.get(f"{rule.id}.value"), errors="coerce")
+    shortfall = pd.to_numeric(communities.get(f"{rule.id}.shortfall"), errors="coerce")
+    counted = communities.get(rule.population, communities["population"])
+    status = communities.get(f"{rule.id}.status", pd.Series("no_data", index=communities.index))
+    keys = _community_keys(district, cat_id, rule)
+    result = [
+        tr("beyond_unit", lang) if k == "beyond" else tr(s, lang)
+        for k, s in zip(keys, status, strict=True)
+    ]
+    return {
+        "c": _people(counted, lang),
+        "s": [None if pd.isna(v) else f"{v:.0%}" for v in value],
+        "r": result,
+        "g": _people(shortfall, lang),
+    }
+
+
+def _bracket(text: str, inner: str, lang: str) -> str:
+    """``text (inner)``, with full-width brackets in Chinese."""
+    return f"{text}（{inner}）" if lang == "zh" else f"{text} ({inner})"
+
+
+def _people(values: pd.Series, lang: str) -> list[str | None]:
+    """People as whole numbers with thousands separators (``None`` where unknown)."""
+    out = pd.to_numeric(values, errors="coerce")
+    unit = tr("residents", lang) if lang == "zh" else ""
+    return [None if pd.isna(v) else f"{v:,.0f}{unit}" for v in out]
+
+
+# ---------------------------------------------------------------------------------------------
+# the gap: residents not within reach, summed in hexagonal cells
+# ---------------------------------------------------------------------------------------------
+
+
+def hex_cells(xy: np.ndarray, size: float) -> tuple[np.ndarray, np.ndarray]:
+    """The pointy-top hexagon (circumradius ``size``) of each point: integer axial ids
+    ``(n, 2)`` and the cells' centres."""
+    q = (np.sqrt(3) / 3 * xy[:, 0] - xy[:, 1] / 3) / size
+    r = 2 / 3 * xy[:, 1] / size
+    cube = np.stack([q, -q - r, r], axis=1)
+    rounded = np.round(cube)
+    err = np.abs(rounded - cube)
+    worst = err.argmax(axis=1)
+    rows = np.arange(len(xy))
+    rounded[rows, worst] = 0
+    rounded[rows, worst] = -rounded.sum(axis=1)
+    qr = rounded[:, [0, 2]].astype(np.int64)
+    centres = np.column_stack(
+        [size * np.sqrt(3) * (qr[:, 0] + qr[:, 1] / 2), size * 1.5 * qr[:, 1]]
+    )
+    return qr, centres
+
+
+def _gap_styles(n_breaks: int) -> dict[str, dict]:
+    """Dot styles of the gap classes: radius and colour grow with the residents."""
+    return {
+        str(i): {"radius": 2 + i, "fillColor": c, "fillOpacity": 0.85, "color": "#3f007d",
+                 "weight": 0.5}
+        for i, c in enumerate(GAP_COLOURS[: n_breaks + 1])
+    }  # fmt: skip
+
+
+def _gap_breaks(values: np.ndarray) -> list[float]:
+    """Class bounds of residents per cell (quantiles, two significant digits, distinct)."""
+    qs = np.quantile(values, [0.2, 0.4, 0.6, 0.8]) if len(values) else []
+    return sorted({float(f"{q:.2g}") for q in qs if q > 0})
+
+
+def _add_gap_cells(group: folium.FeatureGroup, district: _District, cells: gpd.GeoDataFrame) -> int:
+    """Hexagonal cells of residents not within reach as dots at their centres, larger and
+    darker the more residents; cells drawn."""
+    if cells.empty:
+        return 0
+    breaks = _gap_breaks(cells["people"].to_numpy())
+    klass = np.searchsorted(breaks, cells["people"].to_numpy(), side="right")
+    styles = {k: v | {"className": "circles-gap"} for k, v in _gap_styles(len(breaks)).items()}
+    shapes = for_display(cells.to_crs(4326).geometry.values, district.tiles)
+    props = {"k": [str(k) for k in klass], "people": _people(cells["people"], district.lang)}
+    layer = DataLayer(geojson(shapes, props), styles, "k")
+    TextGeoJsonTooltip(["people"], [tr("gap_cell", district.lang)]).add_to(layer)
+    layer.add_to(group)
+    return len(cells)
+
+
+def gap_cells(district: _District, rule: AccessRule | None) -> gpd.GeoDataFrame:
+    """Residents the rule counts beyond its threshold (or the search limit), summed per
+    hexagonal cell: the cells' centres (metric CRS), ``people``, the cell size ``size_m``."""
+    crs = district.saved.crs
+    empty = gpd.GeoDataFrame({"people": [], "size_m": []}, geometry=[], crs=crs)
+    if rule is None:
+        return empty
+    demand, std = district.demand, district.std
+    weights, _, _ = rule_weights(rule, demand)
+    dist = pd.to_numeric(demand[f"dist_m.{rule.category}"], errors="coerce").to_numpy()
+    out = ~(dist <= std.threshold_m(rule)) & (weights > 0)
+    if not out.any():
+        return empty
+    size = _cell_size(district.saved.study_area_m.area)
+    xy = shapely.get_coordinates(demand.geometry.values[out])
+    qr, centres = hex_cells(xy, size)
+    _, first, inverse = np.unique(qr, axis=0, return_index=True, return_inverse=True)
+    people = np.bincount(inverse.ravel(), weights[out])
+    keep = people >= 0.5
+    points = shapely.points(centres[first][keep])
+    return gpd.GeoDataFrame({"people": people[keep], "size_m": size}, geometry=points, crs=crs)
+
+
+def _cell_size(area_m2: float) -> float:
+    """Circumradius of the gap cells: about ``GAP_CELLS`` over the area, 75 m at the least."""
+    hexagon = area_m2 / GAP_CELLS
+    return max(75.0, float(np.sqrt(hexagon / (1.5 * np.sqrt(3)))))
+
+
+# ---------------------------------------------------------------------------------------------
+# service areas, facilities, the network and names (no tiles), title, legend
+# ---------------------------------------------------------------------------------------------
+
+
+def _add_service_areas(group: folium.FeatureGroup, district: _District, cat_id: str) -> int:
+    """The 5/10/15-minute service areas of a category's facilities as outlines; rings drawn."""
+    saved = district.saved
     dist = saved.node_dist(cat_id)
     if not np.isfinite(dist).any():
-        return None
+        return 0
     std = saved.standards
     rings = service_areas(saved.state.graph, saved.crs, dist, std, std.category_profile(cat_id))
-    rings = rings.to_crs(saved.crs)
-    return rings.set_geometry(rings.simplify(3.0, preserve_topology=True)).to_crs(4326)
-
-
-def _add_service_areas(fmap: folium.Map, district: _District, cat_id: str, show: bool) -> int:
-    """A category's walking service areas as one toggleable group; returns the rings drawn."""
-    rings = _service_rings(district.saved, cat_id)
-    if rings is None:
-        return 0
-    lang = district.lang
-    cat = district.std.category(cat_id)
-    group = folium.FeatureGroup(f"{cat.name(lang)} · {tr('areas', lang)}", show=show)
-    for ring in rings.sort_values("minutes", ascending=False).itertuples():
-        colour = RING_COLOURS[int(ring.minutes)]
-        VerbatimGeoJson(
-            _geojson(
-                gpd.GeoDataFrame({"minutes": [ring.minutes]}, geometry=[ring.geometry], crs=4326)
-            ),
-            style_function=lambda _, c=colour: {
-                "color": c,
-                "fillColor": c,
-                "weight": 1,
-                "fillOpacity": 0.2,
-                "className": "circles-service-area",
-            },
-            tooltip=TextTooltip(f"{ring.minutes} {tr('minutes', lang)}"),
+    rings = rings[~rings.is_empty]
+    scale = max(1.0, np.sqrt(saved.study_area_m.area / 100e6))  # coarser beyond 100 km²
+    outlines = _outline(rings.geometry.values, 1.2e-4 * scale, 3e-6 * scale**2)
+    for minutes, outline in zip(
+        rings["minutes"], for_display(outlines, district.tiles), strict=True
+    ):
+        style = {"color": RING_COLOURS[minutes], "weight": 1.2}
+        Lines(
+            shapely.get_parts(shapely.boundary(outline)),
+            style | {"className": "circles-service-area"},
         ).add_to(group)
-    group.add_to(fmap)
     return len(rings)
 
 
-def _facility_popup(row: tuple, cat_name: str, lang: str) -> str:
-    """A facility's popup HTML: name, category, source and how it was matched, capacity."""
-    return "<br>".join(
-        [
-            f"<b>{html.escape(str(row.name or tr('unknown', lang)))}</b>",
-            f"{tr('category', lang)}: {html.escape(cat_name)}",
-            f"{tr('source', lang)}: {html.escape(str(row.source))} "
-            f"({html.escape(str(row.matched_by))})",
-            f"{tr('capacity', lang)}: " + ("—" if pd.isna(row.capacity) else f"{row.capacity:g}"),
-        ]
-    )
+def _outline(areas: np.ndarray, tolerance_deg: float, hole_deg2: float) -> np.ndarray:
+    """Service areas (WGS-84) as drawn: without the holes smaller than ``hole_deg2`` (the
+    blocks between reachable streets, which would only clutter the map), simplified."""
+    out = []
+    for area in areas:
+        parts = shapely.get_parts(area)
+        n_holes = shapely.get_num_interior_rings(parts)
+        owner = np.repeat(np.arange(len(parts)), n_holes)
+        index = np.arange(len(owner)) - np.repeat(np.cumsum(n_holes) - n_holes, n_holes)
+        rings = shapely.get_interior_ring(parts[owner], index)
+        big = shapely.area(shapely.polygons(rings)) >= hole_deg2
+        rings, owner = rings[big], owner[big]
+        cuts = np.searchsorted(owner, np.arange(len(parts) + 1))
+        shells = shapely.get_exterior_ring(parts)
+        kept = [shapely.Polygon(shells[j], rings[cuts[j] : cuts[j + 1]]) for j in range(len(parts))]
+        out.append(shapely.MultiPolygon(kept) if kept else shapely.Polygon())
+    return shapely.simplify(np.array(out, dtype=object), tolerance_deg, preserve_topology=False)
 
 
-def _facility_icon(colour: str, symbol: str) -> VerbatimDivIcon:
-    """A round icon in the category's colour with its one-character symbol."""
-    return VerbatimDivIcon(
-        html=f'<div style="background:{colour};color:#fff;border:1px solid #fff;'
-        f"border-radius:50%;width:18px;height:18px;font:12px/18px sans-serif;"
-        f'text-align:center">{html.escape(symbol)}</div>',
-        icon_size=(18, 18),
-        icon_anchor=(9, 9),
-        class_name="circles-facility",
-    )
-
-
-def _add_facilities(fmap: folium.Map, district: _District, cat_id: str, show: bool) -> int:
-    """A category's facilities as icons with popups in one group; returns the markers drawn."""
+def _add_facilities(group: folium.FeatureGroup, district: _District, cat_id: str) -> int:
+    """A category's facilities as dots with their name, source and capacity; dots drawn."""
     fac = district.facilities[district.facilities["category_id"] == cat_id]
     if not len(fac):
         return 0
     std, lang = district.std, district.lang
-    cat = std.category(cat_id)
-    group = folium.FeatureGroup(f"{cat.name(lang)} · {tr('facilities', lang)}", show=show)
     colour = CATEGORY_COLOURS[std.category_ids.index(cat_id) % len(CATEGORY_COLOURS)]
-    for row in fac.itertuples():
-        marker = folium.Marker(
-            [row.geometry.y, row.geometry.x], icon=_facility_icon(colour, cat.symbol)
-        )
-        marker.add_child(PlainPopup(_facility_popup(row, cat.name(lang), lang)))
-        marker.add_to(group)
-    group.add_to(fmap)
+    style = {"radius": 5, "color": "#fff", "weight": 1.5, "fillColor": colour}
+    style |= {"fillOpacity": 1, "className": "circles-facility"}
+    capacity = pd.to_numeric(fac["capacity"], errors="coerce")
+    props = {
+        "k": ["f"] * len(fac),
+        "name": fac["name"].fillna(tr("unknown", lang)).astype(str).tolist(),
+        "category": [std.category(cat_id).name(lang)] * len(fac),
+        "source": [str(label(s, lang)) for s in fac["source"]],
+        "capacity": [None if pd.isna(c) else f"{c:g}" for c in capacity],
+    }
+    layer = DataLayer(
+        geojson(for_display(fac.geometry.values, district.tiles), props), {"f": style}, "k"
+    )
+    fields = ["name", "category", "source", "capacity"]
+    aliases = [tr(f, lang) for f in fields]
+    TextGeoJsonTooltip(fields, aliases).add_to(layer)
+    TextGeoJsonTooltip(fields, aliases, bind="Popup").add_to(layer)
+    layer.add_to(group)
     return len(fac)
 
 
-def _demand_table(saved: SavedAnalysis, cat_id: str) -> gpd.GeoDataFrame:
-    """Demand points with their minutes of walk to a category and the colour of that time."""
-    demand = saved.layer("demand_points")
-    std = saved.standards
-    dist = pd.to_numeric(demand[f"dist_m.{cat_id}"], errors="coerce")
-    minutes = std.m_to_minutes(dist, std.category_profile(cat_id))
-    points = demand[["population", "geometry"]].copy()
-    points["minutes"] = minutes.round(1)
-    points["colour"] = BEYOND_COLOUR
-    for limit, colour in reversed(TIME_BINS):
-        points.loc[minutes <= limit, "colour"] = colour
-    return points
+def _add_network(fmap: folium.Map, saved: SavedAnalysis) -> int:
+    """The walking network as a light basemap (maps without tiles); returns lines drawn."""
+    edges = saved.layer("network_edges").to_crs(saved.crs)
+    merged = shapely.line_merge(shapely.MultiLineString(list(edges.geometry.values)))
+    lines = shapely.simplify(shapely.get_parts(merged), 4.0)
+    lines = gpd.GeoSeries(lines, crs=saved.crs).to_crs(4326).values
+    style = {"color": "#9e9e9e", "weight": 1, "opacity": 0.7, "className": "circles-network"}
+    Lines(lines, style).add_to(fmap)
+    return len(lines)
 
 
-def _add_demand_points(fmap: folium.Map, district: _District, cat_id: str) -> int:
-    """Demand points shaded by walking time to a category; returns the points drawn."""
-    points = _demand_table(district.saved, cat_id)
-    lang = district.lang
-    VerbatimGeoJson(
-        _geojson(points),
-        name=f"{tr('walk_time', lang)} · {district.std.category(cat_id).name(lang)}",
-        marker=folium.CircleMarker(radius=3, weight=0, fill=True, fill_opacity=0.9),
-        style_function=lambda f: {
-            "fillColor": f["properties"]["colour"],
-            "color": "#000",
-            "className": "circles-demand",
-        },
-        tooltip=TextGeoJsonTooltip(["minutes", "population"]),
-    ).add_to(fmap)
-    return len(points)
+def _add_labels(fmap: folium.Map, district: _District) -> int:
+    """Community names written on the map from zoom 14 (maps without tiles); names written."""
+    names = district.communities["name"]
+    points = shapely.point_on_surface(district.shapes)
+    labels = [
+        (round(p.y, 5), round(p.x, 5), str(n))
+        for p, n in zip(points, names, strict=True)
+        if pd.notna(n) and not p.is_empty
+    ]
+    Labels(labels, "circles-label", 14).add_to(fmap)
+    css = (
+        ".circles-label{background:none;border:none;box-shadow:none;color:#333;"
+        "font:12px sans-serif;text-shadow:0 0 3px #fff,0 0 3px #fff}"
+        ".circles-label:before{display:none}"
+    )
+    fmap.get_root().header.add_child(folium.Element(f"<style>{css}</style>"))
+    return len(labels)
 
 
-def _add_title_and_legend(fmap: folium.Map, district: _District, cat_id: str) -> None:
-    """The title (district, standards, data date) at the top, the legend at the bottom left."""
+def _add_title(fmap: folium.Map, district: _District) -> None:
+    """The title at the top: district, standards, data date."""
     summary, std, lang = district.saved.summary, district.std, district.lang
     title = (
         f"{html.escape(summary['district']['name'])} · {html.escape(std.name(lang))} · "
         f"{tr('data_date', lang)}: "
         f"{html.escape(summary['input']['data_date'] or tr('unknown', lang))}"
     )
-    _fixed_html(fmap, f"<b>{title}</b>", "top:8px;left:50px")
-    _fixed_html(fmap, _legend(std.category(cat_id).name(lang), lang), "bottom:70px;left:8px")
+    fixed_html(fmap, f"<b>{title}</b>", "top:8px;left:50px")
 
 
-def _legend(category_name: str, lang: str) -> str:
-    """The legend's HTML: community status, service-area rings, walking time to a category."""
+def _swatch(style: dict, text: str) -> str:
+    """One legend row: a box drawn in a Leaflet style, and its (escaped) text."""
+    fill = style.get("fillColor", "transparent") if style.get("fill", True) else "transparent"
+    border = "dashed" if style.get("dashArray") else "solid"
+    width = max(1, round(style.get("weight", 1)))
+    size = "width:14px;height:12px"
+    if "radius" in style:
+        size = f"width:{2 * style['radius']}px;height:{2 * style['radius']}px;border-radius:50%"
+    box = (
+        f"display:inline-block;{size};margin:1px 5px 1px 0;vertical-align:middle;"
+        f"background:{fill};border:{width}px {border} {style.get('color', fill)}"
+    )
+    return f'<div><span style="{box}"></span>{text}</div>'
 
-    def swatch(colour: str, text: str, round_: bool = False) -> str:
-        radius = "50%" if round_ else "2px"
-        box = f"display:inline-block;width:12px;height:12px;border-radius:{radius};margin-right:4px"
-        return f'<div><span style="{box};background:{colour}"></span>{text}</div>'
 
-    parts = [f"<b>{tr('communities', lang)}</b>"]
-    parts += [swatch(STATUS_COLOURS[s], tr(s, lang)) for s in ("pass", "fail", "no_data")]
-    parts.append(f"<b>{tr('areas', lang)}</b>")
-    parts += [swatch(c, f"≤ {m} {tr('minutes', lang)}") for m, c in RING_COLOURS.items()]
-    parts.append(f"<b>{tr('walk_time', lang)} · {html.escape(category_name)}</b>")
-    parts += [swatch(c, f"≤ {m} {tr('minutes', lang)}", True) for m, c in TIME_BINS]
-    parts.append(swatch(BEYOND_COLOUR, tr("beyond", lang), True))
+def _legend(district: _District, cat_id: str, basis: str, cells: gpd.GeoDataFrame) -> str:
+    """A category's legend: share classes (target marked), outlines, neutral styles, gap
+    cells, service areas, facilities, and the data basis."""
+    lang, std = district.lang, district.std
+    rule = _main_rule(std, cat_id)
+    cat = std.category(cat_id)
+    parts = [f"<div><b>{html.escape(cat.name(lang))}</b></div>"]
+    if rule is not None:
+        counted = tr(f"counted_{rule.population}", lang)
+        parts.append(f"<div>{html.escape(rule.name(lang))}</div>")
+        parts.append(f"<div>{_bracket(tr('share', lang), counted, lang)}</div>")
+        classes = share_classes(rule.target_share)
+        for (_, text), colour in zip(classes, _class_colours(len(classes) - 1), strict=True):
+            text = text if not text.startswith("≥") else f"{text} · {tr('target_met', lang)}"
+            parts.append(_swatch({"fillColor": colour, "color": colour}, text))
+        parts.append(f"<div><i>{tr('target', lang)}: {rule.target_share:.0%}</i></div>")
+        parts.append(f"<div><b>{tr('outline', lang)}</b></div>")
+        parts += [_swatch(OUTLINES[s] | {"fill": False}, tr(s, lang)) for s in ("pass", "fail")]
+    neutral = {"beyond": tr("beyond_unit", lang), "no_data": tr("no_data", lang)}
+    neutral["not_evaluated"] = tr("not_evaluated", lang)
+    parts += [_swatch(NEUTRAL_STYLES[k], text) for k, text in neutral.items()]
+    if rule is not None:
+        parts.append(f"<div><b>{tr('gap', lang)}</b></div>")
+        no_data = f"<div><i>{tr('no_data', lang)}</i></div>"
+        parts += [no_data] if basis == tr("no_data", lang) else _gap_legend(cells, lang)
+    parts.append(f"<div><b>{tr('areas', lang)}</b></div>")
+    parts += [
+        _swatch({"color": c, "fill": False, "weight": 2}, f"≤ {m} {tr('minutes', lang)}")
+        for m, c in RING_COLOURS.items()
+    ]
+    colour = CATEGORY_COLOURS[std.category_ids.index(cat_id) % len(CATEGORY_COLOURS)]
+    parts.append(_swatch({"fillColor": colour, "color": "#fff"}, tr("facilities", lang)))
+    parts.append(f"<div>{tr('basis', lang)}: {html.escape(basis)}</div>")
     return "".join(parts)
+
+
+def _gap_legend(cells: gpd.GeoDataFrame, lang: str) -> list[str]:
+    """Legend rows of the gap cells: residents per cell by class, and the cell's size."""
+    if cells.empty:
+        return [f"<div><i>0 {tr('residents', lang)}</i></div>"]
+    breaks = _gap_breaks(cells["people"].to_numpy())
+    bounds = [0.0, *breaks]
+    rows = []
+    for i, style in enumerate(_gap_styles(len(breaks)).values()):
+        last = i == len(breaks)
+        text = f"≥ {bounds[i]:,.0f}" if last else f"{bounds[i]:,.0f} – {bounds[i + 1]:,.0f}"
+        rows.append(_swatch(style, f"{text} {tr('residents', lang)}"))
+    size = cells["size_m"].iloc[0]
+    rows.append(f"<div><i>{tr('cell', lang)}: {size * np.sqrt(3):,.0f} {tr('m', lang)}</i></div>")
+    return rows
+
+
+# ---------------------------------------------------------------------------------------------
+# writing
+# ---------------------------------------------------------------------------------------------
 
 
 def write_district_maps(
@@ -514,7 +558,7 @@ def write_district_maps(
     out: Path,
     district: str = "all",
     category: str = "all",
-    offline: bool = False,
+    tiles: str = "osm",
     lang: str = "zh",
 ) -> tuple[list[Path], dict[str, dict[str, int]]]:
     """Write one HTML map per district and an ``index.html`` linking them.
@@ -522,14 +566,14 @@ def write_district_maps(
     Raises
     ------
     InputError
-        Unknown district or category.
+        Unknown district, category or basemap; 天地图 without its key.
     """
     districts = _chosen_districts(saved.summary, district)
     categories = _chosen_categories(saved.standards.category_ids, category)
     out.mkdir(parents=True, exist_ok=True)
     written, counts = [], {}
     for d in districts:
-        fmap, n = district_map(saved, categories, offline, lang)
+        fmap, n = district_map(saved, categories, tiles, lang)
         name = safe_name(re.sub(r"[^\w\-]+", "_", d["id"]), limit=120) + ".html"
         save_map(fmap, out / name)
         written.append(out / name)
@@ -576,11 +620,14 @@ def _index_html(written: list[Path], districts: list[dict], lang: str) -> str:
 
 
 # ---------------------------------------------------------------------------------------------
-# siting map
+# siting maps (score, recommend)
 # ---------------------------------------------------------------------------------------------
+
+MIN_EXTENT_DEG = 0.012  # a siting map shows at least about 1.2 km
 
 
 def sites_map(
+    saved: SavedAnalysis,
     sites: gpd.GeoDataFrame,
     areas: gpd.GeoDataFrame,
     homes: gpd.GeoDataFrame,
@@ -588,95 +635,127 @@ def sites_map(
     title: str,
     lang: str = "zh",
     uncovered: gpd.GeoDataFrame | None = None,
+    tiles: str = "osm",
 ) -> folium.Map:
     """A map of proposed sites, their 5/10/15-minute service areas and the homes they reach.
 
     Parameters
     ----------
+    saved
+        The analysis (its walking network is drawn when there are no tiles).
     sites
         Points with ``rank``, ``name`` and score columns (WGS-84).
     areas
-        Service-area polygons with ``rank`` and ``minutes``.
+        Service-area polygons with ``rank`` and ``minutes`` (WGS-84).
     homes, uncovered
         Demand points newly covered / still uncovered.
     existing
         Existing facilities of the category.
+    tiles
+        The basemap (``osm``, ``tianditu``, ``amap`` or ``none``).
     """
-    bounds = sites.total_bounds if len(sites) else areas.total_bounds
-    fmap = _new_map(offline=False)
-    fmap.fit_bounds([[bounds[1], bounds[0]], [bounds[3], bounds[2]]])
-    _fixed_html(fmap, f"<b>{html.escape(title)}</b>", "top:8px;left:50px")
-    _add_site_areas(fmap, areas, lang)
-    for key, frame in (("uncovered", uncovered), ("homes", homes)):
+    fmap = base_map(tiles)
+    if tiles == "none":
+        _add_network(fmap, saved)
+    _fit_sites(fmap, sites, areas, tiles)
+    fixed_html(fmap, f"<b>{html.escape(title)}</b>", "top:8px;left:50px")
+    shapes = for_display(areas.geometry.values, tiles)
+    styles = {str(m): {"color": c, "fillColor": c, "weight": 1, "fillOpacity": 0.2}
+              for m, c in RING_COLOURS.items()}  # fmt: skip
+    props = {"k": [str(int(m)) for m in areas["minutes"]], "rank": areas["rank"].tolist()}
+    props["minutes"] = [f"{m} {tr('minutes', lang)}" for m in areas["minutes"]]
+    ring_layer = DataLayer(geojson(shapes, props), styles, "k", name=tr("areas", lang))
+    TextGeoJsonTooltip(["rank", "minutes"], [tr("rank", lang), tr("areas", lang)]).add_to(
+        ring_layer
+    )
+    ring_layer.add_to(fmap)
+    for key, frame, radius in (("uncovered", uncovered, 1.5), ("homes", homes, 2.5)):
         if frame is not None and not frame.empty:
-            _add_homes(fmap, frame, tr(key, lang), HOME_COLOURS[key])
+            _add_points(fmap, frame, tr(key, lang), HOME_COLOURS[key], radius, tiles)
     if not existing.empty:
-        _add_existing(fmap, existing, lang)
-    _add_sites(fmap, sites, lang)
+        _add_points(fmap, existing, tr("existing", lang), "#999", 6, tiles, names=True)
+    _add_sites(fmap, sites, lang, tiles)
     TextLayerControl(collapsed=False).add_to(fmap)
+    _sites_legend(fmap, lang)
     return fmap
 
 
-def _add_site_areas(fmap: folium.Map, areas: gpd.GeoDataFrame, lang: str) -> None:
-    """The sites' service areas, one layer per ring (largest first) in one group."""
-    ring_layer = folium.FeatureGroup(tr("areas", lang))
-    for minutes in sorted(areas["minutes"].unique(), reverse=True):
-        ring = areas[areas["minutes"] == minutes]
-        colour = RING_COLOURS.get(int(minutes), OTHER_RING_COLOUR)
-        VerbatimGeoJson(
-            _geojson(ring[["rank", "minutes", "geometry"]]),
-            style_function=lambda _, c=colour: {
-                "color": c,
-                "fillColor": c,
-                "weight": 1,
-                "fillOpacity": 0.25,
-            },
-            tooltip=TextGeoJsonTooltip(["rank", "minutes"]),
-        ).add_to(ring_layer)
-    ring_layer.add_to(fmap)
+def _fit_sites(fmap: folium.Map, sites: gpd.GeoDataFrame, areas: gpd.GeoDataFrame, tiles: str):
+    """Zoom to the sites' service areas, never to less than ``MIN_EXTENT_DEG``."""
+    shapes = for_display(np.concatenate([areas.geometry.values, sites.geometry.values]), tiles)
+    minx, miny, maxx, maxy = shapely.total_bounds(shapes)
+    cx, cy = (minx + maxx) / 2, (miny + maxy) / 2
+    half_x = max(maxx - minx, MIN_EXTENT_DEG) / 2
+    half_y = max(maxy - miny, MIN_EXTENT_DEG) / 2
+    fmap.fit_bounds([[cy - half_y, cx - half_x], [cy + half_y, cx + half_x]])
 
 
-def _add_homes(fmap: folium.Map, homes: gpd.GeoDataFrame, name: str, colour: str) -> None:
-    """Demand points as small dots in one colour, a layer of their own."""
-    VerbatimGeoJson(
-        _geojson(homes[["population", "geometry"]]),
-        name=name,
-        marker=folium.CircleMarker(
-            radius=2, weight=0, fill=True, fill_opacity=0.8, fill_color=colour
-        ),
-    ).add_to(fmap)
-
-
-def _add_existing(fmap: folium.Map, existing: gpd.GeoDataFrame, lang: str) -> None:
-    """Existing facilities of the category as grey dots named on hover."""
-    layer = folium.FeatureGroup(tr("existing", lang))
-    for row in existing.itertuples():
-        folium.CircleMarker(
-            [row.geometry.y, row.geometry.x],
-            radius=6,
-            color="#333",
-            fill=True,
-            fill_color="#999",
-            fill_opacity=1,
-            tooltip=TextTooltip(str(row.name or "")),
-        ).add_to(layer)
+def _add_points(
+    fmap: folium.Map,
+    points: gpd.GeoDataFrame,
+    name: str,
+    colour: str,
+    radius: float,
+    tiles: str,
+    names: bool = False,
+) -> None:
+    """Points in one colour, a layer of their own (named on hover with ``names``)."""
+    style = {"radius": radius, "weight": 1 if names else 0, "color": "#333"}
+    style |= {"fillColor": colour, "fillOpacity": 0.9 if names or radius > 2 else 0.45}
+    props = {"k": ["p"] * len(points)}
+    if names:
+        props["name"] = points["name"].fillna("").astype(str).tolist()
+    layer = DataLayer(geojson(for_display(points.geometry.values, tiles), props), {"p": style}, "k",
+                      name=name)  # fmt: skip
+    if names:
+        TextGeoJsonTooltip(["name"], labels=False).add_to(layer)
     layer.add_to(fmap)
 
 
-def _add_sites(fmap: folium.Map, sites: gpd.GeoDataFrame, lang: str) -> None:
-    """The sites as red star markers with their rank on hover and their scores in a popup."""
-    layer = folium.FeatureGroup(tr("sites", lang))
+def _add_sites(fmap: folium.Map, sites: gpd.GeoDataFrame, lang: str, tiles: str) -> None:
+    """The sites as red dots with their rank on hover and their scores in a popup (headers
+    as in the sites' table)."""
     fields = [c for c in sites.columns if c != "geometry"]
-    for _, row in sites.iterrows():
-        popup = "<br>".join(f"{html.escape(str(f))}: {html.escape(str(row[f]))}" for f in fields)
-        marker = folium.Marker(
-            [row.geometry.y, row.geometry.x],
-            tooltip=TextTooltip(f"#{row['rank']}"),
-            icon=folium.Icon(color="red", icon="star"),
-        )
-        marker.add_child(PlainPopup(popup))
-        marker.add_to(layer)
+    props = {f: [_cell(f, v) for v in sites[f]] for f in fields}
+    props["k"] = ["s"] * len(sites)
+    props["label"] = [f"#{r}" for r in sites["rank"]]
+    style = {"radius": 9, "color": "#fff", "weight": 2, "fillColor": "#d7191c", "fillOpacity": 1}
+    data = geojson(for_display(sites.geometry.values, tiles), props)
+    layer = DataLayer(
+        data, {"s": style | {"className": "circles-site"}}, "k", name=tr("sites", lang)
+    )
+    TextGeoJsonTooltip(["label"], labels=False).add_to(layer)
+    aliases = [HEADERS[f][0 if lang == "zh" else 1] if f in HEADERS else f for f in fields]
+    TextGeoJsonTooltip(fields, aliases, bind="Popup").add_to(layer)
     layer.add_to(fmap)
+
+
+def _cell(field: str, value: object) -> str | None:
+    """A site's value as its popup shows it: degrees to 6 decimals, other numbers whole."""
+    if isinstance(value, float | np.floating):
+        return (
+            None
+            if np.isnan(value)
+            else f"{value:.6f}"
+            if field in ("lon", "lat")
+            else f"{value:,.0f}"
+        )
+    return None if value is None else str(value)
+
+
+def _sites_legend(fmap: folium.Map, lang: str) -> None:
+    """The siting map's legend: sites, rings, homes newly covered and still beyond, existing."""
+    rows = [_swatch({"radius": 7, "fillColor": "#d7191c", "color": "#fff"}, tr("sites", lang))]
+    rows += [
+        _swatch({"fillColor": c, "color": c}, f"≤ {m} {tr('minutes', lang)}")
+        for m, c in RING_COLOURS.items()
+    ]
+    rows += [
+        _swatch({"radius": 3, "fillColor": c, "color": c}, tr(k, lang))
+        for k, c in HOME_COLOURS.items()
+    ]
+    rows.append(_swatch({"radius": 5, "fillColor": "#999", "color": "#333"}, tr("existing", lang)))
+    fixed_html(fmap, "".join(rows), "bottom:44px;left:8px")
 
 
 def write_sites_map(
@@ -689,11 +768,12 @@ def write_sites_map(
     title: str,
     lang: str,
     path: Path,
+    tiles: str = "osm",
 ) -> gpd.GeoDataFrame:
     """Draw sites with their 5/10/15-minute service areas and the homes they reach.
 
     ``rank_dist`` pairs each site's rank with its walking distance to every routing node.
-    Returns the service areas drawn.
+    Returns the service areas drawn (WGS-84).
     """
     std, graph = saved.standards, saved.state.graph
     profile = std.category_profile(category_id)
@@ -706,15 +786,12 @@ def write_sites_map(
         if rings
         else gpd.GeoDataFrame({"rank": [], "minutes": []}, geometry=[], crs=4326)
     )
+    areas = areas[~areas.is_empty].sort_values("minutes", ascending=False)
     demand = saved.layer("demand_points")
     facilities = saved.layer("facilities")
     existing = facilities[facilities["category_id"] == category_id]
     uncovered = demand.iloc[uncovered_idx] if uncovered_idx is not None else None
-    fmap = sites_map(sites, areas, demand.iloc[homes_idx], existing, title, lang, uncovered)
+    homes = demand.iloc[homes_idx]
+    fmap = sites_map(saved, sites, areas, homes, existing, title, lang, uncovered, tiles)
     save_map(fmap, path)
     return areas
-
-
-def save_map(fmap: folium.Map, path: Path) -> None:
-    """Write a map's HTML atomically."""
-    atomic_write(path, lambda tmp: fmap.save(str(tmp)))

@@ -8,11 +8,27 @@ from circles.standards import Standards
 
 ATTRIBUTION = "© OpenStreetMap contributors"
 STATUS_COLOURS = {"pass": "#1a9850", "fail": "#d73027", "no_data": "#bdbdbd"}
-RING_COLOURS = {5: "#1a9850", 10: "#fee08b", 15: "#fc8d59"}
+RING_COLOURS = {5: "#1a9850", 10: "#f0a500", 15: "#e34a33"}
 TIME_BINS = ((5, "#1a9850"), (10, "#a6d96a"), (15, "#fee08b"), (30, "#fc8d59"))
 BEYOND_COLOUR = "#d73027"
 OTHER_RING_COLOUR = "#91bfdb"  # a service-area ring of other than 5, 10 or 15 minutes
 HOME_COLOURS = {"uncovered": "#d73027", "homes": "#4575b4"}  # siting maps
+# graded maps: classes of the share within reach below the target (worst first), the target met
+SHARE_CUTS = (0.5, 0.7, 0.9)
+BELOW_TARGET_COLOURS = ("#d73027", "#fc8d59", "#fee08b", "#d9ef8b")
+TARGET_COLOUR = "#1a9850"
+NEUTRAL_STYLES = {  # communities a rule's share does not describe
+    "beyond": {"fillColor": "#969696", "fillOpacity": 0.45, "color": "#525252", "weight": 1},
+    "no_data": {"fillColor": "#ffffff", "fillOpacity": 0.5, "color": "#737373", "weight": 1,
+                "dashArray": "4 3"},
+    "not_evaluated": {"fillColor": "#d9d9d9", "fillOpacity": 0.5, "color": "#969696",
+                      "weight": 1, "dashArray": "1 3"},
+}  # fmt: skip
+OUTLINES = {  # pass / fail of the rule, drawn as the community's outline
+    "pass": {"color": "#00441b", "weight": 2.5},
+    "fail": {"color": "#67000d", "weight": 1, "dashArray": "5 3"},
+}
+GAP_COLOURS = ("#dadaeb", "#bcbddc", "#9e9ac8", "#756bb1", "#54278f")  # uncovered residents
 CATEGORY_COLOURS = [
     "#1f78b4",
     "#33a02c",
@@ -59,6 +75,8 @@ VALUES = {
     "per_capita": ("人均指标", "per-capita supply"),
     "coverage_rate": ("覆盖率", "coverage rate"),
     "unnamed": ("未命名", "unnamed"),
+    "osm": ("OSM", "OSM"),
+    "planner+osm": ("规划部门数据（与OSM匹配）", "planner's data, matched in OSM"),
     True: ("是", "yes"),
     False: ("否", "no"),
 }
@@ -93,6 +111,23 @@ TEXT = {
     "basis": ("数据依据", "data basis"),
     "unknown": ("未知", "unknown"),
     "index": ("各区地图", "District maps"),
+    "rule": ("规则", "rule"),
+    "share": ("步行可达比例", "share within reach"),
+    "target": ("目标", "target"),
+    "result": ("结果", "result"),
+    "counted": ("计入人口", "residents counted"),
+    "counted_total": ("常住人口", "all residents"),
+    "counted_elderly": ("60岁以上人口", "residents aged 60+"),
+    "counted_children": ("儿童", "children"),
+    "name": ("名称", "name"),
+    "gap": ("缺口：未覆盖人口", "Gap: residents not within reach"),
+    "gap_cell": ("每格未覆盖人口", "residents not within reach per cell"),
+    "outline": ("轮廓：达标 / 未达标", "outline: pass / fail"),
+    "target_met": ("达到目标", "target met"),
+    "beyond_unit": ("搜索范围内无设施", "no facility within the search limit"),
+    "cell": ("格", "cell"),
+    "m": ("米", "m"),
+    "rank": ("排名", "rank"),
     "profile_by_district": (
         "按所选区县选用标准：{district}（{profile}）",
         "Standards chosen for the district: {district} ({profile})",
