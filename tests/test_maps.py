@@ -24,13 +24,12 @@ from circles.present.leaflet import for_display
 from circles.present.maps import (
     _beyond,
     _community_keys,
-    _main_rule,
     _read_district,
     gap_cells,
     hex_cells,
-    share_classes,
     write_district_maps,
 )
+from circles.present.style import share_classes
 from circles.present.tables import write_outputs
 from circles.rules.measures import rule_weights
 from conftest import CHENGDU, CHROMEDRIVER, CHROMIUM, OSM_DIR, headless_chromium, need
@@ -153,7 +152,7 @@ def test_hex_cells_hold_their_points():
 
 def test_gap_cells_sum_the_residents_the_rule_counts_beyond_reach(planner):
     district = _read_district(planner, "osm", "zh")
-    rule = _main_rule(planner.standards, "elderly_meal")
+    rule = planner.standards.main_access_rule("elderly_meal")
     cells = gap_cells(district, rule)
     weights, counted, _ = rule_weights(rule, district.demand)
     assert counted == "elderly"
@@ -168,7 +167,7 @@ def test_communities_beyond_reach_without_data_or_rule_have_their_own_style(plan
     std = planner.standards
 
     def keys(category: str) -> set[str]:
-        return set(_community_keys(district, category, _main_rule(std, category)))
+        return set(_community_keys(district, category, std.main_access_rule(category)))
 
     assert keys("elderly_daycare") == {"no_data"}  # no facility known: no data, not a gap
     assert keys("nursing_home") == {"not_evaluated"}  # no walking-access rule
@@ -177,7 +176,7 @@ def test_communities_beyond_reach_without_data_or_rule_have_their_own_style(plan
     beyond = _beyond(district, "kindergarten")
     assert beyond.any() and not beyond.all()
     assert set(
-        _community_keys(district, "kindergarten", _main_rule(std, "kindergarten"))[beyond]
+        _community_keys(district, "kindergarten", std.main_access_rule("kindergarten"))[beyond]
     ) == {"beyond"}
 
 
@@ -318,3 +317,24 @@ def test_print_figures_have_chinese_text_without_missing_glyphs(saved, tmp_path)
 
     height, width = mpimg.imread(png).shape[:2]
     assert (width, height) == (3507, 2481)  # A4 landscape at 300 dpi
+
+
+def test_print_figure_of_a_planner_run_is_graded_not_one_colour(planner, tmp_path):
+    """The A4 figure uses the maps' classes: the planner run's canteen figure shows at least
+    three of the class colours, each over a real part of the page."""
+    from circles.present.figures import cjk_font, write_figures
+    from circles.present.style import class_colours
+
+    if cjk_font() is None:
+        pytest.skip("no CJK font installed (.ci/run installs fonts-noto-cjk)")
+    png, _ = write_figures(planner, tmp_path, "elderly_meal", "zh")
+    import matplotlib.image as mpimg
+
+    pixels = (mpimg.imread(png)[..., :3] * 255).round().astype(int)
+    pixels = pixels.reshape(-1, 3)
+    shown = []
+    for colour in class_colours(4):
+        rgb = [int(colour[i : i + 2], 16) for i in (1, 3, 5)]
+        if (np.abs(pixels - rgb).sum(axis=1) <= 3).sum() > 20_000:  # more than a legend swatch
+            shown.append(colour)
+    assert len(shown) >= 3, shown

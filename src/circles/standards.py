@@ -361,6 +361,12 @@ class Standards(_Strict):
             r for r in self.rules if isinstance(r, AccessRule) and category_id in (None, r.category)
         ]
 
+    def main_access_rule(self, category_id: str) -> AccessRule | None:
+        """A category's main walking-access rule, its first: what its maps are graded and
+        its units ranked by; ``None`` without one."""
+        rules = self.access_rules(category_id)
+        return rules[0] if rules else None
+
     def category_of(
         self, rule: AccessRule | PresenceRule | PerCapitaRule | CoverageRateRule
     ) -> str:

@@ -13,7 +13,7 @@ import numpy as np
 import pandas as pd
 
 from circles.errors import InputError
-from circles.present.rankings import RankingLayers, main_rule, rankings
+from circles.present.rankings import RankingLayers, rankings
 from circles.sources.coords import datum_columns, shifted_datums
 
 if TYPE_CHECKING:
@@ -125,7 +125,7 @@ def _gaps_layer(analysis: Analysis, communities: gpd.GeoDataFrame) -> gpd.GeoDat
     """Each community's ranking under each category's main access rule, as polygons."""
     frames, i, layers = [], 0 if analysis.lang == "zh" else 1, RankingLayers.of(analysis)
     for cat in analysis.summary["categories"]:
-        rule = main_rule(analysis.standards, cat["category_id"])
+        rule = analysis.standards.main_access_rule(cat["category_id"])
         if cat["data"] == "no_data" or rule is None:
             continue
         ranked = rankings(analysis, cat["category_id"], layers=layers)

@@ -16,8 +16,18 @@ from matplotlib_scalebar.scalebar import ScaleBar
 
 from circles.errors import CirclesError, InputError
 from circles.planning.saved import SavedAnalysis
-from circles.present.style import ATTRIBUTION, STATUS_COLOURS, category_status, tr
+from circles.present.style import (
+    ATTRIBUTION,
+    NEUTRAL_STYLES,
+    OUTLINES,
+    beyond_reach,
+    class_colours,
+    community_keys,
+    share_classes,
+    tr,
+)
 from circles.present.tables import atomic_write
+from circles.standards import AccessRule
 
 A4_LANDSCAPE_IN = (11.69, 8.27)
 CJK_FONTS = (
@@ -75,16 +85,17 @@ def gap_figure(saved: SavedAnalysis, category_id: str, lang: str = "zh") -> Figu
         msg = f"unknown category {category_id!r}; expected one of {', '.join(std.category_ids)}."
         raise InputError(msg)
     title = _figure_title(saved, category_id, lang)
+    rule = std.main_access_rule(category_id)
     fig = Figure(figsize=A4_LANDSCAPE_IN, dpi=300)
     ax = fig.subplots()
-    _draw_layers(ax, saved, category_id)
+    _draw_layers(ax, saved, category_id, rule)
     minx, miny, maxx, maxy = saved.study_area_m.bounds
     ax.set_xlim(minx, maxx)
     ax.set_ylim(miny, maxy)
     ax.set_axis_off()
     ax.set_title(title, fontsize=13, loc="left")
     _draw_scale_and_north(ax)
-    _draw_legend(ax, std.category(category_id).name(lang), lang)
+    _draw_legend(ax, std.category(category_id).name(lang), rule, lang)
     fig.text(0.99, 0.01, ATTRIBUTION, ha="right", va="bottom", fontsize=7, color="#333")
     fig.tight_layout()
     return fig
@@ -97,29 +108,31 @@ def _figure_title(saved: SavedAnalysis, category_id: str, lang: str) -> str:
         f"{summary['district']['name']} — {std.category(category_id).name(lang)}"
         f"{'步行可达缺口' if lang == 'zh' else ': walking-access gaps'}"
     )
+    colon = "：" if lang == "zh" else ": "
     subtitle = (
-        f"{tr('standards', lang)}: {std.name(lang)} · {tr('data_date', lang)}: "
+        f"{tr('standards', lang)}{colon}{std.name(lang)} · {tr('data_date', lang)}{colon}"
         f"{summary['input']['data_date'] or tr('unknown', lang)}"
     )
     return f"{title}\n{subtitle}"
 
 
-def _draw_layers(ax: Axes, saved: SavedAnalysis, category_id: str) -> None:
-    """Study-area outline, street network, communities by status, the category's facilities."""
+def _draw_layers(ax: Axes, saved: SavedAnalysis, category_id: str, rule: AccessRule | None) -> None:
+    """Study-area outline, street network, communities graded as on the HTML maps (the
+    share within reach of the category's main rule in classes around its target, pass /
+    fail as the outline, neutral styles where the share says nothing), the facilities."""
     communities = saved.layer("communities").to_crs(saved.crs)
     edges = saved.layer("network_edges").to_crs(saved.crs)
     facilities = saved.layer("facilities").to_crs(saved.crs)
-    status = category_status(communities, saved.standards, category_id)
+    demand = saved.layer("demand_points")
+    beyond = beyond_reach(communities, demand, category_id)
+    keys = community_keys(communities, beyond, rule)
     area = gpd.GeoSeries([saved.study_area_m], crs=saved.crs)
     area.boundary.plot(ax=ax, color="#666", linewidth=0.6, linestyle="--")
     edges.plot(ax=ax, color=NETWORK_COLOUR, linewidth=0.25)
-    communities.plot(
-        ax=ax,
-        color=status.map(STATUS_COLOURS).to_numpy(),
-        edgecolor="#444",
-        linewidth=0.2,
-        alpha=0.75,
-    )
+    for key, style in _figure_styles(rule).items():
+        shown = communities[keys.to_numpy() == key]
+        if len(shown):
+            shown.plot(ax=ax, zorder=2, **style)
     fac = facilities[facilities["category_id"] == category_id]
     if len(fac):
         fac.plot(
@@ -131,6 +144,29 @@ def _draw_layers(ax: Axes, saved: SavedAnalysis, category_id: str) -> None:
             linewidth=0.6,
             zorder=5,
         )
+
+
+def _figure_styles(rule: AccessRule | None) -> dict[str, dict]:
+    """matplotlib styles of every community key: the map's colours and outlines."""
+    styles = {key: _mpl_style(style) for key, style in NEUTRAL_STYLES.items()}
+    if rule is not None:
+        classes = share_classes(rule.target_share)
+        for i, colour in enumerate(class_colours(len(classes) - 1)):
+            for status, outline in OUTLINES.items():
+                style = {"fillColor": colour, "fillOpacity": 0.8} | outline
+                styles[f"{i}|{status}"] = _mpl_style(style)
+    return styles
+
+
+def _mpl_style(style: dict) -> dict:
+    """A Leaflet path style as GeoPandas plot keywords."""
+    return {
+        "facecolor": style.get("fillColor", "none") if style.get("fill", True) else "none",
+        "alpha": None,
+        "edgecolor": style.get("color", "#444"),
+        "linewidth": style.get("weight", 1) * 0.4,
+        "linestyle": "--" if style.get("dashArray") else "-",
+    }
 
 
 def _draw_scale_and_north(ax: Axes) -> None:
@@ -149,16 +185,35 @@ def _draw_scale_and_north(ax: Axes) -> None:
     )
 
 
-def _draw_legend(ax: Axes, category_name: str, lang: str) -> None:
-    """Legend: the community statuses, the category's facilities, the street network."""
-    handles = [
-        Patch(facecolor=c, edgecolor="#444", label=tr(s, lang)) for s, c in STATUS_COLOURS.items()
-    ]
+def _draw_legend(ax: Axes, category_name: str, rule: AccessRule | None, lang: str) -> None:
+    """Legend: the rule, its share classes (the target marked), pass / fail outlines, the
+    neutral styles, the category's facilities, the street network."""
+    handles = []
+    if rule is not None:
+        classes = share_classes(rule.target_share)
+        for (_, text), colour in zip(classes, class_colours(len(classes) - 1), strict=True):
+            text = f"{text} · {tr('target_met', lang)}" if text.startswith("≥") else text
+            handles.append(Patch(facecolor=colour, edgecolor="#444", label=text))
+        for status in ("pass", "fail"):
+            style = _mpl_style(OUTLINES[status] | {"fill": False})
+            handles.append(Patch(**style, label=tr(status, lang)))
+    neutral = {"beyond": "beyond_unit", "no_data": "no_data", "not_evaluated": "not_evaluated"}
+    for key, style in NEUTRAL_STYLES.items():
+        handles.append(Patch(**_mpl_style(style), label=tr(neutral[key], lang)))
     handles.append(
         Line2D([], [], marker="o", linestyle="", color=FACILITY_COLOUR, label=category_name)
     )
     handles.append(Line2D([], [], color=NETWORK_COLOUR, label=tr("network", lang)))
-    ax.legend(handles=handles, loc="upper left", fontsize=9, framealpha=0.9)
+    title = None if rule is None else f"{rule.name(lang)}\n{tr('share', lang)}"
+    ax.legend(
+        handles=handles,
+        loc="upper left",
+        bbox_to_anchor=(1.01, 1.0),  # beside the map, not over it
+        fontsize=9,
+        framealpha=0.9,
+        title=title,
+        title_fontsize=9,
+    )
 
 
 def write_figures(

@@ -35,17 +35,18 @@ from circles.present.leaflet import (
 )
 from circles.present.style import (
     ATTRIBUTION,
-    BELOW_TARGET_COLOURS,
     CATEGORY_COLOURS,
     GAP_COLOURS,
     HOME_COLOURS,
     NEUTRAL_STYLES,
     OUTLINES,
     RING_COLOURS,
-    SHARE_CUTS,
-    TARGET_COLOUR,
+    beyond_reach,
     category_authority,
+    class_colours,
+    community_keys,
     label,
+    share_classes,
     tr,
 )
 from circles.present.tables import HEADERS, atomic_write
@@ -118,7 +119,7 @@ def district_map(
     for i, (cat_id, name) in enumerate(zip(categories, names, strict=True)):
         basis = tr(category_authority(saved.summary, cat_id), lang)
         group = folium.FeatureGroup(name, overlay=False, show=i == 0)
-        rule = _main_rule(district.std, cat_id)
+        rule = district.std.main_access_rule(cat_id)
         known = category_authority(saved.summary, cat_id) != "no_data"
         cells = gap_cells(district, rule if known else None)  # no data is not a gap
         counts["service_areas"] += _add_service_areas(group, district, cat_id)
@@ -140,62 +141,19 @@ def _layer_name(district: _District, cat_id: str) -> str:
     return f"{cat.symbol} {cat.name(lang)} · {basis}"
 
 
-def _main_rule(std: Standards, cat_id: str) -> AccessRule | None:
-    """The category's first walking-access rule: the one its map is graded by."""
-    rules = std.access_rules(cat_id)
-    return rules[0] if rules else None
-
-
 # ---------------------------------------------------------------------------------------------
 # communities, graded by the share of residents within reach
 # ---------------------------------------------------------------------------------------------
 
 
-def share_classes(target: float) -> list[tuple[float, str]]:
-    """Upper bounds and labels of the classes of a share below ``target``, worst first; the
-    last class, ``target`` and above, has the bound ``inf``."""
-    bounds = [c for c in SHARE_CUTS if c < target - 1e-9] + [target]
-    labels, low = [], 0.0
-    for high in bounds:
-        if low == 0:
-            labels.append(f"< {high:.0%}")
-        elif high == target:
-            labels.append(f"{low:.0%} – < {high:.0%}")
-        else:
-            labels.append(f"{low:.0%} – {high:.0%}")
-        low = high
-    return [*zip(bounds, labels, strict=True), (np.inf, f"≥ {target:.0%}")]
-
-
-def _class_colours(n_below: int) -> list[str]:
-    """Colours of ``n_below`` classes below the target (worst first), then the target's."""
-    return [*BELOW_TARGET_COLOURS[len(BELOW_TARGET_COLOURS) - n_below :], TARGET_COLOUR]
-
-
 def _community_keys(district: _District, cat_id: str, rule: AccessRule | None) -> pd.Series:
-    """Each community's style key: ``<class>|<pass or fail>``, or a neutral one (beyond the
-    search limit, no data, not evaluated)."""
-    communities = district.communities
-    if rule is None:
-        return pd.Series("not_evaluated", index=communities.index)
-    status = communities.get(f"{rule.id}.status", pd.Series("no_data", index=communities.index))
-    value = pd.to_numeric(communities.get(f"{rule.id}.value"), errors="coerce")
-    bounds = [b for b, _ in share_classes(rule.target_share)]
-    klass = np.searchsorted(bounds, value.fillna(0).to_numpy(), side="right")
-    keys = pd.Series([f"{k}|{s}" for k, s in zip(klass, status, strict=True)], communities.index)
-    keys[value.isna() | (status == "no_data")] = "no_data"
-    keys[_beyond(district, cat_id) & (status != "no_data")] = "beyond"
-    keys[status == "not_evaluated"] = "not_evaluated"
-    return keys
+    """Each community's style key (see ``style.community_keys``)."""
+    return community_keys(district.communities, _beyond(district, cat_id), rule)
 
 
 def _beyond(district: _District, cat_id: str) -> pd.Series:
     """Whether none of a community's homes reaches the category within the search limit."""
-    demand = district.demand
-    reached = pd.to_numeric(demand[f"dist_m.{cat_id}"], errors="coerce").notna()
-    any_reached = reached.groupby(demand["community_id"]).any()
-    ids = district.communities["community_id"]
-    return ~ids.map(any_reached).fillna(False).astype(bool)
+    return beyond_reach(district.communities, district.demand, cat_id)
 
 
 def _community_styles(rule: AccessRule | None) -> dict[str, dict]:
@@ -204,7 +162,7 @@ def _community_styles(rule: AccessRule | None) -> dict[str, dict]:
     if rule is None:
         return styles
     classes = share_classes(rule.target_share)
-    for i, colour in enumerate(_class_colours(len(classes) - 1)):
+    for i, colour in enumerate(class_colours(len(classes) - 1)):
         for status, outline in OUTLINES.items():
             fill = {"fillColor": colour, "fillOpacity": 0.55, "className": "circles-community"}
             styles[f"{i}|{status}"] = fill | outline
@@ -224,7 +182,7 @@ def _add_communities(
     }
     styles, fields, aliases, constants = [], [], [], []
     for cat_id in categories:
-        rule = _main_rule(district.std, cat_id)
+        rule = district.std.main_access_rule(cat_id)
         props["k"].append(_community_keys(district, cat_id, rule).tolist())
         styles.append(_community_styles(rule))
         fields.append(["n", "p"])
@@ -500,7 +458,7 @@ def _legend(district: _District, cat_id: str, basis: str, cells: gpd.GeoDataFram
     """A category's legend: share classes (target marked), outlines, neutral styles, gap
     cells, service areas, facilities, and the data basis."""
     lang, std = district.lang, district.std
-    rule = _main_rule(std, cat_id)
+    rule = std.main_access_rule(cat_id)
     cat = std.category(cat_id)
     parts = [f"<div><b>{html.escape(cat.name(lang))}</b></div>"]
     if rule is not None:
@@ -508,7 +466,7 @@ def _legend(district: _District, cat_id: str, basis: str, cells: gpd.GeoDataFram
         parts.append(f"<div>{html.escape(rule.name(lang))}</div>")
         parts.append(f"<div>{_bracket(tr('share', lang), counted, lang)}</div>")
         classes = share_classes(rule.target_share)
-        for (_, text), colour in zip(classes, _class_colours(len(classes) - 1), strict=True):
+        for (_, text), colour in zip(classes, class_colours(len(classes) - 1), strict=True):
             text = text if not text.startswith("≥") else f"{text} · {tr('target_met', lang)}"
             parts.append(_swatch({"fillColor": colour, "color": colour}, text))
         parts.append(f"<div><i>{tr('target', lang)}: {rule.target_share:.0%}</i></div>")

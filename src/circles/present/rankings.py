@@ -17,7 +17,7 @@ import pyogrio
 
 from circles.messages import say
 from circles.rules.measures import beyond_as_inf, group_stats, rule_weights
-from circles.standards import AccessRule, Standards
+from circles.standards import AccessRule
 
 if TYPE_CHECKING:
     from circles.planning.saved import SavedAnalysis
@@ -36,12 +36,6 @@ RANK_COLUMNS = (
     "worst_time_min",
     "nearest_facility",
 )
-
-
-def main_rule(standards: Standards, category_id: str) -> AccessRule | None:
-    """The access rule a category is ranked by: its first, ``None`` without one."""
-    rules = standards.access_rules(category_id)
-    return rules[0] if rules else None
 
 
 def rankings(
@@ -75,7 +69,7 @@ def rankings(
         access rule, or not judged (no data: no facility known).
     """
     std = source.standards
-    rule = main_rule(std, category_id)
+    rule = std.main_access_rule(category_id)
     layers = layers or RankingLayers.of(source)
     if rule is None or not _judged(layers.communities, rule).any():
         return pd.DataFrame(columns=RANK_COLUMNS)

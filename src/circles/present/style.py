@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
+import numpy as np
 import pandas as pd
 
-from circles.standards import Standards
+from circles.standards import AccessRule
 
 ATTRIBUTION = "© OpenStreetMap contributors"
-STATUS_COLOURS = {"pass": "#1a9850", "fail": "#d73027", "no_data": "#bdbdbd"}
 RING_COLOURS = {5: "#1a9850", 10: "#f0a500", 15: "#e34a33"}
 TIME_BINS = ((5, "#1a9850"), (10, "#a6d96a"), (15, "#fee08b"), (30, "#fc8d59"))
 BEYOND_COLOUR = "#d73027"
@@ -149,23 +149,6 @@ def tr(key: str, lang: str) -> str:
     return TEXT[key][0 if lang == "zh" else 1] if key in TEXT else str(label(key, lang))
 
 
-def community_status(communities: pd.DataFrame, rule_ids: list[str]) -> pd.Series:
-    """A community's status for a category: fail if any rule fails, else pass if any passes."""
-    cols = [f"{r}.status" for r in rule_ids if f"{r}.status" in communities]
-    if not cols:
-        return pd.Series("no_data", index=communities.index)
-    statuses = communities[cols]
-    out = pd.Series("no_data", index=communities.index)
-    out[(statuses == "pass").any(axis=1)] = "pass"
-    out[(statuses == "fail").any(axis=1)] = "fail"
-    return out
-
-
-def category_status(communities: pd.DataFrame, std: Standards, category_id: str) -> pd.Series:
-    """Each community's status (pass, fail, no_data) for one category."""
-    return community_status(communities, [r.id for r in std.rules_of(category_id)])
-
-
 def category_authority(summary: dict, category_id: str) -> str:
     """What a category's data rests on, from ``summary.json``: ``planner``, ``checked``,
     ``indicative`` or ``no_data`` (``indicative`` for an analysis that did not record it)."""
@@ -173,3 +156,51 @@ def category_authority(summary: dict, category_id: str) -> str:
         if cat["category_id"] == category_id:
             return cat.get("authority", "no_data" if cat["data"] == "no_data" else "indicative")
     return "no_data"
+
+
+def share_classes(target: float) -> list[tuple[float, str]]:
+    """Upper bounds and labels of the classes of a share below ``target``, worst first; the
+    last class, ``target`` and above, has the bound ``inf``. Maps and figures use them."""
+    bounds = [c for c in SHARE_CUTS if c < target - 1e-9] + [target]
+    labels, low = [], 0.0
+    for high in bounds:
+        if low == 0:
+            labels.append(f"< {high:.0%}")
+        elif high == target:
+            labels.append(f"{low:.0%} – < {high:.0%}")
+        else:
+            labels.append(f"{low:.0%} – {high:.0%}")
+        low = high
+    return [*zip(bounds, labels, strict=True), (np.inf, f"≥ {target:.0%}")]
+
+
+def class_colours(n_below: int) -> list[str]:
+    """Colours of ``n_below`` classes below the target (worst first), then the target's."""
+    return [*BELOW_TARGET_COLOURS[len(BELOW_TARGET_COLOURS) - n_below :], TARGET_COLOUR]
+
+
+def community_keys(
+    communities: pd.DataFrame, beyond: pd.Series, rule: AccessRule | None
+) -> pd.Series:
+    """Each community's style key for a category's main access ``rule``: ``<class>|<pass or
+    fail>`` (the class of its share, ``share_classes``), or a neutral one: ``beyond`` (no
+    home reaches the category within the search limit), ``no_data``, ``not_evaluated``."""
+    if rule is None:
+        return pd.Series("not_evaluated", index=communities.index)
+    status = communities.get(f"{rule.id}.status", pd.Series("no_data", index=communities.index))
+    value = pd.to_numeric(communities.get(f"{rule.id}.value"), errors="coerce")
+    bounds = [b for b, _ in share_classes(rule.target_share)]
+    klass = np.searchsorted(bounds, value.fillna(0).to_numpy(), side="right")
+    keys = pd.Series([f"{k}|{s}" for k, s in zip(klass, status, strict=True)], communities.index)
+    keys[value.isna() | (status == "no_data")] = "no_data"
+    keys[beyond.to_numpy() & (status != "no_data").to_numpy()] = "beyond"
+    keys[status == "not_evaluated"] = "not_evaluated"
+    return keys
+
+
+def beyond_reach(communities: pd.DataFrame, demand: pd.DataFrame, cat_id: str) -> pd.Series:
+    """Whether none of a community's homes reaches the category within the search limit."""
+    reached = pd.to_numeric(demand[f"dist_m.{cat_id}"], errors="coerce").notna()
+    any_reached = reached.groupby(demand["community_id"]).any()
+    ids = communities["community_id"]
+    return ~ids.map(any_reached).fillna(False).astype(bool)

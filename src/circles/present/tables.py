@@ -18,7 +18,7 @@ from circles.access.state import STATE_FILE
 from circles.folders import refuse_overwriting, result_folder
 from circles.planning.saved import STANDARDS_FILE
 from circles.present.exports import COUNTED, with_input_datums, write_exports
-from circles.present.rankings import RankingLayers, main_rule, rankings
+from circles.present.rankings import RankingLayers, rankings
 from circles.present.style import label
 
 if TYPE_CHECKING:
@@ -277,7 +277,7 @@ def rank_table(analysis: Analysis, level: str, top: int | None) -> pd.DataFrame:
     std, lang = analysis.standards, analysis.lang
     frames, layers = [], RankingLayers.of(analysis)
     for cat in analysis.summary["categories"]:
-        rule = main_rule(std, cat["category_id"])
+        rule = std.main_access_rule(cat["category_id"])
         if cat["data"] == "no_data" or rule is None:
             continue
         ranked = rankings(analysis, cat["category_id"], level, layers)  # type: ignore[arg-type]

@@ -6,7 +6,7 @@ from __future__ import annotations
 import math
 
 from circles.messages import current_language, say
-from circles.present.rankings import RankingLayers, main_rule, rankings
+from circles.present.rankings import RankingLayers, rankings
 from circles.present.style import label, tr
 from circles.result import Analysis
 
@@ -118,7 +118,10 @@ def ranking_lines(result: Analysis, top: int = 5) -> list[str]:
     compound = result.summary.get("units") == "compound"
     lines = [say("ranking_head", n=top)]
     for cat in result.summary["categories"]:
-        if cat["data"] == "no_data" or main_rule(result.standards, cat["category_id"]) is None:
+        if (
+            cat["data"] == "no_data"
+            or result.standards.main_access_rule(cat["category_id"]) is None
+        ):
             continue
         name = cat["name_zh"] if result.lang == "zh" else cat["name_en"]
         for level in levels:

@@ -76,8 +76,8 @@ class Workbench:
     ) -> AccessRule | PresenceRule | PerCapitaRule | CoverageRateRule | None:
         """The rule a category's map is graded by: its first access rule, else its first."""
         std = self.saved.standards
-        rules = std.access_rules(category_id) or std.rules_of(category_id)
-        return rules[0] if rules else None
+        rules = std.rules_of(category_id)
+        return std.main_access_rule(category_id) or (rules[0] if rules else None)
 
     def categories(self) -> list[dict]:
         """Every category: names, rules, the rule the map shows, its facilities."""
