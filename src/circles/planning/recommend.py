@@ -139,9 +139,22 @@ def exact_mclp(
     )
     status = pulp.LpStatus[prob.solve(solver)]
     proven = prob.sol_status == pulp.LpSolutionOptimal
-    chosen = [j for j in range(cover.shape[0]) if (x[j].value() or 0) > 0.5]
-    bound = _covered(cover, weights, chosen) if proven else _relaxed_bound(cover, weights, k)
-    return ExactResult(chosen, proven, status if proven else f"{status}, stopped", bound)
+    found = prob.sol_status in (pulp.LpSolutionOptimal, pulp.LpSolutionIntegerFeasible)
+    chosen = [j for j in range(cover.shape[0]) if (x[j].value() or 0) > 0.5] if found else []
+    if not _feasible(chosen, k, conflicts):  # a stopped CBC may leave values that break rules
+        chosen, found, proven = [], False, False
+    if proven:
+        return ExactResult(chosen, True, status, _covered(cover, weights, chosen))
+    bound = max(_relaxed_bound(cover, weights, k), _covered(cover, weights, chosen))
+    return ExactResult(chosen, False, f"{status}, {'stopped' if found else 'no solution'}", bound)
+
+
+def _feasible(chosen: list[int], k: int, conflicts: list[np.ndarray] | None) -> bool:
+    """Whether a choice keeps to ``k`` sites and to their spacing."""
+    picked = set(chosen)
+    return len(chosen) <= k and not any(
+        picked.intersection(conflicts[j].tolist()) for j in chosen if conflicts
+    )
 
 
 def _mclp_problem(
