@@ -19,8 +19,8 @@ from shapely.geometry import Point, box
 
 from circles import analyze
 from circles.errors import StandardsError
+from circles.messages import label
 from circles.model.facilities import categories_of, exclusive_areas
-from circles.present.style import label
 from circles.rules.evaluate import evaluate_rules
 from circles.sources.planner_files import Problems, read_boundaries
 from circles.standards import CoverageRateRule, PerCapitaRule, PresenceRule, load_standards

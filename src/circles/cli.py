@@ -14,8 +14,7 @@ import click
 
 from circles.errors import CirclesError
 from circles.folders import MANIFEST, result_folder, safe_name
-from circles.messages import current_language, language, say
-from circles.present.style import label
+from circles.messages import current_language, label, language, say
 from circles.present.terminal import analysis_lines, file_line, ranking_lines
 
 if TYPE_CHECKING:

@@ -1,5 +1,6 @@
-"""Sentences a planner reads in notes, warnings and terminal lines, in Chinese or English: one
-catalogue, and the language of the current run (``with language("en"): ...``)."""
+"""Every word and sentence a planner reads, in Chinese or English, in one place: labels of
+value ids (``label``), map and table words (``tr``) and sentences of notes, warnings and
+terminal lines (``say``, in the current run's language: ``with language("en"): ...``)."""
 
 from __future__ import annotations
 
@@ -280,6 +281,108 @@ CATALOGUE: dict[str, tuple[str, str]] = {
         "loaded {folder} in {seconds:.1f} s. Planning workbench: {url}  (Ctrl+C quits)",
     ),
 }
+
+
+# labels of stable value ids (statuses, unit levels, data bases) in every output
+VALUES = {
+    "pass": ("达标", "pass"),
+    "fail": ("未达标", "fail"),
+    "no_data": ("无数据", "no data"),
+    "not_evaluated": ("未评估", "not evaluated"),
+    "incomplete": ("数据不全", "incomplete data"),
+    "community": ("社区", "community"),
+    "compound": ("小区/居住街坊", "residential compound"),
+    "planner": ("规划部门数据", "planner's data"),
+    "checked": ("OSM（规划部门已核实）", "OSM, checked by the planner"),
+    "indicative": ("参考（OSM数据可能不完整）", "indicative (OSM may be incomplete)"),
+    "street": ("街道", "street"),
+    "village": ("行政村", "village"),
+    "villages": ("个行政村", "villages"),
+    "district": ("区", "district"),
+    "residents": ("人", "residents"),
+    "elderly": ("名60岁以上老人", "residents aged 60+"),
+    "children": ("名儿童", "children"),
+    "facilities": ("处", "facilities"),
+    "communities": ("个社区", "communities"),
+    "places": ("个托位/床位", "places"),
+    "m2": ("平方米", "m²"),
+    "access": ("步行可达", "walking access"),
+    "presence": ("单元配置", "presence per unit"),
+    "per_capita": ("人均指标", "per-capita supply"),
+    "coverage_rate": ("覆盖率", "coverage rate"),
+    "unnamed": ("未命名", "unnamed"),
+    "osm": ("OSM", "OSM"),
+    "planner+osm": ("规划部门数据（与OSM匹配）", "planner's data, matched in OSM"),
+    True: ("是", "yes"),
+    False: ("否", "no"),
+}
+
+
+def label(key: object, lang: str) -> object:
+    """Display label of a stable value id in ``zh`` or ``en``; unknown values pass through."""
+    pair = VALUES.get(key) if isinstance(key, str | bool) else None
+    return pair[0 if lang == "zh" else 1] if pair else key
+
+
+TEXT = {
+    "sites": ("选址", "Sites"),
+    "areas": ("步行服务范围", "Walking service areas"),
+    "homes": ("新覆盖居民点", "Newly covered homes"),
+    "uncovered": ("仍未覆盖居民点", "Still uncovered homes"),
+    "existing": ("现有设施", "Existing facilities"),
+    "minutes": ("分钟", "min"),
+    "communities": ("社区达标情况", "Communities"),
+    "facilities": ("设施", "Facilities"),
+    "walk_time": ("步行时间", "Walking time"),
+    "beyond": ("超出搜索范围", "beyond search limit"),
+    "network": ("步行路网", "Walking network"),
+    "population": ("人口", "population"),
+    "estimated": ("估算", "estimated"),
+    "source": ("来源", "source"),
+    "capacity": ("规模", "capacity"),
+    "category": ("类别", "category"),
+    "shortfall": ("缺口", "shortfall"),
+    "standards": ("标准", "standards"),
+    "data_date": ("数据日期", "data date"),
+    "basis": ("数据依据", "data basis"),
+    "unknown": ("未知", "unknown"),
+    "index": ("各区地图", "District maps"),
+    "rule": ("规则", "rule"),
+    "share": ("步行可达比例", "share within reach"),
+    "target": ("目标", "target"),
+    "result": ("结果", "result"),
+    "counted": ("计入人口", "residents counted"),
+    "counted_total": ("常住人口", "all residents"),
+    "counted_elderly": ("60岁以上人口", "residents aged 60+"),
+    "counted_children": ("儿童", "children"),
+    "name": ("名称", "name"),
+    "gap": ("缺口：未覆盖人口", "Gap: residents not within reach"),
+    "gap_cell": ("每格未覆盖人口", "residents not within reach per cell"),
+    "outline": ("轮廓：达标 / 未达标", "outline: pass / fail"),
+    "target_met": ("达到目标", "target met"),
+    "beyond_unit": ("搜索范围内无设施", "no facility within the search limit"),
+    "cell": ("格", "cell"),
+    "m": ("米", "m"),
+    "rank": ("排名", "rank"),
+    "profile_by_district": (
+        "按所选区县选用标准：{district}（{profile}）",
+        "Standards chosen for the district: {district} ({profile})",
+    ),
+    "profile_outside": (
+        "标准 {profile} 不是为 {district} 制定的（适用于 {codes}）；该区县适用的标准为 {fits}，"
+        "可用 --standards {fits} 选用",
+        "standards profile {profile} is not written for {district} (it applies to {codes}); "
+        "the profile for this district is {fits}: give --standards {fits}",
+    ),
+    "chosen_given": ("由 --standards 指定", "given with --standards"),
+    "chosen_district": ("按所选区县选用", "chosen for the district"),
+    "chosen_default": ("默认", "the default"),
+}
+
+
+def tr(key: str, lang: str) -> str:
+    """The text of ``key`` (a map text, else a value label) in Chinese (``zh``) or English."""
+    return TEXT[key][0 if lang == "zh" else 1] if key in TEXT else str(label(key, lang))
 
 
 def say(key: str, **fields: object) -> str:

@@ -25,7 +25,7 @@ from circles.access.graph import routing_graph
 from circles.access.search import CategoryAccess, nearest_facility
 from circles.access.state import AccessState
 from circles.errors import EmptyAreaError, InputError
-from circles.messages import language, say
+from circles.messages import language, say, tr
 from circles.model.communities import (
     buildings_from_osm,
     calibrate,
@@ -44,7 +44,6 @@ from circles.model.facilities import (
     similar_names,
 )
 from circles.model.network import Network, network_from_extract
-from circles.present.style import tr
 from circles.result import Analysis
 from circles.rules.evaluate import evaluate_rules
 from circles.rules.summary import completeness_warnings, summarise

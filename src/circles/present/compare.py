@@ -10,11 +10,11 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 
+from circles.messages import label
 from circles.planning.scenario import ScenarioBase, ScenarioResult
 from circles.present.leaflet import TextLayerControl, TextTooltip, base_map, fixed_html, save_map
 from circles.present.maps import _add_network
 from circles.present.maps import _add_points as _add_dots
-from circles.present.style import label
 from circles.present.tables import (
     HEADERS,
     _sheet_name,

@@ -15,6 +15,7 @@ from matplotlib.patches import Patch
 from matplotlib_scalebar.scalebar import ScaleBar
 
 from circles.errors import CirclesError, InputError
+from circles.messages import tr
 from circles.planning.saved import SavedAnalysis
 from circles.present.style import (
     ATTRIBUTION,
@@ -24,7 +25,6 @@ from circles.present.style import (
     class_colours,
     community_keys,
     share_classes,
-    tr,
 )
 from circles.present.tables import atomic_write
 from circles.standards import AccessRule

@@ -18,6 +18,7 @@ import shapely
 from circles.access.service_areas import service_areas
 from circles.errors import InputError
 from circles.folders import safe_name
+from circles.messages import label, tr
 from circles.planning.saved import SavedAnalysis
 from circles.present.leaflet import (
     CategoryLayer,
@@ -45,9 +46,7 @@ from circles.present.style import (
     category_authority,
     class_colours,
     community_keys,
-    label,
     share_classes,
-    tr,
 )
 from circles.present.tables import HEADERS, atomic_write
 from circles.rules.measures import rule_weights

@@ -16,10 +16,10 @@ import pandas as pd
 
 from circles.access.state import STATE_FILE
 from circles.folders import refuse_overwriting, result_folder
+from circles.messages import label
 from circles.planning.saved import STANDARDS_FILE
 from circles.present.exports import COUNTED, with_input_datums, write_exports
 from circles.present.rankings import RankingLayers, rankings
-from circles.present.style import label
 
 if TYPE_CHECKING:
     from circles.result import Analysis

@@ -5,9 +5,8 @@ from __future__ import annotations
 
 import math
 
-from circles.messages import current_language, say
+from circles.messages import current_language, label, say, tr
 from circles.present.rankings import RankingLayers, rankings
-from circles.present.style import label, tr
 from circles.result import Analysis
 
 

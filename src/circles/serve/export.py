@@ -11,9 +11,9 @@ import pandas as pd
 
 from circles.errors import InputError
 from circles.folders import MANIFEST, result_folder
+from circles.messages import label
 from circles.planning.scenario import ScenarioBase, ScenarioResult
 from circles.present.compare import SHEETS, actions_table, compare_table, write_comparison
-from circles.present.style import label
 from circles.present.tables import _sheet_name
 from circles.sources.coords import datum_columns
 
