@@ -338,3 +338,34 @@ def test_print_figure_of_a_planner_run_is_graded_not_one_colour(planner, tmp_pat
         if (np.abs(pixels - rgb).sum(axis=1) <= 3).sum() > 20_000:  # more than a legend swatch
             shown.append(colour)
     assert len(shown) >= 3, shown
+
+
+def test_offline_map_names_the_streets_given_as_boundaries(tianjin, tmp_path):
+    """With 街道 boundaries, a map without tiles outlines and names each 街道 (and the
+    communities) so that it reads without a basemap."""
+    if not (SAMPLES / "街道.shp").exists():
+        pytest.skip("planner samples not found: ../shared/planner-samples")
+    result = analyze(
+        need(CHENGDU),
+        standards=tianjin,
+        communities=SAMPLES / "社区.geojson",
+        boundaries=SAMPLES / "街道.shp",
+    )
+    write_outputs(result, tmp_path / "a")
+    saved = load_analysis(tmp_path / "a")
+    paths, _ = write_district_maps(saved, tmp_path / "m", category="kindergarten", tiles="none")
+    streets = saved.layer("streets")["name"].dropna().tolist()
+    assert len(streets) >= 5
+    found, failed = _open(paths[0], tmp_path / "profile")
+    assert failed == [] and found["count"].get("circles-street", 0) >= 1
+    driver = headless_chromium(tmp_path / "profile2")
+    try:
+        driver.get(paths[0].as_uri())
+        time.sleep(1.0)
+        shown = driver.execute_script(
+            "return [...document.querySelectorAll('.circles-street-label')]"
+            ".map(e => e.textContent);"
+        )
+    finally:
+        driver.quit()
+    assert sorted(shown) == sorted(streets)

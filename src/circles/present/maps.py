@@ -13,6 +13,7 @@ import folium
 import geopandas as gpd
 import numpy as np
 import pandas as pd
+import pyogrio
 import shapely
 
 from circles.access.service_areas import service_areas
@@ -418,13 +419,34 @@ def _add_labels(fmap: folium.Map, district: _District) -> int:
         if pd.notna(n) and not p.is_empty
     ]
     Labels(labels, "circles-label", 14).add_to(fmap)
+    streets = _streets(district.saved)
+    if len(streets):
+        outlines = shapely.get_parts(shapely.boundary(streets.geometry.values))
+        style = {"color": "#555", "weight": 2, "dashArray": "8 4", "className": "circles-street"}
+        Lines(outlines, style).add_to(fmap)
+        points = shapely.point_on_surface(streets.geometry.values)
+        named = [
+            (round(p.y, 5), round(p.x, 5), str(n))
+            for p, n in zip(points, streets["name"], strict=True)
+            if pd.notna(n)
+        ]
+        Labels(named, "circles-street-label", 11).add_to(fmap)
+        labels += named
     css = (
-        ".circles-label{background:none;border:none;box-shadow:none;color:#333;"
-        "font:12px sans-serif;text-shadow:0 0 3px #fff,0 0 3px #fff}"
-        ".circles-label:before{display:none}"
+        ".circles-label,.circles-street-label{background:none;border:none;box-shadow:none;"
+        "color:#333;font:12px sans-serif;text-shadow:0 0 3px #fff,0 0 3px #fff}"
+        ".circles-street-label{font:bold 15px sans-serif;color:#222}"
+        ".circles-label:before,.circles-street-label:before{display:none}"
     )
     fmap.get_root().header.add_child(folium.Element(f"<style>{css}</style>"))
     return len(labels)
+
+
+def _streets(saved: SavedAnalysis) -> gpd.GeoDataFrame:
+    """The analysis' 街道 (WGS-84), when ``--boundaries`` gave them; else none."""
+    if "streets" not in pyogrio.list_layers(saved.folder / "analysis.gpkg")[:, 0]:
+        return gpd.GeoDataFrame({"name": []}, geometry=[], crs=4326)
+    return saved.layer("streets").to_crs(4326)
 
 
 def _add_title(fmap: folium.Map, district: _District) -> None:
