@@ -369,3 +369,25 @@ def test_offline_map_names_the_streets_given_as_boundaries(tianjin, tmp_path):
     finally:
         driver.quit()
     assert sorted(shown) == sorted(streets)
+    # one map and one A4 figure per 街道, each holding only that street's communities
+    args = ["map", "--analysis", str(tmp_path / "a"), "--level", "street", "--tiles", "none"]
+    args += ["--category", "kindergarten", "--figure", "kindergarten", "--out", str(tmp_path / "s")]
+    run = CliRunner().invoke(main, args)
+    assert run.exit_code == 0, run.output
+    maps = sorted((tmp_path / "s").glob("street-*.html"))
+    figures = sorted((tmp_path / "s").glob("street-*-kindergarten.png"))
+    assert len(maps) == len(figures) == len(saved.parts("street")) == len(streets)
+    assert all(any(name in p.name for name in streets) for p in maps)
+    index = (tmp_path / "s" / "index.html").read_text(encoding="utf-8")
+    assert all(name in index for name in streets)
+    parts = saved.parts("street")
+    one = _read_district(saved, "none", "zh", parts[0])
+    inner = one.communities.to_crs(saved.crs).representative_point().values
+    assert 0 < len(one.communities) < len(saved.layer("communities"))
+    assert shapely.covers(parts[0].area_m, inner).all()
+
+
+def test_street_maps_need_street_boundaries(saved, tmp_path):
+    args = ["map", "--analysis", str(saved.folder), "--level", "street", "--out", str(tmp_path)]
+    run = CliRunner().invoke(main, args)
+    assert run.exit_code == 2 and "--boundaries" in run.output

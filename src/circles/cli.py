@@ -986,6 +986,13 @@ def _progress() -> Callable[[DistrictRun], None]:
     default=None,
     help="Output folder. Default: <analysis>/maps.",
 )
+@click.option(
+    "--level",
+    type=click.Choice(["district", "street"]),
+    default="district",
+    show_default=True,
+    help="One map (and figure) for the district, or one per 街道 of the analysis' --boundaries.",
+)
 def map_(
     folder: Path,
     district: str,
@@ -995,8 +1002,9 @@ def map_(
     figure_category: str | None,
     lang: str,
     out: Path | None,
+    level: str,
 ) -> None:
-    """Per-district HTML gap maps with an index page (and print-ready figures)."""
+    """Per-district (or per-街道) HTML gap maps with an index page (and print-ready figures)."""
     from circles.planning.saved import load_analysis
     from circles.present.maps import write_district_maps
 
@@ -1005,11 +1013,11 @@ def map_(
         saved = load_analysis(folder)
         with result_folder(out, "map", [folder / MANIFEST]) as tmp:
             tiles = "none" if offline else tiles
-            paths, _ = write_district_maps(saved, tmp, district, category, tiles, lang)
+            paths, _ = write_district_maps(saved, tmp, district, category, tiles, lang, level)
             if figure_category:
                 from circles.present.figures import write_figures
 
-                paths += write_figures(saved, tmp, figure_category, lang)
+                paths += write_figures(saved, tmp, figure_category, lang, level)
         paths = [out / p.relative_to(tmp) for p in paths]
     except CirclesError as exc:
         raise UserError(str(exc)) from None

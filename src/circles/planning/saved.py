@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
@@ -14,11 +15,28 @@ from pyproj import CRS
 
 from circles.access.state import STATE_FILE, AccessState, load_state
 from circles.errors import InputError
-from circles.folders import verify_folder
+from circles.folders import safe_name, verify_folder
 from circles.standards import Standards
 
 STANDARDS_FILE = "standards.json"
 ANALYSIS_FILES = ("analysis.gpkg", "summary.json", STATE_FILE, STANDARDS_FILE)
+
+
+@dataclass(frozen=True)
+class Part:
+    """A part of an analysis a map or figure is drawn for: the district, or one 街道."""
+
+    id: str
+    name: str
+    area_m: shapely.Geometry  # metric, inside the study area
+    level: str = "district"
+
+    @property
+    def stem(self) -> str:
+        """A safe file name for its map or figure: the district's id, or ``street-`` with the
+        街道's name and id (names come from data: made safe, never trusted)."""
+        text = self.id if self.level == "district" else f"street-{self.name}-{self.id}"
+        return safe_name(re.sub(r"[^\w\-]+", "_", text), limit=120)
 
 
 @dataclass
@@ -48,6 +66,34 @@ class SavedAnalysis:
     def summary(self) -> dict:
         """The analysis's ``summary.json`` (district, input, data date)."""
         return json.loads((self.folder / "summary.json").read_text(encoding="utf-8"))
+
+    def parts(self, level: str = "district") -> list[Part]:
+        """The district, or (``level="street"``) each 街道 of ``--boundaries`` clipped to the
+        study area.
+
+        Raises
+        ------
+        InputError
+            Streets asked for an analysis run without street boundaries.
+        """
+        district = self.summary["district"]
+        if level == "district":
+            return [Part(str(district["id"]), str(district["name"]), self.study_area_m)]
+        import pyogrio
+
+        if "streets" not in pyogrio.list_layers(self.folder / "analysis.gpkg")[:, 0]:
+            msg = (
+                f"{self.folder}: no 街道 in this analysis; run circles analyze with "
+                "--boundaries FILE (street polygons) to draw one map per street."
+            )
+            raise InputError(msg)
+        streets = self.layer("streets").to_crs(self.crs)
+        areas = shapely.intersection(streets.geometry.values, self.study_area_m)
+        return [
+            Part(str(i), str(n) if n is not None else str(i), a, "street")
+            for i, n, a in zip(streets["unit_id"], streets["name"], areas, strict=True)
+            if not a.is_empty
+        ]
 
     def layer(self, name: str) -> gpd.GeoDataFrame:
         """A layer of ``analysis.gpkg`` (communities, facilities, ...), WGS-84."""

@@ -7,6 +7,7 @@ from pathlib import Path
 
 import geopandas as gpd
 import matplotlib as mpl
+import shapely
 from matplotlib import font_manager
 from matplotlib.axes import Axes
 from matplotlib.figure import Figure
@@ -16,7 +17,7 @@ from matplotlib_scalebar.scalebar import ScaleBar
 
 from circles.errors import CirclesError, InputError
 from circles.messages import tr
-from circles.planning.saved import SavedAnalysis
+from circles.planning.saved import Part, SavedAnalysis
 from circles.present.style import (
     ATTRIBUTION,
     NEUTRAL_STYLES,
@@ -69,8 +70,11 @@ def _font_for(texts: list[str]) -> list[str]:
     return [found, "DejaVu Sans"]
 
 
-def gap_figure(saved: SavedAnalysis, category_id: str, lang: str = "zh") -> Figure:
-    """The district's gap map for one category on an A4 landscape page.
+def gap_figure(
+    saved: SavedAnalysis, category_id: str, lang: str = "zh", part: Part | None = None
+) -> Figure:
+    """The district's (or a 街道's, ``part``) gap map for one category on an A4 landscape
+    page.
 
     Call it, and save the figure, inside ``matplotlib.rc_context({"font.family": ...})`` with
     the fonts of ``figure_fonts`` so that Chinese text has glyphs.
@@ -84,16 +88,17 @@ def gap_figure(saved: SavedAnalysis, category_id: str, lang: str = "zh") -> Figu
     if category_id not in std.category_ids:
         msg = f"unknown category {category_id!r}; expected one of {', '.join(std.category_ids)}."
         raise InputError(msg)
-    title = _figure_title(saved, category_id, lang)
+    part = part or saved.parts()[0]
+    title = _figure_title(saved, category_id, lang, part.name)
     rule = std.main_access_rule(category_id)
     fig = Figure(figsize=A4_LANDSCAPE_IN, dpi=300)
     ax = fig.subplots()
-    _draw_layers(ax, saved, category_id, rule)
-    minx, miny, maxx, maxy = saved.study_area_m.bounds
+    _draw_layers(ax, saved, category_id, rule, part)
+    minx, miny, maxx, maxy = part.area_m.bounds
     ax.set_xlim(minx, maxx)
     ax.set_ylim(miny, maxy)
     ax.set_axis_off()
-    ax.set_title(title, fontsize=13, loc="left")
+    fig.suptitle(title, x=0.02, ha="left", fontsize=13)  # the page's width, not the map's
     _draw_scale_and_north(ax)
     _draw_legend(ax, std.category(category_id).name(lang), rule, lang)
     fig.text(0.99, 0.01, ATTRIBUTION, ha="right", va="bottom", fontsize=7, color="#333")
@@ -101,11 +106,11 @@ def gap_figure(saved: SavedAnalysis, category_id: str, lang: str = "zh") -> Figu
     return fig
 
 
-def _figure_title(saved: SavedAnalysis, category_id: str, lang: str) -> str:
-    """Two title lines: district and category, then standards and data date."""
+def _figure_title(saved: SavedAnalysis, category_id: str, lang: str, where: str) -> str:
+    """Two title lines: district (or 街道) and category, then standards and data date."""
     std, summary = saved.standards, saved.summary
     title = (
-        f"{summary['district']['name']} — {std.category(category_id).name(lang)}"
+        f"{where} — {std.category(category_id).name(lang)}"
         f"{'步行可达缺口' if lang == 'zh' else ': walking-access gaps'}"
     )
     colon = "：" if lang == "zh" else ": "
@@ -116,17 +121,21 @@ def _figure_title(saved: SavedAnalysis, category_id: str, lang: str) -> str:
     return f"{title}\n{subtitle}"
 
 
-def _draw_layers(ax: Axes, saved: SavedAnalysis, category_id: str, rule: AccessRule | None) -> None:
+def _draw_layers(
+    ax: Axes, saved: SavedAnalysis, category_id: str, rule: AccessRule | None, part: Part
+) -> None:
     """Study-area outline, street network, communities graded as on the HTML maps (the
     share within reach of the category's main rule in classes around its target, pass /
     fail as the outline, neutral styles where the share says nothing), the facilities."""
     communities = saved.layer("communities").to_crs(saved.crs)
+    inner = communities.representative_point().values
+    communities = communities[shapely.covers(part.area_m, inner)].reset_index(drop=True)
     edges = saved.layer("network_edges").to_crs(saved.crs)
     facilities = saved.layer("facilities").to_crs(saved.crs)
     demand = saved.layer("demand_points")
     beyond = beyond_reach(communities, demand, category_id)
     keys = community_keys(communities, beyond, rule)
-    area = gpd.GeoSeries([saved.study_area_m], crs=saved.crs)
+    area = gpd.GeoSeries([part.area_m], crs=saved.crs)
     area.boundary.plot(ax=ax, color="#666", linewidth=0.6, linestyle="--")
     edges.plot(ax=ax, color=NETWORK_COLOUR, linewidth=0.25)
     for key, style in _figure_styles(rule).items():
@@ -217,20 +226,21 @@ def _draw_legend(ax: Axes, category_name: str, rule: AccessRule | None, lang: st
 
 
 def write_figures(
-    saved: SavedAnalysis, out: Path, category_id: str, lang: str = "zh"
+    saved: SavedAnalysis, out: Path, category_id: str, lang: str = "zh", level: str = "district"
 ) -> list[Path]:
-    """Write the gap map of a category as ``<district>-<category>.png`` and ``.pdf``."""
-    summary = saved.summary
+    """Write the gap map of a category as ``<district>-<category>.png`` and ``.pdf``; with
+    ``level="street"``, one pair per 街道 (``street-<id>-<category>``)."""
     std = saved.standards
-    texts = [summary["district"]["name"], std.name(lang)]
+    parts = saved.parts(level)
+    texts = [std.name(lang), *(p.name for p in parts)]
     if category_id in std.category_ids:
         texts.append(std.category(category_id).name(lang))
-    stem = re.sub(r"[^\w\-]+", "_", summary["district"]["id"]) + f"-{category_id}"
     paths = []
     with mpl.rc_context({"font.family": _font_for(texts)}):
-        fig = gap_figure(saved, category_id, lang)
-        for suffix in (".png", ".pdf"):
-            path = out / f"{stem}{suffix}"
-            atomic_write(path, lambda tmp, s=suffix: fig.savefig(tmp, format=s[1:], dpi=300))
-            paths.append(path)
+        for part in parts:
+            fig = gap_figure(saved, category_id, lang, part)
+            for suffix in (".png", ".pdf"):
+                path = out / f"{part.stem}-{category_id}{suffix}"
+                atomic_write(path, lambda t, s=suffix, f=fig: f.savefig(t, format=s[1:], dpi=300))
+                paths.append(path)
     return paths

@@ -5,7 +5,6 @@ facilities; on a chosen basemap (OSM, 天地图, 高德 in GCJ-02, or none: netw
 from __future__ import annotations
 
 import html
-import re
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -18,9 +17,8 @@ import shapely
 
 from circles.access.service_areas import service_areas
 from circles.errors import InputError
-from circles.folders import safe_name
 from circles.messages import label, tr
-from circles.planning.saved import SavedAnalysis
+from circles.planning.saved import Part, SavedAnalysis
 from circles.present.leaflet import (
     CategoryLayer,
     DataLayer,
@@ -69,6 +67,7 @@ class _District:
     demand: gpd.GeoDataFrame  # metric CRS
     tiles: str
     lang: str
+    part: Part  # the district, or one 街道
 
     @property
     def std(self) -> Standards:
@@ -76,9 +75,15 @@ class _District:
         return self.saved.standards
 
 
-def _read_district(saved: SavedAnalysis, tiles: str, lang: str) -> _District:
-    """Read the layers a district map draws, once for every category."""
+def _read_district(
+    saved: SavedAnalysis, tiles: str, lang: str, part: Part | None = None
+) -> _District:
+    """Read the layers a district map draws, once for every category; for a part (a 街道),
+    only its communities (those whose inner point lies in it) and their homes."""
+    part = part or saved.parts()[0]
     communities = saved.layer("communities")
+    inner = communities.to_crs(saved.crs).representative_point().values
+    communities = communities[shapely.covers(part.area_m, inner)].reset_index(drop=True)
     metric = communities.to_crs(saved.crs).simplify(2.0, preserve_topology=True)
     shapes = for_display(gpd.GeoSeries(metric, crs=saved.crs).to_crs(4326).values, tiles)
     columns = ["community_id", "population", "elderly", "children"]
@@ -86,13 +91,20 @@ def _read_district(saved: SavedAnalysis, tiles: str, lang: str) -> _District:
     demand = gpd.read_file(  # only what maps use: a city has some 60 columns of 300,000 homes
         saved.folder / "analysis.gpkg", layer="demand_points", columns=columns
     ).to_crs(saved.crs)
-    return _District(saved, communities, shapes, saved.layer("facilities"), demand, tiles, lang)
+    demand = demand[demand["community_id"].isin(communities["community_id"])]
+    facilities = saved.layer("facilities")
+    return _District(saved, communities, shapes, facilities, demand, tiles, lang, part)
 
 
 def district_map(
-    saved: SavedAnalysis, categories: list[str], tiles: str = "osm", lang: str = "zh"
+    saved: SavedAnalysis,
+    categories: list[str],
+    tiles: str = "osm",
+    lang: str = "zh",
+    part: Part | None = None,
 ) -> tuple[folium.Map, dict[str, int]]:
-    """A district's graded gap map, one layer per category (the first shown).
+    """A district's (or a 街道's, ``part``) graded gap map, one layer per category (the
+    first shown).
 
     Returns
     -------
@@ -104,9 +116,9 @@ def district_map(
     InputError
         Unknown basemap, or 天地图 without its key.
     """
-    district = _read_district(saved, tiles, lang)
+    district = _read_district(saved, tiles, lang, part)
     fmap = base_map(tiles)
-    area = gpd.GeoSeries([saved.study_area_m], crs=saved.crs).to_crs(4326).values
+    area = gpd.GeoSeries([district.part.area_m], crs=saved.crs).to_crs(4326).values
     minx, miny, maxx, maxy = shapely.total_bounds(for_display(area, tiles))
     fmap.fit_bounds([[miny, minx], [maxy, maxx]])
     counts = dict.fromkeys(LAYER_KINDS, 0)
@@ -308,7 +320,7 @@ def gap_cells(district: _District, rule: AccessRule | None) -> gpd.GeoDataFrame:
     out = ~(dist <= std.threshold_m(rule)) & (weights > 0)
     if not out.any():
         return empty
-    size = _cell_size(district.saved.study_area_m.area)
+    size = _cell_size(district.part.area_m.area)
     xy = shapely.get_coordinates(demand.geometry.values[out])
     qr, centres = hex_cells(xy, size)
     _, first, inverse = np.unique(qr, axis=0, return_index=True, return_inverse=True)
@@ -453,7 +465,7 @@ def _add_title(fmap: folium.Map, district: _District) -> None:
     """The title at the top: district, standards, data date."""
     summary, std, lang = district.saved.summary, district.std, district.lang
     title = (
-        f"{html.escape(summary['district']['name'])} · {html.escape(std.name(lang))} · "
+        f"{html.escape(district.part.name)} · {html.escape(std.name(lang))} · "
         f"{tr('data_date', lang)}: "
         f"{html.escape(summary['input']['data_date'] or tr('unknown', lang))}"
     )
@@ -539,25 +551,28 @@ def write_district_maps(
     category: str = "all",
     tiles: str = "osm",
     lang: str = "zh",
+    level: str = "district",
 ) -> tuple[list[Path], dict[str, dict[str, int]]]:
-    """Write one HTML map per district and an ``index.html`` linking them.
+    """Write one HTML map per district (or, ``level="street"``, per 街道) and an
+    ``index.html`` linking them.
 
     Raises
     ------
     InputError
         Unknown district, category or basemap; 天地图 without its key.
     """
-    districts = _chosen_districts(saved.summary, district)
+    _chosen_districts(saved.summary, district)
     categories = _chosen_categories(saved.standards.category_ids, category)
+    parts = saved.parts(level)
     out.mkdir(parents=True, exist_ok=True)
     written, counts = [], {}
-    for d in districts:
-        fmap, n = district_map(saved, categories, tiles, lang)
-        name = safe_name(re.sub(r"[^\w\-]+", "_", d["id"]), limit=120) + ".html"
+    for part in parts:
+        fmap, n = district_map(saved, categories, tiles, lang, part)
+        name = part.stem + ".html"
         save_map(fmap, out / name)
         written.append(out / name)
         counts[name] = n
-    index = _index_html(written, districts, lang)
+    index = _index_html(written, [{"name": p.name} for p in parts], lang)
     atomic_write(out / "index.html", lambda tmp: tmp.write_text(index, encoding="utf-8"))
     return [*written, out / "index.html"], counts
 
