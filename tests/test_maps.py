@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import html
 import json
 import os
 import re
@@ -25,6 +26,7 @@ from circles.present.maps import (
     _beyond,
     _community_keys,
     _read_district,
+    _worst_rows,
     gap_cells,
     hex_cells,
     write_district_maps,
@@ -391,3 +393,16 @@ def test_street_maps_need_street_boundaries(saved, tmp_path):
     args = ["map", "--analysis", str(saved.folder), "--level", "street", "--out", str(tmp_path)]
     run = CliRunner().invoke(main, args)
     assert run.exit_code == 2 and "--boundaries" in run.output
+
+
+def test_legend_lists_the_communities_with_most_residents_beyond_reach(planner):
+    """The side panel of a category: its five worst communities, as the 排名 sheet ranks them."""
+    from circles.present.rankings import rankings
+
+    district = _read_district(planner, "none", "zh")
+    rule = planner.standards.main_access_rule("elderly_meal")
+    rows = _worst_rows(district, rule)
+    ranked = rankings(planner, "elderly_meal").head(5)
+    assert rows[0].startswith("<div><b>未覆盖人数最多")
+    names = [r.removeprefix("<div>").split(":")[0] for r in rows[1:]]
+    assert names == [html.escape(n) for n in ranked["unit_name"]]

@@ -345,6 +345,10 @@ TEXT = {
     "standards": ("标准", "standards"),
     "data_date": ("数据日期", "data date"),
     "basis": ("数据依据", "data basis"),
+    "worst_units": (
+        "未覆盖人数最多（人数，可达比例）",
+        "Most residents beyond reach (share within)",
+    ),
     "unknown": ("未知", "unknown"),
     "index": ("各区地图", "District maps"),
     "rule": ("规则", "rule"),

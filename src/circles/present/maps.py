@@ -520,7 +520,30 @@ def _legend(district: _District, cat_id: str, basis: str, cells: gpd.GeoDataFram
     colour = CATEGORY_COLOURS[std.category_ids.index(cat_id) % len(CATEGORY_COLOURS)]
     parts.append(_swatch({"fillColor": colour, "color": "#fff"}, tr("facilities", lang)))
     parts.append(f"<div>{tr('basis', lang)}: {html.escape(basis)}</div>")
+    if rule is not None and basis != tr("no_data", lang):
+        parts += _worst_rows(district, rule)
     return "".join(parts)
+
+
+def _worst_rows(district: _District, rule: AccessRule, top: int = 5) -> list[str]:
+    """The ``top`` communities with the most residents beyond reach (counted as the rule
+    counts them), as legend rows: the side panel of the worst places."""
+    lang, communities = district.lang, district.communities
+    share = pd.to_numeric(communities.get(f"{rule.id}.value"), errors="coerce")
+    counted = pd.to_numeric(communities.get(rule.population, communities["population"]))
+    uncovered = (counted * (1 - share)).where(share.notna())
+    worst = uncovered[uncovered >= 0.5].sort_values(ascending=False).head(top)
+    if worst.empty:
+        return []
+    rows = [f"<div><b>{tr('worst_units', lang)}</b></div>"]
+    for i in worst.index:
+        name = communities.at[i, "name"]
+        name = tr("unknown", lang) if pd.isna(name) else str(name)
+        rows.append(
+            f"<div>{html.escape(name)}: {uncovered[i]:,.0f} {tr('residents', lang)}"
+            f" ({share[i]:.0%})</div>"
+        )
+    return rows
 
 
 def _gap_legend(cells: gpd.GeoDataFrame, lang: str) -> list[str]:
