@@ -46,7 +46,7 @@ class SavedAnalysis:
     folder: Path
     standards: Standards
     state: AccessState
-    memo: dict = field(default_factory=dict, repr=False, compare=False)  # what scoring keeps
+    memo: dict = field(default_factory=dict, repr=False, compare=False)  # layers, baselines kept
 
     @property
     def crs(self) -> CRS:
@@ -79,15 +79,13 @@ class SavedAnalysis:
         district = self.summary["district"]
         if level == "district":
             return [Part(str(district["id"]), str(district["name"]), self.study_area_m)]
-        import pyogrio
-
-        if "streets" not in pyogrio.list_layers(self.folder / "analysis.gpkg")[:, 0]:
+        if self.streets is None:
             msg = (
                 f"{self.folder}: no 街道 in this analysis; run circles analyze with "
                 "--boundaries FILE (street polygons) to draw one map per street."
             )
             raise InputError(msg)
-        streets = self.layer("streets").to_crs(self.crs)
+        streets = self.streets.to_crs(self.crs)
         areas = shapely.intersection(streets.geometry.values, self.study_area_m)
         return [
             Part(str(i), str(n) if n is not None else str(i), a, "street")
@@ -95,9 +93,24 @@ class SavedAnalysis:
             if not a.is_empty
         ]
 
-    def layer(self, name: str) -> gpd.GeoDataFrame:
-        """A layer of ``analysis.gpkg`` (communities, facilities, ...), WGS-84."""
-        return gpd.read_file(self.folder / "analysis.gpkg", layer=name)
+    @cached_property
+    def streets(self) -> gpd.GeoDataFrame | None:
+        """The 街道 the analysis was given (``--boundaries``), WGS-84; ``None`` without."""
+        import pyogrio
+
+        if "streets" not in pyogrio.list_layers(self.folder / "analysis.gpkg")[:, 0]:
+            return None
+        return self.layer("streets")
+
+    def layer(self, name: str, columns: list[str] | None = None) -> gpd.GeoDataFrame:
+        """A layer of ``analysis.gpkg`` (communities, facilities, ...), WGS-84, optionally
+        only some ``columns``; read once, a copy given each time (a map or figure per 街道
+        reads the same layers)."""
+        key = ("layer", name, None if columns is None else tuple(columns))
+        if key not in self.memo:
+            path = self.folder / "analysis.gpkg"
+            self.memo[key] = gpd.read_file(path, layer=name, columns=columns)
+        return self.memo[key].copy()
 
 
 def load_analysis(folder: str | Path) -> SavedAnalysis:

@@ -8,7 +8,6 @@ from difflib import get_close_matches
 import geopandas as gpd
 import numpy as np
 import pandas as pd
-import pyogrio
 import shapely
 from pyproj import Transformer
 
@@ -419,8 +418,8 @@ def site_columns(
     points = gpd.GeoSeries(gpd.points_from_xy(lon, lat), crs=4326).to_crs(saved.crs)
     unit = "compound" if saved.summary.get("units") == "compound" else "community"
     columns = {unit: _place(saved.layer("communities"), points)}
-    if "streets" in pyogrio.list_layers(saved.folder / "analysis.gpkg")[:, 0]:
-        columns["street"] = _place(saved.layer("streets"), points)
+    if saved.streets is not None:
+        columns["street"] = _place(saved.streets, points)
     facilities = saved.layer("facilities")
     datums = [*given, *facilities.get("given_crs", [])]
     columns |= datum_columns(lon, lat, shifted_datums(datums))

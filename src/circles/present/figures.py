@@ -132,7 +132,7 @@ def _draw_layers(
     communities = communities[shapely.covers(part.area_m, inner)].reset_index(drop=True)
     edges = saved.layer("network_edges").to_crs(saved.crs)
     facilities = saved.layer("facilities").to_crs(saved.crs)
-    demand = saved.layer("demand_points")
+    demand = saved.layer("demand_points", ["community_id", f"dist_m.{category_id}"])
     beyond = beyond_reach(communities, demand, category_id)
     keys = community_keys(communities, beyond, rule)
     area = gpd.GeoSeries([part.area_m], crs=saved.crs)

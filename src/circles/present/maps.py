@@ -12,7 +12,6 @@ import folium
 import geopandas as gpd
 import numpy as np
 import pandas as pd
-import pyogrio
 import shapely
 
 from circles.access.service_areas import service_areas
@@ -88,9 +87,8 @@ def _read_district(
     shapes = for_display(gpd.GeoSeries(metric, crs=saved.crs).to_crs(4326).values, tiles)
     columns = ["community_id", "population", "elderly", "children"]
     columns += [f"dist_m.{c}" for c in saved.standards.category_ids]
-    demand = gpd.read_file(  # only what maps use: a city has some 60 columns of 300,000 homes
-        saved.folder / "analysis.gpkg", layer="demand_points", columns=columns
-    ).to_crs(saved.crs)
+    # only what maps use: a city has some 60 columns of 300,000 homes
+    demand = saved.layer("demand_points", columns).to_crs(saved.crs)
     demand = demand[demand["community_id"].isin(communities["community_id"])]
     facilities = saved.layer("facilities")
     return _District(saved, communities, shapes, facilities, demand, tiles, lang, part)
@@ -456,9 +454,9 @@ def _add_labels(fmap: folium.Map, district: _District) -> int:
 
 def _streets(saved: SavedAnalysis) -> gpd.GeoDataFrame:
     """The analysis' 街道 (WGS-84), when ``--boundaries`` gave them; else none."""
-    if "streets" not in pyogrio.list_layers(saved.folder / "analysis.gpkg")[:, 0]:
+    if saved.streets is None:
         return gpd.GeoDataFrame({"name": []}, geometry=[], crs=4326)
-    return saved.layer("streets").to_crs(4326)
+    return saved.streets.to_crs(4326)
 
 
 def _add_title(fmap: folium.Map, district: _District) -> None:

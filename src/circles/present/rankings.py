@@ -13,7 +13,6 @@ from typing import TYPE_CHECKING, Literal
 import geopandas as gpd
 import numpy as np
 import pandas as pd
-import pyogrio
 
 from circles.messages import say
 from circles.rules.measures import beyond_as_inf, group_stats, rule_weights
@@ -117,11 +116,8 @@ class RankingLayers:
         """The layers of ``source`` (read from ``analysis.gpkg`` for a saved folder)."""
         if hasattr(source, "demand_points"):
             return cls(source.communities, source.demand_points, source.facilities, source.streets)
-        gpkg = source.folder / "analysis.gpkg"
-        has_streets = "streets" in pyogrio.list_layers(gpkg)[:, 0]
-        streets = source.layer("streets") if has_streets else None
         layers = [source.layer(n) for n in ("communities", "demand_points", "facilities")]
-        return cls(*layers, streets)
+        return cls(*layers, source.streets)
 
 
 def _groups(
