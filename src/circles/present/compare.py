@@ -13,14 +13,13 @@ import pandas as pd
 from circles.messages import label
 from circles.planning.scenario import ScenarioBase, ScenarioResult
 from circles.present.leaflet import TextLayerControl, TextTooltip, base_map, fixed_html, save_map
-from circles.present.maps import _add_network
-from circles.present.maps import _add_points as _add_dots
+from circles.present.maps import add_network, add_points
 from circles.present.tables import (
     HEADERS,
-    _sheet_name,
-    _write_csv,
-    _write_sheets,
     atomic_write,
+    sheet_name,
+    write_csv,
+    write_sheets,
 )
 
 COMPARE_HEADERS = {
@@ -103,7 +102,7 @@ def write_comparison(base: ScenarioBase, result: ScenarioResult, folder: Path, l
     ``compare_map.html`` (offline) into ``folder``."""
     i = 0 if lang == "zh" else 1
     table = compare_table(base, result, lang)
-    _write_csv(table, folder / "compare.csv")
+    write_csv(table, folder / "compare.csv")
     level = result.table["unit_level"].to_numpy()
     unit = "community" if base.official_communities else "compound"
     sheets = {name[i]: table[level == key] for key, name in SHEETS.items()}
@@ -112,10 +111,10 @@ def write_comparison(base: ScenarioBase, result: ScenarioResult, folder: Path, l
     named: dict[str, pd.DataFrame] = {}
     for name, frame in sheets.items():
         if len(frame):
-            named[_sheet_name(name, named)] = frame
+            named[sheet_name(name, named)] = frame
     status = COMPARE_HEADERS["status_after"][i]
     failing = label("fail", lang)
-    atomic_write(folder / "compare.xlsx", lambda tmp: _write_sheets(tmp, named, status, failing))
+    atomic_write(folder / "compare.xlsx", lambda tmp: write_sheets(tmp, named, status, failing))
     save_map(compare_map(base, result, lang), folder / "compare_map.html")
 
 
@@ -128,17 +127,17 @@ def compare_map(base: ScenarioBase, result: ScenarioResult, lang: str) -> folium
         gpd.GeoSeries([saved.study_area_m], crs=saved.crs).to_crs(4326).total_bounds
     )
     fmap.fit_bounds([[miny, minx], [maxy, maxx]])
-    _add_network(fmap, saved)
+    add_network(fmap, saved)
     gained, lost = _changed_homes(base, result)
     homes = base.demand.to_crs(4326)
     for key, rows in (("gained", gained), ("lost", lost)):
         if len(rows):
-            _add_dots(fmap, homes.iloc[rows], MAP_TEXT[key][i], CHANGE_COLOURS[key], 2.5, "none")
+            add_points(fmap, homes.iloc[rows], MAP_TEXT[key][i], CHANGE_COLOURS[key], 2.5, "none")
     closed = base.facilities.iloc[result.closed].to_crs(4326)
     added = result.added.to_crs(4326)
     _add_moves(fmap, closed, added)
-    _add_points(fmap, closed, MAP_TEXT["closed"][i], CHANGE_COLOURS["lost"])
-    _add_points(fmap, added, MAP_TEXT["added"][i], CHANGE_COLOURS["gained"])
+    _add_sites(fmap, closed, MAP_TEXT["closed"][i], CHANGE_COLOURS["lost"])
+    _add_sites(fmap, added, MAP_TEXT["added"][i], CHANGE_COLOURS["gained"])
     fixed_html(fmap, f"<b>{html.escape(MAP_TEXT['title'][i])}</b>", "top:8px;left:50px")
     TextLayerControl(collapsed=False).add_to(fmap)
     return fmap
@@ -171,7 +170,7 @@ def _add_moves(fmap: folium.Map, closed: gpd.GeoDataFrame, added: gpd.GeoDataFra
             folium.PolyLine(line, color="#222", weight=2, dash_array="6 4").add_to(fmap)
 
 
-def _add_points(fmap: folium.Map, points: gpd.GeoDataFrame, name: str, colour: str) -> None:
+def _add_sites(fmap: folium.Map, points: gpd.GeoDataFrame, name: str, colour: str) -> None:
     """Facilities as large circles of one colour, named on hover, in a layer of their own."""
     if points.empty:
         return

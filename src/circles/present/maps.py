@@ -121,7 +121,7 @@ def district_map(
     fmap.fit_bounds([[miny, minx], [maxy, maxx]])
     counts = dict.fromkeys(LAYER_KINDS, 0)
     if tiles == "none":
-        counts["network"] = _add_network(fmap, saved)
+        counts["network"] = add_network(fmap, saved)
         counts["labels"] = _add_labels(fmap, district)
     names = [_layer_name(district, cat_id) for cat_id in categories]
     counts["communities"] = _add_communities(fmap, district, categories, names)
@@ -408,7 +408,7 @@ def _add_facilities(group: folium.FeatureGroup, district: _District, cat_id: str
     return len(fac)
 
 
-def _add_network(fmap: folium.Map, saved: SavedAnalysis) -> int:
+def add_network(fmap: folium.Map, saved: SavedAnalysis) -> int:
     """The walking network as a light basemap (maps without tiles); returns lines drawn."""
     edges = saved.layer("network_edges").to_crs(saved.crs)
     merged = shapely.line_merge(shapely.MultiLineString(list(edges.geometry.values)))
@@ -671,7 +671,7 @@ def sites_map(
     """
     fmap = base_map(tiles)
     if tiles == "none":
-        _add_network(fmap, saved)
+        add_network(fmap, saved)
     _fit_sites(fmap, sites, areas, tiles)
     fixed_html(fmap, f"<b>{html.escape(title)}</b>", "top:8px;left:50px")
     shapes = for_display(areas.geometry.values, tiles)
@@ -686,9 +686,9 @@ def sites_map(
     ring_layer.add_to(fmap)
     for key, frame, radius in (("uncovered", uncovered, 1.5), ("homes", homes, 2.5)):
         if frame is not None and not frame.empty:
-            _add_points(fmap, frame, tr(key, lang), HOME_COLOURS[key], radius, tiles)
+            add_points(fmap, frame, tr(key, lang), HOME_COLOURS[key], radius, tiles)
     if not existing.empty:
-        _add_points(fmap, existing, tr("existing", lang), "#999", 6, tiles, names=True)
+        add_points(fmap, existing, tr("existing", lang), "#999", 6, tiles, names=True)
     _add_sites(fmap, sites, lang, tiles)
     TextLayerControl(collapsed=False).add_to(fmap)
     _sites_legend(fmap, lang)
@@ -705,7 +705,7 @@ def _fit_sites(fmap: folium.Map, sites: gpd.GeoDataFrame, areas: gpd.GeoDataFram
     fmap.fit_bounds([[cy - half_y, cx - half_x], [cy + half_y, cx + half_x]])
 
 
-def _add_points(
+def add_points(
     fmap: folium.Map,
     points: gpd.GeoDataFrame,
     name: str,

@@ -195,7 +195,7 @@ def write_workbook(analysis: Analysis, table: pd.DataFrame, path: Path) -> None:
     i = 0 if analysis.lang == "zh" else 1
     sheets = _sheets(analysis, table)
     status_col, failing = HEADERS["status"][i], label("fail", analysis.lang)
-    atomic_write(path, lambda tmp: _write_sheets(tmp, sheets, status_col, failing))
+    atomic_write(path, lambda tmp: write_sheets(tmp, sheets, status_col, failing))
 
 
 def _summary_sheet(analysis: Analysis) -> Sheet:
@@ -256,17 +256,17 @@ def _sheets(analysis: Analysis, table: pd.DataFrame) -> dict[str, Sheet]:
     for name, rows in table.groupby(category_col, sort=False):
         keep = table.index.get_indexer(rows.index)
         masked = {c: (f, None if m is None else m[keep]) for c, (f, m) in formats.items()}
-        sheets[_sheet_name(str(name), sheets)] = Sheet(rows, masked)
+        sheets[sheet_name(str(name), sheets)] = Sheet(rows, masked)
     rest = table[category_col].isna().to_numpy()
     if rest.any():
         masked = {c: (f, None if m is None else m[rest]) for c, (f, m) in formats.items()}
-        sheets[_sheet_name("其他" if zh else "Other", sheets)] = Sheet(table[rest], masked)
+        sheets[sheet_name("其他" if zh else "Other", sheets)] = Sheet(table[rest], masked)
     edge = _edge_sheet(analysis)
     if len(edge):
-        sheets[_sheet_name("边缘（未评估）" if zh else "Edge units", sheets)] = Sheet(edge)
+        sheets[sheet_name("边缘（未评估）" if zh else "Edge units", sheets)] = Sheet(edge)
     if analysis.warnings:
         title = "警告" if zh else "Warnings"
-        sheets[_sheet_name(title, sheets)] = Sheet(pd.DataFrame({title: analysis.warnings}))
+        sheets[sheet_name(title, sheets)] = Sheet(pd.DataFrame({title: analysis.warnings}))
     return sheets
 
 
@@ -333,7 +333,7 @@ def _edge_sheet(analysis: Analysis) -> pd.DataFrame:
     )
 
 
-def _write_sheets(
+def write_sheets(
     path: Path, sheets: dict[str, Sheet | pd.DataFrame], status_col: str, failing: str
 ) -> None:
     """Write the sheets (tables or ``Sheet``s with number formats): bold frozen header with an
@@ -382,7 +382,7 @@ def _format_cells(
         ws.write_number(int(r) + 1, j, float(values[r]), fmt)
 
 
-def _sheet_name(name: str, taken: dict) -> str:
+def sheet_name(name: str, taken: dict) -> str:
     """An Excel sheet name: no []:*?/\\ characters, at most 31 long, unique."""
     clean = re.sub(r"[\[\]:*?/\\]", "_", name)[:31] or "sheet"
     out, k = clean, 2
@@ -404,10 +404,10 @@ def write_table(table: pd.DataFrame, path: Path, lang: str) -> None:
         text = HEADERS[key][i] if key in HEADERS else key
         return f"{text} ({rule})" if rule else text
 
-    _write_csv(table.rename(columns={c: header(c) for c in table.columns}), path)
+    write_csv(table.rename(columns={c: header(c) for c in table.columns}), path)
 
 
-def _write_csv(table: pd.DataFrame, path: Path) -> None:
+def write_csv(table: pd.DataFrame, path: Path) -> None:
     """Write a table as CSV for Excel (UTF-8 with BOM), text cells made formula-safe."""
     safe = formula_safe(table)
     atomic_write(path, lambda tmp: safe.to_csv(tmp, index=False, encoding="utf-8-sig"))
@@ -539,7 +539,7 @@ def write_analysis_files(analysis: Analysis, folder: Path) -> None:
     for layer, gdf in layers.items():
         gdf.to_file(folder / "analysis.gpkg", layer=layer, driver="GPKG", engine="pyogrio")
     table = gaps_table(analysis)
-    _write_csv(table, folder / "gaps.csv")
+    write_csv(table, folder / "gaps.csv")
     write_workbook(analysis, table, folder / "gaps.xlsx")
     text = json.dumps(analysis.summary, ensure_ascii=False, indent=2, default=_json_default)
     (folder / "summary.json").write_text(text + "\n", encoding="utf-8")

@@ -14,7 +14,7 @@ from circles.folders import MANIFEST, result_folder
 from circles.messages import label
 from circles.planning.scenario import ScenarioBase, ScenarioResult
 from circles.present.compare import SHEETS, actions_table, compare_table, write_comparison
-from circles.present.tables import _sheet_name
+from circles.present.tables import sheet_name
 from circles.sources.coords import datum_columns
 
 SCENARIO_FILES = ("scenario.csv", "scenario.geojson")
@@ -64,7 +64,7 @@ def compare_xlsx(base: ScenarioBase, result: ScenarioResult, lang: str) -> bytes
     named: dict[str, pd.DataFrame] = {}
     for name, frame in sheets.items():
         if len(frame):
-            named[_sheet_name(name, named)] = frame  # Excel's rules for sheet names
+            named[sheet_name(name, named)] = frame  # Excel's rules for sheet names
     buffer = io.BytesIO()
     with pd.ExcelWriter(buffer, engine="xlsxwriter") as writer:
         for name, frame in named.items():
