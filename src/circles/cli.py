@@ -103,6 +103,16 @@ INPUT_OPTIONS = [
 ]
 
 
+ANALYSIS_OPTION = click.option(
+    "--analysis",
+    "folder",
+    type=click.Path(path_type=Path),
+    required=True,
+    help="Folder written by `circles analyze`.",
+)
+LANG_OPTION = click.option(
+    "--lang", type=click.Choice(["zh", "en"]), default="zh", show_default=True
+)
 TILES_OPTION = click.option(
     "--tiles",
     type=click.Choice(["osm", "tianditu", "amap", "none"]),
@@ -112,13 +122,7 @@ TILES_OPTION = click.option(
     "GCJ-02); none (no tiles: the walking network and names). Leaflet is always embedded.",
 )
 SITING_OPTIONS = [
-    click.option(
-        "--analysis",
-        "folder",
-        type=click.Path(path_type=Path),
-        required=True,
-        help="Folder written by `circles analyze`.",
-    ),
+    ANALYSIS_OPTION,
     click.option("--category", required=True, help="Category id, e.g. elderly_meal."),
     click.option(
         "--crs",
@@ -127,7 +131,7 @@ SITING_OPTIONS = [
         "Needed for a --sites table in China that does not say (--at: default wgs84).",
     ),
     click.option("--rule", "rule_id", default=None, help="Access rule to use (default: first)."),
-    click.option("--lang", type=click.Choice(["zh", "en"]), default="zh", show_default=True),
+    LANG_OPTION,
     TILES_OPTION,
     click.option(
         "--out",
@@ -196,13 +200,7 @@ def main(verbose: int, quiet: bool) -> None:
 
 
 @main.command()
-@click.option(
-    "--analysis",
-    "folder",
-    type=click.Path(path_type=Path),
-    required=True,
-    help="Folder written by `circles analyze`.",
-)
+@ANALYSIS_OPTION
 @click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
 @click.option("--port", default=8765, show_default=True, type=int, help="Port to listen on.")
 @click.option(
@@ -210,7 +208,7 @@ def main(verbose: int, quiet: bool) -> None:
     default=None,
     help="Street (街道) boundaries for per-street results. Default: those the analysis used.",
 )
-@click.option("--lang", type=click.Choice(["zh", "en"]), default="zh", show_default=True)
+@LANG_OPTION
 def serve(folder: Path, host: str, port: int, boundaries: str | None, lang: str) -> None:
     """A local planning workbench: click to score a site, build and compare scenarios."""
     import threading
@@ -724,13 +722,7 @@ def _recommend_lines(rec: Recommendation, lang: str) -> list[str]:
 
 
 @main.command()
-@click.option(
-    "--analysis",
-    "folder",
-    type=click.Path(path_type=Path),
-    required=True,
-    help="Folder written by `circles analyze`.",
-)
+@ANALYSIS_OPTION
 @click.option(
     "--plan",
     type=click.Path(path_type=Path),
@@ -746,7 +738,7 @@ def _recommend_lines(rec: Recommendation, lang: str) -> list[str]:
     default=None,
     help="Street (街道) boundaries for per-street results. Default: those the analysis used.",
 )
-@click.option("--lang", type=click.Choice(["zh", "en"]), default="zh", show_default=True)
+@LANG_OPTION
 @click.option(
     "--out",
     type=click.Path(path_type=Path),
@@ -957,13 +949,7 @@ def _progress() -> Callable[[DistrictRun], None]:
 
 
 @main.command("map")
-@click.option(
-    "--analysis",
-    "folder",
-    type=click.Path(path_type=Path),
-    required=True,
-    help="Folder written by `circles analyze`.",
-)
+@ANALYSIS_OPTION
 @click.option("--district", default="all", show_default=True, help="District name or id, or all.")
 @click.option(
     "--category",
@@ -979,7 +965,7 @@ def _progress() -> Callable[[DistrictRun], None]:
     default=None,
     help="Also write an A4 PNG and PDF gap map of this category.",
 )
-@click.option("--lang", type=click.Choice(["zh", "en"]), default="zh", show_default=True)
+@LANG_OPTION
 @click.option(
     "--out",
     type=click.Path(path_type=Path),
