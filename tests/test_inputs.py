@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 import geopandas as gpd
@@ -18,6 +19,7 @@ from shapely.geometry import Point, Polygon, box
 from circles import analyze
 from circles.cli import main
 from circles.errors import InputError
+from circles.messages import language
 from circles.present.tables import write_outputs
 from circles.sources.planner_files import (
     Problems,
@@ -98,39 +100,63 @@ def test_xlsx_and_geojson_facilities(tmp_path, standards):
     assert read_facilities(geojson, standards)["category_id"].tolist() == ["pharmacy"]
 
 
-@pytest.mark.parametrize(
-    ("rows", "expected"),
-    [
-        # swapped latitude/longitude, named with row and column
-        (
-            "甲,幼儿园,30.67,104.07",
-            "row 2, column '纬度': longitude 30.67 and latitude 104.07 look swapped",
-        ),
-        # non-numeric coordinate
-        ("甲,幼儿园,abc,30.67", "row 2, column '经度': expected a coordinate number, got 'abc'"),
-        # unknown category with a close match
-        (
-            "甲,老年食唐,104.07,30.67",
-            "row 2, column '类别': unknown category '老年食唐'. Did you mean '老年食堂'",
-        ),
-        # outside the extract
-        ("甲,幼儿园,121.47,31.23", "lies outside the OSM extract"),
-        # mixed degrees and projected metres
-        ("甲,幼儿园,104.07,30.67\n乙,幼儿园,404123.5,3395012.1", "mixed coordinate systems"),
-        # all projected metres without a CRS
-        ("甲,幼儿园,404123.5,3395012.1", "look like projected metres"),
-        # negative capacity
-        ("甲,幼儿园,104.07,30.67,-5", "row 2, column '学位': negative value '-5'"),
-    ],
-)
-def test_bad_facility_rows_are_specific_errors(tmp_path, standards, rows, expected):
+BAD_ROWS = [
+    # swapped latitude/longitude, named with row and column
+    (
+        "甲,幼儿园,30.67,104.07",
+        "第 2 行，列“纬度”：经度 30.67 与纬度 104.07 似乎填反了",
+        "row 2, column '纬度': longitude 30.67 and latitude 104.07 look swapped",
+    ),
+    # non-numeric coordinate
+    (
+        "甲,幼儿园,abc,30.67",
+        "第 2 行，列“经度”：坐标应为数字，实为“abc”",
+        "row 2, column '经度': expected a coordinate number, got 'abc'",
+    ),
+    # unknown category with a close match
+    (
+        "甲,老年食唐,104.07,30.67",
+        "第 2 行，列“类别”：未知类别“老年食唐”。是否指“老年食堂”",
+        "row 2, column '类别': unknown category '老年食唐'. Did you mean '老年食堂'",
+    ),
+    # outside the extract
+    ("甲,幼儿园,121.47,31.23", "位于OSM数据文件范围", "lies outside the OSM extract"),
+    # mixed degrees and projected metres
+    (
+        "甲,幼儿园,104.07,30.67\n乙,幼儿园,404123.5,3395012.1",
+        "坐标系混用：2 条记录中有 1 条为投影坐标（米）（第 3 行……）",
+        "mixed coordinate systems: 1 of 2 records hold projected metres (rows [3]...)",
+    ),
+    # all projected metres without a CRS
+    ("甲,幼儿园,404123.5,3395012.1", "坐标看似投影坐标（米）", "look like projected metres"),
+    # negative capacity
+    (
+        "甲,幼儿园,104.07,30.67,-5",
+        "第 2 行，列“学位”：数值为负：“-5”",
+        "row 2, column '学位': negative value '-5'",
+    ),
+]
+
+
+def bad_facility_errors(tmp_path, standards, rows: str) -> tuple[Path, list[str]]:
+    """A facility CSV of ``rows`` (名称,类别,经度,纬度[,学位]) read in the Chengdu extract."""
     path = tmp_path / "bad.csv"
     header = "名称,类别,经度,纬度" + (",学位" if rows.count(",") == 4 else "")
     path.write_text(f"{header}\n{rows}\n", encoding="utf-8")
     problems = Problems()
     read_facilities(path, standards, "wgs84", extract_bounds=CHENGDU_BOX, problems=problems)
-    assert any(expected in e for e in errors_of(problems)), errors_of(problems)
-    assert all(e.startswith(str(path)) for e in errors_of(problems))
+    return path, errors_of(problems)
+
+
+@pytest.mark.parametrize(("rows", "zh", "en"), BAD_ROWS)
+def test_bad_facility_rows_are_specific_errors(tmp_path, standards, rows, zh, en):
+    path, errors = bad_facility_errors(tmp_path, standards, rows)
+    assert any(zh in e for e in errors), errors
+    assert all(e.startswith(f"文件“{path}”，") or e.startswith(f"文件“{path}”：") for e in errors)
+    with language("en"):  # the same problems in English
+        path, errors = bad_facility_errors(tmp_path, standards, rows)
+    assert any(en in e for e in errors), errors
+    assert all(e.startswith(str(path)) for e in errors)
 
 
 def test_gcj02_outside_china_duplicate_ids_and_empty_files(tmp_path, standards):
@@ -139,8 +165,8 @@ def test_gcj02_outside_china_duplicate_ids_and_empty_files(tmp_path, standards):
     problems = Problems()
     read_facilities(f"{path}::crs=gcj02", standards, problems=problems)
     text = "\n".join(errors_of(problems))
-    assert "outside China, where GCJ02 is not defined" in text
-    assert "duplicate id '1' in rows [2, 3]" in text
+    assert "位于中国境外，gcj02 在境外没有定义" in text
+    assert "编号“1”重复（第 2、3 行）；编号必须唯一" in text
     empty = tmp_path / "empty.csv"
     empty.write_text("", encoding="utf-8")
     header_only = tmp_path / "header.csv"
@@ -148,8 +174,8 @@ def test_gcj02_outside_china_duplicate_ids_and_empty_files(tmp_path, standards):
     for f in (empty, header_only):
         problems = Problems()
         read_facilities(f, standards, problems=problems)
-        assert errors_of(problems) == [f"{f}: the file holds no rows."]
-    with pytest.raises(InputError, match="holds no rows"):
+        assert errors_of(problems) == [f"文件“{f}”：文件中没有数据行。"]
+    with pytest.raises(InputError, match="没有数据行"):
         problems.raise_errors()
 
 
@@ -181,11 +207,19 @@ def test_communities_population_errors_and_polygon_repair(tmp_path):
     problems = Problems()
     gdf = read_communities(path, problems=problems)
     text = "\n".join(str(p) for p in problems.items)
+    assert "第 2 个要素，列“常住人口”：数值为负：“-5”" in text
+    assert "第 3 个要素，列“常住人口”：应为人口数，实为“很多”" in text
+    assert "第 4 个要素，列“60岁以上人口”：200 超过人口数 100" in text
+    assert "第 4 个要素：面无效（自相交[" in text  # repaired: a warning
+    assert any(p.level == "warning" and p.row == 4 for p in problems.items)
+    assert "第 5 个要素：面无效" in text and "无法修复" in text
+    with language("en"):
+        read_communities(path, problems=(english := Problems()))
+        text = "\n".join(str(p) for p in english.items)
     assert "feature 2, column '常住人口': negative value '-5'" in text
     assert "feature 3, column '常住人口': expected a population, got '很多'" in text
     assert "feature 4, column '60岁以上人口': 200 exceeds the population 100" in text
-    assert "feature 4: invalid polygon (Self-intersection" in text  # repaired: a warning
-    assert any(p.level == "warning" and p.row == 4 for p in problems.items)
+    assert "feature 4: invalid polygon (Self-intersection" in text
     assert "feature 5: invalid polygon" in text and "cannot be repaired" in text
     assert gdf["name"].tolist() == ["甲", "丁"]
     assert gdf.geometry.is_valid.all()
@@ -205,11 +239,11 @@ def test_mixed_crs_in_vector_file_and_missing_population_column(tmp_path):
     )
     problems = Problems()
     read_communities(path, problems=problems)
-    assert "mixed coordinate systems" in "\n".join(errors_of(problems))
+    assert "坐标系混用" in "\n".join(errors_of(problems))
     no_pop = community_file(tmp_path, [{"name": "甲", "geometry": box(104, 30, 104.01, 30.01)}])
     problems = Problems()
     read_communities(no_pop, problems=problems)
-    assert "no population column" in "\n".join(errors_of(problems))
+    assert "没有人口列" in "\n".join(errors_of(problems))
 
 
 def test_boundaries_levels(tmp_path):
@@ -225,7 +259,7 @@ def test_boundaries_levels(tmp_path):
     problems = Problems()
     gdf = read_boundaries(path, problems=problems)
     assert gdf["level"].tolist() == ["street", "street"]
-    assert "feature 3, column '级别': unknown level '省'" in "\n".join(errors_of(problems))
+    assert "第 3 个要素，列“级别”：未知级别“省”" in "\n".join(errors_of(problems))
 
 
 def test_datum_check_by_street_distance():
@@ -243,8 +277,13 @@ def test_datum_check_by_street_distance():
         return np.abs(np.asarray(y) - 30.67) * 111_000 + 5
 
     problems = check_datum(facilities, street_at_lat)
-    assert "look like GCJ02 (Amap, Tencent), not WGS84" in errors_of(problems)[0]
-    assert "Give --crs gcj02" in errors_of(problems)[0]
+    assert "坐标看似 gcj02（高德/腾讯），而不是 wgs84" in errors_of(problems)[0]
+    assert "距最近街道的中位距离" in errors_of(problems)[0]
+    assert "请用 --crs gcj02" in errors_of(problems)[0]
+    with language("en"):
+        (error,) = errors_of(check_datum(facilities, street_at_lat))
+    assert "look like GCJ02 (Amap, Tencent), not WGS84" in error
+    assert "Give --crs gcj02" in error
     right = facilities.set_geometry(gpd.points_from_xy(lon, lat, crs=4326))
     assert check_datum(right, street_at_lat).items == []
 
@@ -292,8 +331,8 @@ def test_wrong_datum_is_caught_on_real_data(planner_files):
         ],
     )
     assert result.exit_code == 2, result.output
-    assert "look like GCJ02 (Amap, Tencent), not WGS84" in result.output
-    assert "Give --crs gcj02" in result.output
+    assert "坐标看似 gcj02（高德/腾讯），而不是 wgs84" in result.output
+    assert "请用 --crs gcj02" in result.output
     ok = CliRunner().invoke(
         main,
         [
@@ -531,3 +570,68 @@ def test_facilities_given_as_several_frames_get_ids_unique_across_them(standards
     result = analyze(chengdu, standards=standards, facilities=frames)
     planner = result.facilities[result.facilities["source"] == "planner"]
     assert len(planner) == 4 and planner["facility_id"].is_unique
+
+
+# ASCII words a Chinese message may hold: options as typed, formats, datums, category ids
+ALLOWED_ASCII = {
+    "crs", "strict", "communities", "boundaries", "facilities", "category", "level", "lon",
+    "lat", "lng", "location", "population", "name", "street", "district", "village",
+    "elderly_meal", "COLUMN", "area", "capacity", "children", "elderly", "floor_area",
+    "households", "sheet", "gcj02", "bd09", "wgs84", "GCJ02", "GPS", "OSM", "CSV", "xlsx",
+    "xls", "cpg", "GeoJSON", "GeoPackage", "Shapefile", "CRS", "EPSG", "CGCS2000", "UTF",
+}  # fmt: skip
+
+
+def test_planner_file_messages_hold_no_english_under_zh(tmp_path, standards):
+    """Many problems of planners' files, said in Chinese: no English word is left."""
+    texts = []
+    for i, (rows, _, _) in enumerate(BAD_ROWS):
+        (tmp_path / str(i)).mkdir()
+        texts += bad_facility_errors(tmp_path / str(i), standards, rows)[1]
+    problems = Problems()
+    strict = Problems(strict=True)
+    tables = {
+        "no_coords.csv": "名称,类别\n甲,幼儿园\n",
+        "no_category.csv": "名称,经度,纬度\n甲,104.07,30.67\n",
+        "unstated.csv": "名称,类别,经度,纬度\n甲,幼儿园,104.07,30.67\n乙,幼儿园,104.08,30.68\n",
+        "title.csv": "2024年清单\n名称,类别,经度,纬度\n甲,幼儿园,104.07,\n乙,药店,,\n",
+        "old.xls": "",
+    }
+    for name, text in tables.items():
+        (tmp_path / name).write_text(text, encoding="utf-8")
+        read_facilities(tmp_path / name, standards, problems=problems)
+    read_facilities(f"{tmp_path / 'title.csv'}::crs=gcj02", standards, problems=strict)
+    read_facilities(tmp_path / "missing.csv", standards, problems=problems)
+    read_communities(tmp_path / "no_coords.csv", problems=problems)  # a table, not polygons
+    squares = [box(104.07, 30.67, 104.08, 30.68), box(104.075, 30.67, 104.085, 30.68)]
+    overlapping = community_file(
+        tmp_path, [{"population": "10", "geometry": g} for g in squares], "overlap.geojson"
+    )
+    read_communities(overlapping, problems=problems)
+    read_communities(community_file(tmp_path, [{"geometry": squares[0]}]), problems=problems)
+    read_boundaries(community_file(tmp_path, [{"geometry": squares[0]}]), problems=problems)
+    read_boundaries(f"{overlapping}::level=省", problems=problems)
+    bowtie = Polygon([(104.08, 30.67), (104.09, 30.68), (104.09, 30.67), (104.08, 30.68)])
+    flat = Polygon([(104.1, 30.7), (104.11, 30.7), (104.12, 30.7)])
+    odd = [
+        {"id": "1", "人口": "很多", "60岁以上人口": "1", "级别": "社区", "geometry": bowtie},
+        {"id": "1", "人口": "5", "60岁以上人口": "9", "级别": "省", "geometry": flat},
+        {"id": None, "人口": None, "60岁以上人口": "1", "级别": "村", "geometry": Point(104, 30)},
+    ]
+    read_communities(community_file(tmp_path, odd, "odd.geojson"), problems=problems)
+    read_boundaries(tmp_path / "odd.geojson", problems=problems)
+    rows = "类别,经度,纬度\n,104.07,30.67\n药店,2.35,48.85\n"
+    (tmp_path / "paris.csv").write_text(rows, encoding="utf-8")
+    read_facilities(f"{tmp_path / 'paris.csv'}::crs=gcj02", standards, problems=problems)
+    read_facilities(f"{tmp_path / 'paris.csv'}::category=食唐", standards, problems=problems)
+    with pytest.raises(InputError) as bad_option:
+        read_facilities(f"{tmp_path / 'title.csv'}::colour=red", standards)
+    with pytest.raises(InputError) as many:
+        Problems([problems.errors[0]] * 20).raise_errors()
+    texts += [str(p) for p in problems.items + strict.items]
+    texts += [str(bad_option.value).replace("colour=red", ""), str(many.value)]
+    assert len(texts) >= 35
+    for text in texts:
+        said = re.sub(r"“[^”]*”|[\w/.-]+\.(csv|xls|geojson)", "", text)  # the data, quoted
+        words = set(re.findall(r"[A-Za-z][A-Za-z_0-9]{2,}", said))
+        assert words <= ALLOWED_ASCII, (words - ALLOWED_ASCII, text)

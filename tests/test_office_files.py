@@ -13,6 +13,7 @@ from click.testing import CliRunner
 from shapely.geometry import box
 
 from circles.cli import main
+from circles.messages import language
 from circles.sources.coords import datum_columns, to_wgs84
 from circles.sources.planner_files import (
     Problems,
@@ -46,9 +47,10 @@ def test_title_row_footer_and_blank_coordinates_are_skipped_with_a_warning(stand
     gdf = read_facilities(raw, standards, extract_bounds=CHENGDU_BOX, problems=problems)
     assert problems.errors == []
     warnings = [str(p) for p in problems.warnings]
-    assert any("header found in row 2" in w for w in warnings), warnings
-    skipped = next(w for w in warnings if "without coordinates skipped" in w)
-    assert "2 row(s)" in skipped and "7 (培华社区老年助餐点)" in skipped and "30 (填表人" in skipped
+    assert any("表头在第 2 行；其上 1 行（标题、说明）已跳过" in w for w in warnings), warnings
+    skipped = next(w for w in warnings if "没有坐标，已跳过" in w)
+    assert "2 行没有坐标" in skipped
+    assert "第 7 行（培华社区老年助餐点）、第 30 行（填表人" in skipped
     # the same 25 located canteens as the cleaned file, in the datum its 高德经度 column names
     clean = read_facilities(f"{sample('老年助餐点.xlsx')}::category=elderly_meal", standards)
     assert gdf["given_crs"].eq("gcj02").all()
@@ -65,9 +67,15 @@ def test_strict_makes_rows_without_coordinates_an_error(standards):
     problems = Problems(strict=True)
     read_facilities(raw, standards, problems=problems)
     assert len(problems.errors) == 1
-    assert "2 row(s) without coordinates: 7 (培华社区老年助餐点)" in str(problems.errors[0])
+    assert "2 行没有坐标：第 7 行（培华社区老年助餐点）" in str(problems.errors[0])
+    with language("en"):
+        read_facilities(raw, standards, problems=(english := Problems(strict=True)))
+        assert "2 row(s) without coordinates: 7 (培华社区老年助餐点)" in str(english.errors[0])
     run = CliRunner().invoke(main, ["check", "--facilities", raw, "--strict"])
-    assert run.exit_code == 2 and "without coordinates" in run.output
+    assert run.exit_code == 2 and "2 行没有坐标" in run.output and "1 个错误" in run.output
+    run = CliRunner().invoke(main, ["check", "--facilities", raw, "--strict", "--lang", "en"])
+    assert run.exit_code == 2 and "2 row(s) without coordinates" in run.output
+    assert "1 error(s), 1 warning(s)" in run.output
     run = CliRunner().invoke(main, ["check", "--facilities", raw])
     assert run.exit_code == 0 and "读取设施 25 处" in run.output
 
@@ -83,16 +91,21 @@ def test_header_below_notes_in_a_gbk_csv_keeps_spreadsheet_row_numbers(tmp_path,
     gdf = read_facilities(path, standards, crs="wgs84", problems=problems)
     assert gdf["name"].tolist() == ["甲药店"] and gdf["source_row"].tolist() == [5]
     assert [str(p) for p in problems.errors] == [
-        f"{path}, row 6, column '经度': expected a coordinate number, got 'abc'."
+        f"文件“{path}”，第 6 行，列“经度”：坐标应为数字，实为“abc”。"
     ]
+    with language("en"):
+        read_facilities(path, standards, crs="wgs84", problems=(english := Problems()))
+        assert [str(p) for p in english.errors] == [
+            f"{path}, row 6, column '经度': expected a coordinate number, got 'abc'."
+        ]
 
 
 def test_kindergarten_under_3_class_is_suggested_as_childcare(standards):
     problems = Problems()
     read_facilities(f"{sample('托育机构_原始.csv')}::crs=gcj02", standards, problems=problems)
     errors = [str(p) for p in problems.errors]
-    assert len(errors) == 2 and all("'幼儿园托班'" in e for e in errors)
-    assert all("Did you mean '托育' (托育机构（3岁以下）, childcare)?" in e for e in errors), errors
+    assert len(errors) == 2 and all("“幼儿园托班”" in e for e in errors)
+    assert all("是否指“托育”（托育机构（3岁以下），childcare）？" in e for e in errors), errors
 
 
 def test_gbk_shapefile_without_cpg_reads_as_with_it():
@@ -104,7 +117,7 @@ def test_gbk_shapefile_without_cpg_reads_as_with_it():
     assert without["population"].tolist() == with_cpg["population"].tolist()
     assert "万年场街道" in without["name"].tolist()
     assert [p.level for p in problems.items] == ["warning"]
-    assert "no .cpg" in str(problems.items[0]) and "GBK" in str(problems.items[0])
+    assert "没有 .cpg 文件：其文字已按 GBK 读取" in str(problems.items[0])
 
 
 def test_cut_dbf_field_name_is_recognised_as_the_60_plus_column():
@@ -142,12 +155,14 @@ def test_a_table_in_china_without_a_datum_asks_which(standards):
     gdf = read_facilities(sample("托育机构.csv"), standards, problems=problems)
     assert gdf.empty
     (error,) = [str(p) for p in problems.errors]
-    assert "no datum is stated" in error
-    assert all(d in error for d in ("gcj02 (高德/腾讯", "bd09 (百度", "wgs84 (GPS/天地图/OSM)"))
+    assert "未说明坐标系" in error
+    assert all(
+        d in error for d in ("gcj02（高德/腾讯）", "bd09（百度）", "wgs84（GPS/天地图/OSM）")
+    )
     # with the extract, the datum in which every point lies inside is named
     problems = Problems()
     read_facilities(sample("托育机构.csv"), standards, None, CHENGDU_BOX, problems)
-    assert "Read as GCJ02 (Amap/Tencent) every point lies inside" in str(problems.errors[0])
+    assert "按 gcj02（高德/腾讯）读取，所有点都在范围内" in str(problems.errors[0])
     for stated in ("::crs=gcj02", ""):
         problems = Problems()
         crs = "gcj02" if not stated else None
@@ -156,7 +171,9 @@ def test_a_table_in_china_without_a_datum_asks_which(standards):
 
 
 def test_candidate_sites_keep_ids_names_and_datum():
-    with pytest.raises(Exception, match="no datum is stated"):
+    with pytest.raises(Exception, match="未说明坐标系"):
+        read_sites(sample("候选点.csv"))
+    with language("en"), pytest.raises(Exception, match="no datum is stated"):
         read_sites(sample("候选点.csv"))
     sites = read_sites(sample("候选点.csv"), crs="gcj02")
     assert sites["given_crs"].eq("gcj02").all()

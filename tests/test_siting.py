@@ -357,7 +357,7 @@ def test_cli_score_and_recommend(saved, tmp_path):
         ],
     )
     assert bad.exit_code == 2
-    assert "holds no rows" in bad.output
+    assert "文件中没有数据行" in bad.output
 
 
 def test_rerunning_score_or_recommend_writes_a_new_folder(saved, tmp_path):

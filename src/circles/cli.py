@@ -14,7 +14,7 @@ import click
 
 from circles.errors import CirclesError
 from circles.folders import MANIFEST, result_folder, safe_name
-from circles.messages import current_language, label, language, say
+from circles.messages import label, language, say
 from circles.present.terminal import analysis_lines, file_line, ranking_lines
 
 if TYPE_CHECKING:
@@ -367,6 +367,7 @@ def analyze(
     help="Rows of your files without coordinates (footers, unlocated rows) are errors, not "
     "skipped with a warning.",
 )
+@LANG_OPTION
 def check(
     facility_files: tuple[str, ...],
     communities: str | None,
@@ -375,6 +376,7 @@ def check(
     osm: Path | None,
     standards: str | None,
     strict: bool,
+    lang: str,
 ) -> None:
     """Check your own files (facilities, communities, boundaries) without analysing.
 
@@ -383,7 +385,7 @@ def check(
     from circles.pipeline import check_inputs
 
     if not (facility_files or communities or boundaries):
-        raise UserError("nothing to check: give --facilities, --communities or --boundaries.")
+        raise UserError(say("in_nothing_to_check"))
     from circles.standards import load_standards
 
     try:
@@ -393,7 +395,6 @@ def check(
         )
     except CirclesError as exc:
         raise UserError(str(exc)) from None
-    lang = current_language()
     click.echo(say("check_standards", name=loaded.name(lang), profile=loaded.profile))
     failed = {p.file for p in problems.errors}
     for f in (f for f in files if f["file"] not in failed):

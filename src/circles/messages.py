@@ -280,6 +280,244 @@ CATALOGUE: dict[str, tuple[str, str]] = {
         "已载入 {folder}（{seconds:.1f} 秒）。规划工作台：{url}  （Ctrl+C 退出）",
         "loaded {folder} in {seconds:.1f} s. Planning workbench: {url}  (Ctrl+C quits)",
     ),
+    # input files: sources/planner_files.py (problems of planners' files), cli.py check
+    "in_file": ("文件“{file}”", "{file}"),
+    "in_at_row": ("第 {n} 行", "row {n}"),
+    "in_at_feature": ("第 {n} 个要素", "feature {n}"),
+    "in_rows_row": ("第 {rows} 行", "rows {rows}"),
+    "in_rows_feature": ("第 {rows} 个要素", "features {rows}"),
+    "in_column": ("列“{column}”", "column {column!r}"),
+    "in_where_sep": ("，", ", "),
+    "in_problem": ("{where}：{message}", "{where}: {message}"),
+    "in_errors_head": ("输入文件中有 {n} 个错误：", "{n} error(s) in the input files:"),
+    "in_more_errors": ("……另有 {n} 个错误", "... and {n} more errors"),
+    "in_list_sep": ("、", ", "),
+    "in_quoted": ("“{text}”", "{text!r}"),
+    "in_bad_option": (
+        "{text}：文件选项“{item}”有误；应为 键=值，键为以下之一：{keys}。",
+        "{text}: bad file option {item!r}; expected key=value with key one of {keys}.",
+    ),
+    "in_not_found": ("找不到该文件。", "file not found."),
+    "in_xls": (
+        "不读取旧版 .xls 工作簿；请另存为 .xlsx 或 CSV。",
+        "old .xls workbooks are not read; save it as .xlsx or CSV.",
+    ),
+    "in_unreadable": ("无法读取该文件（{kind}：{exc}）。", "cannot read the file ({kind}: {exc})."),
+    "in_header_below": (
+        "表头在第 {row} 行；其上 {n} 行（标题、说明）已跳过。",
+        "header found in row {row}; the {n} row(s) above it (title, notes) are skipped.",
+    ),
+    "in_no_rows": ("文件中没有数据行。", "the file holds no rows."),
+    "in_no_cpg": (
+        "Shapefile 旁没有 .cpg 文件：其文字已按 {encoding} 读取（按此编码可以解码，不是 UTF-8）。"
+        "请添加内容为 {encoding} 的 .cpg 文件加以说明。",
+        "no .cpg beside the Shapefile: its text was read as {encoding}, in which it decodes "
+        "(not UTF-8). Add a .cpg file holding {encoding} to say so.",
+    ),
+    "in_no_crs": (
+        "文件没有坐标参考系（CRS）；请带坐标系另存（例如 EPSG:4326）。",
+        "the file has no CRS; save it with one (e.g. EPSG:4326).",
+    ),
+    "in_no_such_column": (
+        "选项 {key}={name}：没有这一列；现有列为 {columns}。",
+        "option {key}={name}: no such column; columns are {columns}.",
+    ),
+    "in_a_number": ("数值", "a number"),
+    "in_a_population": ("人口数", "a population"),
+    "in_expected": ("应为{what}，实为“{value}”。", "expected {what}, got {value!r}."),
+    "in_negative": ("数值为负：“{value}”。", "negative value {value!r}."),
+    "in_missing": ("缺少{what}。", "{what} missing."),
+    "in_no_datum": (
+        "坐标位于中国境内，但未说明坐标系：请用 --crs 或 {file}::crs=… 指明是 gcj02（高德/腾讯）、"
+        "bd09（百度）还是 wgs84（GPS/天地图/OSM）。{hint}",
+        "the coordinates lie in China but no datum is stated (坐标系未说明): say which with "
+        "--crs or {file}::crs=…: gcj02 (高德/腾讯 Amap, Tencent), bd09 (百度 Baidu) or wgs84 "
+        "(GPS/天地图/OSM).{hint}",
+    ),
+    "in_unlocated_entry": ("第 {row} 行（{name}）", "{row} ({name})"),
+    "in_unlocated_more": ("，另有 {n} 行", " and {n} more"),
+    "in_unlocated": (
+        "{n} 行没有坐标：{listed}{more}。请补上坐标或删除这些行。",
+        "{n} {label}(s) without coordinates: {listed}{more}. Give them coordinates or delete them.",
+    ),
+    "in_unlocated_skipped": (
+        "{n} 行没有坐标，已跳过：{listed}{more}。"
+        "请补上坐标或删除这些行（加 --strict 则作为错误）。",
+        "{n} {label}(s) without coordinates skipped: {listed}{more}. Give them coordinates or "
+        "delete them (--strict makes this an error).",
+    ),
+    "in_no_geometry": ("没有几何图形。", "no geometry."),
+    "in_no_lonlat": (
+        "没有经度/纬度列；请将列命名为 经度/纬度（或 lon/lat、lng/lat，或内容为“经度,纬度”的 "
+        "location 列），或用 ::lon=COLUMN,lat=COLUMN 指定。现有列：{columns}。",
+        "no longitude/latitude columns; name them 经度/纬度 (or lon/lat, lng/lat, a 'location' "
+        "column 'lon,lat'), or give ::lon=COLUMN,lat=COLUMN. Columns: {columns}.",
+    ),
+    "in_got_nothing": ("空白", "nothing"),
+    "in_not_coordinate": ("坐标应为数字，实为{got}。", "expected a coordinate number, got {got}."),
+    "in_degrees_among_metres": (
+        "坐标系混用：{n} 条记录看似经纬度（{rows}……），其余为 {datum} 投影坐标（米）。",
+        "mixed coordinate systems: {n} records look like degrees ({rows}...) while the others "
+        "are projected metres in {datum}.",
+    ),
+    "in_metres_among_degrees": (
+        "坐标系混用：{total} 条记录中有 {n} 条为投影坐标（米）（{rows}……），其余为经纬度。"
+        "每个文件请只用一种坐标系。",
+        "mixed coordinate systems: {n} of {total} records hold projected metres ({rows}...) and "
+        "the others degrees. Use one coordinate system per file.",
+    ),
+    "in_all_metres": (
+        "坐标看似投影坐标（米）（例如 {x:.0f}, {y:.0f}），不是经纬度；请给出文件的坐标系，例如 "
+        "::crs=EPSG:4547（CGCS2000 3度带第39带）。",
+        "the coordinates look like projected metres (e.g. {x:.0f}, {y:.0f}), not degrees; give "
+        "the file's CRS, e.g. ::crs=EPSG:4547 (CGCS2000 3-degree zone 39).",
+    ),
+    "in_swapped": (
+        "经度 {lon} 与纬度 {lat} 似乎填反了；请检查列“{lon_col}”/“{lat_col}”"
+        "（或用 ::lon={lat_col},lat={lon_col}）。",
+        "longitude {lon} and latitude {lat} look swapped; check the columns "
+        "{lon_col!r}/{lat_col!r} (or give ::lon={lat_col},lat={lon_col}).",
+    ),
+    "in_not_lonlat": ("（{x}, {y}）不是有效的经纬度。", "({x}, {y}) is not a longitude/latitude."),
+    "in_outside_china": (
+        "（{x}, {y}）位于中国境外，{datum} 在境外没有定义；--crs 是否正确？",
+        "({x}, {y}) lies outside China, where {datum_up} is not defined; is the --crs right?",
+    ),
+    "in_outside_extract": (
+        "（{lon:.6f}, {lat:.6f}）位于OSM数据文件范围（经度 {west}–{east}，纬度 {south}–{north}）"
+        "之外；请删除该行，或使用范围更大的OSM数据文件。{hint}",
+        "({lon:.6f}, {lat:.6f}) lies outside the OSM extract {bounds}; remove the row or use a "
+        "larger extract.{hint}",
+    ),
+    "in_inside_as_gcj02": (
+        "按 gcj02（高德/腾讯）读取，所有点都在范围内：请用 --crs gcj02。",
+        " Read as GCJ02 (Amap/Tencent) every point lies inside: give --crs gcj02.",
+    ),
+    "in_inside_as_bd09": (
+        "按 bd09（百度）读取，所有点都在范围内：请用 --crs bd09。",
+        " Read as BD09 (Baidu) every point lies inside: give --crs bd09.",
+    ),
+    "in_id_missing": ("缺少编号。", "id missing."),
+    "in_duplicate_id": (
+        "编号“{value}”重复（{rows}）；编号必须唯一。",
+        "duplicate id {value!r} in {rows}; ids must be unique.",
+    ),
+    "in_option_category": ("{text}（选项 category=）", "{text} (option category=)"),
+    "in_no_category": (
+        "没有类别列（类别/类型/category），也没有 ::category=…；请说明这些设施属于哪一类别，"
+        "例如 {file}::category=elderly_meal。",
+        "no category column (类别/类型/category) and no ::category=…; say which category the "
+        "facilities are, e.g. {file}::category=elderly_meal.",
+    ),
+    "in_category_missing": ("缺少类别。", "category missing."),
+    "in_unknown_category": (
+        "未知类别“{value}”。{hint}可用类别：{names}。",
+        "unknown category {value!r}.{hint} Categories: {names}.",
+    ),
+    "in_did_you_mean": (
+        "是否指“{label}”（{name}，{id}）？",
+        " Did you mean {label!r} ({name}, {id})?",
+    ),
+    "in_wrong_datum": (
+        "坐标看似 {best}（{source}），而不是 {datum}：{why}。请用 --crs {best}"
+        "（或 {file}::crs={best}）。",
+        "the coordinates look like {best_up} ({source}), not {datum_up}: {why}. Give --crs "
+        "{best} (or {file}::crs={best}).",
+    ),
+    "in_source_gcj02": ("高德/腾讯", "Amap, Tencent"),
+    "in_source_bd09": ("百度", "Baidu"),
+    "in_source_wgs84": ("GPS/天地图/OSM", "GPS, OSM"),
+    "in_fit_by_names": (
+        "按 {best} 读取时，{n} 处设施中有 {matched} 处附近有同名的OSM设施，按 {datum} 读取时为 "
+        "{given} 处",
+        "{matched} of its {n} facilities lie near an OSM facility of the same name when read "
+        "as {best_up}, {given} when read as {datum_up}",
+    ),
+    "in_fit_by_streets": (
+        "按 {datum} 读取时各点距最近街道的中位距离为 {given_m:.0f} 米，按 {best} 读取时为 "
+        "{best_m:.0f} 米",
+        "the points sit a median {given_m:.0f} m from the nearest street when read as "
+        "{datum_up}, {best_m:.0f} m when read as {best_up}",
+    ),
+    "in_need_polygons": (
+        "{what}需要面数据：请提供 GeoJSON、GeoPackage 或 Shapefile，而不是表格。",
+        "{what} need polygons: give a GeoJSON, GeoPackage or Shapefile, not a table.",
+    ),
+    "in_what_communities": ("社区边界", "communities"),
+    "in_what_boundaries": ("边界", "boundaries"),
+    "in_what_districts": ("区县边界", "districts"),
+    "in_metres_in_degrees": (
+        "文件声明的坐标系为 {crs}（经纬度），但有 {n} 个要素的坐标以米为单位：坐标系混用。"
+        "请按其真实坐标系另存。",
+        "the file says {crs} (degrees) but {n} features hold coordinates in metres: mixed "
+        "coordinate systems. Save it with its true CRS.",
+    ),
+    "in_not_polygon": ("几何类型为{kind}，应为面。", "{kind}, expected a polygon."),
+    "in_polygon_unrepairable": (
+        "面无效（{reason}），无法修复。",
+        "invalid polygon ({reason}) that cannot be repaired.",
+    ),
+    "in_geom_point": ("点", "Point"),
+    "in_geom_multipoint": ("多点", "MultiPoint"),
+    "in_geom_line": ("线", "LineString"),
+    "in_geom_multiline": ("多线", "MultiLineString"),
+    "in_geom_ring": ("闭合线", "LinearRing"),
+    "in_geom_collection": ("几何集合", "GeometryCollection"),
+    "in_geos_self_intersection": ("自相交", "Self-intersection"),
+    "in_geos_ring_self_intersection": ("环自相交", "Ring Self-intersection"),
+    "in_geos_too_few_points": (
+        "几何部件的不同点太少",
+        "Too few distinct points in geometry component",
+    ),
+    "in_geos_hole_outside": ("内环位于外环之外", "Hole lies outside shell"),
+    "in_geos_nested_holes": ("内环相互嵌套", "Holes are nested"),
+    "in_geos_interior_disconnected": ("内部不连通", "Interior is disconnected"),
+    "in_geos_nested_shells": ("外环相互嵌套", "Nested shells"),
+    "in_geos_duplicate_rings": ("环重复", "Duplicate Rings"),
+    "in_geos_invalid_coordinate": ("坐标无效", "Invalid Coordinate"),
+    "in_geos_ring_not_closed": ("环未闭合", "Ring is not closed"),
+    "in_polygon_repaired": (
+        "面无效（{reason}），已修复；请核对其轮廓。",
+        "invalid polygon ({reason}) repaired; check its outline.",
+    ),
+    "in_no_population": (
+        "没有人口列（人口/常住人口/population）；请用 ::population=COLUMN 指定。"
+        "现有列：{columns}。",
+        "no population column (人口/常住人口/population); give ::population=COLUMN. "
+        "Columns: {columns}.",
+    ),
+    "in_exceeds_population": (
+        "{value:.0f} 超过人口数 {population:.0f}。",
+        "{value:.0f} exceeds the population {population:.0f}.",
+    ),
+    "in_overlaps": (
+        "与{other}重叠 {area:,.0f} 平方米（占较小者的 {share:.0%}）；请核对边界。",
+        "overlaps {other} by {area:,.0f} m² ({share:.0%} of the smaller); check the boundaries.",
+    ),
+    "in_no_names": (
+        "没有名称列（名称/name）；各单元以编号命名。",
+        "no name column (名称/name); units are named by their id.",
+    ),
+    "in_bad_level_option": (
+        "选项 level={value}：应为 district（区）、street（街道）或 village（村）。",
+        "option level={value}: expected district (区), street (街道) or village (村).",
+    ),
+    "in_no_level": (
+        "没有级别列（级别/level）；请说明这些面是什么：::level=street（街道）。",
+        "no level column (级别/level); say what the polygons are: ::level=street (街道).",
+    ),
+    "in_unknown_level": (
+        "未知级别“{value}”；应为 区/district、街道/street 或 村/village。",
+        "unknown level {value!r}; expected 区/district, 街道/street or 村/village.",
+    ),
+    "in_community_level": (
+        "社区边界应通过 --communities 提供（含人口）。",
+        "community boundaries belong in --communities (with population).",
+    ),
+    "in_nothing_to_check": (
+        "没有可检查的文件：请提供 --facilities、--communities 或 --boundaries。",
+        "nothing to check: give --facilities, --communities or --boundaries.",
+    ),
 }
 
 

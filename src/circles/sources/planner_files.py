@@ -29,6 +29,7 @@ from pyproj import CRS
 from shapely.geometry.base import BaseGeometry
 
 from circles.errors import InputError
+from circles.messages import current_language, say
 from circles.sources.coords import DATUMS, from_wgs84, to_wgs84
 from circles.sources.office_files import (
     declares_crs,
@@ -86,22 +87,41 @@ OPTION_KEYS = {*COLUMNS, "crs", "sheet"}
 
 @dataclass(frozen=True)
 class Problem:
-    """One finding about an input file."""
+    """One finding about an input file: its message, said when found, and where it is, said
+    when printed (``文件“a.csv”，第 5 行，列“名称”：…`` / ``a.csv, row 5, column '名称': …``)."""
 
     level: Literal["error", "warning"]
     file: str
     message: str
     row: int | None = None  # spreadsheet row (header = 1) or feature number (first = 1)
     column: str | None = None
-    row_label: str = "row"
+    row_label: str = "row"  # "row" or "feature": an id, said through the catalogue
 
     def __str__(self) -> str:
-        where = [self.file]
+        where = [say("in_file", file=self.file)]
         if self.row is not None:
-            where.append(f"{self.row_label} {self.row}")
+            where.append(at(self.row_label, self.row))
         if self.column is not None:
-            where.append(f"column {self.column!r}")
-        return f"{', '.join(where)}: {self.message}"
+            where.append(say("in_column", column=self.column))
+        return say("in_problem", where=say("in_where_sep").join(where), message=self.message)
+
+
+def at(row_label: str, row: int) -> str:
+    """Where one record is: ``row 5`` / ``第 5 行``, ``feature 3`` / ``第 3 个要素``."""
+    return say(f"in_at_{row_label}", n=row)
+
+
+def _at_rows(row_label: str, rows: list[int]) -> str:
+    """Where several records are: ``rows [2, 3]`` / ``第 2、3 行``."""
+    listed = say("in_list_sep").join(map(str, rows)) if current_language() == "zh" else str(rows)
+    return say(f"in_rows_{row_label}", rows=listed)
+
+
+def _listing(values: Sequence[object]) -> str:
+    """Values quoted and listed: ``['a', 'b']`` / ``“a”、“b”`` (column names in messages)."""
+    if current_language() != "zh":
+        return str(list(values))
+    return say("in_list_sep").join(say("in_quoted", text=v) for v in values) or say("none")
 
 
 @dataclass
@@ -136,8 +156,8 @@ class Problems:
             return
         lines = [str(p) for p in errors[:MAX_LISTED]]
         if len(errors) > MAX_LISTED:
-            lines.append(f"... and {len(errors) - MAX_LISTED} more errors")
-        head = f"{len(errors)} error(s) in the input files:" if len(errors) > 1 else ""
+            lines.append(say("in_more_errors", n=len(errors) - MAX_LISTED))
+        head = say("in_errors_head", n=len(errors)) if len(errors) > 1 else ""
         raise InputError("\n".join([head, *lines]).strip())
 
 
@@ -159,11 +179,8 @@ class FileSpec:
             key, sep, value = item.partition("=")
             key = key.strip().lower()
             if not sep or key not in OPTION_KEYS or not value.strip():
-                msg = (
-                    f"{text}: bad file option {item!r}; expected key=value with key one of "
-                    f"{', '.join(sorted(OPTION_KEYS))}."
-                )
-                raise InputError(msg)
+                keys = ", ".join(sorted(OPTION_KEYS))
+                raise InputError(say("in_bad_option", text=text, item=item, keys=keys))
             options[key] = value.strip()
         return cls(Path(path), options)
 
@@ -200,11 +217,11 @@ def read_table(spec: FileSpec, problems: Problems) -> Table | None:
     its text decodes in (UTF-8, else GBK), with a warning."""
     path = spec.path
     if not path.is_file():
-        problems.error(path, "file not found.")
+        problems.error(path, say("in_not_found"))
         return None
     suffix = path.suffix.lower()
     if suffix == ".xls":
-        problems.error(path, "old .xls workbooks are not read; save it as .xlsx or CSV.")
+        problems.error(path, say("in_xls"))
         return None
     try:
         if suffix in (".csv", ".txt", ".tsv", ".xlsx", ".xlsm"):
@@ -213,7 +230,7 @@ def read_table(spec: FileSpec, problems: Problems) -> Table | None:
     except InputError:
         raise
     except Exception as exc:  # readers raise many types for corrupt files
-        problems.error(path, f"cannot read the file ({type(exc).__name__}: {exc}).")
+        problems.error(path, say("in_unreadable", kind=type(exc).__name__, exc=exc))
         return None
 
 
@@ -223,14 +240,10 @@ def _read_sheet(spec: FileSpec, problems: Problems) -> Table | None:
     named = {normalise(v) for k, v in spec.options.items() if k in COLUMNS}  # ::lon=X
     head = header_row(grid, KNOWN_COLUMNS | named)
     if head > 0:
-        problems.warning(
-            spec,
-            f"header found in row {head + 1}; the {head} row(s) above it (title, notes) are "
-            "skipped.",
-        )
+        problems.warning(spec, say("in_header_below", row=head + 1, n=head))
     frame = with_header(grid, head).dropna(how="all")
     if frame.empty:
-        problems.error(spec.path, "the file holds no rows.")
+        problems.error(spec.path, say("in_no_rows"))
         return None
     return Table(frame.reset_index(drop=True), None, frame.index.to_numpy(), "row")
 
@@ -239,16 +252,12 @@ def _read_vector_table(path: Path, problems: Problems) -> Table | None:
     """A vector file's attributes as text and its geometry; it must carry a CRS."""
     gdf, guessed = read_office_vector(path)
     if guessed is not None:
-        problems.warning(
-            path,
-            f"no .cpg beside the Shapefile: its text was read as {guessed}, in which it "
-            f"decodes (not UTF-8). Add a .cpg file holding {guessed} to say so.",
-        )
+        problems.warning(path, say("in_no_cpg", encoding=guessed))
     if gdf.crs is None and len(gdf):
-        problems.error(path, "the file has no CRS; save it with one (e.g. EPSG:4326).")
+        problems.error(path, say("in_no_crs"))
         return None
     if gdf.empty:
-        problems.error(path, "the file holds no rows.")
+        problems.error(path, say("in_no_rows"))
         return None
     frame = pd.DataFrame(gdf.drop(columns=gdf.geometry.name)).astype(object)
     frame = frame.where(frame.notna(), np.nan).map(
@@ -260,6 +269,7 @@ def _read_vector_table(path: Path, problems: Problems) -> Table | None:
     return Table(frame.reset_index(drop=True), gdf.geometry, rows, "feature", declared, dbf)
 
 
+NUMBER_WORDS = {"a number": "in_a_number", "a population": "in_a_population"}  # numbers(what=)
 VALUE_OPTIONS = ("category", "level")  # name a column, or else the value of every row
 
 
@@ -274,9 +284,8 @@ def find_column(table: Table, spec: FileSpec, key: str, problems: Problems) -> s
     if key in spec.options and not (key in VALUE_OPTIONS and option_value(table, spec, key)):
         name = spec.options[key]
         if name not in table.frame.columns:
-            problems.error(
-                spec, f"option {key}={name}: no such column; columns are {list(table.frame)}."
-            )
+            columns = _listing(list(table.frame))
+            problems.error(spec, say("in_no_such_column", key=key, name=name, columns=columns))
         return name if name in table.frame.columns else None
     by_norm = {normalise(c): c for c in table.frame.columns}
     found = next((by_norm[normalise(n)] for n in COLUMNS[key] if normalise(n) in by_norm), None)
@@ -294,21 +303,25 @@ def numbers(
     required: bool = False,
     what: str = "a number",
 ) -> np.ndarray:
-    """A column as floats ≥ 0 (NaN where blank); bad cells are errors naming row and column."""
+    """A column as floats ≥ 0 (NaN where blank); bad cells are errors naming row and column.
+
+    ``what`` the values are, for messages: ``a number`` or ``a population``."""
     n = len(table.frame)
     if column is None:
         return np.full(n, np.nan)
     text = table.frame[column]
     values = pd.to_numeric(text.astype(str).str.replace(",", "").str.strip(), errors="coerce")
     values = values.where(text.notna()).to_numpy(float, copy=True)
+    noun = say(NUMBER_WORDS[what])
     for i in np.flatnonzero(text.notna().to_numpy() & ~np.isfinite(values)):
-        problems.error(spec, f"expected {what}, got {text.iloc[i]!r}.", **cell(table, i, column))
+        message = say("in_expected", what=noun, value=text.iloc[i])
+        problems.error(spec, message, **cell(table, i, column))
     for i in np.flatnonzero(values < 0):
-        problems.error(spec, f"negative value {text.iloc[i]!r}.", **cell(table, i, column))
+        problems.error(spec, say("in_negative", value=text.iloc[i]), **cell(table, i, column))
     values[~np.isfinite(values) | (values < 0)] = np.nan  # reported above; never used
     if required:
         for i in np.flatnonzero(text.isna().to_numpy()):
-            problems.error(spec, f"{what} missing.", **cell(table, i, column))
+            problems.error(spec, say("in_missing", what=noun), **cell(table, i, column))
     return values
 
 
@@ -443,11 +456,7 @@ def _unstated_datum(
 ) -> str:
     """The error for points inside China read without a datum: which one is it?"""
     hint = "" if extract_bounds is None else _datum_hint(coords.x, coords.y, ok, extract_bounds)
-    return (
-        "the coordinates lie in China but no datum is stated (坐标系未说明): say which with "
-        f"--crs or {spec.path.name}::crs=…: gcj02 (高德/腾讯 Amap, Tencent), bd09 (百度 Baidu) "
-        f"or wgs84 (GPS/天地图/OSM).{hint}"
-    )
+    return say("in_no_datum", file=spec.path.name, hint=hint)
 
 
 def without_coordinates(table: Table, spec: FileSpec, problems: Problems) -> Table:
@@ -466,20 +475,21 @@ def without_coordinates(table: Table, spec: FileSpec, problems: Problems) -> Tab
     if not blank.any():
         return table
     names = _names(table, spec, Problems())
-    listed = ", ".join(
-        f"{r} ({names[i] if isinstance(names[i], str) else _first_text(table, i)})"
+    listed = say("in_list_sep").join(
+        say(
+            "in_unlocated_entry",
+            row=r,
+            name=names[i] if isinstance(names[i], str) else _first_text(table, i),
+        )
         for i, r in _first(blank, table.row)
     )
-    more = f" and {blank.sum() - MAX_LISTED} more" if blank.sum() > MAX_LISTED else ""
-    what = f"{blank.sum()} {table.row_label}(s) without coordinates"
+    n = int(blank.sum())
+    more = say("in_unlocated_more", n=n - MAX_LISTED) if n > MAX_LISTED else ""
+    where = {"n": n, "label": table.row_label, "listed": listed, "more": more}
     if problems.strict:
-        problems.error(spec, f"{what}: {listed}{more}. Give them coordinates or delete them.")
+        problems.error(spec, say("in_unlocated", **where))
     else:
-        problems.warning(
-            spec,
-            f"{what} skipped: {listed}{more}. Give them coordinates or delete them (--strict "
-            "makes this an error).",
-        )
+        problems.warning(spec, say("in_unlocated_skipped", **where))
     return table.subset(~blank)
 
 
@@ -500,7 +510,7 @@ def _coordinates_from_geometry(
     """A representative point of each feature, in WGS-84 or in the GCJ-02/BD-09 datum given."""
     empty = geometry.isna().to_numpy() | geometry.is_empty.to_numpy()
     for i in np.flatnonzero(empty):
-        problems.error(spec, "no geometry.", **cell(table, i))
+        problems.error(spec, say("in_no_geometry"), **cell(table, i))
     points = _in_wgs84(geometry).representative_point()
     x = np.where(empty, np.nan, points.x.to_numpy())
     y = np.where(empty, np.nan, points.y.to_numpy())
@@ -514,12 +524,7 @@ def _coordinates_from_columns(
     """The numbers in the longitude/latitude columns; ``None`` (an error) without such columns."""
     table, lon_col, lat_col = _coordinate_columns(table, spec, problems)
     if lon_col is None or lat_col is None:
-        problems.error(
-            spec,
-            "no longitude/latitude columns; name them 经度/纬度 (or lon/lat, lng/lat, a "
-            f"'location' column 'lon,lat'), or give ::lon=COLUMN,lat=COLUMN. Columns: "
-            f"{list(table.frame.columns)}.",
-        )
+        problems.error(spec, say("in_no_lonlat", columns=_listing(list(table.frame.columns))))
         return None
     datum, stated = _datum(spec, crs, [lon_col, lat_col])
     x, y = (
@@ -528,8 +533,8 @@ def _coordinates_from_columns(
     for i in np.flatnonzero(np.isnan(x) | np.isnan(y)):
         col = lon_col if np.isnan(x[i]) else lat_col
         value = table.frame[col].iloc[i]
-        got = "nothing" if pd.isna(value) else repr(value)
-        problems.error(spec, f"expected a coordinate number, got {got}.", **cell(table, i, col))
+        got = say("in_got_nothing") if pd.isna(value) else say("in_quoted", text=value)
+        problems.error(spec, say("in_not_coordinate", got=got), **cell(table, i, col))
     return _Coordinates(x, y, np.isnan(x) | np.isnan(y), datum, (lon_col, lat_col), stated)
 
 
@@ -576,14 +581,9 @@ def _degrees_among_metres(
     degree_like = ok & ~metres_like
     if not (metres_like.any() and degree_like.any()):
         return False
-    rows = table.row[degree_like][:5].tolist()
-    problems.error(
-        spec,
-        f"mixed coordinate systems: {degree_like.sum()} records look like degrees "
-        f"({table.row_label}s {rows}...) while the others are projected metres in "
-        f"{coords.datum}.",
-        column=coords.columns[0],
-    )
+    rows = _at_rows(table.row_label, table.row[degree_like][:5].tolist())
+    message = say("in_degrees_among_metres", n=degree_like.sum(), rows=rows, datum=coords.datum)
+    problems.error(spec, message, column=coords.columns[0])
     return True
 
 
@@ -595,23 +595,12 @@ def _metres_among_degrees(
     metres_like = ok & ((np.abs(x) > 180) | (np.abs(y) > 180))
     if not metres_like.any():
         return False
-    example = table.row[metres_like][:5].tolist()
     if metres_like.sum() < ok.sum():
-        problems.error(
-            spec,
-            f"mixed coordinate systems: {metres_like.sum()} of {ok.sum()} records hold "
-            f"projected metres ({table.row_label}s {example}...) and the others degrees. "
-            "Use one coordinate system per file.",
-            column=coords.columns[0],
-        )
+        rows = _at_rows(table.row_label, table.row[metres_like][:5].tolist())
+        message = say("in_metres_among_degrees", n=metres_like.sum(), total=ok.sum(), rows=rows)
     else:
-        problems.error(
-            spec,
-            f"the coordinates look like projected metres (e.g. {x[metres_like][0]:.0f}, "
-            f"{y[metres_like][0]:.0f}), not degrees; give the file's CRS, e.g. "
-            "::crs=EPSG:4547 (CGCS2000 3-degree zone 39).",
-            column=coords.columns[0],
-        )
+        message = say("in_all_metres", x=x[metres_like][0], y=y[metres_like][0])
+    problems.error(spec, message, column=coords.columns[0])
     return True
 
 
@@ -633,15 +622,11 @@ def _swapped_or_out_of_range(
     if china:  # in China latitude is 18-54 and longitude 73-135
         swapped |= ok & (x >= 18) & (x <= 54) & (y >= 73) & (y <= 135)
     for i in np.flatnonzero(swapped):
-        problems.error(
-            spec,
-            f"longitude {x[i]} and latitude {y[i]} look swapped; check the columns "
-            f"{lon_col!r}/{lat_col!r} (or give ::lon={lat_col},lat={lon_col}).",
-            **cell(table, i, lat_col),
-        )
+        message = say("in_swapped", lon=x[i], lat=y[i], lon_col=lon_col, lat_col=lat_col)
+        problems.error(spec, message, **cell(table, i, lat_col))
     out_of_range = ok & ~swapped & ((np.abs(x) > 180) | (np.abs(y) > 90))
     for i in np.flatnonzero(out_of_range):
-        problems.error(spec, f"({x[i]}, {y[i]}) is not a longitude/latitude.", **cell(table, i))
+        problems.error(spec, say("in_not_lonlat", x=x[i], y=y[i]), **cell(table, i))
     return swapped | out_of_range
 
 
@@ -651,12 +636,14 @@ def _outside_china(
     """Report GCJ-02/BD-09 coordinates outside China, where the datum is not defined."""
     outside = ok & ~_in_china(coords.x, coords.y)
     for i in np.flatnonzero(outside):
-        problems.error(
-            spec,
-            f"({coords.x[i]}, {coords.y[i]}) lies outside China, where "
-            f"{coords.datum.upper()} is not defined; is the --crs right?",
-            **cell(table, i, coords.columns[0]),
+        message = say(
+            "in_outside_china",
+            x=coords.x[i],
+            y=coords.y[i],
+            datum=coords.datum,
+            datum_up=coords.datum.upper(),
         )
+        problems.error(spec, message, **cell(table, i, coords.columns[0]))
     return outside
 
 
@@ -674,13 +661,20 @@ def _outside_extract(
     """Report WGS-84 points outside the OSM extract; ``True`` there."""
     outside = ok & ~shapely.contains_xy(extract_bounds, lon, lat)
     for i in np.flatnonzero(outside):
-        problems.error(
-            spec,
-            f"({lon[i]:.6f}, {lat[i]:.6f}) lies outside the OSM extract "
-            f"{tuple(round(v, 4) for v in extract_bounds.bounds)}; remove the row or use a "
-            f"larger extract.{hint}",
-            **cell(table, i, column),
+        bounds = tuple(round(v, 4) for v in extract_bounds.bounds)
+        west, south, east, north = bounds
+        message = say(
+            "in_outside_extract",
+            lon=lon[i],
+            lat=lat[i],
+            bounds=bounds,
+            west=west,
+            south=south,
+            east=east,
+            north=north,
+            hint=hint,
         )
+        problems.error(spec, message, **cell(table, i, column))
     return outside
 
 
@@ -692,12 +686,10 @@ def _datum_hint(
     outside = ok & ~shapely.contains_xy(extract_bounds, lon, lat)
     if not outside.any() or not _in_china(lon[outside], lat[outside]).all():
         return ""
-    for datum, source in (("gcj02", "Amap/Tencent"), ("bd09", "Baidu")):
+    for datum in ("gcj02", "bd09"):
         x, y = to_wgs84(lon[ok], lat[ok], datum)
         if shapely.contains_xy(extract_bounds, x, y).all():
-            return (
-                f" Read as {datum.upper()} ({source}) every point lies inside: give --crs {datum}."
-            )
+            return say(f"in_inside_as_{datum}")
     return ""
 
 
@@ -715,14 +707,14 @@ def _ids(table: Table, spec: FileSpec, problems: Problems, prefix: str) -> np.nd
     ids = table.frame[column].astype(str).str.strip()
     missing = table.frame[column].isna().to_numpy()
     for i in np.flatnonzero(missing):
-        problems.error(spec, "id missing.", **cell(table, i, column))
+        problems.error(spec, say("in_id_missing"), **cell(table, i, column))
     dup = ids.duplicated(keep=False).to_numpy() & ~missing
     rows_of = pd.Series(table.row[dup]).groupby(ids[dup].to_numpy(), sort=False)  # one pass
     for value, rows in rows_of:
         rows = rows.tolist()
         problems.error(
             spec,
-            f"duplicate id {value!r} in {table.row_label}s {rows}; ids must be unique.",
+            say("in_duplicate_id", value=value, rows=_at_rows(table.row_label, rows)),
             row=rows[1],
             column=column,
             row_label=table.row_label,
@@ -810,14 +802,11 @@ def _facility_categories(
     column = find_column(table, spec, "category", problems)
     default = option_value(table, spec, "category")
     if default is not None and normalise(default) not in labels:
-        problems.error(spec, _unknown_category(default, labels, standards) + " (option category=)")
+        text = _unknown_category(default, labels, standards)
+        problems.error(spec, say("in_option_category", text=text))
         return None
     if column is None and default is None:
-        problems.error(
-            spec,
-            "no category column (类别/类型/category) and no ::category=…; say which category the "
-            f"facilities are, e.g. {spec.path}::category=elderly_meal.",
-        )
+        problems.error(spec, say("in_no_category", file=spec.path))
         return None
     return _labels_from_column(
         table,
@@ -827,7 +816,7 @@ def _facility_categories(
         problems,
         labels=labels,
         unknown=lambda value: _unknown_category(value, labels, standards),
-        missing="category missing.",
+        missing=say("in_category_missing"),
     )
 
 
@@ -900,11 +889,12 @@ def _unknown_category(value: object, labels: dict[str, str], standards: Standard
     names = {c.id: c.name.zh for c in standards.categories.categories}
     close = _closest_label(normalise(value), list(labels))
     hint = (
-        f" Did you mean {close[0]!r} ({names[labels[close[0]]]}, {labels[close[0]]})?"
+        say("in_did_you_mean", label=close[0], name=names[labels[close[0]]], id=labels[close[0]])
         if close
         else ""
     )
-    return f"unknown category {value!r}.{hint} Categories: {', '.join(names.values())}."
+    listed = say("in_list_sep").join(names.values())
+    return say("in_unknown_category", value=value, hint=hint, names=listed)
 
 
 def _closest_label(text: str, labels: list[str]) -> list[str]:
@@ -1021,32 +1011,28 @@ def _better_datum(
     best = min(others, key=lambda k: (-others[k][1], others[k][0]))
     best_m, best_n = others[best]
     if best_n >= 2 and best_n >= 2 * given_n + 1:
-        return best, (
-            f"{best_n} of its {n_points} facilities lie near an OSM facility of the same "
-            f"name when read as {best.upper()}, {given_n} when read as {datum.upper()}"
+        return best, say(
+            "in_fit_by_names", matched=best_n, n=n_points, given=given_n, **_datums(best, datum)
         )
     if given_n == 0 and n_points >= STREET_TEST_MIN_POINTS:
         best = min(others, key=lambda k: others[k][0])
         best_m = others[best][0]
         if given_m > STREET_TEST_OFF_M and best_m * 3 < given_m:
-            return best, (
-                f"the points sit a median {given_m:.0f} m from the nearest street when read "
-                f"as {datum.upper()}, {best_m:.0f} m when read as {best.upper()}"
+            return best, say(
+                "in_fit_by_streets", given_m=given_m, best_m=best_m, **_datums(best, datum)
             )
     return None
 
 
 def _wrong_datum(file: object, datum: str, best: str, why: str) -> str:
     """The error for a file read in ``datum`` whose points fit ``best``, and why."""
-    return (
-        f"the coordinates look like {best.upper()} ({_datum_source(best)}), not "
-        f"{datum.upper()}: {why}. Give --crs {best} (or {file}::crs={best})."
-    )
+    source = say(f"in_source_{best}")  # who publishes coordinates in it
+    return say("in_wrong_datum", file=file, source=source, why=why, **_datums(best, datum))
 
 
-def _datum_source(datum: str) -> str:
-    """Who publishes coordinates in ``datum``, for messages."""
-    return {"gcj02": "Amap, Tencent", "bd09": "Baidu", "wgs84": "GPS, OSM"}[datum]
+def _datums(best: str, datum: str) -> dict[str, str]:
+    """The datum read and the better one, as ids (gcj02) and upper case (GCJ02), for messages."""
+    return {"best": best, "best_up": best.upper(), "datum": datum, "datum_up": datum.upper()}
 
 
 def polygons_from_table(
@@ -1064,7 +1050,8 @@ def polygons_from_table(
         ``gcj02`` or ``bd09`` for coordinates in those datums, when no ``crs`` option says
         (the file's own CRS is applied first).
     what
-        What the polygons are, for the message when the file is a table: "communities".
+        What the polygons are, for the message when the file is a table: ``communities``,
+        ``boundaries`` or ``districts``.
 
     Returns
     -------
@@ -1075,9 +1062,7 @@ def polygons_from_table(
     """
     n = len(table.frame)
     if table.geometry is None:
-        problems.error(
-            spec, f"{what} need polygons: give a GeoJSON, GeoPackage or Shapefile, not a table."
-        )
+        problems.error(spec, say("in_need_polygons", what=say(f"in_what_{what}")))
         return np.full(n, None, dtype=object), np.ones(n, bool)
     if _metres_in_degrees_file(table.geometry, spec, problems):
         return table.geometry.to_numpy(), np.ones(n, bool)
@@ -1097,11 +1082,7 @@ def _metres_in_degrees_file(geometry: gpd.GeoSeries, spec: FileSpec, problems: P
     )
     if not far.any():
         return False
-    problems.error(
-        spec,
-        f"the file says {geometry.crs.to_string()} (degrees) but {far.sum()} features hold "
-        "coordinates in metres: mixed coordinate systems. Save it with its true CRS.",
-    )
+    problems.error(spec, say("in_metres_in_degrees", crs=geometry.crs.to_string(), n=far.sum()))
     return True
 
 
@@ -1132,27 +1113,58 @@ def _check_polygons(
     bad = np.zeros(len(table.frame), bool)
     for i, g in enumerate(geoms):
         if g is None or g.is_empty:
-            problems.error(spec, "no geometry.", **cell(table, i))
+            problems.error(spec, say("in_no_geometry"), **cell(table, i))
             bad[i] = True
         elif g.geom_type not in ("Polygon", "MultiPolygon"):
-            problems.error(spec, f"{g.geom_type}, expected a polygon.", **cell(table, i))
+            kind = (
+                say(GEOMETRY_TYPES[g.geom_type]) if g.geom_type in GEOMETRY_TYPES else g.geom_type
+            )
+            problems.error(spec, say("in_not_polygon", kind=kind), **cell(table, i))
             bad[i] = True
         elif not g.is_valid:
-            reason = shapely.is_valid_reason(g)
+            reason = _invalid_reason(g)
             fixed = _repaired(g)
             if fixed is None:
-                problems.error(
-                    spec, f"invalid polygon ({reason}) that cannot be repaired.", **cell(table, i)
-                )
+                message = say("in_polygon_unrepairable", reason=reason)
+                problems.error(spec, message, **cell(table, i))
                 bad[i] = True
             else:
-                problems.warning(
-                    spec,
-                    f"invalid polygon ({reason}) repaired; check its outline.",
-                    **cell(table, i),
-                )
+                message = say("in_polygon_repaired", reason=reason)
+                problems.warning(spec, message, **cell(table, i))
                 geoms[i] = fixed
     return bad
+
+
+# geometry types that are not polygons, said in the run's language
+GEOMETRY_TYPES = {
+    "Point": "in_geom_point",
+    "MultiPoint": "in_geom_multipoint",
+    "LineString": "in_geom_line",
+    "MultiLineString": "in_geom_multiline",
+    "LinearRing": "in_geom_ring",
+    "GeometryCollection": "in_geom_collection",
+}
+# GEOS's reasons for an invalid polygon, said in the run's language (the place is kept)
+GEOS_REASONS = {
+    "Self-intersection": "in_geos_self_intersection",
+    "Ring Self-intersection": "in_geos_ring_self_intersection",
+    "Too few distinct points in geometry component": "in_geos_too_few_points",
+    "Hole lies outside shell": "in_geos_hole_outside",
+    "Holes are nested": "in_geos_nested_holes",
+    "Interior is disconnected": "in_geos_interior_disconnected",
+    "Nested shells": "in_geos_nested_shells",
+    "Duplicate Rings": "in_geos_duplicate_rings",
+    "Invalid Coordinate": "in_geos_invalid_coordinate",
+    "Ring is not closed": "in_geos_ring_not_closed",
+}
+
+
+def _invalid_reason(polygon: BaseGeometry) -> str:
+    """Why GEOS finds ``polygon`` invalid, e.g. ``Self-intersection[104.085 30.675]``."""
+    reason = shapely.is_valid_reason(polygon)
+    text, bracket, place = reason.partition("[")
+    key = GEOS_REASONS.get(text.strip())
+    return reason if key is None else f"{say(key)}{bracket}{place}"
 
 
 def _repaired(polygon: BaseGeometry) -> BaseGeometry | None:
@@ -1233,11 +1245,8 @@ def _community_counts(
     """Each community's population, and its households, elderly and children where given."""
     column = find_column(table, spec, "population", problems)
     if column is None:
-        problems.error(
-            spec,
-            "no population column (人口/常住人口/population); give ::population=COLUMN. "
-            f"Columns: {list(table.frame.columns)}.",
-        )
+        columns = _listing(list(table.frame.columns))
+        problems.error(spec, say("in_no_population", columns=columns))
     population = numbers(table, column, spec, problems, required=True, what="a population")
     groups = {
         key: numbers(table, find_column(table, spec, key, problems), spec, problems)
@@ -1246,11 +1255,8 @@ def _community_counts(
     for key in ("elderly", "children"):
         column = find_column(table, spec, key, problems)
         for i in np.flatnonzero(groups[key] > population):
-            problems.error(
-                spec,
-                f"{groups[key][i]:.0f} exceeds the population {population[i]:.0f}.",
-                **cell(table, i, column),
-            )
+            message = say("in_exceeds_population", value=groups[key][i], population=population[i])
+            problems.error(spec, message, **cell(table, i, column))
     return population, groups
 
 
@@ -1267,10 +1273,10 @@ def _warn_overlaps(gdf: gpd.GeoDataFrame, spec: FileSpec, problems: Problems, la
         shared = metric.geometry.values[a].intersection(metric.geometry.values[b]).area
         smaller = min(metric.geometry.values[a].area, metric.geometry.values[b].area)
         if shared > 0.05 * smaller:
+            other = at(label, int(gdf["source_row"].iloc[b]))
             problems.warning(
                 spec,
-                f"overlaps {label} {gdf['source_row'].iloc[b]} by {shared:,.0f} m² "
-                f"({shared / smaller:.0%} of the smaller); check the boundaries.",
+                say("in_overlaps", other=other, area=shared, share=shared / smaller),
                 row=int(gdf["source_row"].iloc[a]),
                 row_label=label,
             )
@@ -1320,7 +1326,7 @@ def read_boundaries(
     level, bad_level = levels
     names = _names(table, spec, problems)
     if all(v is None for v in names):
-        problems.warning(spec, "no name column (名称/name); units are named by their id.")
+        problems.warning(spec, say("in_no_names"))
     ids = _ids(table, spec, problems, spec.path.stem)
     pop_column = find_column(table, spec, "population", problems)
     population = numbers(table, pop_column, spec, problems, what="a population")
@@ -1340,14 +1346,10 @@ def _boundary_levels(
     column = find_column(table, spec, "level", problems)
     default = option_value(table, spec, "level")
     if default is not None and normalise(default) not in by_value:
-        problems.error(
-            spec, f"option level={default}: expected district (区), street (街道) or village (村)."
-        )
+        problems.error(spec, say("in_bad_level_option", value=default))
         return None
     if column is None and default is None:
-        problems.error(
-            spec, "no level column (级别/level); say what the polygons are: ::level=street (街道)."
-        )
+        problems.error(spec, say("in_no_level"))
         return None
     levels, bad = _labels_from_column(
         table,
@@ -1356,16 +1358,10 @@ def _boundary_levels(
         spec,
         problems,
         labels=by_value,
-        unknown=lambda value: (
-            f"unknown level {value!r}; expected 区/district, 街道/street or 村/village."
-        ),
+        unknown=lambda value: say("in_unknown_level", value=value),
     )
     for i in np.flatnonzero(levels == "community"):
-        problems.error(
-            spec,
-            "community boundaries belong in --communities (with population).",
-            **cell(table, i),
-        )
+        problems.error(spec, say("in_community_level"), **cell(table, i))
         bad[i] = True
     return levels, bad
 
