@@ -123,7 +123,7 @@ def test_input_errors_stop_the_batch_before_any_task(tmp_path):
     cases = [
         (["--osm", str(tmp_path / "missing.osm.pbf"), "--districts", "西青区"], "not found"),
         (["--osm", str(CHENGDU_PBF), "--districts", "西青区,不存在区"], "不存在区"),
-        (["--osm", str(CHENGDU_PBF), "--districts", str(tmp_path / "d.geojson")], "not found"),
+        (["--osm", str(CHENGDU_PBF), "--districts", str(tmp_path / "d.geojson")], "找不到该文件"),
         (
             ["--osm", str(CHENGDU_PBF), "--districts", "西青区", "--standards", "xiqin"],
             "Did you mean 'xiqing'?",
