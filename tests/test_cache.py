@@ -142,7 +142,7 @@ def test_ways_are_not_reread_from_a_changed_file(cache, standards, tmp_path):
     extract = read_extract(copy, KEYS, cache=True)  # a hit: the ways are not loaded yet
     with copy.open("ab") as handle:
         handle.write(b"<!-- edited meanwhile -->\n")
-    with pytest.raises(InputError, match="changed while circles was using it"):
+    with pytest.raises(InputError, match="circles 使用该文件期间文件被修改"):
         network_from_extract(extract, standards.network, cache=True)
     assert not list(cache.glob("network-*.npz"))  # nothing cached under the old key
 

@@ -468,8 +468,8 @@ CATALOGUE: dict[str, tuple[str, str]] = {
         "osmium-tool or export .osm from openstreetmap.org.",
     ),
     "src_bad_bbox": (
-        "--area “{text}”：应为以度为单位的 minlon,minlat,maxlon,maxlat（最小经度,最小纬度,"
-        "最大经度,最大纬度），且最小值小于最大值（如 104.05,30.66,104.10,30.70）。",
+        "--area “{text}”：应为以度为单位的 minlon,minlat,maxlon,maxlat（最小经度，最小纬度，"
+        "最大经度，最大纬度），且最小值小于最大值（如 104.05,30.66,104.10,30.70）。",
         "--area {text!r}: expected minlon,minlat,maxlon,maxlat in degrees with min < max "
         "(e.g. 104.05,30.66,104.10,30.70).",
     ),
@@ -488,7 +488,7 @@ CATALOGUE: dict[str, tuple[str, str]] = {
     ),
     "src_area_outside": (
         "研究范围 {area} 位于OSM数据文件“{file}”之外，该文件的数据覆盖 {bounds}"
-        "（最小经度, 最小纬度, 最大经度, 最大纬度）。请给出位于其中的研究范围。",
+        "（最小经度，最小纬度，最大经度，最大纬度）。请给出位于其中的研究范围。",
         "the study area {area} lies outside the extract {file}, whose data covers {bounds} "
         "(minlon, minlat, maxlon, maxlat). Give an area inside it.",
     ),

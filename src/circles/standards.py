@@ -758,48 +758,43 @@ def _cross_check(standards: Standards, where: Callable[[tuple], str]) -> list[st
     for cid in standards.completeness.typical_per_10k:
         if cid not in cat_ids:
             add(("completeness", "typical_per_10k", cid), say("src_unknown_category", id=cid))
-    rule_ids = [r.id for r in standards.rules]
     seen = set()
     for i, rule in enumerate(standards.rules):
         if rule.id in seen:
             add(("rules", i, "id"), say("src_duplicate_rule", id=rule.id))
         seen.add(rule.id)
-        category = getattr(rule, "category", None)
-        if category is not None and category not in cat_ids:
-            add(
-                ("rules", i, "category"),
-                say(
-                    "src_unknown_category_expected", id=category, known=say("src_sep").join(cat_ids)
-                ),
-            )
-        threshold = getattr(rule, "threshold", None)
-        profile = threshold.profile if threshold is not None else None
-        if profile is not None and profile not in standards.profiles:
-            add(
-                ("rules", i, "threshold", "profile"),
-                say(
-                    "src_unknown_speed_profile",
-                    id=profile,
-                    known=say("src_sep").join(standards.profiles),
-                ),
-            )
-        of_rule = getattr(rule, "of_rule", None)
-        if of_rule is not None:
-            target = next((r for r in standards.rules if r.id == of_rule), None)
-            if target is None:
-                known = say("src_sep").join(rule_ids)
-                text = say("src_unknown_of_rule", id=of_rule, known=known, ids=rule_ids)
-                add(("rules", i, "of_rule"), text)
-            elif not isinstance(target, AccessRule | PresenceRule) or target.unit != rule.over:
-                add(
-                    ("rules", i, "of_rule"),
-                    say(
-                        "src_of_rule_kind",
-                        id=of_rule,
-                        over=rule.over,
-                        over_zh=label(rule.over, "zh"),
-                    ),
-                )
-        if getattr(rule, "of", None) == "households" and rule.unit != "community":
-            add(("rules", i, "unit"), say("src_households_unit"))
+        for key, text in _rule_problems(standards, rule):
+            add(("rules", i, *key), text)
+    return problems
+
+
+def _rule_problems(standards: Standards, rule: AnyRule) -> list[tuple[tuple[str, ...], str]]:
+    """What a rule names that the profile lacks: (the key path in the rule, the problem)."""
+    problems: list[tuple[tuple[str, ...], str]] = []
+    sep, cat_ids = say("src_sep"), standards.category_ids
+    category = getattr(rule, "category", None)
+    if category is not None and category not in cat_ids:
+        text = say("src_unknown_category_expected", id=category, known=sep.join(cat_ids))
+        problems.append((("category",), text))
+    threshold = getattr(rule, "threshold", None)
+    profile = threshold.profile if threshold is not None else None
+    if profile is not None and profile not in standards.profiles:
+        known = sep.join(standards.profiles)
+        problems.append(
+            (("threshold", "profile"), say("src_unknown_speed_profile", id=profile, known=known))
+        )
+    of_rule = getattr(rule, "of_rule", None)
+    target = next((r for r in standards.rules if r.id == of_rule), None)
+    if of_rule is not None and target is None:
+        ids = [r.id for r in standards.rules]
+        text = say("src_unknown_of_rule", id=of_rule, known=sep.join(ids), ids=ids)
+        problems.append((("of_rule",), text))
+    elif of_rule is not None and (
+        not isinstance(target, AccessRule | PresenceRule) or target.unit != rule.over
+    ):
+        over_zh = label(rule.over, "zh")
+        text = say("src_of_rule_kind", id=of_rule, over=rule.over, over_zh=over_zh)
+        problems.append((("of_rule",), text))
+    if getattr(rule, "of", None) == "households" and rule.unit != "community":
+        problems.append((("unit",), say("src_households_unit")))
     return problems

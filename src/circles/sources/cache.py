@@ -19,6 +19,7 @@ import shapely
 
 from circles._version import __version__
 from circles.errors import InputError
+from circles.messages import say
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -126,11 +127,7 @@ def _path(kind: str, key: str) -> Path:
 def _refuse_folder(path: Path) -> None:
     """A folder where a cache entry belongs is not ours to delete: say so."""
     if path.is_dir():
-        msg = (
-            f"{path}: a folder stands where a circles cache entry belongs. Remove it, or set "
-            "CIRCLES_CACHE_DIR to another folder, or run with --no-cache."
-        )
-        raise InputError(msg)
+        raise InputError(say("src_cache_folder", path=path))
 
 
 def load(kind: str, key: str, build: Callable[[dict[str, np.ndarray], dict], T]) -> T | None:

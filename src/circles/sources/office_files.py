@@ -15,6 +15,7 @@ import pandas as pd
 import pyogrio
 
 from circles.errors import InputError
+from circles.messages import say
 
 HEADER_SEARCH_ROWS = 10  # a title or notes above the header: look for it this far down
 DBF_NAME_BYTES = 10  # a DBF field name is cut at this many bytes
@@ -48,8 +49,7 @@ def _decoded(path: Path) -> str:
             return data.decode(encoding)
         except UnicodeDecodeError:
             continue
-    msg = f"{path}: neither UTF-8 nor GBK/GB18030 text. Save it as UTF-8 CSV."
-    raise InputError(msg)
+    raise InputError(say("src_not_utf8_gbk", path=path))
 
 
 def header_row(grid: pd.DataFrame, known: set[str]) -> int:

@@ -20,6 +20,7 @@ from shapely.geometry import Polygon, box
 from shapely.geometry.base import BaseGeometry
 
 from circles.errors import EmptyAreaError, InputError
+from circles.messages import say
 from circles.sources import extract_cache
 from circles.sources.coords import read_vector
 from circles.sources.extract import WGS84, OsmExtract, Ways
@@ -78,30 +79,21 @@ def _readable(path: Path) -> Iterator[None]:
     try:
         yield
     except RuntimeError as exc:
-        msg = (
-            f"{path}: cannot read this OSM file ({exc}). It may be truncated or corrupt; "
-            "download or export it again."
-        )
-        raise InputError(msg) from None
+        raise InputError(say("src_osm_unreadable", path=path, error=exc)) from None
 
 
 def _no_nodes(path: Path) -> InputError:
-    return InputError(f"{path}: the file holds no OSM nodes. Is it an empty export?")
+    return InputError(say("src_osm_no_nodes", path=path))
 
 
 def _check_path(path: Path) -> None:
     if not path.exists():
-        msg = f"{path}: OSM file not found. Check the path given to --osm."
-        raise InputError(msg)
+        raise InputError(say("src_osm_not_found", path=path))
+    suffixes = say("src_sep").join(OSM_SUFFIXES)
     if not path.is_file():
-        msg = f"{path}: is a directory, expected an OSM file ({', '.join(OSM_SUFFIXES)})."
-        raise InputError(msg)
+        raise InputError(say("src_osm_directory", path=path, suffixes=suffixes))
     if not path.name.lower().endswith(OSM_SUFFIXES):
-        msg = (
-            f"{path}: unsupported file type; expected one of {', '.join(OSM_SUFFIXES)}. "
-            "Convert it with osmium-tool or export .osm from openstreetmap.org."
-        )
-        raise InputError(msg)
+        raise InputError(say("src_osm_file_type", path=path, suffixes=suffixes))
 
 
 def file_sha256(path: Path) -> str:
@@ -131,24 +123,15 @@ def parse_area(area: str | Path | BaseGeometry | None) -> BaseGeometry | None:
         except ValueError:
             minlon = minlat = maxlon = maxlat = float("nan")
         if not (-180 <= minlon < maxlon <= 180 and -90 <= minlat < maxlat <= 90):
-            msg = (
-                f"--area {text!r}: expected minlon,minlat,maxlon,maxlat in degrees with "
-                "min < max (e.g. 104.05,30.66,104.10,30.70)."
-            )
-            raise InputError(msg)
+            raise InputError(say("src_bad_bbox", text=text))
         return box(minlon, minlat, maxlon, maxlat)
     path = Path(text)
     if not path.exists():
-        msg = (
-            f"--area {text!r}: neither a bounding box (minlon,minlat,maxlon,maxlat) "
-            "nor an existing polygon file."
-        )
-        raise InputError(msg)
-    gdf = read_vector(path, "area")
+        raise InputError(say("src_area_neither", text=text))
+    gdf = read_vector(path, say("src_role_area"))
     polygons = gdf[gdf.geom_type.isin(["Polygon", "MultiPolygon"])]
     if polygons.empty:
-        msg = f"{path}: the area file holds no polygon; expected the study area's boundary."
-        raise InputError(msg)
+        raise InputError(say("src_area_no_polygon", path=path))
     return shapely.make_valid(polygons.to_crs(WGS84).union_all())
 
 
@@ -513,8 +496,7 @@ def _read_cached(
     def reread_ways() -> Ways:  # only if the cached ways are gone when a network is built
         _check_path(path)
         if file_sha256(path) != sha256:  # else a network of the new file under the old key
-            msg = f"{path}: the file changed while circles was using it; run again."
-            raise InputError(msg)
+            raise InputError(say("src_file_changed", path=path))
         return _read_extract(path, feature_keys, read_area, sha256).ways
 
     extract = extract_cache.load_extract(key, path, reread_ways)
@@ -586,11 +568,11 @@ def _read_area(
         return bounds, []
     overlap = read_area.intersection(bounds)
     if overlap.is_empty or overlap.area == 0:
-        b = bounds.bounds
-        msg = (
-            f"the study area {tuple(round(v, 4) for v in read_area.bounds)} lies outside "
-            f"the extract {path.name}, whose data covers {tuple(round(v, 4) for v in b)} "
-            "(minlon, minlat, maxlon, maxlat). Give an area inside it."
+        msg = say(
+            "src_area_outside",
+            area=tuple(round(v, 4) for v in read_area.bounds),
+            file=path.name,
+            bounds=tuple(round(v, 4) for v in bounds.bounds),
         )
         raise EmptyAreaError(msg)
     return (overlap, []) if overlap.area < 0.99 * read_area.area else (read_area, [])
