@@ -12,6 +12,7 @@ from collections.abc import Callable
 import geopandas as gpd
 import numpy as np
 import osmium
+import pandas as pd
 import pytest
 import shapely
 
@@ -20,7 +21,7 @@ from circles.messages import language
 from circles.sources.cache import load
 from circles.sources.coords import to_wgs84
 from circles.sources.divisions import find_division
-from circles.sources.office_files import read_grid
+from circles.sources.office_files import read_grid, with_header
 from circles.sources.osm import check_extract, parse_area, read_extract
 from conftest import CHENGDU, need
 
@@ -255,3 +256,10 @@ def test_source_errors_keep_their_english_wording(tmp_path, monkeypatch):
         with language("en"), pytest.raises(CirclesError) as err:
             fails[name]()
         assert wording in str(err.value), str(err.value)
+
+
+def test_a_blank_header_cell_is_named_by_its_column():
+    grid = pd.DataFrame([["名称", np.nan], ["甲", "1"]], dtype=object)
+    assert list(with_header(grid, 0).columns) == ["名称", "第2列（无表头）"]
+    with language("en"):
+        assert list(with_header(grid, 0).columns) == ["名称", "Unnamed: 1"]

@@ -492,6 +492,20 @@ CATALOGUE: dict[str, tuple[str, str]] = {
         "the study area {area} lies outside the extract {file}, whose data covers {bounds} "
         "(minlon, minlat, maxlon, maxlat). Give an area inside it.",
     ),
+    "src_cache_unreadable": (
+        "{kind} 缓存：条目 {path} 无法读取（{error}）；将重新生成",
+        "{kind} cache: unreadable entry {path} ({error}); rebuilding it",
+    ),
+    "src_cache_unwritable": (
+        "{kind} 缓存：无法写入 {path}（{error}）；本次运行不使用缓存",
+        "{kind} cache: cannot write {path} ({error})",
+    ),
+    "src_opl_line": ("osmium 输出了无法解析的 OPL 行", "unexpected OPL line from osmium"),
+    "src_opl_nodes": (
+        "osmium 输出了无法解析的 OPL 节点列表",
+        "unexpected OPL node list from osmium",
+    ),
+    "src_blank_header": ("第{n}列（无表头）", "Unnamed: {j}"),
     "src_cache_folder": (
         "{path}：circles 缓存条目的位置上有一个同名文件夹。请删除它，或将 CIRCLES_CACHE_DIR "
         "设为其他文件夹，或加 --no-cache 运行。",

@@ -146,7 +146,7 @@ def load(kind: str, key: str, build: Callable[[dict[str, np.ndarray], dict], T])
             raise ValueError(msg)
         result = build(arrays, meta)
     except Exception as exc:  # a bad entry is rebuilt, never fatal
-        log.warning("%s cache: unreadable entry %s (%s); rebuilding it", kind, path, exc)
+        log.warning(say("src_cache_unreadable", kind=kind, path=path, error=exc))
         path.unlink(missing_ok=True)
         return None
     log.info("%s cache: hit (%s)", kind, path.name)
@@ -173,7 +173,7 @@ def store(kind: str, key: str, arrays: dict[str, np.ndarray], meta: dict) -> Non
         finally:
             Path(tmp).unlink(missing_ok=True)
     except (OSError, TypeError, ValueError) as exc:
-        log.warning("%s cache: cannot write %s (%s)", kind, path, exc)
+        log.warning(say("src_cache_unwritable", kind=kind, path=path, error=exc))
         return
     log.info("%s cache: stored %s", kind, path)
 

@@ -265,8 +265,7 @@ def _parse_opl_ways(chunk: bytes, keep_all: bool) -> tuple:
     """Parse OPL way lines ``w<id> dV t<time> T<k=v,...> N<n<id>x<lon>y<lat>,...>``."""
     rows = _OPL_WAY.findall(chunk)  # node and area lines are skipped
     if len(rows) != chunk.count(b"\nw") + chunk.startswith(b"w"):
-        msg = "unexpected OPL line from osmium"
-        raise RuntimeError(msg)
+        raise RuntimeError(say("src_opl_line"))
     ids, tags, is_highway, node_fields = [], [], [], []
     stamp = ""
     parsed: dict[bytes, dict[str, str]] = {}  # many ways share their tags
@@ -286,8 +285,7 @@ def _parse_opl_ways(chunk: bytes, keep_all: bool) -> tuple:
     counts = np.fromiter((f.count(b",") + 1 if f else 0 for f in node_fields), np.int64)
     refs, x, y = _parse_node_list(b",".join(f for f in node_fields if f))
     if len(refs) != counts.sum():
-        msg = "unexpected OPL node list from osmium"
-        raise RuntimeError(msg)
+        raise RuntimeError(say("src_opl_nodes"))
     # osmium.osm.Location.valid(): inside -180..180, -90..90 degrees
     valid = (np.abs(x) <= 180 * _FIXED) & (np.abs(y) <= 90 * _FIXED)
     lon, lat = x / _FIXED, y / _FIXED  # as osmium's Location.lon, .lat
@@ -325,8 +323,7 @@ def _parse_node_list(text: bytes) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     xs, ys = np.flatnonzero(raw == ord("x")), np.flatnonzero(raw == ord("y"))
     ends = np.append(np.flatnonzero(raw == ord(",")), len(raw))
     if not len(xs) == len(ys) == len(ends):
-        msg = "unexpected OPL node list from osmium"
-        raise RuntimeError(msg)
+        raise RuntimeError(say("src_opl_nodes"))
     dots = np.flatnonzero(raw == ord("."))
     node = np.searchsorted(xs, dots) - 1
     in_lat = dots > ys[node]
@@ -336,8 +333,7 @@ def _parse_node_list(text: bytes) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     numbers = text.translate(_OPL_NODE_SEPARATORS, b".")
     values = np.fromstring(numbers, dtype=np.int64, sep=" ")
     if len(values) != 3 * len(xs):
-        msg = "unexpected OPL node list from osmium"
-        raise RuntimeError(msg)
+        raise RuntimeError(say("src_opl_nodes"))
     values = values.reshape(-1, 3)
     fixed = values[:, 1:] * 10 ** (7 - decimals)
     return values[:, 0], fixed[:, 0], fixed[:, 1]
