@@ -13,6 +13,7 @@ from circles.errors import StandardsError
 from circles.messages import language
 from circles.standards import (
     AccessRule,
+    Source,
     load_standards,
     profile_for_division,
     shipped_profiles,
@@ -488,3 +489,10 @@ def test_profile_errors_keep_their_english_wording(tmp_path: Path):
         load_standards(bad)
     with language("en"), pytest.raises(StandardsError, match="unknown standards profile 'tianjn'"):
         load_standards("tianjn")
+
+
+def test_an_unchecked_source_is_flagged_in_the_run_language():
+    source = Source(document="GB 50180-2018", clause="表5.0.1", year=2018, verify=True)
+    assert source.cite() == "GB 50180-2018, 表5.0.1 (2018)［待核实］"
+    with language("en"):
+        assert source.cite() == "GB 50180-2018, 表5.0.1 (2018) [待核实 verify]"

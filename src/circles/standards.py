@@ -49,7 +49,7 @@ class Source(_Strict):
     def cite(self) -> str:
         """Return a one-line citation such as ``GB 50180-2018, 表5.0.1 (2018)``."""
         year = f" ({self.year})" if self.year else ""
-        flag = " [待核实 verify]" if self.verify else ""
+        flag = say("src_verify_flag") if self.verify else ""
         return f"{self.document}, {self.clause}{year}{flag}"
 
 
