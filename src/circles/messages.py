@@ -492,12 +492,20 @@ CATALOGUE: dict[str, tuple[str, str]] = {
         "the study area {area} lies outside the extract {file}, whose data covers {bounds} "
         "(minlon, minlat, maxlon, maxlat). Give an area inside it.",
     ),
+    "src_cache_extract": ("OSM数据", "extract"),
+    "src_cache_ways": ("道路", "ways"),
+    "src_cache_network": ("步行路网", "network"),
+    "src_cache_other_entry": ("条目属于另一个键或格式", "entry of another key or format"),
+    "src_cache_cannot_store": (
+        "缓存中不能保存 {type} 类型的值",
+        "cannot store {type} in the cache",
+    ),
     "src_cache_unreadable": (
-        "{kind} 缓存：条目 {path} 无法读取（{error}）；将重新生成",
+        "{kind}缓存：条目 {path} 无法读取（{error}）；将重新生成",
         "{kind} cache: unreadable entry {path} ({error}); rebuilding it",
     ),
     "src_cache_unwritable": (
-        "{kind} 缓存：无法写入 {path}（{error}）；本次运行不使用缓存",
+        "{kind}缓存：无法写入 {path}（{error}）；本次运行不使用缓存",
         "{kind} cache: cannot write {path} ({error})",
     ),
     "src_opl_line": ("osmium 输出了无法解析的 OPL 行", "unexpected OPL line from osmium"),

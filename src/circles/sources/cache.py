@@ -19,7 +19,7 @@ import shapely
 
 from circles._version import __version__
 from circles.errors import InputError
-from circles.messages import say
+from circles.messages import CATALOGUE, say
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -142,11 +142,10 @@ def load(kind: str, key: str, build: Callable[[dict[str, np.ndarray], dict], T])
             arrays = {name: npz[name] for name in npz.files}  # reads all: checks zip CRCs
         meta = json.loads(arrays.pop("meta").tobytes())
         if (meta.get("kind"), meta.get("key"), meta.get("format")) != (kind, key, FORMAT):
-            msg = "entry of another key or format"
-            raise ValueError(msg)
+            raise ValueError(say("src_cache_other_entry"))
         result = build(arrays, meta)
     except Exception as exc:  # a bad entry is rebuilt, never fatal
-        log.warning(say("src_cache_unreadable", kind=kind, path=path, error=exc))
+        log.warning(say("src_cache_unreadable", kind=_kind(kind), path=path, error=exc))
         path.unlink(missing_ok=True)
         return None
     log.info("%s cache: hit (%s)", kind, path.name)
@@ -173,13 +172,18 @@ def store(kind: str, key: str, arrays: dict[str, np.ndarray], meta: dict) -> Non
         finally:
             Path(tmp).unlink(missing_ok=True)
     except (OSError, TypeError, ValueError) as exc:
-        log.warning(say("src_cache_unwritable", kind=kind, path=path, error=exc))
+        log.warning(say("src_cache_unwritable", kind=_kind(kind), path=path, error=exc))
         return
     log.info("%s cache: stored %s", kind, path)
+
+
+def _kind(kind: str) -> str:
+    """What an entry holds (extract, ways, network), as a planner reads it."""
+    key = f"src_cache_{kind}"
+    return say(key) if key in CATALOGUE else kind
 
 
 def _json_default(value: object) -> object:
     if isinstance(value, np.generic):
         return value.item()
-    msg = f"cannot store {type(value).__name__} in the cache"
-    raise TypeError(msg)
+    raise TypeError(say("src_cache_cannot_store", type=type(value).__name__))
