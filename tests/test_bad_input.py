@@ -47,7 +47,7 @@ def test_batch_checks_the_osm_file_before_starting(tmp_path):
     out = tmp_path / "b"
     _fails(
         ["batch", "--osm", str(broken), "--districts", "海淀区", "--out", str(out)],
-        "cannot read this OSM file",
+        "无法读取此 OSM 文件",
     )
     assert not out.exists()
 
@@ -87,7 +87,10 @@ def test_a_folder_where_a_cache_entry_belongs(tmp_path, monkeypatch):
     entry = next(cache.glob("extract-*.npz"))
     entry.unlink()
     entry.mkdir()
-    _fails(["analyze", "--osm", osm, "--out", str(tmp_path / "b")], "a folder stands where")
+    _fails(
+        ["analyze", "--osm", osm, "--out", str(tmp_path / "b")],
+        "circles 缓存条目的位置上有一个同名文件夹",
+    )
 
 
 def test_output_folder_that_cannot_be_made(tmp_path):

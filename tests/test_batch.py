@@ -126,7 +126,7 @@ def test_input_errors_stop_the_batch_before_any_task(tmp_path):
         (["--osm", str(CHENGDU_PBF), "--districts", str(tmp_path / "d.geojson")], "找不到该文件"),
         (
             ["--osm", str(CHENGDU_PBF), "--districts", "西青区", "--standards", "xiqin"],
-            "Did you mean 'xiqing'?",
+            "是否指“xiqing”？",
         ),
     ]
     for args, message in cases:

@@ -66,11 +66,11 @@ def test_english_output(tmp_path):
 @pytest.mark.parametrize(
     ("args", "message"),
     [
-        (["--osm", "missing.osm.pbf"], "OSM file not found"),
-        (["--area", "116.3,39.9,116.4,40.0"], "lies outside the extract"),
-        (["--area", "1,2,3"], "neither a bounding box"),
-        (["--standards", "missing.yaml"], "standards file not found"),
-        (["--standards", "xiqin"], "unknown standards profile 'xiqin'. Did you mean 'xiqing'?"),
+        (["--osm", "missing.osm.pbf"], "找不到 OSM 文件"),
+        (["--area", "116.3,39.9,116.4,40.0"], "位于OSM数据文件"),
+        (["--area", "1,2,3"], "既不是范围框"),
+        (["--standards", "missing.yaml"], "找不到标准文件"),
+        (["--standards", "xiqin"], "未知标准“xiqin”。是否指“xiqing”？"),
     ],
 )
 def test_user_errors_exit_2_without_traceback(args, message, tmp_path):
@@ -99,18 +99,18 @@ def test_invalid_yaml_exits_2(tmp_path):
         ],
     )
     assert result.exit_code == 2
-    assert "invalid YAML" in result.output
+    assert "YAML 语法错误" in result.output
 
 
 @pytest.mark.parametrize(
     ("text", "message"),
     [
-        ("extends: std.yaml\n", "line 1, key extends: 'extends' makes a cycle"),
-        ("extends: nationl\n", "line 1, key extends: unknown parent profile 'nationl'"),
+        ("extends: std.yaml\n", "第 1 行，键 extends：“extends”形成循环"),
+        ("extends: nationl\n", "第 1 行，键 extends：未知的上级标准“nationl”"),
         (
             "extends: national\nrules:\n  - {id: x, kind: presence, name: {zh: 书屋, en: x}, "
             "category: no_such_category, unit: community, source: {document: d, clause: c}}\n",
-            "line 3, key rules.0.category: unknown category 'no_such_category'",
+            "第 3 行，键 rules.0.category：未知类别“no_such_category”",
         ),
     ],
 )

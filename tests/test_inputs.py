@@ -438,7 +438,7 @@ def test_district_by_name(standards):
         main, ["analyze", "--osm", str(need(CHENGDU)), "--district", "鼓楼区", "--out", "x"]
     )
     assert runner.exit_code == 2
-    assert "南京市鼓楼区 (320106)" in runner.output
+    assert "南京市鼓楼区（320106）" in runner.output
 
 
 CELLS = st.one_of(

@@ -370,5 +370,5 @@ def test_per_capita_rule_without_attribute_names_file_and_line(configs_copy: Pat
     line = _swap(config_copy, "    attribute: count\n", "")
     with pytest.raises(StandardsError) as err:
         load_standards(config_copy)
-    assert f"{config_copy} line {line - 4}, key rules." in str(err.value)  # the rule's line
-    assert "missing key 'attribute'" in str(err.value)
+    assert f"{config_copy} 第 {line - 4} 行，键 rules." in str(err.value)  # the rule's line
+    assert "缺少键“attribute”" in str(err.value)

@@ -3,14 +3,17 @@
 
 from __future__ import annotations
 
+import re
 import shutil
 from pathlib import Path
 
 import pytest
 
 from circles.errors import StandardsError
+from circles.messages import language
 from circles.standards import (
     AccessRule,
+    Source,
     load_standards,
     profile_for_division,
     shipped_profiles,
@@ -159,14 +162,12 @@ def test_unknown_key_names_file_key_and_line(config_copy: Path):
     line = _edit(config_copy, "analysis:\n", "analysis:\n  colour: red\n")
     with pytest.raises(StandardsError) as err:
         load_standards(config_copy)
-    assert f"{config_copy} line {line + 1}, key analysis.colour: unknown key 'colour'" in str(
-        err.value
-    )
+    assert f"{config_copy} 第 {line + 1} 行，键 analysis.colour：未知的键“colour”" in str(err.value)
 
 
 def test_wrong_type_is_reported(config_copy: Path):
     _edit(config_copy, "search_limit_m: 3000", "search_limit_m: far")
-    with pytest.raises(StandardsError, match=r"key analysis.search_limit_m: .*got 'far'"):
+    with pytest.raises(StandardsError, match=r"键 analysis.search_limit_m：应为数值，实际为“far”"):
         load_standards(config_copy)
 
 
@@ -176,14 +177,14 @@ def test_unknown_category_and_profile_are_reported(config_copy: Path):
     with pytest.raises(StandardsError) as err:
         load_standards(config_copy)
     text = str(err.value)
-    assert "unknown category 'kindergarden'" in text
-    assert "unknown profile 'senior'" in text
-    assert "2 problems" in text
+    assert "未知类别“kindergarden”" in text
+    assert "未知的步行速度档“senior”" in text
+    assert "标准文件有 2 处问题" in text
 
 
 def test_invalid_yaml_gives_line(config_copy: Path):
     _edit(config_copy, "analysis:\n", "analysis:\n  - [unclosed\n")
-    with pytest.raises(StandardsError, match=r"line \d+, column \d+: invalid YAML"):
+    with pytest.raises(StandardsError, match=r"第 \d+ 行第 \d+ 列：YAML 语法错误"):
         load_standards(config_copy)
 
 
@@ -191,13 +192,13 @@ def test_error_in_categories_file_names_that_file(config_copy: Path):
     cats = config_copy.parent / "categories.yaml"
     _edit(cats, "  - id: kindergarten\n", "  - id: kindergarten\n    colour: red\n")
     with pytest.raises(
-        StandardsError, match=r"categories.yaml line \d+, key categories\.\d+\.colour"
+        StandardsError, match=r"categories.yaml 第 \d+ 行，键 categories\.\d+\.colour"
     ):
         load_standards(config_copy)
 
 
 def test_missing_file():
-    with pytest.raises(StandardsError, match="standards file not found"):
+    with pytest.raises(StandardsError, match="找不到标准文件"):
         load_standards("no/such/file.yaml")
 
 
@@ -209,7 +210,7 @@ def test_osm_yes_no_values_stay_strings(standards):
 def test_empty_rules_are_an_error_naming_the_line(config_copy: Path):
     text = config_copy.read_text(encoding="utf-8")
     config_copy.write_text(text[: text.index("\nrules:\n")] + "\nrules: []\n", encoding="utf-8")
-    with pytest.raises(StandardsError, match=r"line \d+, key rules: List should have at least 1"):
+    with pytest.raises(StandardsError, match=r"第 \d+ 行，键 rules：至少应有 1 项"):
         load_standards(config_copy)
 
 
@@ -219,13 +220,13 @@ def test_infinite_threshold_is_an_error(config_copy: Path):
         "{value: 15, unit: min, profile: adult}",
         "{value: .inf, unit: min, profile: adult}",
     )
-    with pytest.raises(StandardsError, match=r"threshold\.value: Input should be a finite number"):
+    with pytest.raises(StandardsError, match=r"threshold\.value：应为有限的数值"):
         load_standards(config_copy)
 
 
 def test_duplicate_key_is_an_error_not_a_silent_overwrite(config_copy: Path):
     _edit(config_copy, "\nrules:\n", "\nname: {zh: 重复, en: duplicate}\nrules:\n")
-    with pytest.raises(StandardsError, match=r"key 'name' appears twice \(first on line \d+\)"):
+    with pytest.raises(StandardsError, match=r"键“name”出现了两次（第一次在第 \d+ 行）"):
         load_standards(config_copy)
 
 
@@ -294,9 +295,8 @@ def test_error_in_a_child_rule_names_the_child_file_and_line(tmp_path: Path):
     with pytest.raises(StandardsError) as err:
         load_standards(child)
     line = _line(child, "    category: no_such_category")
-    assert f"{child} line {line}, key rules.1.category: unknown category 'no_such_category'" in str(
-        err.value
-    )
+    expected = f"{child} 第 {line} 行，键 rules.1.category：未知类别“no_such_category”"
+    assert expected in str(err.value)
 
 
 def test_rule_missing_a_required_field_names_its_line(tmp_path: Path):
@@ -310,7 +310,7 @@ def test_rule_missing_a_required_field_names_its_line(tmp_path: Path):
     )
     with pytest.raises(StandardsError) as err:
         load_standards(child)
-    assert f"{child} line 3, key rules.0.attribute: missing key 'attribute'" in str(err.value)
+    assert f"{child} 第 3 行，键 rules.0.attribute：缺少键“attribute”" in str(err.value)
 
 
 def test_extends_cycle_names_file_and_line(tmp_path: Path):
@@ -319,8 +319,8 @@ def test_extends_cycle_names_file_and_line(tmp_path: Path):
     with pytest.raises(StandardsError) as err:
         load_standards(tmp_path / "a.yaml")
     text = str(err.value)
-    assert f"{tmp_path / 'b.yaml'} line 1, key extends" in text
-    assert "cycle (a.yaml -> b.yaml -> a.yaml)" in text
+    assert f"{tmp_path / 'b.yaml'} 第 1 行，键 extends" in text
+    assert "“extends”形成循环（a.yaml -> b.yaml -> a.yaml）" in text
 
 
 def test_unknown_parent_names_file_line_and_closest_profile(tmp_path: Path):
@@ -329,14 +329,16 @@ def test_unknown_parent_names_file_line_and_closest_profile(tmp_path: Path):
     with pytest.raises(StandardsError) as err:
         load_standards(child)
     text = str(err.value)
-    assert f"{child} line 2, key extends: unknown parent profile 'xiqin'" in text
-    assert "Did you mean 'xiqing'?" in text
+    assert f"{child} 第 2 行，键 extends：未知的上级标准“xiqin”" in text
+    assert "是否指“xiqing”？" in text
 
 
 def test_dropping_a_rule_that_is_not_inherited_is_an_error(tmp_path: Path):
     child = tmp_path / "city.yaml"
     child.write_text("extends: national\ndrop_rules: [kindergarten_300m, nope]\n", "utf-8")
-    with pytest.raises(StandardsError, match=r"city.yaml line 2, key drop_rules.1: no inherited"):
+    with pytest.raises(
+        StandardsError, match=r"city.yaml 第 2 行，键 drop_rules.1：没有可删除的继承规则“nope”"
+    ):
         load_standards(child)
 
 
@@ -345,12 +347,12 @@ def test_dropping_a_rule_another_one_counts_names_the_counting_rule(tmp_path: Pa
     child.write_text("extends: tianjin\ndrop_rules: [childcare_per_community]\n", "utf-8")
     with pytest.raises(StandardsError) as err:
         load_standards(child)
-    assert "tianjin.yaml line" in str(err.value)
-    assert "unknown rule 'childcare_per_community'" in str(err.value)
+    assert "tianjin.yaml 第" in str(err.value)
+    assert "未知规则“childcare_per_community”" in str(err.value)
 
 
 def test_unknown_profile_name_suggests_the_closest():
-    with pytest.raises(StandardsError, match=r"unknown standards profile 'tianjn'\. Did you mean "):
+    with pytest.raises(StandardsError, match=r"未知标准“tianjn”。是否指“tianjin”？"):
         load_standards("tianjn")
 
 
@@ -404,5 +406,93 @@ def test_wrong_type_in_a_child_setting_names_the_child(tmp_path: Path):
     child.write_text("extends: national\nprofiles:\n  adult:\n    speed_m_s: fast\n", "utf-8")
     with pytest.raises(StandardsError) as err:
         load_standards(child)
-    assert f"{child} line 4, key profiles.adult.speed_m_s:" in str(err.value)
-    assert "got 'fast'" in str(err.value)
+    assert f"{child} 第 4 行，键 profiles.adult.speed_m_s：" in str(err.value)
+    assert "实际为“fast”" in str(err.value)
+
+
+# -- the language of errors -----------------------------------------------------------------
+
+RULE = "rules:\n  - {{id: x, name: {{zh: 甲, en: x}}, source: {{document: d, clause: c}}, {}}}\n"
+BAD_PROFILES = {
+    "unknown key": "extends: national\nanalysis:\n  colour: red\n",
+    "not a number": "extends: national\nprofiles:\n  adult:\n    speed_m_s: fast\n",
+    "unknown parent": "extends: xiqin\n",
+    "cycle": "extends: std.yaml\n",
+    "nothing to drop": "extends: national\ndrop_rules: [nope]\n",
+    "key twice": "extends: national\nname: {zh: 甲, en: A}\nname: {zh: 乙, en: B}\n",
+    "not a mapping": "- extends\n- national\n",
+    "no rules": "name: {zh: 甲, en: A}\nrules: []\n",
+    "unknown category": "extends: national\n"
+    + RULE.format("kind: presence, category: nope, unit: community"),
+    "minutes without profile": "extends: national\n"
+    + RULE.format("kind: access, category: kindergarten, threshold: {value: 5, unit: min}"),
+    "unit not allowed": "extends: national\n"
+    + RULE.format("kind: access, category: kindergarten, threshold: {value: 5, unit: m}, unit: x"),
+    "households per district": "extends: national\n"
+    + RULE.format(
+        "kind: per_capita, category: kindergarten, attribute: count, per: 100, target: 1, "
+        "of: households, unit: district"
+    ),
+}
+# words a message may quote: what the planner wrote, profile and category ids, option names
+QUOTED = {"YAML", "yaml", "profile", "adult", "elderly", "unit", "community", "access"}
+
+
+def english_left(text: str, allowed: set[str]) -> list[str]:
+    """Runs of 3+ ASCII letters in ``text`` that are not one of ``allowed``, nor in a file
+    name, a key path, an option name or a quoted id (“profiles”, 'community')."""
+    text = re.sub(r"\S*/\S*|[\w.]+\.ya?ml|--[\w-]+|'[^']*'|“[\w.]+”|键 [\w.]+", " ", text)
+    return [w for w in re.findall(r"[A-Za-z_]{3,}", text) if w not in allowed]
+
+
+@pytest.mark.parametrize("case", BAD_PROFILES)
+def test_profile_errors_are_in_chinese(tmp_path: Path, standards, case):
+    text = BAD_PROFILES[case]
+    bad = tmp_path / "std.yaml"
+    bad.write_text(text, encoding="utf-8")
+    with pytest.raises(StandardsError) as err:
+        load_standards(bad)
+    message = str(err.value)
+    allowed = QUOTED | set(re.findall(r"[A-Za-z_]+", text)) | set(standards.category_ids)
+    assert english_left(message, allowed | set(shipped_profiles())) == [], message
+    assert "：" in message
+
+
+def test_unknown_or_missing_profile_is_said_in_chinese():
+    for spec in ("tianjn", "no/such/file.yaml"):
+        with pytest.raises(StandardsError) as err:
+            load_standards(spec)
+        assert english_left(str(err.value), {"tianjn", *shipped_profiles(), "YAML"}) == []
+
+
+def test_profile_errors_keep_their_english_wording(tmp_path: Path):
+    expected = {
+        "unknown key": "std.yaml line 3, key analysis.colour: unknown key 'colour'",
+        "not a number": "key profiles.adult.speed_m_s: Input should be a valid number, unable "
+        "to parse string as a number, got 'fast'",
+        "unknown parent": "key extends: unknown parent profile 'xiqin'. Did you mean 'xiqing'? "
+        "Give a shipped profile (",
+        "cycle": "key extends: 'extends' makes a cycle (std.yaml -> std.yaml); remove one.",
+        "key twice": "invalid YAML (key 'name' appears twice (first on line 2); keep one)",
+        "minutes without profile": "Value error, a threshold in minutes needs a 'profile' "
+        "(e.g. adult, elderly)",
+        "households per district": "key rules.0.unit: a rule per households needs unit: "
+        "community (households are known per community, from the communities file)",
+    }
+    bad = tmp_path / "std.yaml"
+    for case, wording in expected.items():
+        bad.write_text(BAD_PROFILES[case], encoding="utf-8")
+        with language("en"), pytest.raises(StandardsError) as err:
+            load_standards(bad)
+        assert wording in str(err.value), str(err.value)
+    with language("en"), pytest.raises(StandardsError, match=r"^invalid standards file:\n  "):
+        load_standards(bad)
+    with language("en"), pytest.raises(StandardsError, match="unknown standards profile 'tianjn'"):
+        load_standards("tianjn")
+
+
+def test_an_unchecked_source_is_flagged_in_the_run_language():
+    source = Source(document="GB 50180-2018", clause="表5.0.1", year=2018, verify=True)
+    assert source.cite() == "GB 50180-2018, 表5.0.1 (2018)［待核实］"
+    with language("en"):
+        assert source.cite() == "GB 50180-2018, 表5.0.1 (2018) [待核实 verify]"

@@ -518,6 +518,246 @@ CATALOGUE: dict[str, tuple[str, str]] = {
         "没有可检查的文件：请提供 --facilities、--communities 或 --boundaries。",
         "nothing to check: give --facilities, --communities or --boundaries.",
     ),
+    # input files and standards: standards.py, sources/office_files.py, sources/coords.py,
+    # sources/divisions.py, sources/osm.py, sources/cache.py
+    "src_sep": ("、", ", "),
+    "src_did_you_mean": ("是否指“{name}”？", " Did you mean {name!r}?"),
+    "src_verify_flag": ("［待核实］", " [待核实 verify]"),
+    "src_category_selector": (
+        "类别至少需要“tags”或“name_keywords”之一",
+        "a category needs at least one of 'tags' or 'name_keywords'",
+    ),
+    "src_label_twice": (
+        "名称或别名“{text}”同时被类别 {first} 和 {second} 使用",
+        "name or alias {text!r} is used by both {first} and {second}",
+    ),
+    "src_minutes_profile": (
+        "以分钟计的阈值需要“profile”（步行速度档，如 adult、elderly）",
+        "a threshold in minutes needs a 'profile' (e.g. adult, elderly)",
+    ),
+    "src_metres_no_profile": (
+        "以米计的阈值不能带“profile”",
+        "a threshold in metres takes no 'profile'",
+    ),
+    "src_unknown_category_known": (
+        "未知类别“{id}”；已有类别：{known}",
+        "unknown category {id!r}; known: {known}",
+    ),
+    "src_unknown_rule": ("未知规则“{id}”", "unknown rule {id!r}"),
+    "src_unknown_standards": (
+        "未知标准“{name}”。{hint}内置标准：{names}；也可给出 YAML 文件。",
+        "unknown standards profile {name!r}.{hint} Shipped profiles: {names}; or give a YAML file.",
+    ),
+    "src_key_twice": (
+        "键“{name}”出现了两次（第一次在第 {line} 行）；请只保留一个",
+        "key {name!r} appears twice (first on line {line}); keep one",
+    ),
+    "src_standards_not_found": (
+        "{path}：找不到标准文件。请用 --standards 给出一个存在的 YAML 文件。",
+        "{path}: standards file not found. Give an existing YAML file with --standards.",
+    ),
+    "src_standards_unreadable": (
+        "{path}：无法读取标准文件（{error}）。请将其另存为 UTF-8 编码的 YAML 文件。",
+        "{path}: cannot read standards file ({error}). Save it as UTF-8 YAML.",
+    ),
+    "src_yaml_where": (" 第 {line} 行第 {column} 列", " line {line}, column {column}"),
+    "src_yaml_invalid": (
+        "{path}{where}：YAML 语法错误（{problem}）。请修正该处的语法。",
+        "{path}{where}: invalid YAML ({problem}). Fix the syntax at that line.",
+    ),
+    "src_at_key": ("{path} 第 {line} 行，键 {name}", "{path} line {line}, key {name}"),
+    "src_top_mapping": (
+        "{path}：文件顶层应为 YAML 映射（键: 值），实为{type}。",
+        "{path}: expected a YAML mapping at the top, got {type}.",
+    ),
+    "src_expected_list": ("{where}：应为列表，实为{type}", "{where}: expected a list, got {type}"),
+    "src_type_list": ("列表", "list"),
+    "src_type_dict": ("映射", "dict"),
+    "src_type_str": ("文本", "str"),
+    "src_type_int": ("整数", "int"),
+    "src_type_float": ("数值", "float"),
+    "src_type_bool": ("布尔值", "bool"),
+    "src_type_NoneType": ("空值", "NoneType"),
+    "src_extends_cycle": (
+        "{where}：“extends”形成循环（{loop}）；请删去其中一处。",
+        "{where}: 'extends' makes a cycle ({loop}); remove one.",
+    ),
+    "src_unknown_parent": (
+        "{where}：未知的上级标准“{parent}”。{hint}请给出内置标准（{names}）或相对于“{child}”"
+        "的 YAML 文件。",
+        "{where}: unknown parent profile {parent!r}.{hint} Give a shipped profile ({names}) or "
+        "a YAML file relative to {child}.",
+    ),
+    "src_nothing_to_drop": (
+        "{where}：没有可删除的继承规则“{id}”",
+        "{where}: no inherited rule {id!r} to drop",
+    ),
+    "src_problems_one": ("标准文件有误：", "invalid standards file:"),
+    "src_problems_many": ("标准文件有 {n} 处问题：", "{n} problems:"),
+    "src_problem": ("{where}：{text}", "{where}: {text}"),
+    "src_unknown_key": ("未知的键“{name}”", "unknown key {name!r}"),
+    "src_missing_key": ("缺少键“{name}”", "missing key {name!r}"),
+    "src_got": ("，实际为“{got}”", ", got {got!r}"),
+    # pydantic's checks: English keeps pydantic's own text ({msg})
+    "src_pyd_greater_than": ("应大于 {gt}", "{msg}"),
+    "src_pyd_greater_than_equal": ("应大于或等于 {ge}", "{msg}"),
+    "src_pyd_less_than": ("应小于 {lt}", "{msg}"),
+    "src_pyd_less_than_equal": ("应小于或等于 {le}", "{msg}"),
+    "src_pyd_finite_number": ("应为有限的数值", "{msg}"),
+    "src_pyd_float_parsing": ("应为数值", "{msg}"),
+    "src_pyd_float_type": ("应为数值", "{msg}"),
+    "src_pyd_int_parsing": ("应为整数", "{msg}"),
+    "src_pyd_int_type": ("应为整数", "{msg}"),
+    "src_pyd_int_from_float": ("应为整数，不能带小数", "{msg}"),
+    "src_pyd_bool_parsing": ("应为 true 或 false", "{msg}"),
+    "src_pyd_bool_type": ("应为 true 或 false", "{msg}"),
+    "src_pyd_string_type": ("应为文本", "{msg}"),
+    "src_pyd_list_type": ("应为列表", "{msg}"),
+    "src_pyd_dict_type": ("应为映射（键: 值）", "{msg}"),
+    "src_pyd_model_type": ("应为映射（键: 值）", "{msg}"),
+    "src_pyd_too_short": ("至少应有 {min_length} 项，实有 {actual_length} 项", "{msg}"),
+    "src_pyd_string_too_long": ("最多 {max_length} 个字符", "{msg}"),
+    "src_pyd_string_pattern_mismatch": ("格式不符：应符合“{pattern}”", "{msg}"),
+    "src_pyd_literal_error": ("应为以下之一：{expected}", "{msg}"),
+    "src_pyd_union_tag_invalid": (
+        "键 {discriminator} 的值“{tag}”无效，应为以下之一：{expected_tags}",
+        "{msg}",
+    ),
+    "src_pyd_union_tag_not_found": ("缺少键 {discriminator}（规则种类）", "{msg}"),
+    "src_pyd_value_error": ("{error}", "{msg}"),
+    "src_pyd_other": ("取值无效（pydantic：“{msg}”）", "{msg}"),
+    "src_duplicate_category": ("类别编号“{id}”重复", "duplicate category id {id!r}"),
+    "src_unknown_category": ("未知类别“{id}”", "unknown category {id!r}"),
+    "src_duplicate_rule": ("规则编号“{id}”重复", "duplicate rule id {id!r}"),
+    "src_unknown_category_expected": (
+        "未知类别“{id}”；应为以下之一：{known}",
+        "unknown category {id!r}; expected one of {known}",
+    ),
+    "src_unknown_speed_profile": (
+        "未知的步行速度档“{id}”；应为以下之一：{known}",
+        "unknown profile {id!r}; expected one of {known}",
+    ),
+    "src_unknown_of_rule": (
+        "未知规则“{id}”；已有规则：{known}",
+        "unknown rule {id!r}; known: {ids}",
+    ),
+    "src_of_rule_kind": (
+        "规则“{id}”必须是按{over_zh}评判的步行可达（access）或单元配置（presence）规则",
+        "rule {id!r} must be an access or presence rule per {over}",
+    ),
+    "src_households_unit": (
+        "按户数计的规则需设 unit: community（户数按社区给出，来自社区文件）",
+        "a rule per households needs unit: community (households are known per community, "
+        "from the communities file)",
+    ),
+    "src_not_utf8_gbk": (
+        "{path}：既不是 UTF-8 也不是 GBK/GB18030 编码的文本。请另存为 UTF-8 编码的 CSV 文件。",
+        "{path}: neither UTF-8 nor GBK/GB18030 text. Save it as UTF-8 CSV.",
+    ),
+    "src_bad_crs": (
+        "--crs “{crs}”：应为 wgs84（GPS/天地图/OSM）、gcj02（高德/腾讯）、bd09（百度）之一，"
+        "或 EPSG 代码（如 EPSG:4490）。",
+        "--crs {crs!r}: expected one of {datums} or an EPSG code like EPSG:4490.",
+    ),
+    "src_role_area": ("研究范围", "area"),
+    "src_vector_unreadable": (
+        "{path}：无法读取{what}文件（{error}）。请给出 GeoJSON、GeoPackage 或 Shapefile 文件。",
+        "{path}: cannot read the {what} file ({error}). Give a GeoJSON, GeoPackage or Shapefile.",
+    ),
+    "src_vector_no_crs": (
+        "{path}：{what}文件没有坐标系（CRS）；请保存时带上坐标系（如 EPSG:4326）。",
+        "{path}: the {what} file has no CRS; save it with one (e.g. EPSG:4326).",
+    ),
+    "src_did_you_mean_any": ("是否指 {names}？", " Did you mean {names}?"),
+    "src_no_division": (
+        "--district “{query}”：全国行政区划中没有这个区、县或市。{hint}请给出其中文名称（西青区）、"
+        "带所属城市的名称（天津市西青区）或 6 位区划代码（120111）；也可用 --area FILE "
+        "给出自己的边界。",
+        "--district {query!r}: no such district, county or city in China's administrative "
+        "divisions.{hint} Give its Chinese name (西青区), with its city (天津市西青区) or its "
+        "6-digit code (120111); or give your own boundary with --area FILE.",
+    ),
+    "src_division_choice": ("{parent}{name}（{code}）", "{parent}{name} ({code})"),
+    "src_many_divisions": (
+        "--district “{query}”对应 {n} 个行政区划：{choices}。请给出其中之一。",
+        "--district {query!r} names {n} divisions: {choices}. Give one of these.",
+    ),
+    "src_osm_unreadable": (
+        "{path}：无法读取此 OSM 文件（{error}）。文件可能不完整或已损坏；请重新下载或导出。",
+        "{path}: cannot read this OSM file ({error}). It may be truncated or corrupt; download "
+        "or export it again.",
+    ),
+    "src_osm_no_nodes": (
+        "{path}：文件中没有任何 OSM 节点。是否导出了空文件？",
+        "{path}: the file holds no OSM nodes. Is it an empty export?",
+    ),
+    "src_osm_not_found": (
+        "{path}：找不到 OSM 文件。请检查 --osm 给出的路径。",
+        "{path}: OSM file not found. Check the path given to --osm.",
+    ),
+    "src_osm_directory": (
+        "{path}：这是一个文件夹，应为 OSM 数据文件（{suffixes}）。",
+        "{path}: is a directory, expected an OSM file ({suffixes}).",
+    ),
+    "src_osm_file_type": (
+        "{path}：不支持的文件类型；应为 {suffixes} 之一。可用 osmium-tool 转换，"
+        "或从 openstreetmap.org 导出 .osm 文件。",
+        "{path}: unsupported file type; expected one of {suffixes}. Convert it with "
+        "osmium-tool or export .osm from openstreetmap.org.",
+    ),
+    "src_bad_bbox": (
+        "--area “{text}”：应为以度为单位的 minlon,minlat,maxlon,maxlat（最小经度，最小纬度，"
+        "最大经度，最大纬度），且最小值小于最大值（如 104.05,30.66,104.10,30.70）。",
+        "--area {text!r}: expected minlon,minlat,maxlon,maxlat in degrees with min < max "
+        "(e.g. 104.05,30.66,104.10,30.70).",
+    ),
+    "src_area_neither": (
+        "--area “{text}”：既不是范围框（minlon,minlat,maxlon,maxlat），也不是存在的多边形文件。",
+        "--area {text!r}: neither a bounding box (minlon,minlat,maxlon,maxlat) nor an existing "
+        "polygon file.",
+    ),
+    "src_area_no_polygon": (
+        "{path}：研究范围文件中没有多边形；应为研究范围的边界。",
+        "{path}: the area file holds no polygon; expected the study area's boundary.",
+    ),
+    "src_file_changed": (
+        "{path}：circles 使用该文件期间文件被修改；请重新运行。",
+        "{path}: the file changed while circles was using it; run again.",
+    ),
+    "src_area_outside": (
+        "研究范围 {area} 位于OSM数据文件“{file}”之外，该文件的数据覆盖 {bounds}"
+        "（最小经度，最小纬度，最大经度，最大纬度）。请给出位于其中的研究范围。",
+        "the study area {area} lies outside the extract {file}, whose data covers {bounds} "
+        "(minlon, minlat, maxlon, maxlat). Give an area inside it.",
+    ),
+    "src_cache_extract": ("OSM数据", "extract"),
+    "src_cache_ways": ("道路", "ways"),
+    "src_cache_network": ("步行路网", "network"),
+    "src_cache_other_entry": ("条目属于另一个键或格式", "entry of another key or format"),
+    "src_cache_cannot_store": (
+        "缓存中不能保存 {type} 类型的值",
+        "cannot store {type} in the cache",
+    ),
+    "src_cache_unreadable": (
+        "{kind}缓存：条目 {path} 无法读取（{error}）；将重新生成",
+        "{kind} cache: unreadable entry {path} ({error}); rebuilding it",
+    ),
+    "src_cache_unwritable": (
+        "{kind}缓存：无法写入 {path}（{error}）；本次运行不使用缓存",
+        "{kind} cache: cannot write {path} ({error})",
+    ),
+    "src_opl_line": ("osmium 输出了无法解析的 OPL 行", "unexpected OPL line from osmium"),
+    "src_opl_nodes": (
+        "osmium 输出了无法解析的 OPL 节点列表",
+        "unexpected OPL node list from osmium",
+    ),
+    "src_blank_header": ("第{n}列（无表头）", "Unnamed: {j}"),
+    "src_cache_folder": (
+        "{path}：circles 缓存条目的位置上有一个同名文件夹。请删除它，或将 CIRCLES_CACHE_DIR "
+        "设为其他文件夹，或加 --no-cache 运行。",
+        "{path}: a folder stands where a circles cache entry belongs. Remove it, or set "
+        "CIRCLES_CACHE_DIR to another folder, or run with --no-cache.",
+    ),
 }
 
 

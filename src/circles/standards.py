@@ -23,6 +23,7 @@ from pydantic import (
 )
 
 from circles.errors import StandardsError
+from circles.messages import CATALOGUE, current_language, label, say
 
 Lang = Literal["zh", "en"]
 UNIT_LEVELS = ("community", "village", "street", "district")
@@ -48,7 +49,7 @@ class Source(_Strict):
     def cite(self) -> str:
         """Return a one-line citation such as ``GB 50180-2018, 表5.0.1 (2018)``."""
         year = f" ({self.year})" if self.year else ""
-        flag = " [待核实 verify]" if self.verify else ""
+        flag = say("src_verify_flag") if self.verify else ""
         return f"{self.document}, {self.clause}{year}{flag}"
 
 
@@ -100,8 +101,7 @@ class Category(_Strict):
     @model_validator(mode="after")
     def _has_selector(self) -> Category:
         if not self.tags and not self.name_keywords:
-            msg = "a category needs at least one of 'tags' or 'name_keywords'"
-            raise ValueError(msg)
+            raise ValueError(say("src_category_selector"))
         return self
 
 
@@ -119,7 +119,7 @@ class CategoryFile(_Strict):
         for cat in self.categories:
             for text in {cat.id, cat.name.zh, cat.name.en.lower(), *cat.aliases}:
                 if owner.setdefault(text, cat.id) != cat.id:
-                    msg = f"name or alias {text!r} is used by both {owner[text]} and {cat.id}"
+                    msg = say("src_label_twice", text=text, first=owner[text], second=cat.id)
                     raise ValueError(msg)
         return self
 
@@ -134,11 +134,9 @@ class Threshold(_Strict):
     @model_validator(mode="after")
     def _profile_for_minutes(self) -> Threshold:
         if self.unit == "min" and self.profile is None:
-            msg = "a threshold in minutes needs a 'profile' (e.g. adult, elderly)"
-            raise ValueError(msg)
+            raise ValueError(say("src_minutes_profile"))
         if self.unit == "m" and self.profile is not None:
-            msg = "a threshold in metres takes no 'profile'"
-            raise ValueError(msg)
+            raise ValueError(say("src_metres_no_profile"))
         return self
 
 
@@ -312,8 +310,8 @@ class Standards(_Strict):
         for cat in self.categories.categories:
             if cat.id == category_id:
                 return cat
-        msg = f"unknown category {category_id!r}; known: {', '.join(self.category_ids)}"
-        raise StandardsError(msg)
+        known = say("src_sep").join(self.category_ids)
+        raise StandardsError(say("src_unknown_category_known", id=category_id, known=known))
 
     @property
     def category_ids(self) -> list[str]:
@@ -325,8 +323,7 @@ class Standards(_Strict):
         for rule in self.rules:
             if rule.id == rule_id:
                 return rule
-        msg = f"unknown rule {rule_id!r}"
-        raise StandardsError(msg)
+        raise StandardsError(say("src_unknown_rule", id=rule_id))
 
     # -- walking speed and distance: minutes become metres here and nowhere else ----
     def speed_m_s(self, profile: str | None = None) -> float:
@@ -424,12 +421,18 @@ def profile_path(spec: str | Path | None = None) -> Path:
 
 def _unknown_profile(name: str) -> str:
     names = shipped_profiles()
-    close = difflib.get_close_matches(name, names, n=1, cutoff=0.5)
-    hint = f" Did you mean {close[0]!r}?" if close else ""
-    return (
-        f"unknown standards profile {name!r}.{hint} Shipped profiles: {', '.join(names)}; "
-        "or give a YAML file."
+    return say(
+        "src_unknown_standards",
+        name=name,
+        hint=_hint(name, names),
+        names=say("src_sep").join(names),
     )
+
+
+def _hint(name: str, names: list[str]) -> str:
+    """``Did you mean 'xiqing'?`` for the closest of ``names``, or nothing."""
+    close = difflib.get_close_matches(name, names, n=1, cutoff=0.5)
+    return say("src_did_you_mean", name=close[0]) if close else ""
 
 
 def _code_prefix(code: str) -> str:
@@ -470,7 +473,7 @@ def _unique_keys(loader: _Loader, node: yaml.MappingNode, deep: bool = False) ->
             raise yaml.constructor.ConstructorError(
                 None,
                 None,
-                f"key {key!r} appears twice (first on line {seen[key]}); keep one",
+                say("src_key_twice", name=key, line=seen[key]),
                 key_node.start_mark,
             )
         seen[key] = key_node.start_mark.line + 1
@@ -484,18 +487,16 @@ def _read_yaml(path: Path) -> tuple[Any, yaml.Node | None]:
     try:
         text = path.read_text(encoding="utf-8")
     except FileNotFoundError:
-        msg = f"{path}: standards file not found. Give an existing YAML file with --standards."
-        raise StandardsError(msg) from None
+        raise StandardsError(say("src_standards_not_found", path=path)) from None
     except (OSError, UnicodeDecodeError) as exc:
-        msg = f"{path}: cannot read standards file ({exc}). Save it as UTF-8 YAML."
-        raise StandardsError(msg) from None
+        raise StandardsError(say("src_standards_unreadable", path=path, error=exc)) from None
     try:
         return yaml.load(text, Loader=_Loader), yaml.compose(text, Loader=_Loader)
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
-        where = f" line {mark.line + 1}, column {mark.column + 1}" if mark else ""
+        where = say("src_yaml_where", line=mark.line + 1, column=mark.column + 1) if mark else ""
         problem = getattr(exc, "problem", None) or str(exc)
-        msg = f"{path}{where}: invalid YAML ({problem}). Fix the syntax at that line."
+        msg = say("src_yaml_invalid", path=path, where=where, problem=problem)
         raise StandardsError(msg) from None
 
 
@@ -523,12 +524,26 @@ def _describe(error: dict[str, Any]) -> tuple[tuple[Any, ...], str]:
         p for p in error["loc"] if p not in {"access", "presence", "per_capita", "coverage_rate"}
     )
     if error["type"] == "extra_forbidden":
-        return loc, f"unknown key {loc[-1]!r}"
+        return loc, say("src_unknown_key", name=loc[-1])
     if error["type"] == "missing":
-        return loc, f"missing key {loc[-1]!r}"
+        return loc, say("src_missing_key", name=loc[-1])
     got = error.get("input")
-    got_text = "" if isinstance(got, dict | list) else f", got {got!r}"
-    return loc, f"{error['msg']}{got_text}"
+    got_text = "" if isinstance(got, dict | list) else say("src_got", got=got)
+    return loc, _pydantic_text(error) + got_text
+
+
+def _pydantic_text(error: dict[str, Any]) -> str:
+    """Pydantic's complaint in the run's language (in English, pydantic's own words)."""
+    ctx = {
+        k: f"{v:g}" if isinstance(v, int | float) else str(v)
+        for k, v in error.get("ctx", {}).items()
+    }
+    for k in ("expected", "expected_tags", "discriminator"):  # "'m' or 'min'" -> “m”、“min”
+        if k in ctx and current_language() == "zh":
+            ctx[k] = "、".join(f"“{v.strip(chr(39))}”" for v in re.split(r", | or ", ctx[k]))
+    key = f"src_pyd_{error['type']}"
+    key = key if key in CATALOGUE else "src_pyd_other"
+    return say(key, **{**ctx, "msg": error["msg"]})
 
 
 @dataclass
@@ -546,20 +561,28 @@ class _Layer:
         if loc[:1] == ("categories",) and self.categories is not None:
             path, tree = self.categories
             sub = loc[1:]
-            return f"{path} line {_line_of(tree, sub)}, key {'.'.join(map(str, sub))}"
-        return f"{self.path} line {_line_of(self.tree, loc)}, key {key}"
+            return say(
+                "src_at_key", path=path, line=_line_of(tree, sub), name=".".join(map(str, sub))
+            )
+        return say("src_at_key", path=self.path, line=_line_of(self.tree, loc), name=key)
+
+
+def _type_name(value: object) -> str:
+    """The YAML kind of a value as a planner reads it (list, text, number…)."""
+    name = type(value).__name__
+    key = f"src_type_{name}"
+    return say(key) if key in CATALOGUE else name
 
 
 def _read_layer(path: Path) -> _Layer:
     data, tree = _read_yaml(path)
     if not isinstance(data, dict):
-        msg = f"{path}: expected a YAML mapping at the top, got {type(data).__name__}."
-        raise StandardsError(msg)
+        raise StandardsError(say("src_top_mapping", path=path, type=_type_name(data)))
     layer = _Layer(path.resolve(), data, tree)
     for key in ("rules", "drop_rules"):
         if key in data and not isinstance(data[key], list):
-            got = type(data[key]).__name__
-            raise StandardsError(f"{layer.where((key,))}: expected a list, got {got}")
+            got = _type_name(data[key])
+            raise StandardsError(say("src_expected_list", where=layer.where((key,)), type=got))
     if isinstance(data.get("categories"), str):
         cat_path = (path.parent / data["categories"]).resolve()
         cat_data, cat_tree = _read_yaml(cat_path)
@@ -578,7 +601,7 @@ def _read_chain(path: Path) -> list[_Layer]:
         seen = [layer.path for layer in chain]
         if parent_path in seen:
             loop = " -> ".join(p.name for p in [*seen[seen.index(parent_path) :], parent_path])
-            raise StandardsError(f"{where}: 'extends' makes a cycle ({loop}); remove one.")
+            raise StandardsError(say("src_extends_cycle", where=where, loop=loop))
         chain.append(_read_layer(parent_path))
     return chain[::-1]
 
@@ -590,12 +613,15 @@ def _parent_path(parent: object, child: Path, where: str) -> Path:
     path = child.parent / str(parent)
     if isinstance(parent, str) and parent and path.is_file():
         return path.resolve()
-    names = ", ".join(shipped_profiles())
-    close = difflib.get_close_matches(str(parent), shipped_profiles(), n=1, cutoff=0.5)
-    hint = f" Did you mean {close[0]!r}?" if close else ""
-    msg = (
-        f"{where}: unknown parent profile {parent!r}.{hint} Give a shipped profile "
-        f"({names}) or a YAML file relative to {child.name}."
+    names = shipped_profiles()
+    hint = _hint(str(parent), names)
+    msg = say(
+        "src_unknown_parent",
+        where=where,
+        parent=parent,
+        hint=hint,
+        names=say("src_sep").join(names),
+        child=child.name,
     )
     raise StandardsError(msg)
 
@@ -624,7 +650,7 @@ def _merge(chain: list[_Layer]) -> tuple[dict, list[tuple[int, int]]]:
         for j, rule_id in enumerate(layer.data.get("drop_rules", [])):
             if rule_id not in ids:
                 where = layer.where(("drop_rules", j))
-                raise StandardsError(f"{where}: no inherited rule {rule_id!r} to drop")
+                raise StandardsError(say("src_nothing_to_drop", where=where, id=rule_id))
             k = ids.index(rule_id)
             del rules[k], origin[k], ids[k]
         inherited = ids[:]  # a repeated id within one file stays a duplicate (an error)
@@ -699,7 +725,7 @@ def load_standards(spec: str | Path | None = None) -> Standards:
     except ValidationError as exc:
         for error in exc.errors():
             loc, text = _describe(error)
-            problems.append(f"{where(loc)}: {text}")
+            problems.append(say("src_problem", where=where(loc), text=text))
         raise StandardsError(_problem_text(problems)) from None
     problems = _cross_check(standards, where)
     if problems:
@@ -708,8 +734,9 @@ def load_standards(spec: str | Path | None = None) -> Standards:
 
 
 def _problem_text(problems: list[str]) -> str:
-    head = "invalid standards file" if len(problems) == 1 else f"{len(problems)} problems"
-    return f"{head}:\n  " + "\n  ".join(problems)
+    one = len(problems) == 1
+    head = say("src_problems_one") if one else say("src_problems_many", n=len(problems))
+    return f"{head}\n  " + "\n  ".join(problems)
 
 
 def _cross_check(standards: Standards, where: Callable[[tuple], str]) -> list[str]:
@@ -717,53 +744,57 @@ def _cross_check(standards: Standards, where: Callable[[tuple], str]) -> list[st
     problems: list[str] = []
 
     def add(loc: tuple[Any, ...], text: str) -> None:
-        problems.append(f"{where(loc)}: {text}")
+        problems.append(say("src_problem", where=where(loc), text=text))
 
     cat_ids = standards.category_ids
     seen: set[str] = set()
     for i, cid in enumerate(cat_ids):
         if cid in seen:
-            add(("categories", "categories", i, "id"), f"duplicate category id {cid!r}")
+            add(("categories", "categories", i, "id"), say("src_duplicate_category", id=cid))
         seen.add(cid)
     for i, cid in enumerate(standards.analysis.authoritative):
         if cid not in cat_ids:
-            add(("analysis", "authoritative", i), f"unknown category {cid!r}")
+            add(("analysis", "authoritative", i), say("src_unknown_category", id=cid))
     for cid in standards.completeness.typical_per_10k:
         if cid not in cat_ids:
-            add(("completeness", "typical_per_10k", cid), f"unknown category {cid!r}")
-    rule_ids = [r.id for r in standards.rules]
+            add(("completeness", "typical_per_10k", cid), say("src_unknown_category", id=cid))
     seen = set()
     for i, rule in enumerate(standards.rules):
         if rule.id in seen:
-            add(("rules", i, "id"), f"duplicate rule id {rule.id!r}")
+            add(("rules", i, "id"), say("src_duplicate_rule", id=rule.id))
         seen.add(rule.id)
-        category = getattr(rule, "category", None)
-        if category is not None and category not in cat_ids:
-            add(
-                ("rules", i, "category"),
-                f"unknown category {category!r}; expected one of {', '.join(cat_ids)}",
-            )
-        threshold = getattr(rule, "threshold", None)
-        profile = threshold.profile if threshold is not None else None
-        if profile is not None and profile not in standards.profiles:
-            add(
-                ("rules", i, "threshold", "profile"),
-                f"unknown profile {profile!r}; expected one of {', '.join(standards.profiles)}",
-            )
-        of_rule = getattr(rule, "of_rule", None)
-        if of_rule is not None:
-            target = next((r for r in standards.rules if r.id == of_rule), None)
-            if target is None:
-                add(("rules", i, "of_rule"), f"unknown rule {of_rule!r}; known: {rule_ids}")
-            elif not isinstance(target, AccessRule | PresenceRule) or target.unit != rule.over:
-                add(
-                    ("rules", i, "of_rule"),
-                    f"rule {of_rule!r} must be an access or presence rule per {rule.over}",
-                )
-        if getattr(rule, "of", None) == "households" and rule.unit != "community":
-            add(
-                ("rules", i, "unit"),
-                "a rule per households needs unit: community (households are known per "
-                "community, from the communities file)",
-            )
+        for key, text in _rule_problems(standards, rule):
+            add(("rules", i, *key), text)
+    return problems
+
+
+def _rule_problems(standards: Standards, rule: AnyRule) -> list[tuple[tuple[str, ...], str]]:
+    """What a rule names that the profile lacks: (the key path in the rule, the problem)."""
+    problems: list[tuple[tuple[str, ...], str]] = []
+    sep, cat_ids = say("src_sep"), standards.category_ids
+    category = getattr(rule, "category", None)
+    if category is not None and category not in cat_ids:
+        text = say("src_unknown_category_expected", id=category, known=sep.join(cat_ids))
+        problems.append((("category",), text))
+    threshold = getattr(rule, "threshold", None)
+    profile = threshold.profile if threshold is not None else None
+    if profile is not None and profile not in standards.profiles:
+        known = sep.join(standards.profiles)
+        problems.append(
+            (("threshold", "profile"), say("src_unknown_speed_profile", id=profile, known=known))
+        )
+    of_rule = getattr(rule, "of_rule", None)
+    target = next((r for r in standards.rules if r.id == of_rule), None)
+    if of_rule is not None and target is None:
+        ids = [r.id for r in standards.rules]
+        text = say("src_unknown_of_rule", id=of_rule, known=sep.join(ids), ids=ids)
+        problems.append((("of_rule",), text))
+    elif of_rule is not None and (
+        not isinstance(target, AccessRule | PresenceRule) or target.unit != rule.over
+    ):
+        over_zh = label(rule.over, "zh")
+        text = say("src_of_rule_kind", id=of_rule, over=rule.over, over_zh=over_zh)
+        problems.append((("of_rule",), text))
+    if getattr(rule, "of", None) == "households" and rule.unit != "community":
+        problems.append((("unit",), say("src_households_unit")))
     return problems

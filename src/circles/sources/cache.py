@@ -19,6 +19,7 @@ import shapely
 
 from circles._version import __version__
 from circles.errors import InputError
+from circles.messages import CATALOGUE, say
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -126,11 +127,7 @@ def _path(kind: str, key: str) -> Path:
 def _refuse_folder(path: Path) -> None:
     """A folder where a cache entry belongs is not ours to delete: say so."""
     if path.is_dir():
-        msg = (
-            f"{path}: a folder stands where a circles cache entry belongs. Remove it, or set "
-            "CIRCLES_CACHE_DIR to another folder, or run with --no-cache."
-        )
-        raise InputError(msg)
+        raise InputError(say("src_cache_folder", path=path))
 
 
 def load(kind: str, key: str, build: Callable[[dict[str, np.ndarray], dict], T]) -> T | None:
@@ -145,11 +142,10 @@ def load(kind: str, key: str, build: Callable[[dict[str, np.ndarray], dict], T])
             arrays = {name: npz[name] for name in npz.files}  # reads all: checks zip CRCs
         meta = json.loads(arrays.pop("meta").tobytes())
         if (meta.get("kind"), meta.get("key"), meta.get("format")) != (kind, key, FORMAT):
-            msg = "entry of another key or format"
-            raise ValueError(msg)
+            raise ValueError(say("src_cache_other_entry"))
         result = build(arrays, meta)
     except Exception as exc:  # a bad entry is rebuilt, never fatal
-        log.warning("%s cache: unreadable entry %s (%s); rebuilding it", kind, path, exc)
+        log.warning(say("src_cache_unreadable", kind=_kind(kind), path=path, error=exc))
         path.unlink(missing_ok=True)
         return None
     log.info("%s cache: hit (%s)", kind, path.name)
@@ -176,13 +172,18 @@ def store(kind: str, key: str, arrays: dict[str, np.ndarray], meta: dict) -> Non
         finally:
             Path(tmp).unlink(missing_ok=True)
     except (OSError, TypeError, ValueError) as exc:
-        log.warning("%s cache: cannot write %s (%s)", kind, path, exc)
+        log.warning(say("src_cache_unwritable", kind=_kind(kind), path=path, error=exc))
         return
     log.info("%s cache: stored %s", kind, path)
+
+
+def _kind(kind: str) -> str:
+    """What an entry holds (extract, ways, network), as a planner reads it."""
+    key = f"src_cache_{kind}"
+    return say(key) if key in CATALOGUE else kind
 
 
 def _json_default(value: object) -> object:
     if isinstance(value, np.generic):
         return value.item()
-    msg = f"cannot store {type(value).__name__} in the cache"
-    raise TypeError(msg)
+    raise TypeError(say("src_cache_cannot_store", type=type(value).__name__))

@@ -12,6 +12,7 @@ from pyproj import CRS, Transformer
 from pyproj.exceptions import CRSError
 
 from circles.errors import InputError
+from circles.messages import say
 
 DATUMS = ("wgs84", "gcj02", "bd09")
 SHIFTED = ("gcj02", "bd09")  # the Chinese datums no EPSG code expresses
@@ -67,8 +68,7 @@ def to_wgs84(lon: np.ndarray, lat: np.ndarray, crs: str) -> tuple[np.ndarray, np
     try:
         source = CRS.from_user_input(crs)
     except CRSError:
-        msg = f"--crs {crs!r}: expected one of {', '.join(DATUMS)} or an EPSG code like EPSG:4490."
-        raise InputError(msg) from None
+        raise InputError(say("src_bad_crs", crs=crs, datums=", ".join(DATUMS))) from None
     x, y = Transformer.from_crs(source, "EPSG:4326", always_xy=True).transform(lon, lat)
     return np.asarray(x), np.asarray(y)
 
@@ -79,16 +79,13 @@ def read_vector(path: Path, what: str) -> gpd.GeoDataFrame:
     Raises
     ------
     InputError
-        Unreadable file, or no CRS; ``what`` names the file's role in the message.
+        Unreadable file, or no CRS; ``what`` names the file's role in the message (in the
+        run's language).
     """
     try:
         gdf = gpd.read_file(path)
     except Exception as exc:  # pyogrio raises several types for unreadable files
-        msg = (
-            f"{path}: cannot read the {what} file ({exc}). Give a GeoJSON, GeoPackage or Shapefile."
-        )
-        raise InputError(msg) from None
+        raise InputError(say("src_vector_unreadable", path=path, what=what, error=exc)) from None
     if gdf.crs is None and len(gdf):
-        msg = f"{path}: the {what} file has no CRS; save it with one (e.g. EPSG:4326)."
-        raise InputError(msg)
+        raise InputError(say("src_vector_no_crs", path=path, what=what))
     return gdf

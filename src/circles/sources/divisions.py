@@ -18,6 +18,7 @@ import geopandas as gpd
 from shapely.geometry.base import BaseGeometry
 
 from circles.errors import InputError
+from circles.messages import say
 
 LEVELS = ("district", "city", "province")
 
@@ -86,20 +87,15 @@ def find_division(query: str) -> Division:
 def _one(query: str, hits: gpd.GeoDataFrame, table: gpd.GeoDataFrame) -> Division:
     if hits.empty:
         close = difflib.get_close_matches(query, table["name"].tolist(), n=3, cutoff=0.5)
-        hint = f" Did you mean {', '.join(close)}?" if close else ""
-        msg = (
-            f"--district {query!r}: no such district, county or city in China's administrative "
-            f"divisions.{hint} Give its Chinese name (西青区), with its city (天津市西青区) or its "
-            "6-digit code (120111); or give your own boundary with --area FILE."
-        )
-        raise InputError(msg)
+        names = say("src_sep").join(close)
+        hint = say("src_did_you_mean_any", names=names) if close else ""
+        raise InputError(say("src_no_division", query=query, hint=hint))
     if len(hits) > 1:
-        choices = "; ".join(
-            f"{p}{n} ({c})"
+        choices = say("list_sep").join(
+            say("src_division_choice", parent=p, name=n, code=c)
             for p, n, c in zip(hits["parent"], hits["name"], hits["code"], strict=True)
         )
-        msg = f"--district {query!r} names {len(hits)} divisions: {choices}. Give one of these."
-        raise InputError(msg)
+        raise InputError(say("src_many_divisions", query=query, n=len(hits), choices=choices))
     row = hits.iloc[0]
     return Division(
         code=row["code"],

@@ -15,6 +15,7 @@ import pandas as pd
 import pyogrio
 
 from circles.errors import InputError
+from circles.messages import say
 
 HEADER_SEARCH_ROWS = 10  # a title or notes above the header: look for it this far down
 DBF_NAME_BYTES = 10  # a DBF field name is cut at this many bytes
@@ -48,8 +49,7 @@ def _decoded(path: Path) -> str:
             return data.decode(encoding)
         except UnicodeDecodeError:
             continue
-    msg = f"{path}: neither UTF-8 nor GBK/GB18030 text. Save it as UTF-8 CSV."
-    raise InputError(msg)
+    raise InputError(say("src_not_utf8_gbk", path=path))
 
 
 def header_row(grid: pd.DataFrame, known: set[str]) -> int:
@@ -65,11 +65,12 @@ def header_row(grid: pd.DataFrame, known: set[str]) -> int:
 
 
 def with_header(grid: pd.DataFrame, row: int) -> pd.DataFrame:
-    """The rows below ``row`` with that row's cells as column names (unique; blanks named as
-    pandas names them), indexed by spreadsheet row (first = 1)."""
+    """The rows below ``row`` with that row's cells as column names (unique; a blank one
+    named by its position, in English as pandas names it), indexed by spreadsheet row
+    (first = 1)."""
     names: list[str] = []
     for j, value in enumerate(grid.iloc[row] if len(grid) else []):
-        name = str(value) if isinstance(value, str) else f"Unnamed: {j}"
+        name = str(value) if isinstance(value, str) else say("src_blank_header", j=j, n=j + 1)
         base, k = name, 1
         while name in names:
             name, k = f"{base}.{k}", k + 1

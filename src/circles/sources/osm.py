@@ -20,6 +20,7 @@ from shapely.geometry import Polygon, box
 from shapely.geometry.base import BaseGeometry
 
 from circles.errors import EmptyAreaError, InputError
+from circles.messages import say
 from circles.sources import extract_cache
 from circles.sources.coords import read_vector
 from circles.sources.extract import WGS84, OsmExtract, Ways
@@ -78,30 +79,21 @@ def _readable(path: Path) -> Iterator[None]:
     try:
         yield
     except RuntimeError as exc:
-        msg = (
-            f"{path}: cannot read this OSM file ({exc}). It may be truncated or corrupt; "
-            "download or export it again."
-        )
-        raise InputError(msg) from None
+        raise InputError(say("src_osm_unreadable", path=path, error=exc)) from None
 
 
 def _no_nodes(path: Path) -> InputError:
-    return InputError(f"{path}: the file holds no OSM nodes. Is it an empty export?")
+    return InputError(say("src_osm_no_nodes", path=path))
 
 
 def _check_path(path: Path) -> None:
     if not path.exists():
-        msg = f"{path}: OSM file not found. Check the path given to --osm."
-        raise InputError(msg)
+        raise InputError(say("src_osm_not_found", path=path))
+    suffixes = say("src_sep").join(OSM_SUFFIXES)
     if not path.is_file():
-        msg = f"{path}: is a directory, expected an OSM file ({', '.join(OSM_SUFFIXES)})."
-        raise InputError(msg)
+        raise InputError(say("src_osm_directory", path=path, suffixes=suffixes))
     if not path.name.lower().endswith(OSM_SUFFIXES):
-        msg = (
-            f"{path}: unsupported file type; expected one of {', '.join(OSM_SUFFIXES)}. "
-            "Convert it with osmium-tool or export .osm from openstreetmap.org."
-        )
-        raise InputError(msg)
+        raise InputError(say("src_osm_file_type", path=path, suffixes=suffixes))
 
 
 def file_sha256(path: Path) -> str:
@@ -131,24 +123,15 @@ def parse_area(area: str | Path | BaseGeometry | None) -> BaseGeometry | None:
         except ValueError:
             minlon = minlat = maxlon = maxlat = float("nan")
         if not (-180 <= minlon < maxlon <= 180 and -90 <= minlat < maxlat <= 90):
-            msg = (
-                f"--area {text!r}: expected minlon,minlat,maxlon,maxlat in degrees with "
-                "min < max (e.g. 104.05,30.66,104.10,30.70)."
-            )
-            raise InputError(msg)
+            raise InputError(say("src_bad_bbox", text=text))
         return box(minlon, minlat, maxlon, maxlat)
     path = Path(text)
     if not path.exists():
-        msg = (
-            f"--area {text!r}: neither a bounding box (minlon,minlat,maxlon,maxlat) "
-            "nor an existing polygon file."
-        )
-        raise InputError(msg)
-    gdf = read_vector(path, "area")
+        raise InputError(say("src_area_neither", text=text))
+    gdf = read_vector(path, say("src_role_area"))
     polygons = gdf[gdf.geom_type.isin(["Polygon", "MultiPolygon"])]
     if polygons.empty:
-        msg = f"{path}: the area file holds no polygon; expected the study area's boundary."
-        raise InputError(msg)
+        raise InputError(say("src_area_no_polygon", path=path))
     return shapely.make_valid(polygons.to_crs(WGS84).union_all())
 
 
@@ -282,8 +265,7 @@ def _parse_opl_ways(chunk: bytes, keep_all: bool) -> tuple:
     """Parse OPL way lines ``w<id> dV t<time> T<k=v,...> N<n<id>x<lon>y<lat>,...>``."""
     rows = _OPL_WAY.findall(chunk)  # node and area lines are skipped
     if len(rows) != chunk.count(b"\nw") + chunk.startswith(b"w"):
-        msg = "unexpected OPL line from osmium"
-        raise RuntimeError(msg)
+        raise RuntimeError(say("src_opl_line"))
     ids, tags, is_highway, node_fields = [], [], [], []
     stamp = ""
     parsed: dict[bytes, dict[str, str]] = {}  # many ways share their tags
@@ -303,8 +285,7 @@ def _parse_opl_ways(chunk: bytes, keep_all: bool) -> tuple:
     counts = np.fromiter((f.count(b",") + 1 if f else 0 for f in node_fields), np.int64)
     refs, x, y = _parse_node_list(b",".join(f for f in node_fields if f))
     if len(refs) != counts.sum():
-        msg = "unexpected OPL node list from osmium"
-        raise RuntimeError(msg)
+        raise RuntimeError(say("src_opl_nodes"))
     # osmium.osm.Location.valid(): inside -180..180, -90..90 degrees
     valid = (np.abs(x) <= 180 * _FIXED) & (np.abs(y) <= 90 * _FIXED)
     lon, lat = x / _FIXED, y / _FIXED  # as osmium's Location.lon, .lat
@@ -342,8 +323,7 @@ def _parse_node_list(text: bytes) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     xs, ys = np.flatnonzero(raw == ord("x")), np.flatnonzero(raw == ord("y"))
     ends = np.append(np.flatnonzero(raw == ord(",")), len(raw))
     if not len(xs) == len(ys) == len(ends):
-        msg = "unexpected OPL node list from osmium"
-        raise RuntimeError(msg)
+        raise RuntimeError(say("src_opl_nodes"))
     dots = np.flatnonzero(raw == ord("."))
     node = np.searchsorted(xs, dots) - 1
     in_lat = dots > ys[node]
@@ -353,8 +333,7 @@ def _parse_node_list(text: bytes) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     numbers = text.translate(_OPL_NODE_SEPARATORS, b".")
     values = np.fromstring(numbers, dtype=np.int64, sep=" ")
     if len(values) != 3 * len(xs):
-        msg = "unexpected OPL node list from osmium"
-        raise RuntimeError(msg)
+        raise RuntimeError(say("src_opl_nodes"))
     values = values.reshape(-1, 3)
     fixed = values[:, 1:] * 10 ** (7 - decimals)
     return values[:, 0], fixed[:, 0], fixed[:, 1]
@@ -513,8 +492,7 @@ def _read_cached(
     def reread_ways() -> Ways:  # only if the cached ways are gone when a network is built
         _check_path(path)
         if file_sha256(path) != sha256:  # else a network of the new file under the old key
-            msg = f"{path}: the file changed while circles was using it; run again."
-            raise InputError(msg)
+            raise InputError(say("src_file_changed", path=path))
         return _read_extract(path, feature_keys, read_area, sha256).ways
 
     extract = extract_cache.load_extract(key, path, reread_ways)
@@ -586,11 +564,11 @@ def _read_area(
         return bounds, []
     overlap = read_area.intersection(bounds)
     if overlap.is_empty or overlap.area == 0:
-        b = bounds.bounds
-        msg = (
-            f"the study area {tuple(round(v, 4) for v in read_area.bounds)} lies outside "
-            f"the extract {path.name}, whose data covers {tuple(round(v, 4) for v in b)} "
-            "(minlon, minlat, maxlon, maxlat). Give an area inside it."
+        msg = say(
+            "src_area_outside",
+            area=tuple(round(v, 4) for v in read_area.bounds),
+            file=path.name,
+            bounds=tuple(round(v, 4) for v in bounds.bounds),
         )
         raise EmptyAreaError(msg)
     return (overlap, []) if overlap.area < 0.99 * read_area.area else (read_area, [])
