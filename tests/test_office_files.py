@@ -83,9 +83,9 @@ def test_strict_makes_rows_without_coordinates_an_error(standards):
 def test_check_without_files_says_what_to_give():
     run = CliRunner().invoke(main, ["check"])
     assert run.exit_code == 2
-    assert "没有可检查的文件：请提供 --facilities、--communities 或 --boundaries。" in run.output
+    assert run.output.startswith("circles：错误：没有可检查的文件：请提供 --facilities、")
     run = CliRunner().invoke(main, ["check", "--lang", "en"])
-    assert "nothing to check: give --facilities, --communities or --boundaries." in run.output
+    assert run.output.startswith("circles: error: nothing to check: give --facilities,")
 
 
 def test_header_below_notes_in_a_gbk_csv_keeps_spreadsheet_row_numbers(tmp_path, standards):

@@ -14,7 +14,7 @@ import click
 
 from circles.errors import CirclesError
 from circles.folders import MANIFEST, result_folder, safe_name
-from circles.messages import label, language, say
+from circles.messages import current_language, label, language, say
 from circles.present.terminal import analysis_lines, file_line, ranking_lines
 
 if TYPE_CHECKING:
@@ -32,9 +32,15 @@ class UserError(click.ClickException):
 
     exit_code = 2
 
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.lang = current_language()  # shown after the command's language block ends
+
     def show(self, file: object = None) -> None:
-        """Print the message as ``circles: error: ...`` on standard error."""
-        click.echo(say("error", text=self.format_message()), err=True)
+        """Print the message as ``circles: error: ...`` on standard error, in the language
+        of the command that raised it."""
+        with language(self.lang):
+            click.echo(say("error", text=self.format_message()), err=True)
 
 
 def sample_extract() -> Path:
