@@ -15,7 +15,7 @@ from click.testing import CliRunner
 from circles import analyze
 from circles.cli import main
 from circles.errors import InputError
-from circles.planning.plan_file import read_plan
+from circles.planning.plan_file import read_plan, read_plan_datum
 from circles.planning.saved import load_analysis
 from circles.planning.scenario import MAX_ACTIONS, Action, load_base, run_scenario
 from circles.present.tables import write_outputs
@@ -285,7 +285,7 @@ def test_plan_file_rows_and_datums(planned, tmp_path):
     bad = tmp_path / "bad.csv"
     bad.write_text("action,category,lon,lat\nadd,supermarkt,104.08,30.69\n", encoding="utf-8")
     with pytest.raises(InputError, match=rf"{re.escape(str(bad))}, row 2: unknown category"):
-        run_scenario(base, read_plan(bad))
+        run_scenario(base, read_plan(bad, crs="wgs84"))
     no_action = tmp_path / "no_action.csv"
     no_action.write_text("category,lon,lat\nsupermarket,104.08,30.69\n", encoding="utf-8")
     with pytest.raises(InputError, match="no action column"):
@@ -304,7 +304,7 @@ def test_cli_compare_writes_a_new_folder_each_run(planned, tmp_path):
         f"action,category,lon,lat,facility_id\nadd,childcare,104.08,30.69,\nclose,,,,{fid}\n"
     )
     runner = CliRunner()
-    args = ["compare", "--analysis", str(folder), "--plan", str(plan)]
+    args = ["compare", "--analysis", str(folder), "--plan", str(plan), "--crs", "wgs84"]
     first = runner.invoke(main, args)
     assert first.exit_code == 0, first.output
     second = runner.invoke(main, args)
@@ -325,6 +325,26 @@ def test_cli_compare_writes_a_new_folder_each_run(planned, tmp_path):
     assert (folder / "access.npz").is_file()
     bad = tmp_path / "bad.csv"
     bad.write_text("action,category,lon,lat\nadd,supermarket,120.0,30.0\n")
-    failed = runner.invoke(main, ["compare", "--analysis", str(folder), "--plan", str(bad)])
+    failed = runner.invoke(
+        main, ["compare", "--analysis", str(folder), "--plan", f"{bad}::crs=wgs84"]
+    )
     assert failed.exit_code == 2
     assert "row 2: site 120.000000,30.000000 lies outside the analysed area" in failed.output
+
+
+def test_a_plan_in_china_must_say_its_datum(planned, tmp_path):
+    base, _, _, folder = planned
+    fid = _planner_row(base, "childcare", 0)["facility_id"]
+    plain = tmp_path / "方案.csv"
+    plain.write_text(f"操作,类别,经度,纬度,facility_id\n新增,超市,104.08,30.69,\n关闭,,,,{fid}\n")
+    before = sorted(folder.iterdir())
+    failed = CliRunner().invoke(main, ["compare", "--analysis", str(folder), "--plan", str(plain)])
+    assert failed.exit_code == 2
+    assert "方案.csv" in failed.output
+    assert all(datum in failed.output for datum in ("gcj02", "bd09", "wgs84"))
+    assert sorted(folder.iterdir()) == before  # nothing written
+    closing = tmp_path / "关闭.csv"
+    closing.write_text(f"操作,facility_id\n关闭,{fid}\n")
+    actions, datum = read_plan_datum(closing)  # closing needs no coordinates, so no datum
+    assert [a.kind for a in actions] == ["关闭"] and datum is None
+    assert read_plan_datum(f"{plain}::crs=gcj02")[1] == "gcj02"

@@ -275,7 +275,7 @@ def test_uploaded_gcj02_plan_exports_as_csv_geojson_and_xlsx(client, bench, fold
     assert {"scenario.csv", "scenario.geojson", "compare.xlsx", "manifest.json"} <= set(files)
     table = pd.read_csv(tmp_path / "plan-1" / "scenario.csv", encoding="utf-8-sig")
     assert table.loc[0, "gcj02_lon"] == pytest.approx(gcj[0], abs=1e-6)
-    again = read_plan(tmp_path / "plan-1" / "scenario.csv")
+    again = read_plan(tmp_path / "plan-1" / "scenario.csv", crs="wgs84")
     assert [(a.kind, a.facility_id) for a in again] == [
         ("add", None),
         ("close", actions[1]["facility_id"]),
@@ -295,6 +295,11 @@ def test_uploaded_gcj02_plan_exports_as_csv_geojson_and_xlsx(client, bench, fold
     assert said["crs"] == "gcj02" and said["actions"][0]["lon"] == pytest.approx(SITE[0], abs=1e-6)
     broken = client.post("/api/plan?name=p.csv", content=b"a,b\n1,2\n").json()["error"]
     assert "p.csv" in broken and "circles-plan-" not in broken
+    plain = f"action,category,经度,纬度\nadd,pharmacy,{gcj[0]},{gcj[1]}\n".encode()
+    unstated = client.post("/api/plan?name=方案.csv", content=plain)
+    assert unstated.status_code == 400  # no datum given: which one is it?
+    error = unstated.json()["error"]
+    assert "方案.csv" in error and all(d in error for d in ("gcj02", "bd09", "wgs84"))
     xlsx = client.post("/api/download/xlsx", json=body)
     sheets = pd.read_excel(io.BytesIO(xlsx.content), sheet_name=None)
     assert {"区", "方案"} <= set(sheets)

@@ -731,7 +731,11 @@ def _recommend_lines(rec: Recommendation, lang: str) -> list[str]:
     "lon/lat (经度/纬度, 高德经度...), facility_id for close and move.",
 )
 @click.option(
-    "--crs", default="wgs84", show_default=True, help="Datum of the plan: wgs84, gcj02, bd09."
+    "--crs",
+    default=None,
+    help="Datum of the plan's coordinates: wgs84 (GPS, 天地图, OSM), gcj02 (高德/腾讯 Amap, "
+    "Tencent) or bd09 (百度 Baidu). A plan adding or moving sites in China without it (nor "
+    "PLAN::crs=, nor a column such as 高德经度) is an error.",
 )
 @click.option(
     "--boundaries",
@@ -746,13 +750,14 @@ def _recommend_lines(rec: Recommendation, lang: str) -> list[str]:
     help="Output folder. Default: a new <analysis>/compare, compare-2, ...",
 )
 def compare(
-    folder: Path, plan: Path, crs: str, boundaries: str | None, lang: str, out: Path | None
+    folder: Path, plan: Path, crs: str | None, boundaries: str | None, lang: str, out: Path | None
 ) -> None:
     """Compare a plan (new, closed and moved facilities) with today, rule by rule."""
     from circles.planning.plan_file import read_plan
     from circles.planning.saved import load_analysis
     from circles.planning.scenario import load_base, run_scenario
     from circles.present.compare import COMPARE_FILES, write_comparison
+    from circles.sources.planner_files import FileSpec
 
     started = time.perf_counter()
     out = out or _new_folder(folder / "compare")
@@ -764,7 +769,7 @@ def compare(
         streets, used = _streets(saved, boundaries)
         base = load_base(saved, streets)
         result = run_scenario(base, read_plan(plan, crs))
-        inputs = [folder / MANIFEST, plan, *used]
+        inputs = [folder / MANIFEST, FileSpec.parse(plan).path, *used]
         with result_folder(out, "compare", inputs) as tmp:
             write_comparison(base, result, tmp, lang)
     except CirclesError as exc:

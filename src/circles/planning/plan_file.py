@@ -23,28 +23,31 @@ from circles.sources.planner_files import (
 ACTION_COLUMNS = ("action", "操作", "动作", "变更", "措施", "规划动作")
 
 
-def read_plan(path: str | Path | FileSpec, crs: str = "wgs84") -> list[Action]:
+def read_plan(path: str | Path | FileSpec, crs: str | None = None) -> list[Action]:
     """The actions of a plan file, each labelled with its file and row (``read_plan_datum``
     without the datum)."""
     return read_plan_datum(path, crs)[0]
 
 
-def read_plan_datum(path: str | Path | FileSpec, crs: str = "wgs84") -> tuple[list[Action], str]:
+def read_plan_datum(
+    path: str | Path | FileSpec, crs: str | None = None
+) -> tuple[list[Action], str | None]:
     """The actions of a plan file, each labelled with its file and row, and the datum its
-    coordinates were in (``crs``, or what the file option or a column name such as 高德经度
-    says).
+    coordinates were in (what the file option or a column name such as 高德经度 says, else
+    ``crs``; ``None`` for a plan without coordinates and without ``crs``).
 
     Columns: ``action`` (add/close/move or 新增/关闭/迁移), ``category`` (id, Chinese or
     English name, alias), coordinates as ``--facilities`` takes them (lon/lat, 经度/纬度,
-    高德经度..., a location column; datum from ``crs``, the file option or a column name) for
+    高德经度..., a location column; datum from the file option, a column name or ``crs``) for
     add and move, ``facility_id`` for close and move; optionally ``name``, ``capacity`` and
     ``area_m2`` of a new site. The actions' meaning is checked by ``check_actions``.
 
     Raises
     ------
     InputError
-        An unreadable file, no action column, bad coordinates of an add or move, or more than
-        ``MAX_ACTIONS`` rows; every problem listed with file, row and column.
+        An unreadable file, no action column, bad coordinates of an add or move (points in
+        China with no datum stated among them: which is it?), or more than ``MAX_ACTIONS``
+        rows; every problem listed with file, row and column.
     """
     spec = FileSpec.parse(path)
     problems = Problems()
@@ -89,10 +92,11 @@ def read_plan_datum(path: str | Path | FileSpec, crs: str = "wgs84") -> tuple[li
 
 
 def _positions(
-    table: Table, spec: FileSpec, crs: str, problems: Problems, needed: np.ndarray
-) -> tuple[np.ndarray, np.ndarray, str]:
+    table: Table, spec: FileSpec, crs: str | None, problems: Problems, needed: np.ndarray
+) -> tuple[np.ndarray, np.ndarray, str | None]:
     """WGS-84 lon/lat of the rows that need them (adds and moves), NaN elsewhere; and the
-    datum they were read in (``crs`` without any)."""
+    datum they were read in (``crs`` without any). Read as ``--facilities`` are: no default
+    datum, so points in China without one stated are an error."""
     n = len(table.frame)
     lon, lat, datum = np.full(n, np.nan), np.full(n, np.nan), crs
     if needed.any():

@@ -172,17 +172,19 @@ class Api:
 
     async def plan(self, request: Request) -> JSONResponse:
         """``POST /api/plan?name=plan.csv&crs=gcj02`` with the file as the body: its actions
-        (WGS-84), checked."""
+        (WGS-84), checked, and the datum they were in. Without ``crs``, a file placing sites
+        in China must name its datum in a column (高德经度...), as ``circles compare`` asks."""
         name = request.query_params.get("name", "plan.csv")
         suffix = Path(name).suffix.lower()
         if suffix not in PLAN_SUFFIXES:
             raise BadRequest(f"plan file {name!r}: expected one of {', '.join(PLAN_SUFFIXES)}.")
-        datum = _datum(request.query_params.get("crs", "wgs84"))
+        given = request.query_params.get("crs")
+        datum = None if given is None else _datum(given)
         body = await _body(request, MAX_UPLOAD)
         actions, datum = await run_in_threadpool(_read_plan, body, suffix, datum, name)
         result = await run_in_threadpool(self.bench.scenario, actions)  # checks every action
         actions_json = [action_json(a) for a in result.actions]
-        return JSONResponse({"actions": actions_json, "crs": str(datum).lower()})
+        return JSONResponse({"actions": actions_json, "crs": datum and datum.lower()})
 
     async def recommend(self, request: Request) -> JSONResponse:
         """``POST /api/recommend`` ``{"category", "k", "actions"}``: a job choosing K sites
@@ -338,7 +340,9 @@ def _datum(value: object) -> str:
     return str(value)
 
 
-def _read_plan(body: bytes, suffix: str, datum: str, name: str) -> tuple[list[Action], str]:
+def _read_plan(
+    body: bytes, suffix: str, datum: str | None, name: str
+) -> tuple[list[Action], str | None]:
     """An uploaded plan's actions and its datum: the file is read from a temporary folder,
     removed after."""
     with tempfile.TemporaryDirectory(prefix="circles-plan-") as folder:
