@@ -413,11 +413,9 @@ def _lonlat(text: str) -> tuple[float, float]:
     try:
         lon, lat = (float(v) for v in text.split(","))
     except ValueError:
-        msg = f"--at {text!r}: expected LON,LAT in degrees, e.g. --at 104.08,30.69"
-        raise UserError(msg) from None
+        raise UserError(say("out_at_format", text=text)) from None
     if not (-180 <= lon <= 180 and -90 <= lat <= 90):
-        msg = f"--at {text!r}: longitude must lie in -180..180, latitude in -90..90 (LON,LAT)"
-        raise UserError(msg)
+        raise UserError(say("out_at_range", text=text))
     return lon, lat
 
 
@@ -450,7 +448,7 @@ def score(
     from circles.planning.score import score_sites
 
     if (at is None) == (sites is None):
-        raise UserError("give exactly one of --at LON,LAT or --sites FILE")
+        raise UserError(say("out_at_or_sites"))
     started = time.perf_counter()
     out = out or _new_folder(folder / "score")
     try:
@@ -487,7 +485,7 @@ def _sites(at: str | None, sites: Path | None, crs: str | None) -> gpd.GeoDataFr
             click.echo(say("warning", text=warning), err=True)
         return points
     lon, lat = to_wgs84(*_lonlat(at), crs or "wgs84")
-    columns = {"name": ["site"], "site_id": [None], "given_crs": [crs or "wgs84"]}
+    columns = {"name": [say("out_site")], "site_id": [None], "given_crs": [crs or "wgs84"]}
     return gpd.GeoDataFrame(columns, geometry=gpd.points_from_xy(lon, lat), crs=4326)
 
 
@@ -525,7 +523,7 @@ def _write_scores_map(
     newly = np.unique(np.concatenate(result.newly_points[:top]))
     lang, tiles = lang_tiles
     name = saved.standards.category(category).name(lang)
-    title = f"{name}: {'候选选址评分' if lang == 'zh' else 'proposed sites'}"
+    title = say("out_title_scores", name=name)
     areas = write_sites_map(
         saved,
         category,
@@ -675,7 +673,7 @@ def _write_recommend_map(
     ]
     lang, tiles = lang_tiles
     name = saved.standards.category(category).name(lang)
-    title = f"{name}: {'推荐新增选址' if lang == 'zh' else 'recommended sites'} K={k}"
+    title = say("out_title_recommend", name=name, k=k)
     write_sites_map(
         saved,
         category,
@@ -762,8 +760,7 @@ def compare(
     started = time.perf_counter()
     out = out or _new_folder(folder / "compare")
     if folder.resolve().is_relative_to(out.resolve()):
-        msg = f"--out {out}: it would replace the analysis folder {folder}; choose another."
-        raise UserError(msg)
+        raise UserError(say("out_replaces_analysis", out=out, folder=folder))
     try:
         saved = load_analysis(folder)
         streets, used = _streets(saved, boundaries)

@@ -8,6 +8,7 @@ import numpy as np
 import pandas as pd
 
 from circles.errors import InputError
+from circles.messages import say
 from circles.planning.scenario import KINDS, MAX_ACTIONS, Action
 from circles.sources.planner_files import (
     FileSpec,
@@ -54,18 +55,14 @@ def read_plan_datum(
     table = read_table(spec, problems)
     problems.raise_errors()
     if len(table.frame) > MAX_ACTIONS:
-        msg = (
-            f"{spec}: {len(table.frame):,} actions; at most {MAX_ACTIONS:,} are judged at "
-            "once. Split the plan into several files."
-        )
-        raise InputError(msg)
+        n = len(table.frame)
+        raise InputError(say("out_plan_file_too_many", file=spec, n=n, max=MAX_ACTIONS))
     by_norm = {normalise(c): c for c in table.frame.columns}
     action_col = next((by_norm[n] for n in map(normalise, ACTION_COLUMNS) if n in by_norm), None)
     if action_col is None:
-        msg = (
-            f"{spec}: no action column; add a column action (操作) with add, close or move "
-            f"(新增/关闭/迁移) in each row. Columns: {list(table.frame.columns)}."
-        )
+        columns = list(table.frame.columns)
+        listed = "、".join(f"“{c}”" for c in columns)
+        msg = say("out_plan_no_action", file=spec, columns=columns, listed=listed)
         raise InputError(msg)
     kinds = [KINDS.get(normalise(v)) if pd.notna(v) else None for v in table.frame[action_col]]
     lon, lat, datum = _positions(table, spec, crs, problems, np.isin(kinds, ["add", "move"]))
@@ -84,7 +81,7 @@ def read_plan_datum(
             name=_text(frame, columns["name"], i),
             capacity=capacity[i],
             area_m2=area[i],
-            label=f"{spec.path}, {table.row_label} {table.row[i]}",
+            label=say(f"out_plan_{table.row_label}", file=spec.path, n=table.row[i]),
         )
         for i in range(len(frame))
     ]
