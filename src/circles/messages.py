@@ -440,6 +440,117 @@ CATALOGUE: dict[str, tuple[str, str]] = {
         "--out {out}：会覆盖分析结果文件夹 {folder}；请另选一个。",
         "--out {out}: it would replace the analysis folder {folder}; choose another.",
     ),
+    "out_no_cjk_font": (
+        "没有安装含中文字形的字体，中文会显示为方框。请安装一种：Debian/Ubuntu 用 "
+        "`apt-get install fonts-noto-cjk`；Windows 与 macOS 自带微软雅黑 / 苹方。"
+        "或使用 --lang en。",
+        "no font with Chinese glyphs is installed, so Chinese text would print as boxes. "
+        "Install one: Debian/Ubuntu `apt-get install fonts-noto-cjk`; Windows and macOS "
+        "ship Microsoft YaHei / PingFang SC. Or use --lang en.",
+    ),
+    "out_unknown_category_of": (
+        "未知类别“{category}”；应为以下之一：{known}。",
+        "unknown category {category!r}; expected one of {known}.",
+    ),
+    "out_unknown_category_or_all": (
+        "未知类别“{category}”；应为 all 或以下之一：{known}。",
+        "unknown category {category!r}; expected 'all' or one of {known}.",
+    ),
+    "out_unknown_district": (
+        "未知区县“{district}”；本次分析包含：{known}。",
+        "unknown district {district!r}; this analysis holds: {known}.",
+    ),
+    "out_unknown_format": (
+        "--format {formats}：应为 {known}（以逗号分隔）。",
+        "--format {formats}: expected {known} (comma-separated).",
+    ),
+    "out_unknown_tiles": (
+        "--tiles “{tiles}”：应为以下之一：{known}。",
+        "--tiles {tiles!r}: expected one of {known}.",
+    ),
+    "out_tianditu_key": (
+        "--tiles tianditu 需要在环境变量 {var} 中提供天地图密钥：请在 "
+        "https://console.tianditu.gov.cn/ 注册（控制台 → 应用管理 → 创建新应用，"
+        "应用类型 浏览器端），然后运行 `export {var}=<key>`（Windows：`set {var}=<key>`）。"
+        "或选用 --tiles osm、amap 或 none。",
+        "--tiles tianditu needs a 天地图 key in the environment variable {var}: register at "
+        "https://console.tianditu.gov.cn/ (控制台 → 应用管理 → 创建新应用, 应用类型 浏览器端), "
+        "then `export {var}=<key>` (Windows: `set {var}=<key>`). Or choose --tiles osm, amap or "
+        "none.",
+    ),
+    "out_plan_suffix": (
+        "方案文件“{name}”：应为以下格式之一：{known}。",
+        "plan file {name!r}: expected one of {known}.",
+    ),
+    "out_expect_recommend": (
+        '应为 {{"category": ID, "k": K, "actions": [...]}}。',
+        'expected {{"category": ID, "k": K, "actions": [...]}}.',
+    ),
+    "out_k_range": (
+        "k 应为 1 到 {max} 之间的整数，收到“{k}”。",
+        "k must be a whole number from 1 to {max}, got {k!r}.",
+    ),
+    "out_unknown_job": ("未知任务“{job}”。", "unknown job {job!r}."),
+    "out_expect_export": (
+        '应为 {{"folder": "/absolute/path", "actions": [...]}}。',
+        'expected {{"folder": "/absolute/path", "actions": [...]}}.',
+    ),
+    "out_unknown_download": (
+        "未知下载类型“{kind}”；应为 csv、geojson 或 xlsx。",
+        "unknown download {kind!r}; expected csv, geojson or xlsx.",
+    ),
+    "out_body_too_large": ("请求内容超过 {limit:,} 字节。", "request body over {limit:,} bytes."),
+    "out_send_json": (
+        "请以 JSON 发送请求内容，并设 Content-Type: application/json。",
+        "send the body as JSON with Content-Type: application/json.",
+    ),
+    "out_bad_json": ("JSON 请求内容格式错误：{error}。", "malformed JSON body: {error}."),
+    "out_expect_actions": (
+        '应为操作的 JSON 列表（或 {{"actions": [...]}}）。',
+        'expected a JSON list of actions (or {{"actions": [...]}}).',
+    ),
+    "out_api_too_many": (
+        "共 {n:,} 项操作；一次最多评判 {max:,} 项。",
+        "{n:,} actions; at most {max:,} are judged at once.",
+    ),
+    "out_action_object": (
+        "{label}：应为对象，收到 {type}。",
+        "{label}: expected an object, got {type}.",
+    ),
+    "out_action_field": (
+        "{label}：未知字段“{field}”；可用字段：{keys}。",
+        "{label}: unknown field {field!r}; fields: {keys}.",
+    ),
+    "out_action_text": (
+        "{label}：{key} 应为文本，收到“{value}”。",
+        "{label}: {key} must be text, got {value!r}.",
+    ),
+    "out_value_missing": ("缺少 {name}。", "{name} missing."),
+    "out_value_number": (
+        "{name} 应为以度为单位的数值，收到“{value}”。",
+        "{name} must be a number in degrees, got {value!r}.",
+    ),
+    "out_value_range": (
+        "{name} 应在 -{bound}..{bound} 之间，收到 {number}。",
+        "{name} must lie in -{bound}..{bound}, got {number}.",
+    ),
+    "out_crs_choice": (
+        "crs 应为以下之一：{known}，收到“{value}”。",
+        "crs must be one of {known}, got {value!r}.",
+    ),
+    "out_internal_error": ("内部错误（{kind}）", "internal error ({kind})"),
+    "out_export_relative": (
+        "导出文件夹“{folder}”：请给出绝对路径（例如 /home/me/plan-1）。",
+        "export folder {folder!r}: give an absolute path (e.g. /home/me/plan-1).",
+    ),
+    "out_export_in_analysis": (
+        "导出文件夹 {target}：位于分析结果文件夹 {analysis} 之内，或包含该文件夹。",
+        "export folder {target}: it lies in the analysis folder {analysis} or holds it.",
+    ),
+    "out_export_exists": (
+        "导出文件夹 {target}：已存在且不是空文件夹；未覆盖任何文件。",
+        "export folder {target}: exists and is not an empty folder; nothing overwritten.",
+    ),
 }
 
 
