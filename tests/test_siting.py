@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import itertools
 import json
+import re
 import shutil
 
 import geopandas as gpd
@@ -395,3 +396,27 @@ def test_rerunning_score_or_recommend_writes_a_new_folder(saved, tmp_path):
     assert (copy / "score" / "score.json").read_bytes() == (
         copy / "score-2" / "score.json"
     ).read_bytes()
+
+
+def _english_words(text: str) -> set[str]:
+    """Words of 3+ ASCII letters in a message, less quoted values (“...”), commands
+    (`...`), paths and file names."""
+    text = re.sub(r"“[^”]*”|`[^`]*`|\S*/\S*|\w+\.\w+", "", text)
+    return set(re.findall(r"[A-Za-z_]\w{2,}", text))
+
+
+def test_siting_errors_leave_no_english_under_zh(saved, tmp_path):
+    allowed = {"crs", "wgs84", "gcj02", "bd09", "count", "analysis", "FILE", "boundaries"}
+    allowed |= set(saved.standards.category_ids) | {r.id for r in saved.standards.rules}
+    calls = [
+        lambda: score_site(saved, "kindergarden", 104.08, 30.69),
+        lambda: score_site(saved, "kindergarten", 116.4, 39.9),
+        lambda: score_site(saved, "kindergarten", 104.08, 30.69, "nope"),
+        lambda: recommend(saved, "kindergarten", 0),
+        lambda: load_analysis(tmp_path),
+        lambda: saved.parts("street"),
+    ]
+    for call in calls:
+        with pytest.raises(InputError) as err:
+            call()
+        assert _english_words(str(err.value)) <= allowed, str(err.value)

@@ -330,7 +330,7 @@ CATALOGUE: dict[str, tuple[str, str]] = {
     "out_site": ("选址", "site"),
     "out_site_n": ("选址 {n}", "site {n}"),
     "out_no_streets": (
-        "{folder}：本次分析没有街道；请用 --boundaries FILE（街道边界）重新运行 circles analyze，"
+        "{folder}：本次分析没有街道；请用 --boundaries FILE（街道边界）重新运行 `circles analyze`，"
         "才能每个街道各绘一张图。",
         "{folder}: no 街道 in this analysis; run circles analyze with --boundaries FILE (street "
         "polygons) to draw one map per street.",
@@ -461,7 +461,7 @@ CATALOGUE: dict[str, tuple[str, str]] = {
         "unknown district {district!r}; this analysis holds: {known}.",
     ),
     "out_unknown_format": (
-        "--format {formats}：应为 {known}（以逗号分隔）。",
+        "--format {formats}：应为 {listed} 之一（多个格式以逗号分隔）。",
         "--format {formats}: expected {known} (comma-separated).",
     ),
     "out_unknown_tiles": (

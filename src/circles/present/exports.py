@@ -64,7 +64,8 @@ def parse_formats(values: Iterable[str]) -> list[str]:
     formats = [v.strip().lower() for text in values for v in text.split(",") if v.strip()]
     unknown = [f for f in formats if f not in FORMATS]
     if unknown:
-        msg = say("out_unknown_format", formats=", ".join(unknown), known=", ".join(FORMATS))
+        known, listed = ", ".join(FORMATS), "、".join(FORMATS)
+        msg = say("out_unknown_format", formats=", ".join(unknown), known=known, listed=listed)
         raise InputError(msg)
     return list(dict.fromkeys(formats))
 
