@@ -20,6 +20,7 @@ from click.testing import CliRunner
 from circles import analyze
 from circles.cli import main
 from circles.errors import InputError
+from circles.messages import language
 from circles.planning.saved import load_analysis
 from circles.present.leaflet import for_display
 from circles.present.maps import (
@@ -189,7 +190,12 @@ def test_offline_html_is_self_contained(saved, tmp_path):
     assert not re.search(r"<link[^>]+href=[\"']https?:", text)
     assert "tile.openstreetmap" not in text
     assert "OpenStreetMap contributors" in text
-    for shown in ("幼儿园", "数据依据", "步行可达比例"):  # as text, or in a JSON string
+    for shown in (
+        "幼儿园",
+        "数据依据：",
+        "步行可达比例",
+        "数据日期：",
+    ):  # text, or in a JSON string
         assert shown in text or json.dumps(shown)[1:-1] in text, shown
 
 
@@ -232,13 +238,16 @@ def test_tianditu_without_a_key_says_how_to_get_one(saved, monkeypatch):
     run = CliRunner().invoke(main, ["map", "--analysis", str(saved.folder), "--tiles", "tianditu"])
     assert run.exit_code == 2
     assert "TIANDITU_KEY" in run.output and "console.tianditu.gov.cn" in run.output
+    assert "需要在环境变量 TIANDITU_KEY 中提供天地图密钥" in run.output
 
 
 def test_unknown_district_and_category(saved, tmp_path):
-    with pytest.raises(InputError, match="unknown district"):
+    with pytest.raises(InputError, match="未知区县“西青区”；本次分析包含："):
         write_district_maps(saved, tmp_path, district="西青区")
-    with pytest.raises(InputError, match="unknown category"):
+    with pytest.raises(InputError, match="未知类别“kindergarden”；应为 all 或以下之一："):
         write_district_maps(saved, tmp_path, category="kindergarden")
+    with language("en"), pytest.raises(InputError, match="unknown district '西青区'"):
+        write_district_maps(saved, tmp_path, district="西青区")
 
 
 @NO_BROWSER
@@ -404,5 +413,8 @@ def test_legend_lists_the_communities_with_most_residents_beyond_reach(planner):
     rows = _worst_rows(district, rule)
     ranked = rankings(planner, "elderly_meal").head(5)
     assert rows[0].startswith("<div><b>未覆盖人数最多")
-    names = [r.removeprefix("<div>").split(":")[0] for r in rows[1:]]
+    names = [r.removeprefix("<div>").split("：")[0] for r in rows[1:]]
     assert names == [html.escape(n) for n in ranked["unit_name"]]
+    assert all(re.fullmatch(r"<div>.+：[\d,]+ 人（\d+%）</div>", r) for r in rows[1:])
+    english = _worst_rows(_read_district(planner, "none", "en"), rule)
+    assert english[1].startswith(f"<div>{names[0]}: ") and english[1].endswith("%)</div>")

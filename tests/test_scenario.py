@@ -15,7 +15,8 @@ from click.testing import CliRunner
 from circles import analyze
 from circles.cli import main
 from circles.errors import InputError
-from circles.planning.plan_file import read_plan
+from circles.messages import language
+from circles.planning.plan_file import read_plan, read_plan_datum
 from circles.planning.saved import load_analysis
 from circles.planning.scenario import MAX_ACTIONS, Action, load_base, run_scenario
 from circles.present.tables import write_outputs
@@ -242,29 +243,52 @@ def test_street_rows_judge_each_streets_residents(planned):
 @pytest.mark.parametrize(
     ("action", "message"),
     [
-        (Action("add", "超级市场", *SITES[0]), r"unknown category '超级市场'\. Did you mean"),
-        (Action("add", "supermarket", 120.0, 30.0), "outside the analysed area"),
-        (Action("add", "supermarket", "x", 30.0), "lon and lat as numbers"),
-        (Action("close"), "close needs facility_id"),
-        (Action("move", lon=104.08, lat=30.69), "move needs facility_id"),
-        (Action("close", facility_id="osm:node/1"), "unknown facility_id 'osm:node/1'"),
-        (Action("demolish", "supermarket"), "unknown action 'demolish'"),
-        (Action("add", None, *SITES[0]), "category missing"),
+        (Action("add", "超级市场", *SITES[0]), "未知类别“超级市场”。是否指“"),
+        (Action("add", "supermarket", 120.0, 30.0), "位于分析范围之外"),
+        (Action("add", "supermarket", "x", 30.0), "新增需要数值形式的经度和纬度"),
+        (Action("close"), "关闭需要 facility_id"),
+        (Action("move", lon=104.08, lat=30.69), "迁移需要 facility_id"),
+        (Action("close", facility_id="osm:node/1"), "未知 facility_id“osm:node/1”"),
+        (Action("demolish", "supermarket"), "未知操作“demolish”"),
+        (Action("add", None, *SITES[0]), "缺少类别"),
     ],
 )
 def test_bad_actions_are_named(planned, action, message):
     base, *_ = planned
     with pytest.raises(InputError, match=message) as err:
         run_scenario(base, [Action("add", "supermarket", *SITES[1]), action])
-    assert str(err.value).startswith("action 2: ")
+    assert str(err.value).startswith("第 2 项操作：")
+    allowed = {"facility_id", "osm", "node", "demolish", "add", "close", "move", "crs", "wgs84"}
+    allowed |= {"gcj02", "bd09"}
+    allowed |= set(base.saved.standards.category_ids)
+    assert set(re.findall(r"[A-Za-z_][\w]{2,}", str(err.value))) <= allowed  # no English left
+
+
+def test_bad_actions_in_english(planned):
+    base, *_ = planned
+    fid = _planner_row(base, "childcare", 0)["facility_id"]
+    plan = [Action("add", "超级市场", *SITES[0]), Action("close", "supermarket", facility_id=fid)]
+    with language("en"), pytest.raises(InputError) as err:
+        run_scenario(base, plan)
+    assert str(err.value).splitlines() == [
+        "2 bad actions in the plan:",
+        "action 1: unknown category '超级市场'. Did you mean '超市' (supermarket)?",
+        f"action 2: facility {fid!r} is a childcare, not a supermarket.",
+    ]
+    with pytest.raises(InputError) as err:
+        run_scenario(base, plan)
+    assert (
+        str(err.value).splitlines()[2]
+        == f"第 2 项操作：设施“{fid}”属于托育机构（3岁以下），不是超市。"
+    )
 
 
 def test_a_facility_closed_twice_and_too_many_actions(planned):
     base, *_ = planned
     fid = _planner_row(base, "childcare", 0)["facility_id"]
-    with pytest.raises(InputError, match="already closed or moved"):
+    with pytest.raises(InputError, match="已被关闭或迁移"):
         run_scenario(base, [Action("close", facility_id=fid), Action("move", None, *SITES[0], fid)])
-    with pytest.raises(InputError, match=f"at most {MAX_ACTIONS:,}"):
+    with pytest.raises(InputError, match=f"一次最多评判 {MAX_ACTIONS:,} 项"):
         run_scenario(base, [Action("add", "supermarket", *SITES[0])] * (MAX_ACTIONS + 1))
 
 
@@ -281,18 +305,20 @@ def test_plan_file_rows_and_datums(planned, tmp_path):
     actions = read_plan(plan)
     assert [a.kind for a in actions] == ["新增", "关闭"]
     assert actions[0].lon != 104.082  # 高德 (GCJ-02) columns are converted to WGS-84
-    assert actions[1].label == f"{plan}, row 3"
+    assert actions[1].label == f"“{plan}”第 3 行"
+    with language("en"):
+        assert read_plan(plan)[1].label == f"{plan}, row 3"
     bad = tmp_path / "bad.csv"
     bad.write_text("action,category,lon,lat\nadd,supermarkt,104.08,30.69\n", encoding="utf-8")
-    with pytest.raises(InputError, match=rf"{re.escape(str(bad))}, row 2: unknown category"):
-        run_scenario(base, read_plan(bad))
+    with pytest.raises(InputError, match=rf"“{re.escape(str(bad))}”第 2 行：未知类别"):
+        run_scenario(base, read_plan(bad, crs="wgs84"))
     no_action = tmp_path / "no_action.csv"
     no_action.write_text("category,lon,lat\nsupermarket,104.08,30.69\n", encoding="utf-8")
-    with pytest.raises(InputError, match="no action column"):
+    with pytest.raises(InputError, match="没有操作列"):
         read_plan(no_action)
     many = tmp_path / "many.csv"
     many.write_text("action,category,lon,lat\n" + "add,supermarket,104.08,30.69\n" * 1001)
-    with pytest.raises(InputError, match="at most 1,000"):
+    with pytest.raises(InputError, match="一次最多评判 1,000 项"):
         read_plan(many)
 
 
@@ -304,7 +330,7 @@ def test_cli_compare_writes_a_new_folder_each_run(planned, tmp_path):
         f"action,category,lon,lat,facility_id\nadd,childcare,104.08,30.69,\nclose,,,,{fid}\n"
     )
     runner = CliRunner()
-    args = ["compare", "--analysis", str(folder), "--plan", str(plan)]
+    args = ["compare", "--analysis", str(folder), "--plan", str(plan), "--crs", "wgs84"]
     first = runner.invoke(main, args)
     assert first.exit_code == 0, first.output
     second = runner.invoke(main, args)
@@ -321,10 +347,30 @@ def test_cli_compare_writes_a_new_folder_each_run(planned, tmp_path):
         with pd.ExcelFile(out / "compare.xlsx") as book:
             assert book.sheet_names == ["区", "街道", "社区", "方案"]
     into = runner.invoke(main, [*args, "--out", str(folder)])
-    assert into.exit_code == 2 and "would replace the analysis folder" in into.output
+    assert into.exit_code == 2 and "会覆盖分析结果文件夹" in into.output
     assert (folder / "access.npz").is_file()
     bad = tmp_path / "bad.csv"
     bad.write_text("action,category,lon,lat\nadd,supermarket,120.0,30.0\n")
-    failed = runner.invoke(main, ["compare", "--analysis", str(folder), "--plan", str(bad)])
+    failed = runner.invoke(
+        main, ["compare", "--analysis", str(folder), "--plan", f"{bad}::crs=wgs84"]
+    )
     assert failed.exit_code == 2
-    assert "row 2: site 120.000000,30.000000 lies outside the analysed area" in failed.output
+    assert "第 2 行：选址 120.000000,30.000000 位于分析范围之外" in failed.output
+
+
+def test_a_plan_in_china_must_say_its_datum(planned, tmp_path):
+    base, _, _, folder = planned
+    fid = _planner_row(base, "childcare", 0)["facility_id"]
+    plain = tmp_path / "方案.csv"
+    plain.write_text(f"操作,类别,经度,纬度,facility_id\n新增,超市,104.08,30.69,\n关闭,,,,{fid}\n")
+    before = sorted(folder.iterdir())
+    failed = CliRunner().invoke(main, ["compare", "--analysis", str(folder), "--plan", str(plain)])
+    assert failed.exit_code == 2
+    assert "方案.csv" in failed.output
+    assert all(datum in failed.output for datum in ("gcj02", "bd09", "wgs84"))
+    assert sorted(folder.iterdir()) == before  # nothing written
+    closing = tmp_path / "关闭.csv"
+    closing.write_text(f"操作,facility_id\n关闭,{fid}\n")
+    actions, datum = read_plan_datum(closing)  # closing needs no coordinates, so no datum
+    assert [a.kind for a in actions] == ["关闭"] and datum is None
+    assert read_plan_datum(f"{plain}::crs=gcj02")[1] == "gcj02"

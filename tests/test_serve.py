@@ -6,12 +6,14 @@ from __future__ import annotations
 import io
 import json
 import os
+import re
 import shutil
 import socket
 import threading
 import time
 import warnings
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -38,6 +40,12 @@ with warnings.catch_warnings():  # starlette 1.x asks for httpx2; httpx works
 SITE = (104.08, 30.69)
 JSON = {"Content-Type": "application/json"}
 CLICK = "arguments[0].dispatchEvent(new MouseEvent('click', {bubbles: true}))"
+ALLOWED = {"lon", "lat", "crs", "wgs84", "gcj02", "bd09", "JSON"}  # what the user types
+
+
+def _english(text: str) -> set[str]:
+    """Words of 3+ ASCII letters in a message, less the values it quotes (“...”)."""
+    return set(re.findall(r"[A-Za-z_]\w{2,}", re.sub(r"“[^”]*”", "", text)))
 
 
 @pytest.fixture(scope="module")
@@ -155,13 +163,13 @@ def test_score_from_the_points_a_site_reaches_equals_a_full_recount(bench):
 @pytest.mark.parametrize(
     ("query", "problem"),
     [
-        ("category=kindergarden&lon=104.08&lat=30.69", "unknown category"),
-        ("category=kindergarten&lon=116.4&lat=39.9", "outside the study area"),
-        ("category=kindergarten&lon=abc&lat=30.69", "lon must be a number"),
-        ("category=kindergarten&lon=104.08&lat=nan", "lat must be a number"),
-        ("category=kindergarten&lon=104.08", "lat missing"),
-        ("category=kindergarten&lon=104.08&lat=30.69&crs=mars", "crs must be one of"),
-        ("category=football_pitch&lon=104.08&lat=30.69", "no walking-access rule"),
+        ("category=kindergarden&lon=104.08&lat=30.69", "未知类别“kindergarden”"),
+        ("category=kindergarten&lon=116.4&lat=39.9", "位于本次分析的研究范围"),
+        ("category=kindergarten&lon=abc&lat=30.69", "lon 应为以度为单位的数值"),
+        ("category=kindergarten&lon=104.08&lat=nan", "lat 应为以度为单位的数值"),
+        ("category=kindergarten&lon=104.08", "缺少 lat"),
+        ("category=kindergarten&lon=104.08&lat=30.69&crs=mars", "crs 应为以下之一"),
+        ("category=football_pitch&lon=104.08&lat=30.69", "没有步行可达规则"),
     ],
 )
 def test_bad_score_requests_get_a_4xx_naming_the_problem(client, query, problem):
@@ -169,19 +177,20 @@ def test_bad_score_requests_get_a_4xx_naming_the_problem(client, query, problem)
     assert 400 <= response.status_code < 500
     assert problem in response.json()["error"]
     assert "Traceback" not in response.text
+    assert _english(response.json()["error"]) <= ALLOWED  # no English sentence left
 
 
 @pytest.mark.parametrize(
     ("body", "problem"),
     [
-        (b"{not json", "malformed JSON body"),
-        (b'{"actions": 3}', "expected a JSON list of actions"),
-        (b"[1]", "action 1: expected an object"),
-        (b'[{"action": "add", "where": 1}]', "unknown field 'where'"),
-        (b'[{"action": "add", "category": "kindergarten", "lon": "x", "lat": 30}]', "lon must"),
-        (b'[{"action": "add", "category": "kindergarden", "lon": 104.08, "lat": 30.69}]', "did"),
-        (b'[{"action": "close", "facility_id": "osm:node/1"}]', "unknown facility_id"),
-        (json.dumps([{"action": "close"}] * 1001).encode(), "at most 1,000"),
+        (b"{not json", "JSON 请求内容格式错误"),
+        (b'{"actions": 3}', "应为操作的 JSON 列表"),
+        (b"[1]", "第 1 项操作：应为对象"),
+        (b'[{"action": "add", "where": 1}]', "未知字段“where”"),
+        (b'[{"action": "add", "category": "kindergarten", "lon": "x", "lat": 30}]', "lon 应为"),
+        (b'[{"action": "add", "category": "kindergarden", "lon": 104.08, "lat": 30.69}]', "是否指"),
+        (b'[{"action": "close", "facility_id": "osm:node/1"}]', "未知 facility_id"),
+        (json.dumps([{"action": "close"}] * 1001).encode(), "一次最多评判 1,000 项"),
     ],
 )
 def test_bad_scenarios_get_a_4xx_naming_the_problem(client, body, problem):
@@ -189,6 +198,16 @@ def test_bad_scenarios_get_a_4xx_naming_the_problem(client, body, problem):
     assert 400 <= response.status_code < 500
     assert problem.lower() in response.json()["error"].lower()
     assert "Traceback" not in response.text
+
+
+def test_errors_speak_the_workbench_language(bench):
+    english = TestClient(create_app(replace(bench, lang="en")), base_url="http://127.0.0.1:8765")
+    score = english.get("/api/score?category=kindergarden&lon=104.08&lat=30.69").json()
+    assert score["error"] == "unknown category 'kindergarden'. Did you mean 'kindergarten'?"
+    body = english.post("/api/scenario", content=b"[1]", headers=JSON).json()
+    assert body["error"] == "action 1: expected an object, got int."
+    job = english.post("/api/recommend", json={"category": "kindergarten", "k": 0}).json()
+    assert job["error"] == "k must be a whole number from 1 to 50, got 0."
 
 
 def test_requests_from_other_hosts_or_without_json_are_refused(bench, client):
@@ -275,7 +294,7 @@ def test_uploaded_gcj02_plan_exports_as_csv_geojson_and_xlsx(client, bench, fold
     assert {"scenario.csv", "scenario.geojson", "compare.xlsx", "manifest.json"} <= set(files)
     table = pd.read_csv(tmp_path / "plan-1" / "scenario.csv", encoding="utf-8-sig")
     assert table.loc[0, "gcj02_lon"] == pytest.approx(gcj[0], abs=1e-6)
-    again = read_plan(tmp_path / "plan-1" / "scenario.csv")
+    again = read_plan(tmp_path / "plan-1" / "scenario.csv", crs="wgs84")
     assert [(a.kind, a.facility_id) for a in again] == [
         ("add", None),
         ("close", actions[1]["facility_id"]),
@@ -295,6 +314,11 @@ def test_uploaded_gcj02_plan_exports_as_csv_geojson_and_xlsx(client, bench, fold
     assert said["crs"] == "gcj02" and said["actions"][0]["lon"] == pytest.approx(SITE[0], abs=1e-6)
     broken = client.post("/api/plan?name=p.csv", content=b"a,b\n1,2\n").json()["error"]
     assert "p.csv" in broken and "circles-plan-" not in broken
+    plain = f"action,category,经度,纬度\nadd,pharmacy,{gcj[0]},{gcj[1]}\n".encode()
+    unstated = client.post("/api/plan?name=方案.csv", content=plain)
+    assert unstated.status_code == 400  # no datum given: which one is it?
+    error = unstated.json()["error"]
+    assert "方案.csv" in error and all(d in error for d in ("gcj02", "bd09", "wgs84"))
     xlsx = client.post("/api/download/xlsx", json=body)
     sheets = pd.read_excel(io.BytesIO(xlsx.content), sheet_name=None)
     assert {"区", "方案"} <= set(sheets)
@@ -405,4 +429,4 @@ def test_cli_serve_loads_once_and_prints_the_local_url(folder, monkeypatch):
     zh = CliRunner().invoke(main, ["serve", "--analysis", str(folder), "--port", "9001"])
     assert "规划工作台" in zh.output and ":9001/" in zh.output
     bad = CliRunner().invoke(main, ["serve", "--analysis", str(folder / "nope")])
-    assert bad.exit_code == 2 and "not an analysis folder" in bad.output
+    assert bad.exit_code == 2 and "不是分析结果文件夹" in bad.output

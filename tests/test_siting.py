@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import itertools
 import json
+import re
 import shutil
 
 import geopandas as gpd
@@ -18,6 +19,7 @@ from circles.access.service_areas import service_areas
 from circles.access.state import FORMAT_VERSION, load_state
 from circles.cli import main
 from circles.errors import InputError
+from circles.messages import language
 from circles.planning.recommend import (
     _solve,
     auto_candidates,
@@ -223,19 +225,21 @@ def test_a_stopped_solver_is_not_called_optimal_and_never_beats_greedy_down(save
     stopped = exact_mclp(cover, weights, 8, time_limit_s=0.01)
     if stopped.proven:
         pytest.skip("CBC proved this instance within 0.01 s on this machine")
-    assert "stopped" in stopped.status or "no solution" in stopped.status
+    assert stopped.status_text().endswith(("已到时限停止", "未找到解"))
+    with language("en"):
+        assert stopped.status_text().endswith((", stopped", ", no solution"))
     assert len(stopped.chosen) <= 8  # never more sites than asked, whatever CBC left
     hit = _hit(cover, greedy)
     assert stopped.bound >= float(weights[hit].sum()) - 1e-6
     chosen, method, report = _solve(cover, weights, 8, None, "exact", time_limit_s=0.01)
     assert float(weights[_hit(cover, chosen)].sum()) >= float(weights[hit].sum()) - 1e-6
-    assert not report["proven_optimal"] and "optimal" not in method.replace("optimality", "")
+    assert not report["proven_optimal"] and "已证明最优" not in method and "与最优差距 ≤" in method
     assert 0 <= report["optimality_gap"] < 1
 
 
 def test_recommend_reports_method_and_greedy_against_exact(saved):
     rec = recommend(saved, "kindergarten", 3)
-    assert rec.method.startswith("exact")
+    assert rec.method == "精确求解（PuLP/CBC，最优，已证明最优）"
     assert rec.greedy_vs_exact["greedy_share_of_optimum"] <= 1.0
     assert rec.greedy_vs_exact["proven_optimal"] is True
     assert rec.greedy_vs_exact["optimality_gap"] == 0.0
@@ -248,7 +252,10 @@ def test_recommend_reports_method_and_greedy_against_exact(saved):
     gains = rec.sites["newly_covered_population"].to_numpy()
     assert (np.diff(gains) <= 1e-9).all()
     greedy = recommend(saved, "kindergarten", 3, method="greedy")
-    assert greedy.method == "lazy greedy"
+    assert greedy.method == "惰性贪心算法"
+    with language("en"):
+        assert recommend(saved, "kindergarten", 3, method="greedy").method == "lazy greedy"
+        assert recommend(saved, "kindergarten", 3).method == "exact (PuLP/CBC, Optimal, optimal)"
 
 
 def test_min_spacing_is_respected(saved):
@@ -282,15 +289,30 @@ def test_gcj02_test_pair_lands_within_2m():
 
 
 def test_bad_input(saved, tmp_path):
-    with pytest.raises(InputError, match="outside the study area"):
+    with pytest.raises(InputError, match=r"位于本次分析的研究范围（.*）之外"):
         score_site(saved, "kindergarten", 116.4, 39.9)
-    with pytest.raises(InputError, match="Did you mean 'kindergarten'"):
+    with pytest.raises(
+        InputError, match="未知类别“kindergarden”。是否指“kindergarten”？已有类别："
+    ):
         score_site(saved, "kindergarden", 104.08, 30.69)
     empty = gpd.GeoDataFrame({"name": []}, geometry=[], crs=4326)
-    with pytest.raises(InputError, match="holds no site"):
+    with pytest.raises(InputError, match="候选点文件中没有任何点位"):
         recommend(saved, "kindergarten", 2, candidates=empty)
-    with pytest.raises(InputError, match="not an analysis folder"):
+    with pytest.raises(InputError, match="不是分析结果文件夹"):
         load_analysis(tmp_path)
+    with pytest.raises(InputError, match="--count 至少为 1"):
+        recommend(saved, "kindergarten", 0)
+    with pytest.raises(InputError, match="没有步行可达规则“nope”；应为以下之一："):
+        score_site(saved, "kindergarten", 104.08, 30.69, "nope")
+    with language("en"):
+        with pytest.raises(InputError, match="outside the study area"):
+            score_site(saved, "kindergarten", 116.4, 39.9)
+        with pytest.raises(InputError, match="Did you mean 'kindergarten'"):
+            score_site(saved, "kindergarden", 104.08, 30.69)
+        with pytest.raises(InputError, match="holds no site"):
+            recommend(saved, "kindergarten", 2, candidates=empty)
+        with pytest.raises(InputError, match="not an analysis folder"):
+            load_analysis(tmp_path)
 
 
 def test_cli_score_and_recommend(saved, tmp_path):
@@ -334,12 +356,12 @@ def test_cli_score_and_recommend(saved, tmp_path):
     assert run.exit_code == 0, run.output
     result = json.loads((tmp_path / "r" / "recommend.json").read_text(encoding="utf-8"))
     assert len(result["sites"]) == 2
-    assert "exact" in result["method"]
+    assert result["method"].startswith("精确求解（PuLP/CBC，")
     bad = CliRunner().invoke(
         main, ["score", "--analysis", folder, "--category", "kindergarten", "--at", "116.4,39.9"]
     )
     assert bad.exit_code == 2
-    assert "outside the study area" in bad.output
+    assert "位于本次分析的研究范围" in bad.output
     empty = tmp_path / "empty.csv"
     empty.write_text("", encoding="utf-8")
     bad = CliRunner().invoke(
@@ -374,3 +396,27 @@ def test_rerunning_score_or_recommend_writes_a_new_folder(saved, tmp_path):
     assert (copy / "score" / "score.json").read_bytes() == (
         copy / "score-2" / "score.json"
     ).read_bytes()
+
+
+def _english_words(text: str) -> set[str]:
+    """Words of 3+ ASCII letters in a message, less quoted values (“...”), commands
+    (`...`), paths and file names."""
+    text = re.sub(r"“[^”]*”|`[^`]*`|\S*/\S*|\w+\.\w+", "", text)
+    return set(re.findall(r"[A-Za-z_]\w{2,}", text))
+
+
+def test_siting_errors_leave_no_english_under_zh(saved, tmp_path):
+    allowed = {"crs", "wgs84", "gcj02", "bd09", "count", "analysis", "FILE", "boundaries"}
+    allowed |= set(saved.standards.category_ids) | {r.id for r in saved.standards.rules}
+    calls = [
+        lambda: score_site(saved, "kindergarden", 104.08, 30.69),
+        lambda: score_site(saved, "kindergarten", 116.4, 39.9),
+        lambda: score_site(saved, "kindergarten", 104.08, 30.69, "nope"),
+        lambda: recommend(saved, "kindergarten", 0),
+        lambda: load_analysis(tmp_path),
+        lambda: saved.parts("street"),
+    ]
+    for call in calls:
+        with pytest.raises(InputError) as err:
+            call()
+        assert _english_words(str(err.value)) <= allowed, str(err.value)

@@ -307,4 +307,7 @@ def test_exports_read_back_with_their_encodings_and_chinese_names(planner_run):
 
 def test_unknown_export_format_is_a_clear_error(tmp_path):
     run = CliRunner().invoke(main, ["analyze", "--format", "dwg", "--out", str(tmp_path / "x")])
-    assert run.exit_code == 2 and "--format dwg: expected shp, shp-gbk, kml" in run.output
+    assert run.exit_code == 2 and "--format dwg：应为 shp、shp-gbk、kml 之一" in run.output
+    args = ["analyze", "--format", "dwg", "--lang", "en", "--out", str(tmp_path / "x")]
+    english = CliRunner().invoke(main, args)
+    assert english.exit_code == 2 and "--format dwg: expected shp, shp-gbk, kml" in english.output

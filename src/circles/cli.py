@@ -420,11 +420,9 @@ def _lonlat(text: str) -> tuple[float, float]:
     try:
         lon, lat = (float(v) for v in text.split(","))
     except ValueError:
-        msg = f"--at {text!r}: expected LON,LAT in degrees, e.g. --at 104.08,30.69"
-        raise UserError(msg) from None
+        raise UserError(say("out_at_format", text=text)) from None
     if not (-180 <= lon <= 180 and -90 <= lat <= 90):
-        msg = f"--at {text!r}: longitude must lie in -180..180, latitude in -90..90 (LON,LAT)"
-        raise UserError(msg)
+        raise UserError(say("out_at_range", text=text))
     return lon, lat
 
 
@@ -457,7 +455,7 @@ def score(
     from circles.planning.score import score_sites
 
     if (at is None) == (sites is None):
-        raise UserError("give exactly one of --at LON,LAT or --sites FILE")
+        raise UserError(say("out_at_or_sites"))
     started = time.perf_counter()
     out = out or _new_folder(folder / "score")
     try:
@@ -494,7 +492,7 @@ def _sites(at: str | None, sites: Path | None, crs: str | None) -> gpd.GeoDataFr
             click.echo(say("warning", text=warning), err=True)
         return points
     lon, lat = to_wgs84(*_lonlat(at), crs or "wgs84")
-    columns = {"name": ["site"], "site_id": [None], "given_crs": [crs or "wgs84"]}
+    columns = {"name": [say("out_site")], "site_id": [None], "given_crs": [crs or "wgs84"]}
     return gpd.GeoDataFrame(columns, geometry=gpd.points_from_xy(lon, lat), crs=4326)
 
 
@@ -532,7 +530,7 @@ def _write_scores_map(
     newly = np.unique(np.concatenate(result.newly_points[:top]))
     lang, tiles = lang_tiles
     name = saved.standards.category(category).name(lang)
-    title = f"{name}: {'候选选址评分' if lang == 'zh' else 'proposed sites'}"
+    title = say("out_title_scores", name=name)
     areas = write_sites_map(
         saved,
         category,
@@ -682,7 +680,7 @@ def _write_recommend_map(
     ]
     lang, tiles = lang_tiles
     name = saved.standards.category(category).name(lang)
-    title = f"{name}: {'推荐新增选址' if lang == 'zh' else 'recommended sites'} K={k}"
+    title = say("out_title_recommend", name=name, k=k)
     write_sites_map(
         saved,
         category,
@@ -738,7 +736,11 @@ def _recommend_lines(rec: Recommendation, lang: str) -> list[str]:
     "lon/lat (经度/纬度, 高德经度...), facility_id for close and move.",
 )
 @click.option(
-    "--crs", default="wgs84", show_default=True, help="Datum of the plan: wgs84, gcj02, bd09."
+    "--crs",
+    default=None,
+    help="Datum of the plan's coordinates: wgs84 (GPS, 天地图, OSM), gcj02 (高德/腾讯 Amap, "
+    "Tencent) or bd09 (百度 Baidu). A plan adding or moving sites in China without it (nor "
+    "PLAN::crs=, nor a column such as 高德经度) is an error.",
 )
 @click.option(
     "--boundaries",
@@ -753,25 +755,25 @@ def _recommend_lines(rec: Recommendation, lang: str) -> list[str]:
     help="Output folder. Default: a new <analysis>/compare, compare-2, ...",
 )
 def compare(
-    folder: Path, plan: Path, crs: str, boundaries: str | None, lang: str, out: Path | None
+    folder: Path, plan: Path, crs: str | None, boundaries: str | None, lang: str, out: Path | None
 ) -> None:
     """Compare a plan (new, closed and moved facilities) with today, rule by rule."""
     from circles.planning.plan_file import read_plan
     from circles.planning.saved import load_analysis
     from circles.planning.scenario import load_base, run_scenario
     from circles.present.compare import COMPARE_FILES, write_comparison
+    from circles.sources.planner_files import FileSpec
 
     started = time.perf_counter()
     out = out or _new_folder(folder / "compare")
     if folder.resolve().is_relative_to(out.resolve()):
-        msg = f"--out {out}: it would replace the analysis folder {folder}; choose another."
-        raise UserError(msg)
+        raise UserError(say("out_replaces_analysis", out=out, folder=folder))
     try:
         saved = load_analysis(folder)
         streets, used = _streets(saved, boundaries)
         base = load_base(saved, streets)
         result = run_scenario(base, read_plan(plan, crs))
-        inputs = [folder / MANIFEST, plan, *used]
+        inputs = [folder / MANIFEST, FileSpec.parse(plan).path, *used]
         with result_folder(out, "compare", inputs) as tmp:
             write_comparison(base, result, tmp, lang)
     except CirclesError as exc:

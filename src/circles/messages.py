@@ -758,6 +758,277 @@ CATALOGUE: dict[str, tuple[str, str]] = {
         "{path}: a folder stands where a circles cache entry belongs. Remove it, or set "
         "CIRCLES_CACHE_DIR to another folder, or run with --no-cache.",
     ),
+    # outputs and planning: planning/*.py, present/*.py, serve/*.py, cli.py (score, recommend,
+    # compare)
+    "out_method_greedy": ("惰性贪心算法", "lazy greedy"),
+    "out_method_greedy_large": (
+        "惰性贪心算法（规模过大，未精确求解：候选点 {n} 个，覆盖关系 {pairs} 对）",
+        "lazy greedy (instance too large for exact: {n} candidates, {pairs} covering pairs)",
+    ),
+    "out_method_exact": (
+        "精确求解（PuLP/CBC，{status}，{proof}{kept}）",
+        "exact (PuLP/CBC, {status}, {proof}{kept})",
+    ),
+    "out_proven_optimal": ("已证明最优", "optimal"),
+    "out_gap_at_most": ("与最优差距 ≤ {gap:.1%}", "gap ≤ {gap:.1%}"),
+    "out_greedy_kept": ("；采用贪心结果，其覆盖人数更多", "; greedy kept, it covers more"),
+    "out_cbc_optimal": ("最优", "Optimal"),
+    "out_cbc_not_solved": ("未求解完成", "Not Solved"),
+    "out_cbc_infeasible": ("无可行解", "Infeasible"),
+    "out_cbc_unbounded": ("无界", "Unbounded"),
+    "out_cbc_undefined": ("状态不明", "Undefined"),
+    "out_cbc_stopped": ("{status}，已到时限停止", "{status}, stopped"),
+    "out_cbc_no_solution": ("{status}，未找到解", "{status}, no solution"),
+    "out_count_positive": ("--count 至少为 1，收到 {k}。", "--count must be at least 1, got {k}."),
+    "out_no_candidates": (
+        "候选点文件中没有任何点位；请至少给出一个点。",
+        "the candidate file holds no site; give at least one point.",
+    ),
+    "out_did_you_mean": ("是否指“{close}”？", " Did you mean {close!r}?"),
+    "out_did_you_mean_named": ("是否指“{close}”（{name}）？", " Did you mean {close!r} ({name})?"),
+    "out_unknown_category_known": (
+        "未知类别“{category}”。{hint}已有类别：{known}。",
+        "unknown category {category!r}.{hint} Known: {known}.",
+    ),
+    "out_unknown_rule": (
+        "类别 {category} 没有步行可达规则“{rule}”；应为以下之一：{known}。",
+        "unknown access rule {rule!r} for {category}; expected one of: {known}.",
+    ),
+    "out_no_access_rule": (
+        "所用标准中，类别“{category}”没有步行可达规则。",
+        "category {category!r} has no walking-access rule in the standards used.",
+    ),
+    "out_outside_study_area": (
+        "选址 {lon:.6f},{lat:.6f} 位于本次分析的研究范围（{w:.4f},{s:.4f},{e:.4f},{n:.4f}）之外。"
+        "请核对该点、其 --crs（wgs84、gcj02、bd09）以及经纬度顺序。",
+        "site {lon:.6f},{lat:.6f} lies outside the study area of this analysis "
+        "({w:.4f},{s:.4f},{e:.4f},{n:.4f}). Check the point, its --crs (wgs84, gcj02, bd09) and "
+        "lon,lat order.",
+    ),
+    "out_site": ("选址", "site"),
+    "out_site_n": ("选址 {n}", "site {n}"),
+    "out_no_streets": (
+        "{folder}：本次分析没有街道；请用 --boundaries FILE（街道边界）重新运行 `circles analyze`，"
+        "才能每个街道各绘一张图。",
+        "{folder}: no 街道 in this analysis; run circles analyze with --boundaries FILE (street "
+        "polygons) to draw one map per street.",
+    ),
+    "out_not_analysis": (
+        "{folder}：不是分析结果文件夹（缺少 {state} 或 {standards}）。"
+        "请先运行 `circles analyze --out FOLDER`，再把该文件夹传给 --analysis。",
+        "{folder}: not an analysis folder ({state} or {standards} missing). Run `circles "
+        "analyze --out FOLDER` first and pass that folder to --analysis.",
+    ),
+    "out_cannot_read": (
+        "{file}：无法读取（{error}）。请重新运行 `circles analyze`。",
+        "{file}: cannot read ({error}). Run `circles analyze` again.",
+    ),
+    "out_files_differ": (
+        "{folder}：analysis.gpkg 与 access.npz 不一致。请重新运行 `circles analyze`。",
+        "{folder}: analysis.gpkg and access.npz differ. Run `circles analyze` again.",
+    ),
+    "out_plan_too_many": (
+        "方案共有 {n:,} 项操作；一次最多评判 {max:,} 项。请拆成几个方案。",
+        "the plan holds {n:,} actions; at most {max:,} are judged at once. Split it into "
+        "several plans.",
+    ),
+    "out_plan_file_too_many": (
+        "“{file}”：共 {n:,} 项操作；一次最多评判 {max:,} 项。请把方案拆成几个文件。",
+        "{file}: {n:,} actions; at most {max:,} are judged at once. Split the plan into "
+        "several files.",
+    ),
+    "out_plan_no_action": (
+        "“{file}”：没有操作列；请加一列 action（操作），每行填写新增、关闭或迁移"
+        "（add/close/move）。现有列：{listed}。",
+        "{file}: no action column; add a column action (操作) with add, close or move "
+        "(新增/关闭/迁移) in each row. Columns: {columns}.",
+    ),
+    "out_plan_row": ("“{file}”第 {n} 行", "{file}, row {n}"),
+    "out_plan_feature": ("“{file}”第 {n} 个要素", "{file}, feature {n}"),
+    "out_action_n": ("第 {n} 项操作", "action {n}"),
+    "out_action_error": ("{label}：{error}", "{label}: {error}"),
+    "out_bad_actions": ("方案中有 {n} 项操作有误：", "{n} bad actions in the plan:"),
+    "out_more": ("……另有 {n} 项", "... and {n} more"),
+    "out_closed_twice": (
+        "设施“{id}”已被关闭或迁移。",
+        "facility {id!r} is already closed or moved.",
+    ),
+    "out_action_missing": (
+        "缺少操作；请填写新增、关闭或迁移（add/close/move）。",
+        "action missing; write add, close or move (新增/关闭/迁移).",
+    ),
+    "out_unknown_action": (
+        "未知操作“{kind}”；应为新增、关闭或迁移（add/close/move）。",
+        "unknown action {kind!r}; expected add/close/move (新增/关闭/迁移).",
+    ),
+    "out_category_missing": (
+        "缺少类别；请说明新增设施的类别（编号或名称，例如 幼儿园）。",
+        "category missing; say which category the new site is (id or name, e.g. 幼儿园).",
+    ),
+    "out_unknown_category": (
+        "未知类别“{category}”。{hint}",
+        "unknown category {category!r}.{hint}",
+    ),
+    "out_kind_add": ("新增", "add"),
+    "out_kind_close": ("关闭", "close"),
+    "out_kind_move": ("迁移", "move"),
+    "out_needs_facility_id": (
+        "{kind_text}需要 facility_id：现有设施的编号（分析结果设施图层的 facility_id 列，"
+        "例如 osm:node/123）。",
+        "{kind} needs facility_id: the id of an existing facility (column facility_id of the "
+        "analysis's facilities layer, e.g. osm:node/123).",
+    ),
+    "out_unknown_facility": (
+        "未知 facility_id“{id}”。{hint}",
+        "unknown facility_id {id!r}.{hint}",
+    ),
+    "out_facility_ambiguous": (
+        "facility_id“{id}”对应分析结果中的 {n} 处设施。",
+        "facility_id {id!r} names {n} facilities of the analysis.",
+    ),
+    "out_facility_other_category": (
+        "设施“{id}”属于{own_name}，不是{category_name}。",
+        "facility {id!r} is a {own}, not a {category}.",
+    ),
+    "out_needs_lonlat": (
+        "{kind_text}需要数值形式的经度和纬度，收到“{lon}”、“{lat}”。",
+        "{kind} needs lon and lat as numbers, got {lon!r}, {lat!r}.",
+    ),
+    "out_outside_analysed": (
+        "选址 {lon:.6f},{lat:.6f} 位于分析范围之外。请核对该点、其坐标系"
+        "（--crs wgs84、gcj02 或 bd09）以及经纬度顺序。",
+        "site {lon:.6f},{lat:.6f} lies outside the analysed area. Check the point, its datum "
+        "(--crs wgs84, gcj02 or bd09) and the lon,lat order.",
+    ),
+    "out_at_format": (
+        "--at “{text}”：应为以度为单位的 LON,LAT（经度,纬度），例如 --at 104.08,30.69",
+        "--at {text!r}: expected LON,LAT in degrees, e.g. --at 104.08,30.69",
+    ),
+    "out_at_range": (
+        "--at “{text}”：经度应在 -180..180 之间，纬度应在 -90..90 之间（LON,LAT）",
+        "--at {text!r}: longitude must lie in -180..180, latitude in -90..90 (LON,LAT)",
+    ),
+    "out_at_or_sites": (
+        "请给出 --at LON,LAT 或 --sites FILE 二者之一（且只给一个）",
+        "give exactly one of --at LON,LAT or --sites FILE",
+    ),
+    "out_title_scores": ("{name}：候选选址评分", "{name}: proposed sites"),
+    "out_title_recommend": ("{name}：推荐新增选址（K={k}）", "{name}: recommended sites K={k}"),
+    "out_replaces_analysis": (
+        "--out {out}：会覆盖分析结果文件夹 {folder}；请另选一个。",
+        "--out {out}: it would replace the analysis folder {folder}; choose another.",
+    ),
+    "out_no_cjk_font": (
+        "没有安装含中文字形的字体，中文会显示为方框。请安装一种：Debian/Ubuntu 用 "
+        "`apt-get install fonts-noto-cjk`；Windows 与 macOS 自带微软雅黑 / 苹方。"
+        "或使用 --lang en。",
+        "no font with Chinese glyphs is installed, so Chinese text would print as boxes. "
+        "Install one: Debian/Ubuntu `apt-get install fonts-noto-cjk`; Windows and macOS "
+        "ship Microsoft YaHei / PingFang SC. Or use --lang en.",
+    ),
+    "out_unknown_category_of": (
+        "未知类别“{category}”；应为以下之一：{known}。",
+        "unknown category {category!r}; expected one of {known}.",
+    ),
+    "out_unknown_category_or_all": (
+        "未知类别“{category}”；应为 all 或以下之一：{known}。",
+        "unknown category {category!r}; expected 'all' or one of {known}.",
+    ),
+    "out_unknown_district": (
+        "未知区县“{district}”；本次分析包含：{known}。",
+        "unknown district {district!r}; this analysis holds: {known}.",
+    ),
+    "out_unknown_format": (
+        "--format {formats}：应为 {listed} 之一（多个格式以逗号分隔）。",
+        "--format {formats}: expected {known} (comma-separated).",
+    ),
+    "out_unknown_tiles": (
+        "--tiles “{tiles}”：应为以下之一：{known}。",
+        "--tiles {tiles!r}: expected one of {known}.",
+    ),
+    "out_tianditu_key": (
+        "--tiles tianditu 需要在环境变量 {var} 中提供天地图密钥：请在 "
+        "https://console.tianditu.gov.cn/ 注册（控制台 → 应用管理 → 创建新应用，"
+        "应用类型 浏览器端），然后运行 `export {var}=<key>`（Windows：`set {var}=<key>`）。"
+        "或选用 --tiles osm、amap 或 none。",
+        "--tiles tianditu needs a 天地图 key in the environment variable {var}: register at "
+        "https://console.tianditu.gov.cn/ (控制台 → 应用管理 → 创建新应用, 应用类型 浏览器端), "
+        "then `export {var}=<key>` (Windows: `set {var}=<key>`). Or choose --tiles osm, amap or "
+        "none.",
+    ),
+    "out_plan_suffix": (
+        "方案文件“{name}”：应为以下格式之一：{known}。",
+        "plan file {name!r}: expected one of {known}.",
+    ),
+    "out_expect_recommend": (
+        '应为 {{"category": ID, "k": K, "actions": [...]}}。',
+        'expected {{"category": ID, "k": K, "actions": [...]}}.',
+    ),
+    "out_k_range": (
+        "k 应为 1 到 {max} 之间的整数，收到“{k}”。",
+        "k must be a whole number from 1 to {max}, got {k!r}.",
+    ),
+    "out_unknown_job": ("未知任务“{job}”。", "unknown job {job!r}."),
+    "out_expect_export": (
+        '应为 {{"folder": "/absolute/path", "actions": [...]}}。',
+        'expected {{"folder": "/absolute/path", "actions": [...]}}.',
+    ),
+    "out_unknown_download": (
+        "未知下载类型“{kind}”；应为 csv、geojson 或 xlsx。",
+        "unknown download {kind!r}; expected csv, geojson or xlsx.",
+    ),
+    "out_body_too_large": ("请求内容超过 {limit:,} 字节。", "request body over {limit:,} bytes."),
+    "out_send_json": (
+        "请以 JSON 发送请求内容，并设 Content-Type: application/json。",
+        "send the body as JSON with Content-Type: application/json.",
+    ),
+    "out_bad_json": ("JSON 请求内容格式错误：{error}。", "malformed JSON body: {error}."),
+    "out_expect_actions": (
+        '应为操作的 JSON 列表（或 {{"actions": [...]}}）。',
+        'expected a JSON list of actions (or {{"actions": [...]}}).',
+    ),
+    "out_api_too_many": (
+        "共 {n:,} 项操作；一次最多评判 {max:,} 项。",
+        "{n:,} actions; at most {max:,} are judged at once.",
+    ),
+    "out_action_object": (
+        "{label}：应为对象，收到 {type}。",
+        "{label}: expected an object, got {type}.",
+    ),
+    "out_action_field": (
+        "{label}：未知字段“{field}”；可用字段：{keys}。",
+        "{label}: unknown field {field!r}; fields: {keys}.",
+    ),
+    "out_action_text": (
+        "{label}：{key} 应为文本，收到“{value}”。",
+        "{label}: {key} must be text, got {value!r}.",
+    ),
+    "out_value_missing": ("缺少 {name}。", "{name} missing."),
+    "out_value_number": (
+        "{name} 应为以度为单位的数值，收到“{value}”。",
+        "{name} must be a number in degrees, got {value!r}.",
+    ),
+    "out_value_range": (
+        "{name} 应在 -{bound}..{bound} 之间，收到 {number}。",
+        "{name} must lie in -{bound}..{bound}, got {number}.",
+    ),
+    "out_crs_choice": (
+        "crs 应为以下之一：{known}，收到“{value}”。",
+        "crs must be one of {known}, got {value!r}.",
+    ),
+    "out_internal_error": ("内部错误（{kind}）", "internal error ({kind})"),
+    "out_export_relative": (
+        "导出文件夹“{folder}”：请给出绝对路径（例如 /home/me/plan-1）。",
+        "export folder {folder!r}: give an absolute path (e.g. /home/me/plan-1).",
+    ),
+    "out_export_in_analysis": (
+        "导出文件夹 {target}：位于分析结果文件夹 {analysis} 之内，或包含该文件夹。",
+        "export folder {target}: it lies in the analysis folder {analysis} or holds it.",
+    ),
+    "out_export_exists": (
+        "导出文件夹 {target}：已存在且不是空文件夹；未覆盖任何文件。",
+        "export folder {target}: exists and is not an empty folder; nothing overwritten.",
+    ),
 }
 
 

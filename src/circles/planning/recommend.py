@@ -19,6 +19,7 @@ from scipy.sparse.csgraph import dijkstra
 from scipy.spatial import cKDTree
 
 from circles.errors import InputError
+from circles.messages import say
 from circles.planning.saved import SavedAnalysis
 from circles.planning.score import access_rules, reach_site, site_columns, site_position
 from circles.rules.evaluate import access_stats
@@ -28,6 +29,9 @@ from circles.standards import AccessRule
 NOT_STREET = ("motorway", "motorway_link", "trunk", "trunk_link")
 EXACT_MAX_CANDIDATES = 5000
 EXACT_MAX_PAIRS = 300_000
+SOLVER_STATUS = {"Optimal": "out_cbc_optimal", "Not Solved": "out_cbc_not_solved",
+                 "Infeasible": "out_cbc_infeasible", "Unbounded": "out_cbc_unbounded",
+                 "Undefined": "out_cbc_undefined"}  # fmt: skip
 
 
 def auto_candidates(saved: SavedAnalysis, near_m: float = 50.0) -> np.ndarray:
@@ -108,13 +112,22 @@ def greedy_mclp(
 
 @dataclass
 class ExactResult:
-    """What CBC returned: the chosen candidates, whether they are proven optimal, and the
+    """What CBC returned: the chosen candidates, whether they are proven optimal, PuLP's
+    status (``Optimal``, ``Not Solved``...), whether a stopped run found a choice, and the
     upper bound on coverage that proves how far from optimal they can be."""
 
     chosen: list[int]
     proven: bool
     status: str
     bound: float
+    found: bool = True
+
+    def status_text(self) -> str:
+        """The solver's status as a planner reads it, in the run's language."""
+        text = say(SOLVER_STATUS.get(self.status, "out_cbc_undefined"))
+        if self.proven:
+            return text
+        return say("out_cbc_stopped" if self.found else "out_cbc_no_solution", status=text)
 
 
 def exact_mclp(
@@ -146,7 +159,7 @@ def exact_mclp(
     if proven:
         return ExactResult(chosen, True, status, _covered(cover, weights, chosen))
     bound = max(_relaxed_bound(cover, weights, k), _covered(cover, weights, chosen))
-    return ExactResult(chosen, False, f"{status}, {'stopped' if found else 'no solution'}", bound)
+    return ExactResult(chosen, False, status, bound, found)
 
 
 def _feasible(chosen: list[int], k: int, conflicts: list[np.ndarray] | None) -> bool:
@@ -240,8 +253,7 @@ def recommend(
     """
     started = time.perf_counter()
     if k < 1:
-        msg = f"--count must be at least 1, got {k}."
-        raise InputError(msg)
+        raise InputError(say("out_count_positive", k=k))
     rule = access_rules(saved, category_id, rule_id)[0]
     threshold = saved.standards.threshold_m(rule)
     old = saved.state.point_dist(category_id) if dist is None else dist
@@ -294,8 +306,7 @@ def _candidates(
         nodes = auto_candidates(saved)
         return graph.node_xy[nodes], coverage_matrix(saved, nodes, points, threshold)
     if candidates.empty:
-        msg = "the candidate file holds no site; give at least one point."
-        raise InputError(msg)
+        raise InputError(say("out_no_candidates"))
     wgs84 = candidates.to_crs(4326).geometry
     xy = np.array([site_position(saved, p.x, p.y) for p in wgs84]).reshape(-1, 2)
     dist = np.array([graph.point_dist(reach_site(saved, p, threshold).node_dist_m) for p in xy])
@@ -327,9 +338,9 @@ def _solve(
     small = n <= EXACT_MAX_CANDIDATES and pairs <= EXACT_MAX_PAIRS
     greedy = greedy_mclp(cover, weights, k, conflicts)
     if not (method == "exact" or (method == "auto" and small)):
-        why = "" if method == "greedy" else f" (instance too large for exact: {n} candidates, "
-        why += "" if method == "greedy" else f"{pairs} covering pairs)"
-        return greedy, "lazy greedy" + why, None
+        if method == "greedy":
+            return greedy, say("out_method_greedy"), None
+        return greedy, say("out_method_greedy_large", n=n, pairs=pairs), None
     exact = exact_mclp(cover, weights, k, conflicts, time_limit_s, start=greedy)
     best, got = _covered(cover, weights, exact.chosen), _covered(cover, weights, greedy)
     chosen = exact.chosen if best >= got else greedy  # a stopped solver may do worse
@@ -338,14 +349,16 @@ def _solve(
         "exact_covered_population": round(best, 1),
         "greedy_covered_population": round(got, 1),
         "greedy_share_of_optimum": round(got / found, 4) if found > 0 else 1.0,
-        "solver_status": exact.status,
+        "solver_status": exact.status_text(),
         "proven_optimal": exact.proven,
         "upper_bound_population": round(max(exact.bound, found), 1),
         "optimality_gap": round(1 - found / exact.bound, 4) if exact.bound > found else 0.0,
     }
-    kept = "" if chosen is exact.chosen else "; greedy kept, it covers more"
-    proof = "optimal" if exact.proven else f"gap ≤ {comparison['optimality_gap']:.1%}"
-    return chosen, f"exact (PuLP/CBC, {exact.status}, {proof}{kept})", comparison
+    gap = comparison["optimality_gap"]
+    proof = say("out_proven_optimal") if exact.proven else say("out_gap_at_most", gap=gap)
+    kept = "" if chosen is exact.chosen else say("out_greedy_kept")
+    method = say("out_method_exact", status=exact.status_text(), proof=proof, kept=kept)
+    return chosen, method, comparison
 
 
 def _by_marginal_gain(

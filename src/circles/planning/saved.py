@@ -16,6 +16,7 @@ from pyproj import CRS
 from circles.access.state import STATE_FILE, AccessState, load_state
 from circles.errors import InputError
 from circles.folders import safe_name, verify_folder
+from circles.messages import say
 from circles.standards import Standards
 
 STANDARDS_FILE = "standards.json"
@@ -80,11 +81,7 @@ class SavedAnalysis:
         if level == "district":
             return [Part(str(district["id"]), str(district["name"]), self.study_area_m)]
         if self.streets is None:
-            msg = (
-                f"{self.folder}: no 街道 in this analysis; run circles analyze with "
-                "--boundaries FILE (street polygons) to draw one map per street."
-            )
-            raise InputError(msg)
+            raise InputError(say("out_no_streets", folder=self.folder))
         streets = self.streets.to_crs(self.crs)
         areas = shapely.intersection(streets.geometry.values, self.study_area_m)
         return [
@@ -125,10 +122,7 @@ def load_analysis(folder: str | Path) -> SavedAnalysis:
     """
     folder = Path(folder)
     if not (folder / STATE_FILE).is_file() or not (folder / STANDARDS_FILE).is_file():
-        msg = (
-            f"{folder}: not an analysis folder ({STATE_FILE} or {STANDARDS_FILE} missing). "
-            "Run `circles analyze --out FOLDER` first and pass that folder to --analysis."
-        )
+        msg = say("out_not_analysis", folder=folder, state=STATE_FILE, standards=STANDARDS_FILE)
         raise InputError(msg)
     verify_folder(folder, ANALYSIS_FILES)
     state = load_state(folder / STATE_FILE)
@@ -137,6 +131,5 @@ def load_analysis(folder: str | Path) -> SavedAnalysis:
             (folder / STANDARDS_FILE).read_text(encoding="utf-8")
         )
     except (OSError, ValueError) as exc:
-        msg = f"{folder / STANDARDS_FILE}: cannot read ({exc}). Run `circles analyze` again."
-        raise InputError(msg) from None
+        raise InputError(say("out_cannot_read", file=folder / STANDARDS_FILE, error=exc)) from None
     return SavedAnalysis(folder=folder, standards=standards, state=state)

@@ -21,6 +21,7 @@ from pyproj import Transformer
 
 from circles.access.search import CategoryAccess, nearest_facility
 from circles.errors import InputError
+from circles.messages import say
 from circles.model.communities import street_of
 from circles.planning.saved import SavedAnalysis
 from circles.planning.score import reach_site
@@ -118,8 +119,7 @@ def load_base(saved: SavedAnalysis, streets: gpd.GeoDataFrame | None = None) -> 
     if len(facilities) != len(state.facilities["facility_id"]) or len(demand) != len(
         state.demand["population"]
     ):
-        msg = f"{saved.folder}: analysis.gpkg and access.npz differ. Run `circles analyze` again."
-        raise InputError(msg)
+        raise InputError(say("out_files_differ", folder=saved.folder))
     return ScenarioBase(
         saved=saved,
         communities=communities,
@@ -149,53 +149,53 @@ def check_actions(base: ScenarioBase, actions: Sequence[Action]) -> list[Action]
         than ``MAX_ACTIONS`` actions.
     """
     if len(actions) > MAX_ACTIONS:
-        msg = (
-            f"the plan holds {len(actions):,} actions; at most {MAX_ACTIONS:,} are judged at "
-            "once. Split it into several plans."
-        )
-        raise InputError(msg)
+        raise InputError(say("out_plan_too_many", n=len(actions), max=MAX_ACTIONS))
     errors: list[str] = []
     checked, closed = [], set()
     for i, action in enumerate(actions):
-        label = action.label or f"action {i + 1}"
+        label = action.label or say("out_action_n", n=i + 1)
         try:
             action = _checked(base, replace(action, label=label))
         except InputError as exc:
-            errors.append(f"{label}: {exc}")
+            errors.append(say("out_action_error", label=label, error=exc))
             continue
         if action.kind != "add" and action.facility_id in closed:
-            errors.append(f"{label}: facility {action.facility_id!r} is already closed or moved.")
+            twice = say("out_closed_twice", id=action.facility_id)
+            errors.append(say("out_action_error", label=label, error=twice))
         closed.add(action.facility_id)
         checked.append(action)
     if errors:
-        head = [f"{len(errors)} bad actions in the plan:"] if len(errors) > 1 else []
+        head = [say("out_bad_actions", n=len(errors))] if len(errors) > 1 else []
         raise InputError("\n".join(head + errors[:15] + _more(len(errors) - 15)))
     return checked
 
 
 def _more(n: int) -> list[str]:
-    return [f"... and {n} more"] if n > 0 else []
+    return [say("out_more", n=n)] if n > 0 else []
 
 
 def _checked(base: ScenarioBase, action: Action) -> Action:
     """One action with its kind and category as ids (raises ``InputError`` if it is bad)."""
     if _blank(action.kind):
-        msg = "action missing; write add, close or move (新增/关闭/迁移)."
-        raise InputError(msg)
+        raise InputError(say("out_action_missing"))
     kind = KINDS.get(normalise(action.kind))
     if kind is None:
-        msg = f"unknown action {action.kind!r}; expected add/close/move (新增/关闭/迁移)."
-        raise InputError(msg)
+        raise InputError(say("out_unknown_action", kind=action.kind))
     category = None if _blank(action.category) else _category(base.saved.standards, action)
     if kind in ("close", "move"):
         category = _facility_category(base, action, category)
     elif category is None:
-        msg = "category missing; say which category the new site is (id or name, e.g. 幼儿园)."
-        raise InputError(msg)
+        raise InputError(say("out_category_missing"))
     if kind in ("add", "move"):
         _check_position(base, action)
     facility = None if _blank(action.facility_id) else str(action.facility_id)
     return replace(action, kind=kind, category=category, facility_id=facility)
+
+
+def _kind(action: Action) -> dict[str, str]:
+    """An action's kind as a message says it: as written (English) and named (Chinese)."""
+    kind = KINDS.get(normalise(action.kind), "add")
+    return {"kind": action.kind, "kind_text": say(f"out_kind_{kind}")}
 
 
 def _blank(value: object) -> bool:
@@ -208,33 +208,34 @@ def _category(standards: Standards, action: Action) -> str:
     found = labels.get(normalise(action.category))
     if found is None:
         close = difflib.get_close_matches(normalise(action.category), list(labels), n=1)
-        hint = f" Did you mean {close[0]!r} ({labels[close[0]]})?" if close else ""
-        msg = f"unknown category {action.category!r}.{hint}"
-        raise InputError(msg)
+        hint = say("out_did_you_mean_named", close=close[0], name=labels[close[0]]) if close else ""
+        raise InputError(say("out_unknown_category", category=action.category, hint=hint))
     return found
 
 
 def _facility_category(base: ScenarioBase, action: Action, category: str | None) -> str:
     """The category of the facility a close or move names (checked against ``category``)."""
     if _blank(action.facility_id):
-        msg = (
-            f"{action.kind} needs facility_id: the id of an existing facility (column "
-            "facility_id of the analysis's facilities layer, e.g. osm:node/123)."
-        )
-        raise InputError(msg)
+        raise InputError(say("out_needs_facility_id", **_kind(action)))
     ids = base.saved.state.facilities["facility_id"]
     rows = np.flatnonzero(ids == str(action.facility_id))
     if not len(rows):
         close = difflib.get_close_matches(str(action.facility_id), ids.tolist(), n=1)
-        hint = f" Did you mean {close[0]!r}?" if close else ""
-        msg = f"unknown facility_id {action.facility_id!r}.{hint}"
-        raise InputError(msg)
+        hint = say("out_did_you_mean", close=close[0]) if close else ""
+        raise InputError(say("out_unknown_facility", id=action.facility_id, hint=hint))
     if len(rows) > 1:
-        msg = f"facility_id {action.facility_id!r} names {len(rows)} facilities of the analysis."
-        raise InputError(msg)
+        raise InputError(say("out_facility_ambiguous", id=action.facility_id, n=len(rows)))
     own = str(base.saved.state.facilities["category"][rows[0]])
     if category is not None and category != own:
-        msg = f"facility {action.facility_id!r} is a {own}, not a {category}."
+        name = {c: base.saved.standards.category(c).name("zh") for c in (own, category)}
+        msg = say(
+            "out_facility_other_category",
+            id=action.facility_id,
+            own=own,
+            category=category,
+            own_name=name[own],
+            category_name=name[category],
+        )
         raise InputError(msg)
     return own
 
@@ -246,15 +247,11 @@ def _check_position(base: ScenarioBase, action: Action) -> None:
     except (TypeError, ValueError):
         lon = lat = np.nan
     if not np.isfinite([lon, lat]).all():
-        msg = f"{action.kind} needs lon and lat as numbers, got {action.lon!r}, {action.lat!r}."
+        msg = say("out_needs_lonlat", **_kind(action), lon=action.lon, lat=action.lat)
         raise InputError(msg)
     xy = shapely.Point(base.to_metric.transform(lon, lat))
     if not base.area_m.contains(xy):
-        msg = (
-            f"site {lon:.6f},{lat:.6f} lies outside the analysed area. Check the point, its "
-            "datum (--crs wgs84, gcj02 or bd09) and the lon,lat order."
-        )
-        raise InputError(msg)
+        raise InputError(say("out_outside_analysed", lon=lon, lat=lat))
 
 
 @dataclass

@@ -14,6 +14,7 @@ from pyproj import Transformer
 from circles.access.search import CategoryAccess, SiteReach, reach_from_site
 from circles.access.service_areas import SERVICE_MINUTES
 from circles.errors import InputError
+from circles.messages import say
 from circles.planning.saved import SavedAnalysis
 from circles.rules.basis import category_bases
 from circles.rules.evaluate import access_stats
@@ -35,19 +36,20 @@ def access_rules(
     ids = saved.standards.category_ids
     if category_id not in ids:
         close = get_close_matches(category_id, ids, n=1)
-        hint = f" Did you mean {close[0]!r}?" if close else ""
-        msg = f"unknown category {category_id!r}.{hint} Known: {', '.join(ids)}."
-        raise InputError(msg)
+        hint = say("out_did_you_mean", close=close[0]) if close else ""
+        known = ", ".join(ids)
+        raise InputError(
+            say("out_unknown_category_known", category=category_id, hint=hint, known=known)
+        )
     rules = saved.standards.access_rules(category_id)
     if rule_id is not None:
         rules = [r for r in rules if r.id == rule_id]
         if not rules:
             known = ", ".join(r.id for r in saved.standards.access_rules(category_id))
-            msg = f"unknown access rule {rule_id!r} for {category_id}; expected one of: {known}."
+            msg = say("out_unknown_rule", rule=rule_id, category=category_id, known=known)
             raise InputError(msg)
     if not rules:
-        msg = f"category {category_id!r} has no walking-access rule in the standards used."
-        raise InputError(msg)
+        raise InputError(say("out_no_access_rule", category=category_id))
     return rules
 
 
@@ -65,12 +67,8 @@ def site_position(saved: SavedAnalysis, lon: float, lat: float) -> np.ndarray:
         b = Transformer.from_crs(saved.crs, "EPSG:4326", always_xy=True).transform_bounds(
             *saved.study_area_m.bounds
         )
-        msg = (
-            f"site {lon:.6f},{lat:.6f} lies outside the study area of this analysis "
-            f"({b[0]:.4f},{b[1]:.4f},{b[2]:.4f},{b[3]:.4f}). Check the point, its --crs "
-            "(wgs84, gcj02, bd09) and lon,lat order."
-        )
-        raise InputError(msg)
+        w, s, e, n = b
+        raise InputError(say("out_outside_study_area", lon=lon, lat=lat, w=w, s=s, e=e, n=n))
     return xy
 
 
@@ -359,7 +357,7 @@ def score_sites(
     ``sites``: the sites as read (``site_id``, ``given_crs``), whose ids the table keeps and
     whose datum it adds coordinates in (see ``site_columns``)."""
     rules = access_rules(saved, category_id, rule_id)
-    names = names or [f"site {i + 1}" for i in range(len(lonlat))]
+    names = names or [say("out_site_n", n=i + 1) for i in range(len(lonlat))]
     scores, placed, newly = [], [], []
     for lon, lat in lonlat:
         site = place_site(saved, category_id, float(lon), float(lat))

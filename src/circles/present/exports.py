@@ -13,6 +13,7 @@ import numpy as np
 import pandas as pd
 
 from circles.errors import InputError
+from circles.messages import say
 from circles.present.rankings import RankingLayers, rankings
 from circles.sources.coords import datum_columns, shifted_datums
 
@@ -63,7 +64,8 @@ def parse_formats(values: Iterable[str]) -> list[str]:
     formats = [v.strip().lower() for text in values for v in text.split(",") if v.strip()]
     unknown = [f for f in formats if f not in FORMATS]
     if unknown:
-        msg = f"--format {', '.join(unknown)}: expected {', '.join(FORMATS)} (comma-separated)."
+        known, listed = ", ".join(FORMATS), "、".join(FORMATS)
+        msg = say("out_unknown_format", formats=", ".join(unknown), known=known, listed=listed)
         raise InputError(msg)
     return list(dict.fromkeys(formats))
 

@@ -16,7 +16,7 @@ from matplotlib.patches import Patch
 from matplotlib_scalebar.scalebar import ScaleBar
 
 from circles.errors import CirclesError, InputError
-from circles.messages import tr
+from circles.messages import say, tr
 from circles.planning.saved import Part, SavedAnalysis
 from circles.present.style import (
     ATTRIBUTION,
@@ -61,12 +61,7 @@ def _font_for(texts: list[str]) -> list[str]:
         return ["DejaVu Sans"]
     found = cjk_font()
     if found is None:
-        msg = (
-            "no font with Chinese glyphs is installed, so Chinese text would print as boxes. "
-            "Install one: Debian/Ubuntu `apt-get install fonts-noto-cjk`; Windows and macOS "
-            "ship Microsoft YaHei / PingFang SC. Or use --lang en."
-        )
-        raise CirclesError(msg)
+        raise CirclesError(say("out_no_cjk_font"))
     return [found, "DejaVu Sans"]
 
 
@@ -86,8 +81,8 @@ def gap_figure(
     """
     std = saved.standards
     if category_id not in std.category_ids:
-        msg = f"unknown category {category_id!r}; expected one of {', '.join(std.category_ids)}."
-        raise InputError(msg)
+        known = ", ".join(std.category_ids)
+        raise InputError(say("out_unknown_category_of", category=category_id, known=known))
     part = part or saved.parts()[0]
     title = _figure_title(saved, category_id, lang, part.name)
     rule = std.main_access_rule(category_id)

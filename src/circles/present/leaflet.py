@@ -21,6 +21,7 @@ from folium.map import Layer
 from jinja2 import Template
 
 from circles.errors import InputError
+from circles.messages import say
 from circles.present.style import ATTRIBUTION
 from circles.present.tables import atomic_write
 
@@ -69,13 +70,7 @@ def tianditu_key() -> str:
     """
     key = os.environ.get(TIANDITU_KEY, "").strip()
     if not key:
-        msg = (
-            f"--tiles tianditu needs a 天地图 key in the environment variable {TIANDITU_KEY}: "
-            "register at https://console.tianditu.gov.cn/ (控制台 → 应用管理 → 创建新应用, "
-            f"应用类型 浏览器端), then `export {TIANDITU_KEY}=<key>` (Windows: "
-            f"`set {TIANDITU_KEY}=<key>`). Or choose --tiles osm, amap or none."
-        )
-        raise InputError(msg)
+        raise InputError(say("out_tianditu_key", var=TIANDITU_KEY))
     return key
 
 
@@ -88,8 +83,7 @@ def base_map(tiles: str) -> folium.Map:
         Unknown ``tiles``, or 天地图 without a key.
     """
     if tiles not in TILE_CHOICES:
-        msg = f"--tiles {tiles!r}: expected one of {', '.join(TILE_CHOICES)}."
-        raise InputError(msg)
+        raise InputError(say("out_unknown_tiles", tiles=tiles, known=", ".join(TILE_CHOICES)))
     fmap = folium.Map(tiles=None, prefer_canvas=True, max_zoom=19)
     fmap.default_js, fmap.default_css = [], []
     js, css = leaflet_assets()

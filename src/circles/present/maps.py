@@ -16,7 +16,7 @@ import shapely
 
 from circles.access.service_areas import service_areas
 from circles.errors import InputError
-from circles.messages import label, tr
+from circles.messages import label, say, tr
 from circles.planning.saved import Part, SavedAnalysis
 from circles.present.leaflet import (
     CategoryLayer,
@@ -236,6 +236,11 @@ def _rule_properties(district: _District, cat_id: str, rule: AccessRule) -> dict
         "r": result,
         "g": _people(shortfall, lang),
     }
+
+
+def _colon(lang: str) -> str:
+    """The colon after a label: full-width in Chinese."""
+    return "：" if lang == "zh" else ": "
 
 
 def _bracket(text: str, inner: str, lang: str) -> str:
@@ -464,7 +469,7 @@ def _add_title(fmap: folium.Map, district: _District) -> None:
     summary, std, lang = district.saved.summary, district.std, district.lang
     title = (
         f"{html.escape(district.part.name)} · {html.escape(std.name(lang))} · "
-        f"{tr('data_date', lang)}: "
+        f"{tr('data_date', lang)}{_colon(lang)}"
         f"{html.escape(summary['input']['data_date'] or tr('unknown', lang))}"
     )
     fixed_html(fmap, f"<b>{title}</b>", "top:8px;left:50px")
@@ -500,7 +505,8 @@ def _legend(district: _District, cat_id: str, basis: str, cells: gpd.GeoDataFram
         for (_, text), colour in zip(classes, class_colours(len(classes) - 1), strict=True):
             text = text if not text.startswith("≥") else f"{text} · {tr('target_met', lang)}"
             parts.append(_swatch({"fillColor": colour, "color": colour}, text))
-        parts.append(f"<div><i>{tr('target', lang)}: {rule.target_share:.0%}</i></div>")
+        target = f"{tr('target', lang)}{_colon(lang)}{rule.target_share:.0%}"
+        parts.append(f"<div><i>{target}</i></div>")
         parts.append(f"<div><b>{tr('outline', lang)}</b></div>")
         parts += [_swatch(OUTLINES[s] | {"fill": False}, tr(s, lang)) for s in ("pass", "fail")]
     neutral = {"beyond": tr("beyond_unit", lang), "no_data": tr("no_data", lang)}
@@ -517,7 +523,7 @@ def _legend(district: _District, cat_id: str, basis: str, cells: gpd.GeoDataFram
     ]
     colour = CATEGORY_COLOURS[std.category_ids.index(cat_id) % len(CATEGORY_COLOURS)]
     parts.append(_swatch({"fillColor": colour, "color": "#fff"}, tr("facilities", lang)))
-    parts.append(f"<div>{tr('basis', lang)}: {html.escape(basis)}</div>")
+    parts.append(f"<div>{tr('basis', lang)}{_colon(lang)}{html.escape(basis)}</div>")
     if rule is not None and basis != tr("no_data", lang):
         parts += _worst_rows(district, rule)
     return "".join(parts)
@@ -537,10 +543,9 @@ def _worst_rows(district: _District, rule: AccessRule, top: int = 5) -> list[str
     for i in worst.index:
         name = communities.at[i, "name"]
         name = tr("unknown", lang) if pd.isna(name) else str(name)
-        rows.append(
-            f"<div>{html.escape(name)}: {uncovered[i]:,.0f} {tr('residents', lang)}"
-            f" ({share[i]:.0%})</div>"
-        )
+        people = f"{uncovered[i]:,.0f} {tr('residents', lang)}"
+        text = _bracket(people, f"{share[i]:.0%}", lang)
+        rows.append(f"<div>{html.escape(name)}{_colon(lang)}{text}</div>")
     return rows
 
 
@@ -556,7 +561,8 @@ def _gap_legend(cells: gpd.GeoDataFrame, lang: str) -> list[str]:
         text = f"≥ {bounds[i]:,.0f}" if last else f"{bounds[i]:,.0f} – {bounds[i + 1]:,.0f}"
         rows.append(_swatch(style, f"{text} {tr('residents', lang)}"))
     size = cells["size_m"].iloc[0]
-    rows.append(f"<div><i>{tr('cell', lang)}: {size * np.sqrt(3):,.0f} {tr('m', lang)}</i></div>")
+    cell = f"{tr('cell', lang)}{_colon(lang)}{size * np.sqrt(3):,.0f} {tr('m', lang)}"
+    rows.append(f"<div><i>{cell}</i></div>")
     return rows
 
 
@@ -606,8 +612,7 @@ def _chosen_districts(summary: dict, district: str) -> list[dict]:
     districts = [d for d in districts if district in (d["id"], d["name"])]
     if not districts:
         known = summary["district"]["name"]
-        msg = f"unknown district {district!r}; this analysis holds: {known}."
-        raise InputError(msg)
+        raise InputError(say("out_unknown_district", district=district, known=known))
     return districts
 
 
@@ -617,8 +622,7 @@ def _chosen_categories(ids: list[str], category: str) -> list[str]:
         return ids
     if category in ids:
         return [category]
-    msg = f"unknown category {category!r}; expected 'all' or one of {', '.join(ids)}."
-    raise InputError(msg)
+    raise InputError(say("out_unknown_category_or_all", category=category, known=", ".join(ids)))
 
 
 def _index_html(written: list[Path], districts: list[dict], lang: str) -> str:

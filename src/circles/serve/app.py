@@ -20,9 +20,10 @@ from starlette.requests import Request
 from starlette.responses import FileResponse, JSONResponse, Response
 from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
+from starlette.types import ASGIApp, Receive, Scope, Send
 
 from circles.errors import CirclesError
-from circles.messages import language
+from circles.messages import language, say
 from circles.planning.plan_file import read_plan_datum
 from circles.planning.recommend import recommend
 from circles.planning.scenario import MAX_ACTIONS, Action
@@ -76,8 +77,23 @@ def create_app(bench: Workbench, host: str = "127.0.0.1") -> Starlette:
     ]
     handlers = {HTTPException: _http_error, CirclesError: _input_error, Exception: _server_error}
     hosts = ["127.0.0.1", "localhost", "::1", host]
-    middleware = [Middleware(TrustedHostMiddleware, allowed_hosts=hosts)]
+    middleware = [
+        Middleware(_Language, lang=bench.lang),
+        Middleware(TrustedHostMiddleware, allowed_hosts=hosts),
+    ]
     return Starlette(routes=routes, exception_handlers=handlers, middleware=middleware)
+
+
+class _Language:
+    """Every request answered in the workbench's language (its errors too)."""
+
+    def __init__(self, app: ASGIApp, lang: str) -> None:
+        self.app, self.lang = app, lang
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        """Handle the request in the language."""
+        with language(self.lang):
+            await self.app(scope, receive, send)
 
 
 def _http_error(_: Request, exc: Exception) -> JSONResponse:
@@ -91,7 +107,7 @@ def _input_error(_: Request, exc: Exception) -> JSONResponse:
 
 def _server_error(_: Request, exc: Exception) -> JSONResponse:
     log.error("internal error", exc_info=exc)
-    return JSONResponse({"error": f"internal error ({type(exc).__name__})"}, status_code=500)
+    return JSONResponse({"error": say("out_internal_error", kind=type(exc).__name__)}, 500)
 
 
 class Api:
@@ -172,36 +188,37 @@ class Api:
 
     async def plan(self, request: Request) -> JSONResponse:
         """``POST /api/plan?name=plan.csv&crs=gcj02`` with the file as the body: its actions
-        (WGS-84), checked."""
+        (WGS-84), checked, and the datum they were in. Without ``crs``, a file placing sites
+        in China must name its datum in a column (高德经度...), as ``circles compare`` asks."""
         name = request.query_params.get("name", "plan.csv")
         suffix = Path(name).suffix.lower()
         if suffix not in PLAN_SUFFIXES:
-            raise BadRequest(f"plan file {name!r}: expected one of {', '.join(PLAN_SUFFIXES)}.")
-        datum = _datum(request.query_params.get("crs", "wgs84"))
+            raise BadRequest(say("out_plan_suffix", name=name, known=", ".join(PLAN_SUFFIXES)))
+        given = request.query_params.get("crs")
+        datum = None if given is None else _datum(given)
         body = await _body(request, MAX_UPLOAD)
         actions, datum = await run_in_threadpool(_read_plan, body, suffix, datum, name)
         result = await run_in_threadpool(self.bench.scenario, actions)  # checks every action
         actions_json = [action_json(a) for a in result.actions]
-        return JSONResponse({"actions": actions_json, "crs": str(datum).lower()})
+        return JSONResponse({"actions": actions_json, "crs": datum and datum.lower()})
 
     async def recommend(self, request: Request) -> JSONResponse:
         """``POST /api/recommend`` ``{"category", "k", "actions"}``: a job choosing K sites
         within the scenario (its walks as the starting point)."""
         body = await _json(request)
         if not isinstance(body, dict):
-            raise BadRequest('expected {"category": ID, "k": K, "actions": [...]}.')
+            raise BadRequest(say("out_expect_recommend"))
         category = self.bench.category(body.get("category"))
         k = body.get("k")
         if not isinstance(k, int) or isinstance(k, bool) or not 1 <= k <= MAX_SITES:
-            raise BadRequest(f"k must be a whole number from 1 to {MAX_SITES}, got {k!r}.")
+            raise BadRequest(say("out_k_range", max=MAX_SITES, k=k))
         actions = _actions(body.get("actions", []))
         result = await run_in_threadpool(self.bench.scenario, actions) if actions else None
         bench = self.bench
 
         def work(report: object) -> dict:
             dist = bench.point_dist(category, result)
-            with language(bench.lang):  # a job's thread starts in the default language
-                rec = recommend(bench.saved, category, k, dist=dist, progress=report)
+            rec = recommend(bench.saved, category, k, dist=dist, progress=report)
             return {
                 "sites": json.loads(rec.sites.to_json(orient="records")),
                 "method": rec.method,
@@ -218,7 +235,7 @@ class Api:
         """A job's state (poll until ``done`` or ``failed``)."""
         job = self.jobs.get(request.path_params["job"])
         if job is None:
-            raise BadRequest(f"unknown job {request.path_params['job']!r}.", 404)
+            raise BadRequest(say("out_unknown_job", job=request.path_params["job"]), 404)
         return JSONResponse(job.as_json())
 
     async def export(self, request: Request) -> JSONResponse:
@@ -226,7 +243,7 @@ class Api:
         new folder."""
         body = await _json(request)
         if not isinstance(body, dict) or not isinstance(body.get("folder"), str):
-            raise BadRequest('expected {"folder": "/absolute/path", "actions": [...]}.')
+            raise BadRequest(say("out_expect_export"))
         actions, datum = _actions(body.get("actions")), _datum(body.get("crs", "wgs84"))
         bench = self.bench
 
@@ -242,7 +259,7 @@ class Api:
         """``POST /api/download/{csv|geojson|xlsx}`` ``{"actions", "crs"}``: one file."""
         kind = request.path_params["kind"]
         if kind not in ("csv", "geojson", "xlsx"):
-            raise BadRequest(f"unknown download {kind!r}; expected csv, geojson or xlsx.", 404)
+            raise BadRequest(say("out_unknown_download", kind=kind), 404)
         body = await _json(request)
         raw = body.get("actions") if isinstance(body, dict) else body
         datum = _datum(body.get("crs", "wgs84") if isinstance(body, dict) else "wgs84")
@@ -269,7 +286,7 @@ async def _body(request: Request, limit: int) -> bytes:
     async for chunk in request.stream():
         size += len(chunk)
         if size > limit:
-            raise BadRequest(f"request body over {limit:,} bytes.", 413)
+            raise BadRequest(say("out_body_too_large", limit=limit), 413)
         chunks.append(chunk)
     return b"".join(chunks)
 
@@ -277,12 +294,12 @@ async def _body(request: Request, limit: int) -> bytes:
 async def _json(request: Request) -> object:
     """The request body as JSON (sent as ``application/json``)."""
     if request.headers.get("content-type", "").split(";")[0].strip() != "application/json":
-        raise BadRequest("send the body as JSON with Content-Type: application/json.", 415)
+        raise BadRequest(say("out_send_json"), 415)
     body = await _body(request, MAX_BODY)
     try:
         return json.loads(body)
     except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise BadRequest(f"malformed JSON body: {exc}.") from None
+        raise BadRequest(say("out_bad_json", error=exc)) from None
 
 
 def _actions(raw: object) -> list[Action]:
@@ -291,54 +308,59 @@ def _actions(raw: object) -> list[Action]:
     if isinstance(raw, dict) and "actions" in raw:
         raw = raw["actions"]
     if not isinstance(raw, list):
-        raise BadRequest('expected a JSON list of actions (or {"actions": [...]}).')
+        raise BadRequest(say("out_expect_actions"))
     if len(raw) > MAX_ACTIONS:
-        raise BadRequest(f"{len(raw):,} actions; at most {MAX_ACTIONS:,} are judged at once.", 413)
+        raise BadRequest(say("out_api_too_many", n=len(raw), max=MAX_ACTIONS), 413)
     actions = []
     for i, item in enumerate(raw):
+        label = say("out_action_n", n=i + 1)
         if not isinstance(item, dict):
-            raise BadRequest(f"action {i + 1}: expected an object, got {type(item).__name__}.")
+            raise BadRequest(say("out_action_object", label=label, type=type(item).__name__))
         unknown = sorted(set(item) - ACTION_KEYS)
         if unknown:
             keys = ", ".join(sorted(ACTION_KEYS))
-            raise BadRequest(f"action {i + 1}: unknown field {unknown[0]!r}; fields: {keys}.")
+            raise BadRequest(say("out_action_field", label=label, field=unknown[0], keys=keys))
         texts = {k: item.get(k) for k in ("action", "category", "facility_id", "name")}
         for key, value in texts.items():
             if value is not None and not isinstance(value, str):
-                raise BadRequest(f"action {i + 1}: {key} must be text, got {value!r}.")
+                raise BadRequest(say("out_action_text", label=label, key=key, value=value))
         lon, lat = (
-            None if item.get(k) is None else _coordinate(item[k], f"action {i + 1}: {k}")
+            None
+            if item.get(k) is None
+            else _coordinate(item[k], say("out_action_error", label=label, error=k))
             for k in ("lon", "lat")
         )
         kind, category, facility, name = texts.values()
-        actions.append(Action(kind, category, lon, lat, facility, name, label=f"action {i + 1}"))
+        actions.append(Action(kind, category, lon, lat, facility, name, label=label))
     return actions
 
 
 def _coordinate(value: object, name: str) -> float:
     """A longitude or latitude in degrees."""
     if value is None:
-        raise BadRequest(f"{name} missing.")
+        raise BadRequest(say("out_value_missing", name=name))
     try:
         number = float(value)  # type: ignore[arg-type]
     except (TypeError, ValueError):
         number = math.nan
     if isinstance(value, bool) or not math.isfinite(number):
-        raise BadRequest(f"{name} must be a number in degrees, got {value!r}.")
+        raise BadRequest(say("out_value_number", name=name, value=value))
     bound = 180 if name.endswith("lon") else 90
     if abs(number) > bound:
-        raise BadRequest(f"{name} must lie in -{bound}..{bound}, got {number}.")
+        raise BadRequest(say("out_value_range", name=name, bound=bound, number=number))
     return number
 
 
 def _datum(value: object) -> str:
     """A datum name the workbench reads: wgs84, gcj02 or bd09."""
     if value not in DATUMS:
-        raise BadRequest(f"crs must be one of {', '.join(DATUMS)}, got {value!r}.")
+        raise BadRequest(say("out_crs_choice", known=", ".join(DATUMS), value=value))
     return str(value)
 
 
-def _read_plan(body: bytes, suffix: str, datum: str, name: str) -> tuple[list[Action], str]:
+def _read_plan(
+    body: bytes, suffix: str, datum: str | None, name: str
+) -> tuple[list[Action], str | None]:
     """An uploaded plan's actions and its datum: the file is read from a temporary folder,
     removed after."""
     with tempfile.TemporaryDirectory(prefix="circles-plan-") as folder:

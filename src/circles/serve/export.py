@@ -11,7 +11,7 @@ import pandas as pd
 
 from circles.errors import InputError
 from circles.folders import MANIFEST, result_folder
-from circles.messages import label
+from circles.messages import label, say
 from circles.planning.scenario import ScenarioBase, ScenarioResult
 from circles.present.compare import SHEETS, actions_table, compare_table, write_comparison
 from circles.present.tables import sheet_name
@@ -86,16 +86,13 @@ def export_folder(
     """
     target = Path(folder).expanduser()
     if not target.is_absolute():
-        msg = f"export folder {folder!r}: give an absolute path (e.g. /home/me/plan-1)."
-        raise InputError(msg)
+        raise InputError(say("out_export_relative", folder=folder))
     target = target.resolve()
     analysis = base.saved.folder.resolve()
     if target.is_relative_to(analysis) or analysis.is_relative_to(target):
-        msg = f"export folder {target}: it lies in the analysis folder {analysis} or holds it."
-        raise InputError(msg)
+        raise InputError(say("out_export_in_analysis", target=target, analysis=analysis))
     if target.exists() and (not target.is_dir() or any(target.iterdir())):
-        msg = f"export folder {target}: exists and is not an empty folder; nothing overwritten."
-        raise InputError(msg)
+        raise InputError(say("out_export_exists", target=target))
     with result_folder(target, "serve", [base.saved.folder / MANIFEST]) as tmp:
         (tmp / "scenario.csv").write_text(scenario_csv(result, datum), encoding="utf-8-sig")
         (tmp / "scenario.geojson").write_text(scenario_geojson(base, result), encoding="utf-8")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextvars
 import threading
 import time
 import uuid
@@ -9,6 +10,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from circles.errors import CirclesError
+from circles.messages import say
 
 JOBS_KEPT = 20  # finished jobs kept for polling, oldest dropped first
 
@@ -48,8 +50,9 @@ class Jobs:
         self.lock = threading.Lock()
 
     def start(self, work: Callable[[Callable[[str], None]], dict]) -> Job:
-        """Run ``work(report_stage)`` in a thread; its dict is the job's result. A circles
-        error fails the job with its message; any other, with its type (no traceback)."""
+        """Run ``work(report_stage)`` in a thread, in the caller's context (its language);
+        its dict is the job's result. A circles error fails the job with its message; any
+        other, with its type (no traceback)."""
         job = Job(uuid.uuid4().hex[:12])
 
         def run() -> None:
@@ -59,7 +62,8 @@ class Jobs:
             except CirclesError as exc:
                 job.error, job.state = str(exc), "failed"
             except Exception as exc:  # reported to the page, never as a traceback
-                job.error, job.state = f"internal error ({type(exc).__name__})", "failed"
+                job.error = say("out_internal_error", kind=type(exc).__name__)
+                job.state = "failed"
             job.seconds = time.perf_counter() - job.started
 
         with self.lock:
@@ -67,7 +71,10 @@ class Jobs:
             for key in finished[: max(0, len(self.jobs) - JOBS_KEPT)]:
                 del self.jobs[key]
             self.jobs[job.id] = job
-        threading.Thread(target=run, name=f"circles-job-{job.id}", daemon=True).start()
+        context = contextvars.copy_context()
+        threading.Thread(
+            target=context.run, args=(run,), name=f"circles-job-{job.id}", daemon=True
+        ).start()
         return job
 
     def get(self, job_id: str) -> Job | None:

@@ -18,7 +18,7 @@ import shapely
 
 from circles.access.service_areas import service_areas
 from circles.errors import InputError
-from circles.messages import language
+from circles.messages import language, say
 from circles.planning.saved import SavedAnalysis
 from circles.planning.scenario import Action, ScenarioBase, ScenarioResult, load_base, run_scenario
 from circles.planning.score import access_rules, baseline, place_site, score_site
@@ -67,9 +67,8 @@ class Workbench:
         if category_id in ids:
             return str(category_id)
         close = difflib.get_close_matches(str(category_id), ids, n=1)
-        hint = f" Did you mean {close[0]!r}?" if close else ""
-        msg = f"unknown category {category_id!r}.{hint}"
-        raise InputError(msg)
+        hint = say("out_did_you_mean", close=close[0]) if close else ""
+        raise InputError(say("out_unknown_category", category=category_id, hint=hint))
 
     def main_rule(
         self, category_id: str
