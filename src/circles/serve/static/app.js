@@ -6,6 +6,7 @@ const TEXT = {
   zh: {
     category: "类别", mode_score: "评分", mode_add: "新增", mode_close: "关闭", mode_move: "迁移",
     score: "选址评分", scenario: "规划方案", upload: "上传方案文件", datum: "坐标系",
+    datum_unstated: "未注明（文件无坐标系列时须选）",
     clear: "清空方案", recommend: "推荐选址", run_recommend: "在方案中推荐",
     export: "导出", write_folder: "写入文件夹", folder_hint: "新文件夹的绝对路径",
     hint_score: "点击地图任意位置：评估在此新建设施的效果。",
@@ -25,7 +26,7 @@ const TEXT = {
   en: {
     category: "Category", mode_score: "Score", mode_add: "Add", mode_close: "Close",
     mode_move: "Move", score: "Site score", scenario: "Scenario", upload: "Upload plan",
-    datum: "Datum", clear: "Clear scenario", recommend: "Recommend sites",
+    datum: "Datum", datum_unstated: "not stated (choose unless the file says)", clear: "Clear scenario", recommend: "Recommend sites",
     run_recommend: "Recommend in scenario", export: "Export", write_folder: "Write folder",
     folder_hint: "absolute path of a new folder",
     hint_score: "Click anywhere on the map to score a new facility there.",
@@ -49,7 +50,7 @@ const TEXT = {
 };
 const RINGS = { 5: "#1a9850", 10: "#fee08b", 15: "#fc8d59" };
 
-const state = { info: null, category: null, mode: "score", actions: [], datum: "wgs84",
+const state = { info: null, category: null, mode: "score", actions: [], datum: "",
   picked: null, view: null, grades: {}, communities: {}, markers: {} };
 let T = TEXT.zh;
 const map = L.map("map", { zoomControl: true, preferCanvas: false });
@@ -385,7 +386,8 @@ async function upload(file) {
   showError("");
   state.datum = $("datum").value;
   try {
-    const data = await api(`/api/plan?name=${encodeURIComponent(file.name)}&crs=${state.datum}`,
+    const crs = state.datum ? `&crs=${state.datum}` : "";  // unstated: the file must say
+    const data = await api(`/api/plan?name=${encodeURIComponent(file.name)}${crs}`,
       { method: "POST", body: await file.arrayBuffer() });
     state.actions.push(...data.actions);
     if (["wgs84", "gcj02", "bd09"].includes(data.crs)) {
@@ -432,7 +434,7 @@ async function exportFolder() {
   showError("");
   try {
     const data = await post("/api/export", { folder: $("folder").value, actions: state.actions,
-      crs: state.datum });
+      crs: state.datum || "wgs84" });
     $("export-msg").textContent = `${T.written}: ${data.folder} (${data.files.join(", ")})`;
   } catch (err) {
     showError(err.message);
@@ -442,7 +444,8 @@ async function exportFolder() {
 async function download(kind) {
   showError("");
   try {
-    const blob = await post(`/api/download/${kind}`, { actions: state.actions, crs: state.datum });
+    const body = { actions: state.actions, crs: state.datum || "wgs84" };
+    const blob = await post(`/api/download/${kind}`, body);
     const link = el("a");
     link.href = URL.createObjectURL(blob);
     link.download = { csv: "scenario.csv", geojson: "scenario.geojson", xlsx: "compare.xlsx" }[kind];
