@@ -90,7 +90,13 @@ def slugify(name: str) -> str:
     return slug
 
 
-def parse_districts(text: str | Path, crs: str = "wgs84") -> list[District]:
+def _log_warning(text: str) -> None:
+    log.warning("%s", text)
+
+
+def parse_districts(
+    text: str | Path, crs: str = "wgs84", warn: Callable[[str], None] = _log_warning
+) -> list[District]:
     """The districts named by ``--districts``.
 
     ``text`` is a polygon file (GeoJSON, GeoPackage, Shapefile; options after ``::`` as in
@@ -107,7 +113,7 @@ def parse_districts(text: str | Path, crs: str = "wgs84") -> list[District]:
     text = str(text).strip()
     path = Path(text.partition("::")[0]).expanduser()
     if "::" in text or path.suffix.lower() in VECTOR_SUFFIXES or path.is_file():
-        districts = _districts_from_file(text, crs)
+        districts = _districts_from_file(text, crs, warn)
     else:
         districts = _districts_from_names(text)
     seen: dict[str, str] = {}
@@ -147,7 +153,7 @@ def _districts_from_names(text: str) -> list[District]:
     return districts
 
 
-def _districts_from_file(text: str, crs: str) -> list[District]:
+def _districts_from_file(text: str, crs: str, warn: Callable[[str], None]) -> list[District]:
     from circles.sources.planner_files import (
         FileSpec,
         Problems,
@@ -179,7 +185,7 @@ def _districts_from_file(text: str, crs: str) -> list[District]:
             districts.append(District(slugify(name), name.strip(), geom))
     problems.raise_errors()
     for warning in problems.warnings:
-        log.warning("%s", warning)
+        warn(str(warning))
     return districts
 
 
@@ -312,8 +318,10 @@ def _check_options(
     cache: bool = True,
     authoritative: Sequence[str] = (),
     strict: bool = False,
+    warn: Callable[[str], None] = _log_warning,
 ) -> _Options:
-    """Read every input once on the client so that input errors stop the batch up front."""
+    """Read every input once on the client so that input errors stop the batch up front;
+    ``warn`` is given the files' warnings."""
     from circles.pipeline import with_authoritative
     from circles.standards import load_standards, profile_path
 
@@ -322,7 +330,7 @@ def _check_options(
         standards = str(profile_path(standards).absolute())
     loaded = load_standards(standards)  # without --standards each district picks its profile
     with_authoritative(loaded, authoritative)
-    files = _read_inputs(loaded, facilities, communities, boundaries, crs, strict)
+    files = _read_inputs(loaded, facilities, communities, boundaries, crs, strict, warn)
     authoritative = tuple(authoritative)
     return _Options(standards, lang, *files, crs, buffer_m, cache, authoritative, strict=strict)
 
@@ -352,9 +360,10 @@ def _read_inputs(
     boundaries: object,
     crs: str,
     strict: bool = False,
+    warn: Callable[[str], None] = _log_warning,
 ) -> tuple[tuple[FileSpec, ...], FileSpec | None, FileSpec | None]:
-    """The planner files with absolute paths, each read once; their warnings are logged
-    (with ``strict``, rows without coordinates are errors instead).
+    """The planner files with absolute paths, each read once; their warnings are given to
+    ``warn`` (with ``strict``, rows without coordinates are errors instead).
 
     Raises
     ------
@@ -383,7 +392,7 @@ def _read_inputs(
             problems.error(boundary_spec, say("run_batch_district_polygons"))
     problems.raise_errors()
     for warning in problems.warnings:
-        log.warning("%s", warning)
+        warn(str(warning))
     return facility_specs, community_spec, boundary_spec
 
 
@@ -502,6 +511,7 @@ def run_batch(
     scheduler: str | Client | None = None,
     n_workers: int | None = None,
     on_done: Callable[[DistrictRun], None] | None = None,
+    on_warning: Callable[[str], None] = _log_warning,
     **analyze_options: Any,
 ) -> list[DistrictRun]:
     """Analyse each district as a task, write ``out_dir/<slug>/`` and ``out_dir/batch.json``.
@@ -519,6 +529,8 @@ def run_batch(
         local cluster of ``n_workers`` processes (default ``local_workers``).
     on_done
         Called on the client as each district finishes.
+    on_warning
+        Given each warning about the input files found on the client (default: logged).
     **analyze_options
         ``standards``, ``lang``, ``facilities``, ``communities``, ``boundaries``, ``crs``,
         ``buffer_m``, ``cache``, ``authoritative``, ``strict`` as in ``analyze`` (each worker
@@ -536,9 +548,9 @@ def run_batch(
     """
     started = time.perf_counter()
     osm = _check_osm(osm)
-    districts = _check_districts(districts, analyze_options.get("crs", "wgs84"))
+    districts = _check_districts(districts, analyze_options.get("crs", "wgs84"), on_warning)
     populations = district_populations(analyze_options.pop("population", None), districts)
-    options = _check_options(**analyze_options)
+    options = _check_options(**analyze_options, warn=on_warning)
     options = replace(options, populations=tuple(populations.items()))
     out = _check_out(out_dir)
     if n_workers is not None and n_workers < 1:
@@ -550,10 +562,12 @@ def run_batch(
     return runs
 
 
-def _check_districts(districts: str | Path | Sequence[District], crs: str) -> list[District]:
+def _check_districts(
+    districts: str | Path | Sequence[District], crs: str, warn: Callable[[str], None]
+) -> list[District]:
     """The districts, parsed from ``--districts`` text; ``InputError`` when there are none."""
     if isinstance(districts, str | Path):
-        districts = parse_districts(districts, crs)
+        districts = parse_districts(districts, crs, warn)
     districts = list(districts)
     if not districts:
         raise InputError(say("run_no_districts"))

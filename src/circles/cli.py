@@ -899,6 +899,7 @@ def batch(
             scheduler=scheduler,
             n_workers=n_workers,
             on_done=_progress(),
+            on_warning=lambda text: click.echo(say("warning", text=text), err=True),
             standards=standards,
             lang=lang,
             facilities=facility_files,
