@@ -4,17 +4,26 @@ the planner gave is changed."""
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import subprocess
 import sys
 from pathlib import Path
 
 import geopandas as gpd
+import numpy as np
 import pytest
 import shapely
 from click.testing import CliRunner
 
+from circles.access.state import load_state
+from circles.batch import District, district_populations, parse_districts
 from circles.cli import main
+from circles.errors import CirclesError
+from circles.folders import check_name, refuse_overwriting, verify_folder
+from circles.messages import language
+from circles.pipeline import check_buffer, check_population, read_planner_inputs, with_authoritative
+from circles.standards import load_standards
 from conftest import CHENGDU, OSM_DIR, need
 
 PKU = OSM_DIR / "beijing_haidian_pku_2017_export.osm.pbf"
@@ -98,15 +107,15 @@ def test_output_folder_that_cannot_be_made(tmp_path):
     blocker.write_text("x", encoding="utf-8")
     _fails(
         ["analyze", "--osm", str(need(PKU)), "--out", str(blocker / "out")],
-        "cannot create the output folder",
+        "无法创建输出文件夹",
     )
-    _fails(["analyze", "--osm", str(need(PKU)), "--out", str(blocker)], "is not a folder")
+    _fails(["analyze", "--osm", str(need(PKU)), "--out", str(blocker)], "已存在且不是文件夹")
     assert blocker.read_text(encoding="utf-8") == "x"
 
 
 def test_names_over_255_bytes(tmp_path):
     osm = str(need(PKU))
-    _fails(["analyze", "--osm", osm, "--out", str(tmp_path / ("区" * 90))], "bytes long")
+    _fails(["analyze", "--osm", osm, "--out", str(tmp_path / ("区" * 90))], "文件夹名长 270 字节")
     long_name = "很长的区名" * 40  # 600 bytes: the map file is named by a shortened, hashed id
     run = CliRunner().invoke(
         main, ["analyze", "--osm", osm, "--district-name", long_name, "--out", str(tmp_path / "a")]
@@ -142,7 +151,7 @@ def test_full_disk_keeps_the_previous_result(tmp_path):
         big = [sys.executable, "-m", "circles", "analyze", "--osm", str(need(CHENGDU))]
         second = subprocess.run([*big, "--out", str(out)], capture_output=True, text=True)
         assert second.returncode == 2, second.stderr
-        assert "the disk is full; nothing was changed" in second.stderr
+        assert "磁盘已满；未做任何改动" in second.stderr
         assert "Traceback" not in second.stderr
         if first.returncode == 0:  # the small result fitted: it is still there, whole
             from circles.folders import verify_folder
@@ -159,7 +168,9 @@ def test_file_name_over_255_bytes_is_a_clear_error(option, tmp_path):
     args = ["analyze", "--osm", str(need(PKU)), option, long, "--out", str(tmp_path / "o")]
     if option == "--osm":
         args = ["analyze", "--osm", long, "--out", str(tmp_path / "o")]
-    _fails(args, "bytes long; file systems allow 255")
+    _fails(args, "字节；文件系统最多允许 255 字节。请使用更短的文件名或文件夹名。")
+    english = _fails([*args, "--lang", "en"], "bytes long; file systems allow 255")
+    assert "circles: error: " in english
 
 
 def test_an_area_file_inside_the_output_folder_is_never_overwritten(tmp_path):
@@ -171,7 +182,7 @@ def test_an_area_file_inside_the_output_folder_is_never_overwritten(tmp_path):
     before = area.read_bytes()
     _fails(
         ["analyze", "--osm", str(need(PKU)), "--area", str(area), "--out", str(out)],
-        "would overwrite an input file",
+        "该输出会覆盖一个输入文件",
     )
     assert area.read_bytes() == before
 
@@ -183,3 +194,59 @@ def test_gcj02_points_read_as_wgs84_name_the_datum(tmp_path):
     args = ["analyze", "--osm", str(need(CHENGDU)), "--facilities", str(childcare)]
     _fails([*args, "--out", str(tmp_path / "o")], "every point lies inside: give --crs gcj02")
     assert not (tmp_path / "o").exists()
+
+
+# words a Chinese message may hold: commands and tags the planner types, and file names
+TYPED = {"circles", "analyze", "batch", "landuse", "residential", "highway", "COLUMN", "FILE"}
+TYPED |= {
+    "OSM",
+    "name",
+    "level",
+    "street",
+    "population",
+    "manifest",
+    "json",
+    "access",
+    "npz",
+    "csv",
+}
+
+
+def _english_left(message: str, *given: object) -> set[str]:
+    """Runs of 3+ ASCII letters in ``message`` other than what the planner gave (``given``),
+    quoted values, option names and the words in ``TYPED``."""
+    for text in given:
+        message = message.replace(str(text), "")
+    message = re.sub(r"“[^”]*”|--[a-z-]+|::\w+=\w+", "", message)
+    return set(re.findall(r"[A-Za-z]{3,}", message)) - TYPED
+
+
+def _raised(call: object, *args: object) -> str:
+    with pytest.raises(CirclesError) as caught:
+        call(*args)
+    return str(caught.value)
+
+
+def test_input_errors_of_a_run_are_chinese_by_default(tmp_path):
+    state = tmp_path / "access.npz"
+    np.savez(state, format_version=np.array(99))
+    long, table = tmp_path / ("区" * 100), tmp_path / "a.csv"
+    box = shapely.box(0, 0, 1, 1)
+    two = [District("甲", "甲", box), District("乙", "乙", box)]
+    messages = {
+        _raised(check_population, "-3"): [],
+        _raised(check_buffer, -5.0): [],
+        _raised(read_planner_inputs, "1,2,3,4", "西青区", None, (), None, None, None): [],
+        _raised(with_authoritative, load_standards(None), ["kindergarden"]): [],
+        _raised(verify_folder, tmp_path): [tmp_path],
+        _raised(check_name, long): [long],
+        _raised(refuse_overwriting, tmp_path, ["a.csv"], [table]): [table],
+        _raised(parse_districts, "，"): [],
+        _raised(district_populations, "600000", two): [],
+        _raised(load_state, state): [state],
+    }
+    for message, given in messages.items():
+        assert re.search(r"[\u4e00-\u9fff]", message), message
+        assert not _english_left(message, *given), message
+    with language("en"):
+        assert "unknown category" in _raised(with_authoritative, load_standards(None), ["x"])

@@ -97,20 +97,14 @@ def test_outputs_say_the_basis_and_the_units(tmp_path):
 
 
 def test_unknown_authoritative_category_suggests_the_closest(tmp_path):
-    run = CliRunner().invoke(
-        main,
-        [
-            "analyze",
-            "--osm",
-            str(need(CHENGDU)),
-            "--authoritative",
-            "kindergarden",
-            "--out",
-            str(tmp_path),
-        ],
-    )
+    args = ["analyze", "--osm", str(need(CHENGDU)), "--authoritative", "kindergarden"]
+    run = CliRunner().invoke(main, [*args, "--out", str(tmp_path)])
     assert run.exit_code == 2
-    assert "Did you mean 'kindergarten'?" in run.output
+    assert "--authoritative “kindergarden”：未知的类别。是否是指“kindergarten”？" in run.output
+    english = CliRunner().invoke(main, [*args, "--lang", "en", "--out", str(tmp_path)])
+    assert "--authoritative 'kindergarden': unknown category. Did you mean 'kindergarten'?" in (
+        english.output
+    )
 
 
 def test_notes_and_warnings_speak_the_run_language(chengdu, standards):

@@ -23,6 +23,7 @@ from circles.batch import (
 )
 from circles.cli import main
 from circles.errors import InputError
+from circles.messages import language
 from circles.present.tables import write_outputs
 from conftest import OSM_DIR, need
 
@@ -114,14 +115,17 @@ def test_failed_district_is_retried_reported_and_leaves_no_folder(scheduler, tmp
     assert (report["ok"], report["failed"]) == (1, 1)
     assert sorted(p.name for p in out.iterdir()) == ["batch.json", "西片"]
     assert (out / "西片" / "gaps.csv").exists()
-    assert "failed" in result.output and "西片" in result.output
+    assert "circles：2 个区县中有 1 个失败" in result.output and "西片" in result.output
 
 
 def test_input_errors_stop_the_batch_before_any_task(tmp_path):
     need(CHENGDU_PBF)
     nowhere = "tcp://127.0.0.1:9"  # never contacted: the inputs are checked first
     cases = [
-        (["--osm", str(tmp_path / "missing.osm.pbf"), "--districts", "西青区"], "not found"),
+        (
+            ["--osm", str(tmp_path / "missing.osm.pbf"), "--districts", "西青区"],
+            "找不到OSM数据文件",
+        ),
         (["--osm", str(CHENGDU_PBF), "--districts", "西青区,不存在区"], "不存在区"),
         (["--osm", str(CHENGDU_PBF), "--districts", str(tmp_path / "d.geojson")], "找不到该文件"),
         (
@@ -146,7 +150,9 @@ def test_districts_by_name_or_code_and_folder_names():
     ]
     assert slugify(' 南开区/学府街道: "A"<1>|?* ') == "南开区_学府街道_A_1"
     assert slugify("../x.") == "x" and slugify("CON") == "CON_"
-    with pytest.raises(InputError, match="given twice"):
+    with pytest.raises(InputError, match="有区县重复给出"):
+        parse_districts("西青区,120111")
+    with language("en"), pytest.raises(InputError, match="given twice"):
         parse_districts("西青区,120111")
 
 
@@ -158,7 +164,7 @@ def test_batch_population_one_number_needs_one_district(tmp_path):
          "--out", str(tmp_path / "out"), "--population", "600000"],
     )  # fmt: skip
     assert run.exit_code == 2
-    assert "--population 600000: one total for 2 districts" in run.output
+    assert "--population 600000：2 个区县只给了一个总数" in run.output
     one = parse_districts(districts_file(tmp_path / "one.geojson", [WEST]))
     assert district_populations("600,000", one) == {"西片": 600000.0}
 
@@ -169,7 +175,7 @@ def test_batch_population_per_district_from_a_file(tmp_path):
     table.write_text('名称,常住人口\n东片,90000\n西片,"120,000"\n', encoding="utf-8")
     assert district_populations(str(table), districts) == {"西片": 120000.0, "东片": 90000.0}
     table.write_text("名称,常住人口\n东片,90000\n", encoding="utf-8")
-    with pytest.raises(InputError, match="no population for 西片"):
+    with pytest.raises(InputError, match="没有 西片 的人口；请为每个区县给出一行"):
         district_populations(str(table), districts)
 
 
@@ -226,3 +232,30 @@ def test_batch_table_says_what_each_population_rests_on():
     assert "官方" in lines[1]
     assert "估算（未校准）" in lines[2]
     assert "估算 ×1.42（--population）" in lines[3]
+
+
+def test_strict_makes_rows_without_coordinates_fail_the_batch(scheduler, tmp_path):
+    """A footer row without coordinates: an error naming file and row with --strict (before any
+    district starts), else a warning, and the districts still run."""
+    table = tmp_path / "幼儿园.csv"
+    table.write_text(
+        "名称,经度,纬度\n测试幼儿园,104.060,30.670\n填表人：张三,,\n", encoding="utf-8"
+    )
+    districts = districts_file(tmp_path / "d.geojson", [WEST])
+    args = ["batch", "--osm", str(CHENGDU_PBF), "--districts", str(districts)]
+    args += ["--facilities", f"{table}::category=kindergarten,crs=wgs84"]
+    strict = CliRunner().invoke(
+        main, [*args, "--strict", "--scheduler", "tcp://127.0.0.1:9", "--out", str(tmp_path / "s")]
+    )
+    assert strict.exit_code == 2, strict.output
+    assert str(table) in strict.output and "填表人：张三" in strict.output
+    assert not (tmp_path / "s").exists(), "no district started"
+    out = tmp_path / "out"
+    run = CliRunner().invoke(main, [*args, "--scheduler", scheduler, "--out", str(out)])
+    assert run.exit_code == 0, run.output
+    warned = [line for line in run.output.splitlines() if line.startswith("警告：")]
+    assert any(str(table) in w and "填表人：张三" in w for w in warned), run.output
+    summary = json.loads((out / "西片" / "summary.json").read_text(encoding="utf-8"))
+    assert any("填表人：张三" in w for w in summary["warnings"])
+    report = json.loads((out / "batch.json").read_text(encoding="utf-8"))
+    assert report["options"]["strict"] is False

@@ -176,7 +176,7 @@ def test_never_overwrites_an_input(tmp_path, standards):
         ],
     )
     assert result.exit_code == 2
-    assert "would overwrite an input" in result.output
+    assert "该输出会覆盖一个输入文件" in result.output
     assert victim.read_bytes() == before
 
 
@@ -217,5 +217,21 @@ def test_polygon_area_file_and_empty_network(tmp_path):
         ],
     )
     assert tiny.exit_code == 2
-    assert "no walkable street in the study area" in tiny.output
+    assert "研究范围内没有可步行的道路" in tiny.output
     assert "Traceback" not in tiny.output
+
+
+@pytest.mark.parametrize(
+    ("lang", "message"),
+    [
+        ("zh", "circles：错误：--workers 用于设置本机集群；给出 --scheduler 时由该集群决定"),
+        ("en", "circles: error: --workers sets the local cluster; with --scheduler the cluster"),
+    ],
+)
+def test_errors_speak_the_command_language(lang, message, tmp_path):
+    args = ["batch", "--osm", "x.osm", "--districts", "西青区", "--out", str(tmp_path)]
+    result = CliRunner().invoke(
+        main, [*args, "--workers", "2", "--scheduler", "tcp://h:1", "--lang", lang]
+    )
+    assert result.exit_code == 2
+    assert message in result.output

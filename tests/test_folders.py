@@ -25,6 +25,7 @@ from circles.folders import (
     safe_name,
     verify_folder,
 )
+from circles.messages import language
 from conftest import CHENGDU, need
 
 KILLS = 30  # per command
@@ -72,7 +73,7 @@ def test_full_disk_is_a_clear_error_and_keeps_previous_result(tmp_path):
     with result_folder(final, "test") as tmp:
         _write(tmp, "one")
     with (
-        pytest.raises(InputError, match="disk is full; nothing was changed"),
+        pytest.raises(InputError, match="磁盘已满；未做任何改动"),
         result_folder(final, "test") as tmp,
     ):
         raise OSError(errno.ENOSPC, "No space left on device", str(tmp / "a.txt"))
@@ -84,7 +85,7 @@ def test_second_writer_is_refused(tmp_path):
     final = tmp_path / "out"
     with result_folder(final, "test") as tmp:
         with (
-            pytest.raises(InputError, match="another circles run is writing"),
+            pytest.raises(InputError, match="另一个 circles 进程正在写入"),
             result_folder(final, "test"),
         ):
             pass
@@ -110,13 +111,19 @@ def test_reader_refuses_a_folder_that_does_not_match_its_manifest(tmp_path):
         _write(tmp, "one")
     verify_folder(final, ["a.txt"])
     (final / "a.txt").write_text("tampered", encoding="utf-8")
-    with pytest.raises(InputError, match=r"a\.txt differs"):
+    with pytest.raises(InputError, match=r"a\.txt 与写入时的内容不一致。请重新运行"):
+        verify_folder(final)
+    with language("en"), pytest.raises(InputError, match=r"a\.txt differs"):
         verify_folder(final)
     (final / "a.txt").unlink()
-    with pytest.raises(InputError, match=r"a\.txt is missing"):
+    with pytest.raises(InputError, match=r"缺少 a\.txt，文件夹不完整"):
+        verify_folder(final)
+    with language("en"), pytest.raises(InputError, match=r"a\.txt is missing"):
         verify_folder(final)
     (final / MANIFEST).unlink()
-    with pytest.raises(InputError, match=r"no valid manifest\.json"):
+    with pytest.raises(InputError, match=r"没有有效的 manifest\.json"):
+        verify_folder(final)
+    with language("en"), pytest.raises(InputError, match=r"no valid manifest\.json"):
         verify_folder(final)
 
 
@@ -129,7 +136,7 @@ def test_names_from_data_become_safe_bounded_file_names():
 
 def test_too_long_out_name_is_a_clear_error(tmp_path):
     with (
-        pytest.raises(InputError, match="bytes long"),
+        pytest.raises(InputError, match=r"文件夹名长 300 字节；文件系统最多允许 255 字节"),
         result_folder(tmp_path / ("区" * 100), "test"),
     ):
         pass
@@ -197,7 +204,7 @@ def test_cli_readers_refuse_an_incomplete_folder(tmp_path):
     ):
         run = CliRunner().invoke(main, args)
         assert run.exit_code == 2, run.output
-        assert "summary.json differs from what was written" in run.output
+        assert "summary.json 与写入时的内容不一致" in run.output
 
 
 def test_an_output_never_replaces_an_input(tmp_path):
@@ -206,7 +213,7 @@ def test_an_output_never_replaces_an_input(tmp_path):
     table = final / "sites.csv"
     table.write_text("名称,经度,纬度\n", encoding="utf-8")
     with (
-        pytest.raises(InputError, match="would overwrite an input"),
+        pytest.raises(InputError, match="该输出会覆盖一个输入文件"),
         result_folder(final, "test", inputs=[table]) as tmp,
     ):
         (tmp / "sites.csv").write_text("output", encoding="utf-8")

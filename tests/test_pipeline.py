@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
+import geopandas as gpd
 import pandas as pd
 import pytest
 from click.testing import CliRunner
+from shapely.geometry import Point
 
 from circles import analyze
 from circles.cli import main
+from circles.messages import language
+from circles.pipeline import _drop_repeated_records, _once
+from circles.sources.planner_files import FileSpec, Problems
 from conftest import CHENGDU, OSM_DIR, need
 
 SAMPLES = OSM_DIR.parent / "planner-samples"
@@ -41,10 +46,33 @@ def test_same_file_twice_or_same_records_in_two_files_count_once(meals, tianjin,
     assert n > 0
     assert _count(twice, "elderly_meal") == n
     assert _count(copied, "elderly_meal") == n
-    assert any("the same file as" in w for w in twice.warnings)
-    assert any(f"{n} facilities repeat records given earlier" in w for w in copied.warnings)
+    assert any("是同一文件：其中的设施只计一次" in w for w in twice.warnings)
+    assert any(f"{n} 处设施与前面已给出的记录重复" in w for w in copied.warnings)
     pick = once.results["rule_id"].str.startswith("elderly_meal")
     assert pick.any() and twice.results[pick].equals(once.results[pick])
+
+
+@pytest.mark.parametrize(
+    ("lang", "same", "repeat"),
+    [
+        ("zh", "与“{spec}”是同一文件", "2 处设施与前面已给出的记录重复（类别、名称和位置均相同）"),
+        ("en", "the same file as {spec}", "2 facilities repeat records given earlier"),
+    ],
+)
+def test_files_and_records_given_twice_are_named_in_the_run_language(lang, same, repeat, tmp_path):
+    path = tmp_path / "助餐点.csv"
+    path.write_text("名称,经度,纬度\n", encoding="utf-8")
+    spec = FileSpec.parse(f"{path}::category=elderly_meal")
+    again = FileSpec.parse(f"{path}::crs=wgs84,category=elderly_meal")  # options in another order
+    points = [Point(104.08, 30.69)] * 3
+    frame = gpd.GeoDataFrame({"category_id": ["elderly_meal"] * 3, "name": "甲"}, geometry=points)
+    with language(lang):
+        problems = Problems()
+        assert _once([spec, spec, again], problems) == [spec, again]
+        assert len(_drop_repeated_records([spec], [frame], problems)[0]) == 1
+    first, second = (str(w) for w in problems.warnings)
+    assert same.format(spec=spec) in first
+    assert repeat in second
 
 
 def test_world_sized_area_is_the_whole_extract(tmp_path):

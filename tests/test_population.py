@@ -214,10 +214,10 @@ def test_population_calibrates_and_far_totals_are_refused(chengdu, standards):
     assert basis["total_before_calibration"] == estimate
     assert result.demand_points["population"].sum() == pytest.approx(2 * estimate)
     assert result.communities["population_calibrated"].all()
-    assert not any("times the population" in w for w in result.warnings)
+    assert not any("倍；请核实该数字" in w for w in result.warnings)
     warned = analyze(osm, standards=standards, population=5 * estimate)
-    assert any("5 times the population placed" in w for w in warned.warnings)
-    with pytest.raises(InputError, match="more than 10 times away"):
+    assert any("）的 5 倍；请核实该数字是否对应本研究范围" in w for w in warned.warnings)
+    with pytest.raises(InputError, match="偏大或偏小超过 10 倍"):
         analyze(osm, standards=standards, population=estimate / 20)
 
 
@@ -226,7 +226,11 @@ def test_population_option_in_the_terminal(tmp_path):
     run = CliRunner().invoke(
         main, ["analyze", "--osm", str(osm), "--out", str(tmp_path / "a"), "--population", "-3"]
     )
+    assert run.exit_code == 2 and "--population -3：应为研究范围的常住人口数，大于 0" in run.output
+    args = ["analyze", "--osm", str(osm), "--population", "-3", "--lang", "en"]
+    run = CliRunner().invoke(main, [*args, "--out", str(tmp_path / "en")])
     assert run.exit_code == 2 and "--population -3: expected the number of residents" in run.output
+    assert "circles: error: " in run.output, "the error line in the command's language"
     run = CliRunner().invoke(
         main, ["analyze", "--osm", str(osm), "--out", str(tmp_path / "b"), "--population", "600000"]
     )
@@ -257,7 +261,7 @@ def test_planner_communities_over_chengdu_place_no_one_in_water(standards):
         result.communities["population"].sum()
     )
     basis = result.summary["population"]
-    assert basis["calibrated"] is True and basis["calibrated_by"] == "communities file"
+    assert basis["calibrated"] is True and basis["calibrated_by"] == "社区文件"
     assert basis["residential_land_share"] is None
 
 
@@ -284,13 +288,13 @@ def test_street_populations_calibrate_the_residents_inside(tianjin):
     district = read_boundaries(STREETS)
     total = float(district[district["level"] == "district"]["population"].iloc[0])
     assert basis["calibrated_by"] == (
-        f"街道.shp 常住人口 {total:,.0f}; boundaries 常住人口 (6 streets)"
+        f"街道.shp 常住人口 {total:,.0f}；边界文件的常住人口（6 个街道）"
     )
     assert [s["official"] for s in basis["streets"]] == list(streets["population"].round())
     assert basis["total_before_calibration"] < basis["total"]
     assert result.communities["population_calibrated"].all()
     assert result.communities["population"].sum() == pytest.approx(demand["population"].sum())
-    assert any("times the population placed in the study area" in w for w in result.warnings)
+    assert any("倍；请核实该数字是否对应本研究范围" in w for w in result.warnings)
     per_capita = result.results[result.results["kind"] == "per_capita"]
     assert len(per_capita)
     assert not per_capita["note"].fillna("").str.contains("未校准").any()
@@ -350,7 +354,7 @@ def test_planner_communities_are_never_rescaled_by_streets(standards):
     if not (STREETS.exists() and PLANNER.exists()):
         pytest.skip("planner samples not found")
     both = analyze(osm, standards=standards, communities=str(PLANNER), boundaries=str(STREETS))
-    assert both.summary["population"]["calibrated_by"] == "communities file"
+    assert both.summary["population"]["calibrated_by"] == "社区文件"
     assert "streets" not in both.summary["population"]
     kept = both.communities.set_index("community_id")["population"]
     given = read_communities(PLANNER).set_index("community_id")["population"]

@@ -161,16 +161,16 @@ def test_old_or_foreign_state_is_refused_naming_its_version(saved, tmp_path):
     arrays = dict(np.load(saved.folder / "access.npz"))
     old = {k: v for k, v in arrays.items() if k != "format_version"} | {"indptr": np.arange(3)}
     np.savez(tmp_path / "old.npz", **old)
-    with pytest.raises(InputError, match=r"format 1 .*reads access.npz format"):
+    with pytest.raises(InputError, match=r"第 1 版格式.*读取第 \d 版格式的 access\.npz"):
         load_state(tmp_path / "old.npz")
     np.savez(tmp_path / "new.npz", **arrays | {"format_version": np.array(FORMAT_VERSION + 1)})
-    with pytest.raises(InputError, match=f"format {FORMAT_VERSION + 1}"):
+    with pytest.raises(InputError, match=f"第 {FORMAT_VERSION + 1} 版格式"):
         load_state(tmp_path / "new.npz")
     np.savez(tmp_path / "foreign.npz", x=np.arange(3))
-    with pytest.raises(InputError, match="no circles state"):
+    with pytest.raises(InputError, match="非 circles 保存的数据"):
         load_state(tmp_path / "foreign.npz")
     (tmp_path / "text.npz").write_text("not a zip", encoding="utf-8")
-    with pytest.raises(InputError, match="cannot read"):
+    with pytest.raises(InputError, match="无法读取保存的分析结果"):
         load_state(tmp_path / "text.npz")
 
 

@@ -90,7 +90,13 @@ def slugify(name: str) -> str:
     return slug
 
 
-def parse_districts(text: str | Path, crs: str = "wgs84") -> list[District]:
+def _log_warning(text: str) -> None:
+    log.warning("%s", text)
+
+
+def parse_districts(
+    text: str | Path, crs: str = "wgs84", warn: Callable[[str], None] = _log_warning
+) -> list[District]:
     """The districts named by ``--districts``.
 
     ``text`` is a polygon file (GeoJSON, GeoPackage, Shapefile; options after ``::`` as in
@@ -107,21 +113,19 @@ def parse_districts(text: str | Path, crs: str = "wgs84") -> list[District]:
     text = str(text).strip()
     path = Path(text.partition("::")[0]).expanduser()
     if "::" in text or path.suffix.lower() in VECTOR_SUFFIXES or path.is_file():
-        districts = _districts_from_file(text, crs)
+        districts = _districts_from_file(text, crs, warn)
     else:
         districts = _districts_from_names(text)
     seen: dict[str, str] = {}
     clashes = []
     for d in districts:
         if d.slug.casefold() in seen:
-            clashes.append(f"{seen[d.slug.casefold()]!r} and {d.name!r} -> {d.slug!r}")
+            first = seen[d.slug.casefold()]
+            clashes.append(say("run_clash", first=first, second=d.name, slug=d.slug))
         seen.setdefault(d.slug.casefold(), d.name)
     if clashes:
-        msg = (
-            f"--districts {text}: districts given twice or sharing an output folder name: "
-            f"{'; '.join(clashes)}. Give each district once, with a distinct name."
-        )
-        raise InputError(msg)
+        listed = say("list_sep").join(clashes)
+        raise InputError(say("run_districts_clash", text=text, clashes=listed))
     return districts
 
 
@@ -130,15 +134,14 @@ def _districts_from_names(text: str) -> list[District]:
 
     names = [n.strip() for n in _NAME_SEPARATORS.split(text) if n.strip()]
     if not names:
-        msg = "--districts: give a polygon file or district names/codes, e.g. 西青区,南开区."
-        raise InputError(msg)
+        raise InputError(say("run_districts_empty_text"))
     districts, errors = [], []
     for name in names:
         try:
             division = find_division(name)
         except InputError as exc:  # worded for analyze --district
-            text = str(exc).replace("--district ", "--districts: ", 1)
-            errors.append(text.replace("--area FILE", "a polygon file as --districts"))
+            text = str(exc).replace("--district ", say("run_districts_option"), 1)
+            errors.append(text.replace("--area FILE", say("run_districts_file")))
             continue
         districts.append(
             District(
@@ -150,7 +153,7 @@ def _districts_from_names(text: str) -> list[District]:
     return districts
 
 
-def _districts_from_file(text: str, crs: str) -> list[District]:
+def _districts_from_file(text: str, crs: str, warn: Callable[[str], None]) -> list[District]:
     from circles.sources.planner_files import (
         FileSpec,
         Problems,
@@ -168,25 +171,21 @@ def _districts_from_file(text: str, crs: str) -> list[District]:
     geoms, bad = polygons_from_table(table, spec, crs, problems, "districts")
     column = _name_column(table, spec, problems)
     if column is None:
-        problems.error(
-            spec,
-            "no name column (名称/name/区) or id column to name the districts and their "
-            f"output folders; give ::name=COLUMN. Columns: {list(table.frame.columns)}.",
-        )
+        columns = list(table.frame.columns)
+        problems.error(spec, say("run_no_name_column", columns=columns))
         problems.raise_errors()
     districts = []
     for i, (name, geom) in enumerate(zip(table.frame[column], geoms, strict=True)):
         if not isinstance(name, str) or not name.strip():
-            problems.error(spec, "district name missing.", **cell(table, i, column))
+            problems.error(spec, say("run_district_name_missing"), **cell(table, i, column))
         elif not slugify(name):
-            problems.error(
-                spec, f"name {name!r} gives no usable folder name.", **cell(table, i, column)
-            )
+            text = say("run_name_no_folder", name=name)
+            problems.error(spec, text, **cell(table, i, column))
         elif not bad[i]:
             districts.append(District(slugify(name), name.strip(), geom))
     problems.raise_errors()
     for warning in problems.warnings:
-        log.warning("%s", warning)
+        warn(str(warning))
     return districts
 
 
@@ -226,11 +225,7 @@ def district_populations(
     if spec is None or not spec.path.expanduser().is_file():
         total = check_population(population)
         if len(districts) > 1:
-            msg = (
-                f"--population {population}: one total for {len(districts)} districts; give a "
-                "number only with a single district, or a file with each district's population "
-                "(columns 名称/name and 常住人口/population), e.g. --population 人口.csv."
-            )
+            msg = say("run_population_one_total", value=population, n=len(districts))
             raise InputError(msg)
         return {districts[0].slug: total}
     return _populations_from_file(FileSpec(spec.path.expanduser(), spec.options), districts)
@@ -246,11 +241,8 @@ def _populations_from_file(spec: FileSpec, districts: Sequence[District]) -> dic
     name = _name_column(table, spec, problems)
     column = find_column(table, spec, "population", problems)
     if name is None or column is None:
-        problems.error(
-            spec,
-            "--population: expected a district name column (名称/name/区) and a population "
-            f"column (常住人口/人口/population); columns are {list(table.frame.columns)}.",
-        )
+        columns = list(table.frame.columns)
+        problems.error(spec, say("run_population_columns", columns=columns))
     problems.raise_errors()
     values = numbers(table, column, spec, problems, required=True, what="a population")
     problems.raise_errors()
@@ -265,8 +257,8 @@ def _populations_from_file(spec: FileSpec, districts: Sequence[District]) -> dic
         else:
             missing.append(d.name)
     if missing:
-        msg = f"{spec}: no population for {', '.join(missing)}; give every district a row."
-        raise InputError(msg)
+        names = say("run_name_sep").join(missing)
+        raise InputError(say("run_population_missing", file=spec, names=names))
     return found
 
 
@@ -284,6 +276,7 @@ class _Options:
     cache: bool = True
     authoritative: tuple = ()
     populations: tuple = ()  # (slug, official population) per district from --population
+    strict: bool = False  # rows of the planner's files without coordinates are errors
 
     def analyze_kwargs(self) -> dict:
         return {
@@ -296,20 +289,19 @@ class _Options:
             "buffer_m": self.buffer_m,
             "cache": self.cache,
             "authoritative": self.authoritative,
+            "strict": self.strict,
         }
 
 
 def _check_osm(osm: str | Path) -> Path:
     path = Path(osm).expanduser().absolute()
     if not path.is_file():
-        msg = f"{osm}: OSM file not found."
-        raise InputError(msg)
+        raise InputError(say("run_osm_not_found", file=osm))
     try:
         with path.open("rb") as handle:
             handle.read(1)
     except OSError as exc:
-        msg = f"{osm}: cannot read the OSM file ({exc})."
-        raise InputError(msg) from None
+        raise InputError(say("run_osm_unreadable", file=osm, reason=exc)) from None
     from circles.sources.osm import check_extract
 
     return check_extract(path)
@@ -325,8 +317,11 @@ def _check_options(
     buffer_m: float | None = None,
     cache: bool = True,
     authoritative: Sequence[str] = (),
+    strict: bool = False,
+    warn: Callable[[str], None] = _log_warning,
 ) -> _Options:
-    """Read every input once on the client so that input errors stop the batch up front."""
+    """Read every input once on the client so that input errors stop the batch up front;
+    ``warn`` is given the files' warnings."""
     from circles.pipeline import with_authoritative
     from circles.standards import load_standards, profile_path
 
@@ -335,15 +330,15 @@ def _check_options(
         standards = str(profile_path(standards).absolute())
     loaded = load_standards(standards)  # without --standards each district picks its profile
     with_authoritative(loaded, authoritative)
-    files = _read_inputs(loaded, facilities, communities, boundaries, crs)
-    return _Options(standards, lang, *files, crs, buffer_m, cache, tuple(authoritative))
+    files = _read_inputs(loaded, facilities, communities, boundaries, crs, strict, warn)
+    authoritative = tuple(authoritative)
+    return _Options(standards, lang, *files, crs, buffer_m, cache, authoritative, strict=strict)
 
 
 def _check_values(lang: str, buffer_m: float | None) -> None:
     """Raise ``InputError`` for a language other than zh/en or a negative buffer."""
     if lang not in ("zh", "en"):
-        msg = f"lang {lang!r}: expected zh or en."
-        raise InputError(msg)
+        raise InputError(say("run_lang_bad", lang=lang))
     if buffer_m is not None:
         from circles.pipeline import check_buffer
 
@@ -364,8 +359,11 @@ def _read_inputs(
     communities: object,
     boundaries: object,
     crs: str,
+    strict: bool = False,
+    warn: Callable[[str], None] = _log_warning,
 ) -> tuple[tuple[FileSpec, ...], FileSpec | None, FileSpec | None]:
-    """The planner files with absolute paths, each read once.
+    """The planner files with absolute paths, each read once; their warnings are given to
+    ``warn`` (with ``strict``, rows without coordinates are errors instead).
 
     Raises
     ------
@@ -379,7 +377,7 @@ def _read_inputs(
         read_facilities,
     )
 
-    problems = Problems()
+    problems = Problems(strict=strict)
     facility_specs = tuple(_absolute(f) for f in facilities)
     for spec in facility_specs:
         read_facilities(spec, standards, crs, None, problems)
@@ -391,12 +389,10 @@ def _read_inputs(
         boundary_spec = _absolute(boundaries)
         units = read_boundaries(boundary_spec, crs, problems)
         if (units["level"] == "district").sum() > 1:
-            problems.error(
-                boundary_spec,
-                "several district polygons; in a batch the districts come from --districts: "
-                "give streets only here (::level=street).",
-            )
+            problems.error(boundary_spec, say("run_batch_district_polygons"))
     problems.raise_errors()
+    for warning in problems.warnings:
+        warn(str(warning))
     return facility_specs, community_spec, boundary_spec
 
 
@@ -502,10 +498,7 @@ def _connect(scheduler: str | Client | None, n_workers: int) -> Iterator[Client]
     try:
         client = Client(scheduler, set_as_default=False, timeout="10s")
     except (OSError, TimeoutError, ValueError) as exc:
-        msg = (
-            f"--scheduler {scheduler}: cannot connect ({exc}). Start it with `dask scheduler` "
-            "and give its address, e.g. tcp://10.0.0.5:8786."
-        )
+        msg = say("run_scheduler_unreachable", address=scheduler, reason=exc)
         raise InputError(msg) from None
     with client:
         yield client
@@ -518,6 +511,7 @@ def run_batch(
     scheduler: str | Client | None = None,
     n_workers: int | None = None,
     on_done: Callable[[DistrictRun], None] | None = None,
+    on_warning: Callable[[str], None] = _log_warning,
     **analyze_options: Any,
 ) -> list[DistrictRun]:
     """Analyse each district as a task, write ``out_dir/<slug>/`` and ``out_dir/batch.json``.
@@ -535,10 +529,12 @@ def run_batch(
         local cluster of ``n_workers`` processes (default ``local_workers``).
     on_done
         Called on the client as each district finishes.
+    on_warning
+        Given each warning about the input files found on the client (default: logged).
     **analyze_options
         ``standards``, ``lang``, ``facilities``, ``communities``, ``boundaries``, ``crs``,
-        ``buffer_m``, ``cache``, ``authoritative`` as in ``analyze`` (each worker host has its
-        own cache); ``population`` as in ``district_populations``.
+        ``buffer_m``, ``cache``, ``authoritative``, ``strict`` as in ``analyze`` (each worker
+        host has its own cache); ``population`` as in ``district_populations``.
 
     Returns
     -------
@@ -552,14 +548,13 @@ def run_batch(
     """
     started = time.perf_counter()
     osm = _check_osm(osm)
-    districts = _check_districts(districts, analyze_options.get("crs", "wgs84"))
+    districts = _check_districts(districts, analyze_options.get("crs", "wgs84"), on_warning)
     populations = district_populations(analyze_options.pop("population", None), districts)
-    options = _check_options(**analyze_options)
+    options = _check_options(**analyze_options, warn=on_warning)
     options = replace(options, populations=tuple(populations.items()))
     out = _check_out(out_dir)
     if n_workers is not None and n_workers < 1:
-        msg = f"workers {n_workers}: expected at least 1."
-        raise InputError(msg)
+        raise InputError(say("run_workers_bad", n=n_workers))
     address, runs = _run_on_cluster(
         scheduler, n_workers, osm, districts, out, out_dir, options, on_done
     )
@@ -567,14 +562,15 @@ def run_batch(
     return runs
 
 
-def _check_districts(districts: str | Path | Sequence[District], crs: str) -> list[District]:
+def _check_districts(
+    districts: str | Path | Sequence[District], crs: str, warn: Callable[[str], None]
+) -> list[District]:
     """The districts, parsed from ``--districts`` text; ``InputError`` when there are none."""
     if isinstance(districts, str | Path):
-        districts = parse_districts(districts, crs)
+        districts = parse_districts(districts, crs, warn)
     districts = list(districts)
     if not districts:
-        msg = "--districts: no districts given."
-        raise InputError(msg)
+        raise InputError(say("run_no_districts"))
     return districts
 
 
@@ -582,8 +578,7 @@ def _check_out(out_dir: str | Path) -> Path:
     """The output folder, resolved; ``InputError`` when it is a file."""
     out = Path(out_dir).expanduser().resolve()
     if out.exists() and not out.is_dir():
-        msg = f"{out_dir}: not a folder. Choose another --out."
-        raise InputError(msg)
+        raise InputError(say("run_out_not_folder", folder=out_dir))
     return out
 
 
@@ -608,7 +603,7 @@ def _run_on_cluster(
             try:
                 out.mkdir(parents=True, exist_ok=True)
             except OSError as exc:
-                msg = f"{out_given}: cannot create the output folder ({exc}). Choose another --out."
+                msg = say("run_cannot_create_out", folder=out_given, reason=exc)
                 raise InputError(msg) from None
             _remove_partials(out, districts)
             runs = _run_all(client, osm, districts, out, options, on_done)
@@ -681,13 +676,14 @@ class _Tasks:
         future.release()
         self.attempts[i].append(outcome)
         if not outcome["ok"]:
-            log.warning(
-                "%s: attempt %d of %d failed: %s",
-                self.districts[i].name,
-                len(self.attempts[i]),
-                ATTEMPTS,
-                outcome["error"],
+            failed = say(
+                "run_attempt_failed",
+                name=self.districts[i].name,
+                attempt=len(self.attempts[i]),
+                attempts=ATTEMPTS,
+                error=outcome["error"],
             )
+            log.warning("%s", failed)
         return i
 
     def retry(self, i: int) -> bool:
@@ -715,7 +711,7 @@ def _finish(out: Path, district: District, attempts: list[dict]) -> DistrictRun:
             _replace(Path(last["partial"]), final)
         except OSError as exc:
             run.status = "failed"
-            run.error = f"cannot move the result into {final}: {exc}"
+            run.error = say("run_cannot_move", folder=final, reason=exc)
             shutil.rmtree(last["partial"], ignore_errors=True)
         else:
             run.output = str(final)

@@ -34,11 +34,11 @@ class UserError(click.ClickException):
 
     def __init__(self, message: str) -> None:
         super().__init__(message)
-        self.lang = current_language()  # shown after the command's language block ends
+        self.lang = current_language()  # shown after the command's language block has ended
 
     def show(self, file: object = None) -> None:
-        """Print the message as ``circles: error: ...`` on standard error, in the language
-        of the command that raised it."""
+        """Print the message as ``circles: error: ...`` on standard error, in the language of
+        the command that raised it."""
         with language(self.lang):
             click.echo(say("error", text=self.format_message()), err=True)
 
@@ -119,6 +119,12 @@ ANALYSIS_OPTION = click.option(
 LANG_OPTION = click.option(
     "--lang", type=click.Choice(["zh", "en"]), default="zh", show_default=True
 )
+STRICT_OPTION = click.option(
+    "--strict",
+    is_flag=True,
+    help="Rows of your files without coordinates (footers, unlocated rows) are errors, not "
+    "skipped with a warning.",
+)
 TILES_OPTION = click.option(
     "--tiles",
     type=click.Choice(["osm", "tianditu", "amap", "none"]),
@@ -164,33 +170,27 @@ siting_options = _options(SITING_OPTIONS)  # score, recommend: saved analysis an
 
 
 class Command(click.Command):
-    """A ``circles`` command: its notes, warnings and messages speak its ``--lang``."""
+    """A ``circles`` command: its notes, warnings and messages speak its ``--lang``;
+    file-system limits anywhere become a clear error, not a traceback."""
 
     def invoke(self, ctx: click.Context) -> object:
-        """Run the command in its language (Chinese unless ``--lang en``)."""
+        """Run the command in its language (Chinese unless ``--lang en``); a name too long for
+        the file system is a user error."""
         with language(ctx.params.get("lang") or "zh"):
-            return super().invoke(ctx)
+            try:
+                return super().invoke(ctx)
+            except OSError as exc:
+                if exc.errno != errno.ENAMETOOLONG:
+                    raise
+                name = Path(exc.filename or "").name
+                msg = say("run_name_too_long", path=exc.filename, n=len(name.encode("utf-8")))
+                raise UserError(msg) from None
 
 
 class Commands(click.Group):
-    """The ``circles`` commands; file-system limits anywhere become a clear error, not a
-    traceback."""
+    """The ``circles`` commands, each a ``Command``."""
 
     command_class = Command
-
-    def invoke(self, ctx: click.Context) -> object:
-        """Run the command; a name too long for the file system is a user error."""
-        try:
-            return super().invoke(ctx)
-        except OSError as exc:
-            if exc.errno != errno.ENAMETOOLONG:
-                raise
-            name = Path(exc.filename or "").name
-            msg = (
-                f"{exc.filename}: the name is {len(name.encode('utf-8'))} bytes long; file "
-                "systems allow 255. Give a shorter file or folder name."
-            )
-            raise UserError(msg) from None
 
 
 @click.group(cls=Commands, context_settings={"help_option_names": ["-h", "--help"]})
@@ -270,12 +270,7 @@ def serve(folder: Path, host: str, port: int, boundaries: str | None, lang: str)
     help="Official population of the study area (e.g. 第七次人口普查): scales the residents "
     "of every community so that they sum to it.",
 )
-@click.option(
-    "--strict",
-    is_flag=True,
-    help="Rows of your files without coordinates (footers, unlocated rows) are errors, not "
-    "skipped with a warning.",
-)
+@STRICT_OPTION
 @click.option(
     "--format",
     "formats",
@@ -867,6 +862,7 @@ def _streets(saved: SavedAnalysis, boundaries: str | None) -> tuple[object, list
     help="Official population: a number with a single district, else a file (CSV, XLSX…) "
     "with each district's name and population (名称, 常住人口), e.g. 人口.csv.",
 )
+@STRICT_OPTION
 @click.option(
     "--out",
     type=click.Path(path_type=Path),
@@ -888,13 +884,14 @@ def batch(
     no_cache: bool,
     authoritative: tuple[str, ...],
     population: str | None,
+    strict: bool,
     out: Path,
 ) -> None:
     """Analyse many districts as parallel tasks on Dask (local, or a cluster with --scheduler)."""
     from circles.batch import BATCH_FILE, format_table, run_batch
 
     if scheduler is not None and n_workers is not None:
-        raise UserError("--workers sets the local cluster; with --scheduler the cluster decides")
+        raise UserError(say("run_workers_with_scheduler"))
     started = time.perf_counter()
     _quiet_distributed()
     try:
@@ -905,6 +902,7 @@ def batch(
             scheduler=scheduler,
             n_workers=n_workers,
             on_done=_progress(),
+            on_warning=lambda text: click.echo(say("warning", text=text), err=True),
             standards=standards,
             lang=lang,
             facilities=facility_files,
@@ -915,6 +913,7 @@ def batch(
             cache=not no_cache,
             authoritative=authoritative,
             population=population,
+            strict=strict,
         )
     except CirclesError as exc:
         raise UserError(str(exc)) from None

@@ -21,6 +21,7 @@ from filelock import FileLock, Timeout
 
 from circles._version import __version__
 from circles.errors import InputError
+from circles.messages import say
 
 MANIFEST = "manifest.json"
 MAX_NAME_BYTES = 255  # a file or folder name on common file systems
@@ -59,8 +60,7 @@ def result_folder(final: str | Path, command: str, inputs: Sequence[Path] = ()) 
     try:
         lock.acquire()
     except Timeout:
-        msg = f"{final}: another circles run is writing this folder; wait for it to finish."
-        raise InputError(msg) from None
+        raise InputError(say("run_folder_locked", folder=final)) from None
     try:
         _recover(final)
         tmp = final.parent / f".{final.name}.partial-{uuid.uuid4().hex[:8]}"
@@ -100,18 +100,14 @@ def refuse_overwriting(final: Path, names: Sequence[str | Path], inputs: Sequenc
     for name in names:
         target = Path(final) / name
         if target.resolve() in protected:
-            msg = f"{target}: this output would overwrite an input file. Choose another --out."
-            raise InputError(msg)
+            raise InputError(say("run_overwrite_input", target=target))
 
 
 def check_name(path: Path) -> None:
     """Refuse a path whose last part is longer than a file system allows."""
     if len(path.name.encode("utf-8")) > MAX_NAME_BYTES - 24:  # room for the hidden prefixes
-        msg = (
-            f"{path}: the folder name is {len(path.name.encode('utf-8'))} bytes long; file "
-            f"systems allow {MAX_NAME_BYTES}. Choose a shorter --out."
-        )
-        raise InputError(msg)
+        n = len(path.name.encode("utf-8"))
+        raise InputError(say("run_folder_name_long", path=path, n=n, limit=MAX_NAME_BYTES))
 
 
 def safe_name(text: str, limit: int = 120) -> str:
@@ -131,26 +127,19 @@ def _make_parent(final: Path) -> None:
     try:
         final.parent.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
-        msg = f"{final}: cannot create the output folder ({exc.strerror}). Choose another --out."
+        msg = say("run_cannot_create_out", folder=final, reason=exc.strerror)
         raise InputError(msg) from None
     if final.exists() and not final.is_dir():
-        msg = f"{final}: exists and is not a folder. Choose another --out."
-        raise InputError(msg)
+        raise InputError(say("run_exists_not_folder", folder=final))
     if not os.access(final.parent, os.W_OK | os.X_OK):
-        msg = f"{final.parent}: not writable. Choose another --out."
-        raise InputError(msg)
+        raise InputError(say("run_not_writable", folder=final.parent))
 
 
 def _os_error(final: Path, exc: OSError) -> InputError:
     """A clear message for a failed write; the earlier result is untouched."""
     if exc.errno in DISK_FULL:
-        msg = (
-            f"{final}: the disk is full; nothing was changed (an earlier result is kept). "
-            "Free some space and run again."
-        )
-    else:
-        msg = f"{final}: cannot write ({exc}); nothing was changed. Choose another --out."
-    return InputError(msg)
+        return InputError(say("run_disk_full", folder=final))
+    return InputError(say("run_cannot_write", folder=final, reason=exc))
 
 
 def _disk_full(exc: BaseException, folder: Path) -> bool:
@@ -293,20 +282,16 @@ def verify_folder(folder: str | Path, required: Sequence[str] = ()) -> dict:
     """
     folder = Path(folder)
     manifest = read_manifest(folder)
-    again = "Run the command that wrote it again."
+    again = say("run_write_again")
     if not manifest.get("files"):
-        msg = f"{folder}: no valid {MANIFEST}: not a complete circles result folder. {again}"
-        raise InputError(msg)
+        raise InputError(say("run_no_manifest", folder=folder, manifest=MANIFEST, again=again))
     for name in required:
         if name not in manifest["files"]:
-            msg = f"{folder}: {name} is not part of this result folder. {again}"
-            raise InputError(msg)
+            raise InputError(say("run_not_in_folder", folder=folder, name=name, again=again))
     for name, entry in manifest["files"].items():
         path = folder / name
         if not path.is_file():
-            msg = f"{folder}: {name} is missing: the folder is incomplete. {again}"
-            raise InputError(msg)
+            raise InputError(say("run_file_missing", folder=folder, name=name, again=again))
         if path.stat().st_size != entry["size"] or _sha256(path) != entry["sha256"]:
-            msg = f"{folder}: {name} differs from what was written with it. {again}"
-            raise InputError(msg)
+            raise InputError(say("run_file_differs", folder=folder, name=name, again=again))
     return manifest

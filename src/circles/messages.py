@@ -1029,6 +1029,249 @@ CATALOGUE: dict[str, tuple[str, str]] = {
         "导出文件夹 {target}：已存在且不是空文件夹；未覆盖任何文件。",
         "export folder {target}: exists and is not an empty folder; nothing overwritten.",
     ),
+    # run: pipeline.py, batch.py, folders.py, cli.py (analyze, batch, map, serve),
+    # access/state.py, model/network.py
+    "run_district_and_area": (
+        "--district 与 --area 只能给出其一，不能同时给出。",
+        "give either --district or --area, not both.",
+    ),
+    "run_population_bad": (
+        "--population {value}：应为研究范围的常住人口数，大于 0（例如第七次人口普查的 1250000）。",
+        "--population {value}: expected the number of residents of the study area, above 0 "
+        "(e.g. 1250000 from 第七次人口普查).",
+    ),
+    "run_several_districts": (
+        "含 {n} 个区县边界；circles analyze 一次只分析一个区县（多个区县请用 circles batch）"
+        "——请只保留一个，或只提供街道边界。",
+        "{n} district polygons; circles analyze takes one district at a time (use circles "
+        "batch for several) — keep one, or give streets only.",
+    ),
+    "run_buffer_bad": (
+        "--buffer {value}：应为以米计的距离，不小于 0（例如 1000）。",
+        "--buffer {value}: expected a distance in metres, 0 or more (e.g. 1000).",
+    ),
+    "run_authoritative_unknown": (
+        "--authoritative “{text}”：未知的类别。{hint}",
+        "--authoritative {text!r}: unknown category.{hint}",
+    ),
+    "run_did_you_mean": ("是否是指“{name}”？", " Did you mean {name!r}?"),
+    "run_unknown_categories": (
+        "未知的设施类别 {unknown}；类别应为编号，例如 {examples}",
+        "unknown facility categories {unknown}; expected ids such as {examples}",
+    ),
+    "run_same_file": (
+        "与“{other}”是同一文件：其中的设施只计一次",
+        "the same file as {other}: its facilities are counted once",
+    ),
+    "run_repeated_file": (
+        "{n} 处设施与前面已给出的记录重复（类别、名称和位置均相同），只计一次"
+        "——请检查文件中的重复记录",
+        "{n} facilities repeat records given earlier (same category, name and place); counted "
+        "once — check the file for duplicates",
+    ),
+    "run_repeated_table": (
+        "{n} 处设施与前面已给出的记录重复（类别、名称和位置均相同），只计一次"
+        "——请检查表中的重复记录",
+        "{n} facilities repeat records given earlier (same category, name and place); counted "
+        "once — check the table for duplicates",
+    ),
+    "run_no_homes": (
+        "OSM数据文件“{file}”的研究范围内既没有居住用地（landuse=residential），也没有住宅建筑；"
+        "circles 需要住宅才能放置居民。请给出更大的 --area，"
+        "或用 --communities FILE 提供自己的社区。",
+        "no residential area (landuse=residential) and no residential building in the study "
+        "area of {file}; circles needs homes to place residents. Give a larger --area, or your "
+        "own communities with --communities FILE.",
+    ),
+    "run_no_communities_in_area": (
+        "“{file}”的 {n} 个社区都不在研究范围 {bounds} 内；请检查该文件和 --area。",
+        "none of the {n} communities of {file} lies in the study area {bounds}; check the "
+        "file and --area.",
+    ),
+    "run_communities_outside": (
+        "{n} 个社区位于研究范围之外，已略去",
+        "{n} communities lie outside the study area and were left out",
+    ),
+    "run_population_far": (
+        "{where} 是研究范围内已放置人口（{estimate:,.0f}）的 {ratio:.3g} 倍，偏大或偏小超过 "
+        "{limit:g} 倍。请核实该数字是否对应本研究范围（--area/--district）。",
+        "{where} is {ratio:.3g} times the population placed in the study area "
+        "({estimate:,.0f}); more than {limit:g} times away either way. Check that the number "
+        "is for this study area (--area/--district).",
+    ),
+    "run_population_off": (
+        "为研究范围内已放置人口（{estimate:,.0f}）的 {ratio:.3g} 倍；"
+        "请核实该数字是否对应本研究范围",
+        "{ratio:.3g} times the population placed in the study area ({estimate:,.0f}); check "
+        "that the number is for this study area",
+    ),
+    "run_calibrated_streets": (
+        "边界文件的{column}（{n} 个街道）",
+        "boundaries {column} ({n} streets)",
+    ),
+    "run_edge_reason": (
+        "边缘（未评估）：位于OSM数据文件边缘的缓冲区内，文件范围外的设施未知",
+        "边缘（未评估）: within the buffer of the extract's edge, where facilities beyond the "
+        "extract are unknown",
+    ),
+    "run_no_walkable": (
+        "OSM数据文件“{file}”的研究范围内没有可步行的道路：范围内有 {segments} 段道路，均不可步行。"
+        "请检查 --area，或确认该文件包含道路（highway）。",
+        "no walkable street in the study area of {file}: {segments} way segments lie inside "
+        "it, none walkable. Check --area, or that the extract holds highways.",
+    ),
+    "run_state_unreadable": (
+        "{path}：无法读取保存的分析结果（{reason}）。请重新运行 circles analyze。",
+        "{path}: cannot read the saved analysis ({reason}). Run `circles analyze` again.",
+    ),
+    "run_state_format": (
+        "{path}：其中为{found}；当前版本的 circles 读取第 {version} 版格式的 {file}。"
+        "请重新运行 circles analyze 写出该文件。",
+        "{path}: holds {found}; this circles reads {file} format {version}. Run `circles "
+        "analyze` again to write it.",
+    ),
+    "run_state_old": ("第 1 版格式（较早版本的 circles）", "format 1 (an older circles)"),
+    "run_state_none": ("非 circles 保存的数据", "no circles state"),
+    "run_state_version": ("第 {version} 版格式", "format {version}"),
+    "run_state_incomplete": (
+        "{path}：保存的分析结果不完整（{reason}）。请重新运行 circles analyze。",
+        "{path}: the saved analysis is incomplete ({reason}). Run `circles analyze` again.",
+    ),
+    "run_folder_locked": (
+        "{folder}：另一个 circles 进程正在写入该文件夹；请等它结束。",
+        "{folder}: another circles run is writing this folder; wait for it to finish.",
+    ),
+    "run_overwrite_input": (
+        "{target}：该输出会覆盖一个输入文件。请另选 --out。",
+        "{target}: this output would overwrite an input file. Choose another --out.",
+    ),
+    "run_folder_name_long": (
+        "{path}：文件夹名长 {n} 字节；文件系统最多允许 {limit} 字节。请选用更短的 --out。",
+        "{path}: the folder name is {n} bytes long; file systems allow {limit}. Choose a "
+        "shorter --out.",
+    ),
+    "run_cannot_create_out": (
+        "{folder}：无法创建输出文件夹（{reason}）。请另选 --out。",
+        "{folder}: cannot create the output folder ({reason}). Choose another --out.",
+    ),
+    "run_exists_not_folder": (
+        "{folder}：已存在且不是文件夹。请另选 --out。",
+        "{folder}: exists and is not a folder. Choose another --out.",
+    ),
+    "run_not_writable": (
+        "{folder}：没有写入权限。请另选 --out。",
+        "{folder}: not writable. Choose another --out.",
+    ),
+    "run_disk_full": (
+        "{folder}：磁盘已满；未做任何改动（之前的结果仍保留）。请腾出空间后重新运行。",
+        "{folder}: the disk is full; nothing was changed (an earlier result is kept). Free "
+        "some space and run again.",
+    ),
+    "run_cannot_write": (
+        "{folder}：无法写入（{reason}）；未做任何改动。请另选 --out。",
+        "{folder}: cannot write ({reason}); nothing was changed. Choose another --out.",
+    ),
+    "run_write_again": ("请重新运行写出它的命令。", "Run the command that wrote it again."),
+    "run_no_manifest": (
+        "{folder}：没有有效的 {manifest}：不是完整的 circles 结果文件夹。{again}",
+        "{folder}: no valid {manifest}: not a complete circles result folder. {again}",
+    ),
+    "run_not_in_folder": (
+        "{folder}：{name} 不属于该结果文件夹。{again}",
+        "{folder}: {name} is not part of this result folder. {again}",
+    ),
+    "run_file_missing": (
+        "{folder}：缺少 {name}，文件夹不完整。{again}",
+        "{folder}: {name} is missing: the folder is incomplete. {again}",
+    ),
+    "run_file_differs": (
+        "{folder}：{name} 与写入时的内容不一致。{again}",
+        "{folder}: {name} differs from what was written with it. {again}",
+    ),
+    "run_name_too_long": (
+        "{path}：名称长 {n} 字节；文件系统最多允许 255 字节。请使用更短的文件名或文件夹名。",
+        "{path}: the name is {n} bytes long; file systems allow 255. Give a shorter file or "
+        "folder name.",
+    ),
+    "run_workers_with_scheduler": (
+        "--workers 用于设置本机集群；给出 --scheduler 时由该集群决定",
+        "--workers sets the local cluster; with --scheduler the cluster decides",
+    ),
+    "run_districts_clash": (
+        "--districts {text}：有区县重复给出，或输出文件夹名相同：{clashes}。每个区县只给一次，"
+        "名称各不相同。",
+        "--districts {text}: districts given twice or sharing an output folder name: "
+        "{clashes}. Give each district once, with a distinct name.",
+    ),
+    "run_clash": ("“{first}”与“{second}” → “{slug}”", "{first!r} and {second!r} -> {slug!r}"),
+    "run_districts_option": ("--districts ", "--districts: "),  # for --district in a batch
+    "run_districts_file": ("--districts FILE", "a polygon file as --districts"),  # --area FILE
+    "run_districts_empty_text": (
+        "--districts：请给出面文件，或区县名称/代码，例如 西青区,南开区。",
+        "--districts: give a polygon file or district names/codes, e.g. 西青区,南开区.",
+    ),
+    "run_no_name_column": (
+        "没有可为区县及其输出文件夹命名的名称列（名称/name/区）或编号列；请用 ::name=COLUMN 指定。"
+        "现有列：{columns}。",
+        "no name column (名称/name/区) or id column to name the districts and their output "
+        "folders; give ::name=COLUMN. Columns: {columns}.",
+    ),
+    "run_district_name_missing": ("缺少区县名称。", "district name missing."),
+    "run_name_no_folder": (
+        "名称“{name}”无法生成可用的文件夹名。",
+        "name {name!r} gives no usable folder name.",
+    ),
+    "run_population_one_total": (
+        "--population {value}：{n} 个区县只给了一个总数；只有一个区县时才能给数字，否则请给出"
+        "列有各区县人口的文件（名称/name 列和常住人口/population 列），"
+        "例如 --population 人口.csv。",
+        "--population {value}: one total for {n} districts; give a number only with a single "
+        "district, or a file with each district's population (columns 名称/name and "
+        "常住人口/population), e.g. --population 人口.csv.",
+    ),
+    "run_population_columns": (
+        "--population：应有区县名称列（名称/name/区）和人口列（常住人口/人口/population）；"
+        "现有列：{columns}。",
+        "--population: expected a district name column (名称/name/区) and a population column "
+        "(常住人口/人口/population); columns are {columns}.",
+    ),
+    "run_population_missing": (
+        "{file}：没有 {names} 的人口；请为每个区县给出一行。",
+        "{file}: no population for {names}; give every district a row.",
+    ),
+    "run_name_sep": ("、", ", "),
+    "run_osm_not_found": ("{file}：找不到OSM数据文件。", "{file}: OSM file not found."),
+    "run_osm_unreadable": (
+        "{file}：无法读取OSM数据文件（{reason}）。",
+        "{file}: cannot read the OSM file ({reason}).",
+    ),
+    "run_lang_bad": ("--lang “{lang}”：应为 zh 或 en。", "lang {lang!r}: expected zh or en."),
+    "run_batch_district_polygons": (
+        "含多个区县边界；批量分析的区县由 --districts 给出："
+        "此处只需提供街道边界（::level=street）。",
+        "several district polygons; in a batch the districts come from --districts: give "
+        "streets only here (::level=street).",
+    ),
+    "run_scheduler_unreachable": (
+        "--scheduler {address}：无法连接（{reason}）。请用 dask scheduler 启动调度器并给出其地址，"
+        "例如 tcp://10.0.0.5:8786。",
+        "--scheduler {address}: cannot connect ({reason}). Start it with `dask scheduler` and "
+        "give its address, e.g. tcp://10.0.0.5:8786.",
+    ),
+    "run_workers_bad": ("--workers {n}：至少应为 1。", "workers {n}: expected at least 1."),
+    "run_no_districts": ("--districts：没有给出区县。", "--districts: no districts given."),
+    "run_out_not_folder": (
+        "{folder}：不是文件夹。请另选 --out。",
+        "{folder}: not a folder. Choose another --out.",
+    ),
+    "run_attempt_failed": (
+        "{name}：第 {attempt} 次尝试（共 {attempts} 次）失败：{error}",
+        "{name}: attempt {attempt} of {attempts} failed: {error}",
+    ),
+    "run_cannot_move": (
+        "无法将结果移入 {folder}：{reason}",
+        "cannot move the result into {folder}: {reason}",
+    ),
 }
 
 

@@ -275,8 +275,7 @@ def read_planner_inputs(
     study_area, district_id, division_code = parse_area(area), None, None
     if district is not None:
         if study_area is not None:
-            msg = "give either --district or --area, not both."
-            raise InputError(msg)
+            raise InputError(say("run_district_and_area"))
         division = find_division(district)
         study_area, district_id = division.geometry, division.code
         district_name = district_name or division.full_name
@@ -368,11 +367,7 @@ def check_population(population: float | str) -> float:
     except ValueError:
         value = np.nan
     if not (np.isfinite(value) and value > 0):
-        msg = (
-            f"--population {population}: expected the number of residents of the study area, "
-            "above 0 (e.g. 1250000 from 第七次人口普查)."
-        )
-        raise InputError(msg)
+        raise InputError(say("run_population_bad", value=population))
     return value
 
 
@@ -386,11 +381,7 @@ def _district_from_units(
     study_area, district_id, district_name = current
     districts = units[units["level"] == "district"]
     if len(districts) > 1:
-        problems.error(
-            spec,
-            f"{len(districts)} district polygons; circles analyze takes one district at a "
-            "time (use circles batch for several) — keep one, or give streets only.",
-        )
+        problems.error(spec, say("run_several_districts", n=len(districts)))
     elif len(districts) == 1 and study_area is None:
         study_area = districts.geometry.iloc[0]
         district_id = str(districts["unit_id"].iloc[0])
@@ -401,8 +392,7 @@ def _district_from_units(
 def check_buffer(buffer_m: float) -> float:
     """A buffer distance checked to be a finite number of metres, at least 0."""
     if not (np.isfinite(buffer_m) and buffer_m >= 0):
-        msg = f"--buffer {buffer_m}: expected a distance in metres, 0 or more (e.g. 1000)."
-        raise InputError(msg)
+        raise InputError(say("run_buffer_bad", value=buffer_m))
     return float(buffer_m)
 
 
@@ -417,9 +407,8 @@ def with_authoritative(standards: Standards, categories: Sequence[str]) -> Stand
         cat_id = labels.get(normalise(text))
         if cat_id is None:
             close = difflib.get_close_matches(str(text), list(labels), n=1)
-            hint = f" Did you mean {close[0]!r}?" if close else ""
-            msg = f"--authoritative {text!r}: unknown category.{hint}"
-            raise InputError(msg)
+            hint = say("run_did_you_mean", name=close[0]) if close else ""
+            raise InputError(say("run_authoritative_unknown", text=text, hint=hint))
         ids.append(cat_id)
     merged = sorted({*standards.analysis.authoritative, *ids})
     analysis = standards.analysis.model_copy(update={"authoritative": merged})
@@ -539,9 +528,7 @@ def _once(sources: list[FacilitySource], problems: Problems) -> list[FacilitySou
         if isinstance(source, FileSpec) and source.path.is_file():
             key = (file_sha256(source.path), tuple(sorted(source.options.items())))
             if key in seen:
-                problems.warning(
-                    source, f"the same file as {seen[key]}: its facilities are counted once"
-                )
+                problems.warning(source, say("run_same_file", other=seen[key]))
                 continue
             seen[key] = source
         out.append(source)
@@ -565,12 +552,8 @@ def _drop_repeated_records(
             repeat[i] = key in seen
             seen.add(key)
         if repeat.any():
-            where = "file" if isinstance(source, FileSpec) else "table"
-            problems.warning(
-                source,
-                f"{int(repeat.sum())} facilities repeat records given earlier (same category, "
-                f"name and place); counted once — check the {where} for duplicates",
-            )
+            key = "run_repeated_file" if isinstance(source, FileSpec) else "run_repeated_table"
+            problems.warning(source, say(key, n=int(repeat.sum())))
         out.append(frame[~repeat])
     return out
 
@@ -604,12 +587,7 @@ def place_residents(
         homes, buildings = homes_outside(land, buildings, study_area_m, settings)
         communities = pd.concat([land.assign(unit_kind="residential_land"), homes])
         if communities.empty:
-            msg = (
-                "no residential area (landuse=residential) and no residential building in the "
-                f"study area of {extract.path.name}; circles needs homes to place residents. "
-                "Give a larger --area, or your own communities with --communities FILE."
-            )
-            raise EmptyAreaError(msg)
+            raise EmptyAreaError(say("run_no_homes", file=extract.path.name))
         communities = gpd.GeoDataFrame(communities.reset_index(drop=True), crs=metric)
         found = estimate_population(communities, buildings, settings, nowhere)
         people = Residents(*found)
@@ -635,16 +613,12 @@ def _planner_communities_in(
     inside = shapely.intersects(comm.representative_point().values, study_area_m)
     spec = given.communities_spec
     if not inside.any():
-        msg = (
-            f"none of the {len(comm)} communities of {spec} lies in the study area "
-            f"{tuple(round(v, 4) for v in extract.read_area.bounds)}; check the file and --area."
-        )
+        bounds = tuple(round(v, 4) for v in extract.read_area.bounds)
+        msg = say("run_no_communities_in_area", n=len(comm), file=spec, bounds=bounds)
         raise EmptyAreaError(msg)
     if (~inside).any():
         n_out = int((~inside).sum())
-        given.problems.warning(
-            spec, f"{n_out} communities lie outside the study area and were left out"
-        )
+        given.problems.warning(spec, say("run_communities_outside", n=n_out))
     return comm[inside]
 
 
@@ -684,7 +658,7 @@ def population_basis(
         "home_cluster_units": int((kind != "residential_land").sum()) if not official else 0,
         "estimated": not official,
         "calibrated": official,
-        "calibrated_by": "communities file" if official else None,
+        "calibrated_by": say("land_communities") if official else None,
     }
 
 
@@ -708,18 +682,11 @@ def _calibrated(people: Residents, given: PlannerInputs, settings: PopulationSet
     off = max(ratio, 1 / ratio) if ratio > 0 else np.inf
     where = f"{given.population_from} {given.population:,.0f}"
     if off > settings.calibration_error_ratio:
-        msg = (
-            f"{where} is {ratio:.3g} times the population placed in the study area "
-            f"({estimate:,.0f}); more than {settings.calibration_error_ratio:g} times away "
-            "either way. Check that the number is for this study area (--area/--district)."
-        )
+        limit = settings.calibration_error_ratio
+        msg = say("run_population_far", where=where, ratio=ratio, estimate=estimate, limit=limit)
         raise InputError(msg)
     if off > settings.calibration_warn_ratio:
-        given.problems.warning(
-            where,
-            f"{ratio:.3g} times the population placed in the study area ({estimate:,.0f}); "
-            "check that the number is for this study area",
-        )
+        given.problems.warning(where, say("run_population_off", ratio=ratio, estimate=estimate))
     communities, demand, factor = calibrate(people.communities, people.demand, given.population)
     basis.update(
         total=round(given.population),
@@ -751,13 +718,14 @@ def _by_streets(
     basis = dict(people.basis)
     before = basis.get("total_before_calibration", basis["total"])
     total = float(communities["population"].sum())
-    by = f"boundaries {column} ({len(report)} streets)"
+    by = say("run_calibrated_streets", column=column, n=len(report))
+    earlier = basis["calibrated_by"]
     basis.update(
         total=round(total),
         density_per_km2=round(total / basis["study_area_km2"], 1),
         total_before_calibration=before,
         calibrated=bool(communities["population_calibrated"].all()),
-        calibrated_by=by if basis["calibrated_by"] is None else f"{basis['calibrated_by']}; {by}",
+        calibrated_by=by if earlier is None else f"{earlier}{say('list_sep')}{by}",
         streets=[
             {
                 "unit_id": r.unit_id,
@@ -1039,8 +1007,7 @@ def _run_summary(
         "units": "community" if given.communities is not None else "compound",
         "edge_units": {
             "count": len(stages.area.edge_units),
-            "reason": "边缘（未评估）: within the buffer of the extract's edge, where facilities "
-            "beyond the extract are unknown",
+            "reason": say("run_edge_reason"),
             "units": stages.area.edge_units.to_dict("records"),
         },
         "circles_version": __version__,
@@ -1153,8 +1120,8 @@ def _planner_points(
     known = set(standards.category_ids)
     unknown = sorted(set(source["category_id"]) - known)
     if unknown:
-        msg = f"unknown facility categories {unknown}; expected ids such as {sorted(known)[:5]}"
-        raise InputError(msg)
+        examples = sorted(known)[:5]
+        raise InputError(say("run_unknown_categories", unknown=unknown, examples=examples))
     points = source.to_crs(WGS84)
     frame = pd.DataFrame(
         {

@@ -14,6 +14,7 @@ from pyproj import CRS
 from circles.access.graph import RoutingGraph
 from circles.access.search import CategoryAccess
 from circles.errors import InputError
+from circles.messages import say
 
 STATE_FILE = "access.npz"
 # 1: circles 0.1 before the routing graph was saved whole (no version key); 2: one join per
@@ -121,24 +122,21 @@ def load_state(path: str | Path) -> AccessState:
         with np.load(path, allow_pickle=False) as npz:
             arrays = {k: npz[k] for k in npz.files}
     except (OSError, ValueError) as exc:
-        msg = f"{path}: cannot read the saved analysis ({exc}). Run `circles analyze` again."
-        raise InputError(msg) from None
+        raise InputError(say("run_state_unreadable", path=path, reason=exc)) from None
     version = int(arrays["format_version"]) if "format_version" in arrays else None
     if version != FORMAT_VERSION:
         found = (
-            "format 1 (an older circles)"
+            say("run_state_old")
             if version is None and "indptr" in arrays
-            else "no circles state"
+            else say("run_state_none")
             if version is None
-            else f"format {version}"
+            else say("run_state_version", version=version)
         )
-        msg = (
-            f"{path}: holds {found}; this circles reads {STATE_FILE} format {FORMAT_VERSION}. "
-            "Run `circles analyze` again to write it."
+        msg = say(
+            "run_state_format", path=path, found=found, file=STATE_FILE, version=FORMAT_VERSION
         )
         raise InputError(msg)
     try:
         return AccessState.from_arrays(arrays)
     except (KeyError, ValueError) as exc:
-        msg = f"{path}: the saved analysis is incomplete ({exc}). Run `circles analyze` again."
-        raise InputError(msg) from None
+        raise InputError(say("run_state_incomplete", path=path, reason=exc)) from None

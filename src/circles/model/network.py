@@ -15,6 +15,7 @@ from scipy.sparse import coo_array
 from scipy.sparse.csgraph import connected_components
 
 from circles.errors import EmptyAreaError
+from circles.messages import say
 from circles.sources import cache
 from circles.sources.extract import WGS84, OsmExtract, Ways
 from circles.standards import NetworkSettings
@@ -262,11 +263,7 @@ def _walkable_segments(
     seg_keep = walkable_way[ways.segment_way] if len(ways.segment_way) else np.zeros(0, bool)
     segments = ways.segments[seg_keep]
     if len(segments) == 0:
-        msg = (
-            f"no walkable street in the study area of {extract.path.name}: "
-            f"{len(ways.segments)} way segments lie inside it, none walkable. "
-            "Check --area, or that the extract holds highways."
-        )
+        msg = say("run_no_walkable", file=extract.path.name, segments=len(ways.segments))
         raise EmptyAreaError(msg)
     return segments, ways.segment_way[seg_keep]
 
