@@ -362,12 +362,7 @@ def analyze(
     help="Standards profile (shipped name or YAML file) whose categories the files use. "
     "Default: national.",
 )
-@click.option(
-    "--strict",
-    is_flag=True,
-    help="Rows of your files without coordinates (footers, unlocated rows) are errors, not "
-    "skipped with a warning.",
-)
+@STRICT_OPTION
 @LANG_OPTION
 def check(
     facility_files: tuple[str, ...],
