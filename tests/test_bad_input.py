@@ -192,7 +192,10 @@ def test_gcj02_points_read_as_wgs84_name_the_datum(tmp_path):
     if not childcare.exists():
         pytest.skip("planner samples not found: ../shared/planner-samples")
     args = ["analyze", "--osm", str(need(CHENGDU)), "--facilities", str(childcare)]
-    _fails([*args, "--out", str(tmp_path / "o")], "every point lies inside: give --crs gcj02")
+    _fails(
+        [*args, "--out", str(tmp_path / "o")],
+        "按 gcj02（高德/腾讯）读取，所有点都在范围内：请用 --crs gcj02",
+    )
     assert not (tmp_path / "o").exists()
 
 

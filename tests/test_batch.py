@@ -109,7 +109,8 @@ def test_failed_district_is_retried_reported_and_leaves_no_folder(scheduler, tmp
     report = json.loads((out / "batch.json").read_text(encoding="utf-8"))
     failed, ok = report["districts"]
     assert (failed["name"], failed["status"], failed["attempts"]) == (OUTSIDE[0], "failed", 2)
-    assert "outside the extract" in failed["error"] and len(failed["errors"]) == 2
+    assert "位于OSM数据文件" in failed["error"] and "之外" in failed["error"]
+    assert len(failed["errors"]) == 2
     assert failed["output"] is None and failed["traceback"] is None
     assert (ok["name"], ok["status"], ok["attempts"]) == ("西片", "ok", 1)
     assert (report["ok"], report["failed"]) == (1, 1)

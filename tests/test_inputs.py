@@ -165,7 +165,7 @@ def test_gcj02_outside_china_duplicate_ids_and_empty_files(tmp_path, standards):
     problems = Problems()
     read_facilities(f"{path}::crs=gcj02", standards, problems=problems)
     text = "\n".join(errors_of(problems))
-    assert "位于中国境外，gcj02 在境外没有定义" in text
+    assert "位于中国境外，GCJ02 在境外没有定义" in text
     assert "编号“1”重复（第 2、3 行）；编号必须唯一" in text
     empty = tmp_path / "empty.csv"
     empty.write_text("", encoding="utf-8")
@@ -277,7 +277,7 @@ def test_datum_check_by_street_distance():
         return np.abs(np.asarray(y) - 30.67) * 111_000 + 5
 
     problems = check_datum(facilities, street_at_lat)
-    assert "坐标看似 gcj02（高德/腾讯），而不是 wgs84" in errors_of(problems)[0]
+    assert "坐标看似 GCJ02（高德/腾讯），而不是 WGS84" in errors_of(problems)[0]
     assert "距最近街道的中位距离" in errors_of(problems)[0]
     assert "请用 --crs gcj02" in errors_of(problems)[0]
     with language("en"):
@@ -331,7 +331,7 @@ def test_wrong_datum_is_caught_on_real_data(planner_files):
         ],
     )
     assert result.exit_code == 2, result.output
-    assert "坐标看似 gcj02（高德/腾讯），而不是 wgs84" in result.output
+    assert "坐标看似 GCJ02（高德/腾讯），而不是 WGS84" in result.output
     assert "请用 --crs gcj02" in result.output
     ok = CliRunner().invoke(
         main,

@@ -95,5 +95,5 @@ def test_malformed_area_is_one_clear_error(area, tmp_path):
         main, ["analyze", "--osm", str(need(PKU)), f"--area={area}", "--out", str(tmp_path)]
     )
     assert run.exit_code == 2
-    assert "expected minlon,minlat,maxlon,maxlat in degrees" in run.output
+    assert "应为以度为单位的 minlon,minlat,maxlon,maxlat" in run.output
     assert "Traceback" not in run.output

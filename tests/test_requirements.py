@@ -252,8 +252,8 @@ def test_households_rule_off_communities_names_file_and_line(configs_copy: Path)
     )
     with pytest.raises(StandardsError) as err:
         load_standards(config_copy)
-    assert f"{config_copy} line {line + 3}, key rules." in str(err.value)
-    assert "a rule per households needs unit: community" in str(err.value)
+    assert f"{config_copy} 第 {line + 3} 行，键 rules." in str(err.value)
+    assert "按户数计的规则需设 unit: community" in str(err.value)
 
 
 def test_unknown_attribute_names_file_and_line(configs_copy: Path):
@@ -262,8 +262,8 @@ def test_unknown_attribute_names_file_and_line(configs_copy: Path):
     with pytest.raises(StandardsError) as err:
         load_standards(config_copy)
     text = str(err.value)
-    assert f"{config_copy} line {line}, key rules." in text
-    assert "'count'" in text and "got 'pitches'" in text
+    assert f"{config_copy} 第 {line} 行，键 rules." in text
+    assert "“count”" in text and "实际为“pitches”" in text
 
 
 @pytest.fixture(scope="module")

@@ -380,13 +380,14 @@ CATALOGUE: dict[str, tuple[str, str]] = {
     ),
     "in_not_lonlat": ("（{x}, {y}）不是有效的经纬度。", "({x}, {y}) is not a longitude/latitude."),
     "in_outside_china": (
-        "（{x}, {y}）位于中国境外，{datum} 在境外没有定义；--crs 是否正确？",
+        "（{x}, {y}）位于中国境外，{datum_up} 在境外没有定义；--crs 是否正确？",
         "({x}, {y}) lies outside China, where {datum_up} is not defined; is the --crs right?",
     ),
     "in_outside_extract": (
         "（{lon:.6f}, {lat:.6f}）位于OSM数据文件范围（经度 {west}–{east}，纬度 {south}–{north}）"
         "之外；请删除该行，或使用范围更大的OSM数据文件。{hint}",
-        "({lon:.6f}, {lat:.6f}) lies outside the OSM extract {bounds}; remove the row or use a "
+        "({lon:.6f}, {lat:.6f}) lies outside the OSM extract ({west}, {south}, {east}, {north}); "
+        "remove the row or use a "
         "larger extract.{hint}",
     ),
     "in_inside_as_gcj02": (
@@ -419,7 +420,7 @@ CATALOGUE: dict[str, tuple[str, str]] = {
         " Did you mean {label!r} ({name}, {id})?",
     ),
     "in_wrong_datum": (
-        "坐标看似 {best}（{source}），而不是 {datum}：{why}。请用 --crs {best}"
+        "坐标看似 {best_up}（{source}），而不是 {datum_up}：{why}。请用 --crs {best}"
         "（或 {file}::crs={best}）。",
         "the coordinates look like {best_up} ({source}), not {datum_up}: {why}. Give --crs "
         "{best} (or {file}::crs={best}).",

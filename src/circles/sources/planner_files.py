@@ -661,13 +661,11 @@ def _outside_extract(
     """Report WGS-84 points outside the OSM extract; ``True`` there."""
     outside = ok & ~shapely.contains_xy(extract_bounds, lon, lat)
     for i in np.flatnonzero(outside):
-        bounds = tuple(round(v, 4) for v in extract_bounds.bounds)
-        west, south, east, north = bounds
+        west, south, east, north = (round(v, 4) for v in extract_bounds.bounds)
         message = say(
             "in_outside_extract",
             lon=lon[i],
             lat=lat[i],
-            bounds=bounds,
             west=west,
             south=south,
             east=east,
