@@ -1,6 +1,7 @@
 """Attach points to the streets: the nearest point on the nearest walkable street piece, or
 on every street nearly as near (``Streets.attach_near``), as people walk out of a block on
-whichever side is shortest.
+whichever side is shortest; and the straight walks across a block between homes and the
+facilities in it (``Streets.across``).
 
 Homes, facilities, proposed sites and candidates all join the network through ``Streets``.
 """
@@ -18,6 +19,7 @@ import shapely
 from circles.model.network import Network
 
 PARALLEL_POINTS = 20_000  # above this, queries run on all cores (GEOS releases the GIL)
+END_M = 1e-3  # a walk across a block may touch a street this near its ends
 
 
 @dataclass
@@ -134,6 +136,45 @@ class Streets:
         g, k, connector, joined, t = g[keep], k[keep], connector[keep], joined[keep], t[keep]
         return Attachment(self.ids[k], t * self.length_m[k], connector, joined, owner=g)
 
+    def across(
+        self, points: np.ndarray, shapes: np.ndarray, max_m: float
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Straight walks across a block: the pairs (point ``i``, shape ``j``) at most ``max_m``
+        apart whose shortest straight line crosses no street piece: meets none but within
+        ``END_M`` of its ends (so a line through the node where two pieces meet crosses; a
+        point inside a shape is 0 m from it).
+
+        Parameters
+        ----------
+        points, shapes
+            Shapely geometries, metric, none empty.
+        max_m
+            The longest such walk; 0: none.
+
+        Returns
+        -------
+        tuple of numpy.ndarray
+            ``(i, j, metres)``, ordered by point, then shape.
+        """
+        points, shapes = np.asarray(points, object), np.asarray(shapes, object)
+        none = np.empty(0, np.int64)
+        if max_m <= 0 or not len(points) or not len(shapes):
+            return none, none, np.empty(0)
+        if len(shapes) < len(points):  # the tree over the fewer geometries (a site: one)
+            i, j = shapely.STRtree(shapes).query(points, predicate="dwithin", distance=max_m)
+        else:
+            j, i = shapely.STRtree(points).query(shapes, predicate="dwithin", distance=max_m)
+        lines = shapely.shortest_line(points[i], shapes[j])
+        metres = shapely.length(lines)
+        long = np.flatnonzero(metres > 2 * END_M)
+        inner = _inner(lines[long], metres[long])
+        crossed = long[self.tree.query(inner, predicate="intersects")[0]]
+        keep = np.ones(len(i), bool)
+        keep[crossed] = False
+        i, j, metres = i[keep], j[keep], metres[keep]
+        order = np.lexsort((j, i))
+        return i[order], j[order], metres[order]
+
     def attach_entrances(
         self,
         geoms: np.ndarray,
@@ -231,6 +272,14 @@ class Streets:
             joined[area] = a[area] + ab[area] * t[area, None]
             connector[area] = shapely.length(lines)
         return connector, joined, t
+
+
+def _inner(lines: np.ndarray, metres: np.ndarray) -> np.ndarray:
+    """Two-point lines without their last ``END_M`` at either end: a street met there is
+    touched, not crossed."""
+    ends = shapely.get_coordinates(lines).reshape(-1, 2, 2)
+    step = (ends[:, 1] - ends[:, 0]) * (END_M / metres)[:, None]
+    return shapely.linestrings(np.stack([ends[:, 0] + step, ends[:, 1] - step], axis=1))
 
 
 def _along(xy: np.ndarray, a: np.ndarray, ab: np.ndarray) -> np.ndarray:
