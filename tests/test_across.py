@@ -15,9 +15,10 @@ from circles.access.attach import network_streets
 from circles.access.graph import routing_graph
 from circles.access.search import nearest_facility, reach_from_site, site_walks
 from circles.model.network import Network
+from circles.planning.recommend import auto_candidates, coverage_matrix
 from circles.planning.saved import load_analysis
 from circles.planning.scenario import Action, load_base, run_scenario
-from circles.planning.score import place_site, score_site
+from circles.planning.score import place_site, reach_site, score_site
 from circles.present.tables import write_outputs
 from conftest import CHENGDU, need
 
@@ -174,3 +175,22 @@ def test_a_site_in_a_block_scores_and_plans_as_a_re_analysis_with_it(saved, chen
             pd.to_numeric(want.loc[common, "value"]).to_numpy(float),
             atol=1e-6,
         )
+
+
+def test_auto_candidates_cover_the_homes_across_their_blocks(saved):
+    """A candidate street node covers the homes a site there reaches across a block, and no
+    home such a site would not reach."""
+    graph, threshold = saved.state.graph, 300.0
+    points = np.arange(graph.n_points)
+    nodes = auto_candidates(saved)[::25]
+    cover = coverage_matrix(saved, nodes, points, threshold)
+    gained = 0
+    for row, node in enumerate(nodes):
+        site = reach_site(saved, graph.node_xy[node], threshold)
+        covered = set(cover.indices[cover.indptr[row] : cover.indptr[row + 1]].tolist())
+        across = site.across_points[site.across_m <= threshold]
+        assert set(across.tolist()) <= covered
+        assert covered <= set(np.flatnonzero(site_walks(graph, site) <= threshold).tolist())
+        streets_only = graph.point_dist(site.node_dist_m) <= threshold
+        gained += int((~streets_only[across]).sum())
+    assert gained > 0, "some home is covered only across its block"
