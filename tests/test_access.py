@@ -313,6 +313,7 @@ def test_distances_equal_networkx_multi_source_dijkstra_on_real_extracts(real):
         checked += int(reached.sum())
     assert checked > 1000
     assert street.sum() > len(demand), "homes join several streets"
+    assert street[graph.point_starts].all(), "a home's first join is a street (candidates)"
     fac_edges = graph.edge_u[graph.directed]
     assert len(np.unique(fac_edges)) < len(fac_edges), "some facility joins several streets"
 
