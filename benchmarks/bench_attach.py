@@ -117,8 +117,8 @@ def time_homes(osm: Path, standards: Standards) -> float:
     start = time.perf_counter()
     links = streets.across(homes, shapes, s.attach_across_m)[0]
     took_across = time.perf_counter() - start
-    print(f"  {len(homes)} homes x {len(shapes)} facilities -> {len(links)} links across blocks")
-    print(f"  in {took_across:.3f} s")
+    pairs = f"{len(homes)} homes x {len(shapes)} facilities"
+    print(f"  {pairs} -> {len(links)} links across blocks in {took_across:.3f} s")
     return took
 
 
