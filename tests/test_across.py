@@ -71,7 +71,10 @@ def test_a_home_20_m_from_a_kindergarten_in_its_block_walks_20_m_not_round_the_b
     on, graph = walks(home, kindergarten)
     np.testing.assert_allclose(off.point_dist_m, [400.0])
     np.testing.assert_allclose(on.point_dist_m, [20.0])
-    assert on.nearest_facility.tolist() == [0]
+    # another one by the north street (195 m by the streets): the linked one is the nearest
+    two = [[200.0, 395.0], *kindergarten]
+    assert walks(home, two, across_m=0.0)[0].nearest_facility.tolist() == [0]
+    assert walks(home, two)[0].nearest_facility.tolist() == [1]
     first = graph.point_node[graph.point_starts]
     assert (first < graph.facility_node[0]).all(), "a home's first join is a street"
 
