@@ -1,5 +1,6 @@
 """Benchmark: how often a resident who fails an access rule has the facility close as the crow
-flies, before and after homes and facilities join every nearby street (printed, not asserted).
+flies, before and after homes and facilities join every nearby street and walk across their
+block (printed, not asserted).
 
 For every access rule: among residents beyond the rule's walking threshold (weighted as the
 rule counts them), the share with a facility of the category within threshold / 1.4 as the
@@ -7,8 +8,10 @@ crow flies — a walk 1.4 times the straight line is a generous detour, so such 
 mostly artefacts of how points join the streets. Target (issue, part 4): below 1 %.
 
 "before": nearest street only, areas from an interior point, walkability tags of circles 0.1;
-"after": the settings of configs/national.yaml (areas at their mapped entrances, else from
-their outline; compound roads inside residential land). Also times the attachment of the homes.
+"no across": the settings of configs/national.yaml without walks across a block
+(attach_across_m 0); "after": those settings (areas at their mapped entrances, else from their
+outline; compound roads inside residential land; homes and facilities linked across their
+block). Also times the attachment of the homes and their links across blocks.
 
     python benchmarks/bench_attach.py
 """
@@ -45,9 +48,20 @@ def before_standards(standards: Standards) -> Standards:
         }
     )
     analysis = standards.analysis.model_copy(
-        update={"attach_extra_m": 0.0, "attach_max_streets": 1, "attach_area_max_streets": 1}
+        update={
+            "attach_extra_m": 0.0,
+            "attach_max_streets": 1,
+            "attach_area_max_streets": 1,
+            "attach_across_m": 0.0,
+        }
     )
     return standards.model_copy(update={"network": network, "analysis": analysis})
+
+
+def no_across(standards: Standards) -> Standards:
+    """The standards without walks across a block."""
+    analysis = standards.analysis.model_copy(update={"attach_across_m": 0.0})
+    return standards.model_copy(update={"analysis": analysis})
 
 
 def run(osm: Path, standards: Standards, outlines: bool) -> dict[str, float]:
@@ -96,20 +110,31 @@ def time_homes(osm: Path, standards: Standards) -> float:
     join = streets.attach_near(homes, s.attach_extra_m, s.attach_max_streets)
     took = time.perf_counter() - start
     print(f"  {len(people.demand)} homes -> {len(join.piece)} joins in {took:.3f} s")
+    found = pipeline.find_facilities(extract, network, standards, given)
+    shapes, _ = pipeline._facility_shapes(
+        found.table.to_crs(network.crs), found.outlines, network.crs
+    )
+    start = time.perf_counter()
+    links = streets.across(homes, shapes, s.attach_across_m)[0]
+    took_across = time.perf_counter() - start
+    pairs = f"{len(homes)} homes x {len(shapes)} facilities"
+    print(f"  {pairs} -> {len(links)} links across blocks in {took_across:.3f} s")
     return took
 
 
 def main() -> None:
     after = load_standards(None)
     before = before_standards(after)
-    print("| extract | access rule | before | after |")
-    print("|---|---|---|---|")
+    print("| extract | access rule | before | no across | after |")
+    print("|---|---|---|---|---|")
     for name, osm in EXTRACTS.items():
         if not osm.exists():
             continue
-        old, new = run(osm, before, outlines=False), run(osm, after, outlines=True)
-        for rule_id in new:
-            print(f"| {name} | {rule_id} | {old[rule_id]:.1%} | {new[rule_id]:.1%} |")
+        old = run(osm, before, outlines=False)
+        mid = run(osm, no_across(after), outlines=True)
+        new = run(osm, after, outlines=True)
+        for r in new:
+            print(f"| {name} | {r} | {old[r]:.1%} | {mid[r]:.1%} | {new[r]:.1%} |")
     for name, osm in EXTRACTS.items():
         if osm.exists():
             print(name)

@@ -10,12 +10,14 @@ import shapely
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from pyproj import CRS
+from shapely.ops import substring
 
+from circles import pipeline
 from circles.access.attach import network_streets
 from circles.access.graph import routing_graph
 from circles.access.search import nearest_facility
 from circles.model.facilities import facility_entrances
-from circles.model.network import Network
+from circles.model.network import Network, network_from_extract
 
 
 def toy_network() -> Network:
@@ -218,7 +220,8 @@ def test_no_facility_gives_all_unreached():
 
 
 def to_networkx(graph) -> nx.DiGraph:
-    """The routing graph rebuilt edge by edge as a networkx DiGraph."""
+    """The routing graph's streets and facility connectors rebuilt edge by edge as a networkx
+    DiGraph."""
     g = nx.DiGraph()
     for u, v, w, directed in zip(
         graph.edge_u, graph.edge_v, graph.edge_w, graph.directed, strict=True
@@ -229,13 +232,68 @@ def to_networkx(graph) -> nx.DiGraph:
     return g
 
 
+def facility_targets(analysis) -> np.ndarray:
+    """What homes walk to across a block, found again from the extract (metric): each
+    facility's mapped entrances, else its outline, else its point."""
+    standards = analysis.standards
+    given = pipeline.read_planner_inputs(None, None, None, (), None, None, "wgs84")
+    extract = pipeline.read_osm(
+        analysis.inputs[0], standards, None, pipeline.default_buffer_m(standards), True
+    )
+    network = network_from_extract(extract, standards.network, True)
+    found = pipeline.find_facilities(extract, network, standards, given)
+    targets = found.table.geometry.to_numpy().copy()
+    for extra in (found.outlines, found.entrances):  # entrances last: they win
+        has = np.array([isinstance(e, shapely.Geometry) and not e.is_empty for e in extra])
+        targets[has] = extra[has]
+    return gpd.GeoSeries(list(targets), crs="EPSG:4326").to_crs(analysis.crs).to_numpy()
+
+
+def links_across(homes: np.ndarray, targets: np.ndarray, streets: np.ndarray, max_m: float):
+    """Pairs (home, facility) at most ``max_m`` apart whose shortest line meets no street but
+    within 1 mm of its ends, by brute force: ``(i, j, metres)``."""
+    i, j = np.nonzero(shapely.distance(homes[:, None], targets[None, :]) <= max_m)
+    lines = shapely.shortest_line(homes[i], targets[j])
+    metres = shapely.length(lines)
+    union = shapely.union_all(streets)
+    shapely.prepare(union)
+    blocked = np.array(
+        [
+            m > 2e-3 and union.intersects(substring(ln, 1e-3, m - 1e-3))
+            for ln, m in zip(lines, metres, strict=True)
+        ]
+    )
+    return i[~blocked], j[~blocked], metres[~blocked]
+
+
 def test_distances_equal_networkx_multi_source_dijkstra_on_real_extracts(real):
     """Every category's distances equal networkx's multi-source Dijkstra within 0.01 m: over
-    every join of each home, and from every join of each facility (directed connectors)."""
+    every street join of each home, from every join of each facility (directed connectors),
+    and over the walks across a block found again here by brute force (from the facility,
+    as an edge to the home)."""
     graph = real.state.graph
     g = to_networkx(graph)
-    demand = real.demand_points
-    fac = real.facilities
+    demand, fac = real.demand_points, real.facilities
+    homes_m = demand.to_crs(real.crs).get_coordinates().to_numpy()
+    np.testing.assert_allclose(graph.point_xy, homes_m, atol=1e-3)
+    streets = real.network[real.network["in_main"]].to_crs(real.crs).geometry.to_numpy()
+    i, j, metres = links_across(
+        shapely.points(graph.point_xy),
+        facility_targets(real),
+        streets,
+        real.standards.analysis.attach_across_m,
+    )
+    street = graph.point_node < graph.facility_node[0]
+    for node, home, w in zip(
+        graph.point_node[street],
+        graph.point_owner[street],
+        graph.point_connector_m[street],
+        strict=True,
+    ):
+        g.add_edge(int(node), ("home", int(home)), weight=float(w))
+    for home, facility, w in zip(i, j, metres, strict=True):
+        g.add_edge(int(graph.facility_node[facility]), ("home", int(home)), weight=float(w))
+    assert len(i) > 20, "some homes walk across their block"
     checked = 0
     for cat_id, acc in real.state.access.items():
         rows = np.flatnonzero(fac["category_id"].to_numpy() == cat_id)
@@ -244,12 +302,7 @@ def test_distances_equal_networkx_multi_source_dijkstra_on_real_extracts(real):
         ref = nx.multi_source_dijkstra_path_length(
             g, {int(n) for n in graph.facility_node[rows]}, cutoff=acc.limit_m
         )
-        # a point's walk: the shortest over its joins of (node distance + that connector)
-        per_join = np.array([ref.get(int(n), np.inf) for n in graph.point_node])
-        per_join = per_join + graph.point_connector_m
-        expect = np.full(len(demand), np.inf)
-        np.minimum.at(expect, graph.point_owner, per_join)
-        expect[expect > acc.limit_m] = np.inf  # the limit applies to the whole walk
+        expect = np.array([ref.get(("home", k), np.inf) for k in range(len(demand))])
         ours = np.where(np.isnan(acc.point_dist_m), np.inf, acc.point_dist_m)
         reached = np.isfinite(expect)
         np.testing.assert_array_equal(np.isfinite(ours), reached)
@@ -259,7 +312,8 @@ def test_distances_equal_networkx_multi_source_dijkstra_on_real_extracts(real):
         )
         checked += int(reached.sum())
     assert checked > 1000
-    assert len(graph.point_owner) > len(demand), "homes join several streets"
+    assert street.sum() > len(demand), "homes join several streets"
+    assert street[graph.point_starts].all(), "a home's first join is a street (candidates)"
     fac_edges = graph.edge_u[graph.directed]
     assert len(np.unique(fac_edges)) < len(fac_edges), "some facility joins several streets"
 

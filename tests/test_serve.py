@@ -22,6 +22,7 @@ import pytest
 import shapely
 from pyproj import Transformer
 
+from circles.access.search import site_walks
 from circles.planning.plan_file import read_plan
 from circles.planning.saved import load_analysis
 from circles.planning.scenario import Action, run_scenario
@@ -142,7 +143,7 @@ def test_score_from_the_points_a_site_reaches_equals_a_full_recount(bench):
         site = place_site(saved, category, lon, lat)
         old = state.point_dist(category)
         limit = state.access[category].limit_m
-        new = np.minimum(old, state.graph.point_dist(site.node_dist_m, limit))
+        new = np.minimum(old, site_walks(state.graph, site, limit))
         for rule, r in zip(access_rules(saved, category), score["rules"], strict=True):
             w, _, _ = rule_weights(rule, state.demand)
             codes, n = state.demand["community"], len(state.communities["community_id"])

@@ -804,8 +804,9 @@ def search_access(
     Homes and point facilities join every street nearly as near as their nearest one, area
     facilities at their mapped entrances (each entrance as a point), else where their outline
     meets or comes closest to the streets and along their frontage (settings ``attach_*``);
-    each search still runs
-    once, and a walk is the shortest over the joins.
+    a home also walks straight across its block to a facility within ``attach_across_m``
+    (``Streets.across``). Each search still runs once, and a walk is the shortest over the
+    joins.
     """
     fac_m = found.table.to_crs(network.crs)
     fac_m["in_area"] = shapely.intersects(fac_m.geometry.values, study_area_m)
@@ -821,10 +822,12 @@ def search_access(
         settings.attach_max_streets,
         settings.attach_frontage_m,
     )
-    dem_join = streets.attach_near(
-        people.demand.geometry.values, settings.attach_extra_m, settings.attach_max_streets
-    )
-    graph = routing_graph(network, dem_join, fac_join)
+    homes = people.demand.geometry.values
+    dem_join = streets.attach_near(homes, settings.attach_extra_m, settings.attach_max_streets)
+    # across the block to a facility's mapped entrances where it has them, else to its shape
+    reached = np.where([e is not None for e in entrances], entrances, shapes)
+    across = streets.across(homes, reached, settings.attach_across_m)
+    graph = routing_graph(network, dem_join, fac_join, shapely.get_coordinates(homes), across)
     access: dict[str, CategoryAccess] = {}
     categories = fac_m["category_id"].to_numpy()
     for cat_id in tqdm(standards.category_ids, desc="access", unit="category", disable=None):

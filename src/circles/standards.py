@@ -266,6 +266,9 @@ class AnalysisSettings(_Strict):
     # an area without mapped entrances also joins along its frontage: points this far apart on
     # its outline join their nearest street (within attach_extra_m of its nearest); 0: off
     attach_frontage_m: float = Field(default=0.0, ge=0)
+    # a home and a facility (or proposed site) at most this far apart whose straight line
+    # crosses no mapped street also walk straight across the block, as connectors do; 0: off
+    attach_across_m: float = Field(default=300.0, ge=0, le=3000)
 
 
 class Completeness(_Strict):

@@ -1,6 +1,7 @@
 """Attach points to the streets: the nearest point on the nearest walkable street piece, or
 on every street nearly as near (``Streets.attach_near``), as people walk out of a block on
-whichever side is shortest.
+whichever side is shortest; and the straight walks across a block between homes and the
+facilities in it (``Streets.across``).
 
 Homes, facilities, proposed sites and candidates all join the network through ``Streets``.
 """
@@ -18,6 +19,8 @@ import shapely
 from circles.model.network import Network
 
 PARALLEL_POINTS = 20_000  # above this, queries run on all cores (GEOS releases the GIL)
+END_M = 1e-3  # a walk across a block may touch a street this near its ends
+CROSSING_CHUNK = 500_000  # walks across blocks checked against the streets at a time
 
 
 @dataclass
@@ -134,6 +137,60 @@ class Streets:
         g, k, connector, joined, t = g[keep], k[keep], connector[keep], joined[keep], t[keep]
         return Attachment(self.ids[k], t * self.length_m[k], connector, joined, owner=g)
 
+    def across(
+        self, points: np.ndarray, shapes: np.ndarray, max_m: float
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Straight walks across a block: the pairs (point ``i``, shape ``j``) at most ``max_m``
+        apart whose shortest straight line crosses no street piece: meets none but within
+        ``END_M`` of its ends (so a line through the node where two pieces meet crosses; a
+        point inside a shape is 0 m from it).
+
+        Parameters
+        ----------
+        points
+            Shapely points, metric.
+        shapes
+            Shapely geometries, metric, none empty.
+        max_m
+            The longest such walk; 0: none.
+
+        Returns
+        -------
+        tuple of numpy.ndarray
+            ``(i, j, metres)``, ordered by point, then shape.
+        """
+        points, shapes = np.asarray(points, object), np.asarray(shapes, object)
+        none = np.empty(0, np.int64)
+        if max_m <= 0 or not len(points) or not len(shapes):
+            return none, none, np.empty(0)
+        if len(shapes) < len(points):  # the tree over the fewer geometries (a site: one)
+            i, j = shapely.STRtree(shapes).query(points, predicate="dwithin", distance=max_m)
+        else:
+            j, i = shapely.STRtree(points).query(shapes, predicate="dwithin", distance=max_m)
+        start, end = shapely.get_coordinates(points[i]), _shape_xy(shapes)[j]
+        area = np.isnan(end[:, 0])  # the nearest point of an area (or entrances) by GEOS
+        if area.any():
+            line = shapely.shortest_line(points[i[area]], shapes[j[area]])
+            end[area] = shapely.get_coordinates(line).reshape(-1, 2, 2)[:, 1]
+        metres = np.hypot(*(end - start).T)
+        keep = ~self._crossed(start, end, metres)
+        i, j, metres = i[keep], j[keep], metres[keep]
+        order = np.lexsort((j, i))
+        return i[order], j[order], metres[order]
+
+    def _crossed(self, start: np.ndarray, end: np.ndarray, metres: np.ndarray) -> np.ndarray:
+        """Whether each segment ``start -> end`` (``metres`` long) meets a street piece other
+        than within ``END_M`` of its ends."""
+        crossed = np.zeros(len(metres), bool)
+        long = np.flatnonzero(metres > 2 * END_M)
+        for rows in np.array_split(long, len(long) // CROSSING_CHUNK + 1):  # bounded memory
+            step = (end[rows] - start[rows]) * (END_M / metres[rows])[:, None]
+            p, q = start[rows] + step, end[rows] - step
+            k, piece = self.tree.query(shapely.linestrings(np.stack([p, q], axis=1)))
+            hit = _segments_meet(p[k], q[k], self.a_xy[piece], self.b_xy[piece])
+            crossed[rows[k[hit]]] = True
+        return crossed
+
     def attach_entrances(
         self,
         geoms: np.ndarray,
@@ -231,6 +288,29 @@ class Streets:
             joined[area] = a[area] + ab[area] * t[area, None]
             connector[area] = shapely.length(lines)
         return connector, joined, t
+
+
+def _shape_xy(shapes: np.ndarray) -> np.ndarray:
+    """The coordinates of the shapes that are points; NaN for the others."""
+    xy = np.full((len(shapes), 2), np.nan)
+    is_point = shapely.get_type_id(shapes) == 0
+    xy[is_point] = shapely.get_coordinates(shapes[is_point])
+    return xy
+
+
+def _segments_meet(p: np.ndarray, q: np.ndarray, a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """Whether the segments ``p -> q`` and ``a -> b`` share a point (touching included)."""
+    d1, d2 = _turn(a, b, p), _turn(a, b, q)
+    d3, d4 = _turn(p, q, a), _turn(p, q, b)
+    lo, hi = np.minimum(p, q), np.maximum(p, q)
+    overlap = ((lo <= np.maximum(a, b)) & (np.minimum(a, b) <= hi)).all(axis=1)
+    return np.where((d1 == 0) & (d2 == 0), overlap, (d1 * d2 <= 0) & (d3 * d4 <= 0))
+
+
+def _turn(a: np.ndarray, b: np.ndarray, c: np.ndarray) -> np.ndarray:
+    """Which side of ``a -> b`` each ``c`` lies on (> 0 left, 0 on the line)."""
+    ab, ac = b - a, c - a
+    return ab[:, 0] * ac[:, 1] - ab[:, 1] * ac[:, 0]
 
 
 def _along(xy: np.ndarray, a: np.ndarray, ab: np.ndarray) -> np.ndarray:

@@ -1,6 +1,6 @@
 """The routing graph: the walking network split where homes and facilities join it (a home or
-facility may join several streets), plus one source node per facility; saved and loaded as
-named arrays."""
+facility may join several streets), plus one source node per facility, which homes across
+its block also join; saved and loaded as named arrays."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from functools import cached_property
 
 import numpy as np
+import shapely
 from scipy.sparse import csr_array
 
 from circles.access.attach import Attachment, Streets
@@ -27,7 +28,10 @@ class RoutingGraph:
     search started from virtual nodes therefore counts every facility's connector, and takes
     the shortest way out of it. A demand point joins at ``point_node`` (one row per join, with
     its ``point_connector_m``, grouped by ``point_owner``, the demand point): its walk is the
-    shortest over its joins of node distance plus connector (``point_dist``).
+    shortest over its joins of node distance plus connector (``point_dist``). A home that
+    walks straight across its block to a facility (``Streets.across``) also joins that
+    facility's source node, its connector the straight walk: a search from the facility
+    reaches it at most that far, a search of any other category not through it.
     """
 
     matrix: csr_array
@@ -39,7 +43,8 @@ class RoutingGraph:
     node_xy: np.ndarray  # metric coordinates (a facility node sits where it joins)
     point_node: np.ndarray  # per join of a demand point
     point_connector_m: np.ndarray  # per join: its straight walk to the street
-    point_owner: np.ndarray  # per join: its demand point (grouped, every point joins)
+    point_owner: np.ndarray  # per join: its demand point (grouped, first a street join)
+    point_xy: np.ndarray  # metric coordinates of every demand point (none: unknown)
     facility_node: np.ndarray  # source node of facility k: facility_node[0] + k (last nodes)
     n_network: int
     network_highway: np.ndarray  # highway type of every network edge
@@ -93,6 +98,11 @@ class RoutingGraph:
         if not len(points):
             return points, d[:0]
         return points, np.minimum.reduceat(d, first_row)
+
+    @cached_property
+    def point_geoms(self) -> np.ndarray:
+        """The demand points as shapely points (metric)."""
+        return shapely.points(self.point_xy)
 
     @cached_property
     def _joins_by_node(self) -> tuple[np.ndarray, np.ndarray]:
@@ -174,6 +184,7 @@ GRAPH_ARRAYS = (
     "point_node",
     "point_connector_m",
     "point_owner",
+    "point_xy",
     "facility_node",
     "n_network",
     "network_highway",
@@ -182,7 +193,13 @@ GRAPH_ARRAYS = (
 )
 
 
-def routing_graph(network: Network, points: Attachment, facilities: Attachment) -> RoutingGraph:
+def routing_graph(
+    network: Network,
+    points: Attachment,
+    facilities: Attachment,
+    point_xy: np.ndarray | None = None,
+    across: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None,
+) -> RoutingGraph:
     """Split edges where demand points and facilities join, and add facility source nodes.
 
     Parameters
@@ -192,6 +209,12 @@ def routing_graph(network: Network, points: Attachment, facilities: Attachment) 
     points, facilities
         Where demand points and facilities join the network (pieces are network edges; a
         point or facility may join at several rows, see ``Attachment.owner``).
+    point_xy
+        Metric coordinates of every demand point (where a proposed site's walks across a
+        block start); ``None``: unknown (no site reaches a home across its block).
+    across
+        Straight walks across a block, ``(point, facility, metres)`` (``Streets.across``):
+        each becomes a join of the point at the facility's source node.
     """
     n = network.n_nodes
     node, split_edge, split_off = _join_nodes(network, points, facilities)
@@ -209,6 +232,7 @@ def routing_graph(network: Network, points: Attachment, facilities: Attachment) 
     a, b = network.node_xy[network.edge_u[split_edge]], network.node_xy[network.edge_v[split_edge]]
     frac = (split_off / network.length_m[split_edge])[:, None]
     fac_xy = facilities.joined_xy[facilities.starts]
+    joins = _point_joins(points, node[:n_points], fac_node, across)
     return RoutingGraph(
         matrix=matrix,
         edge_u=np.concatenate([und_u, conn_u]),
@@ -217,15 +241,34 @@ def routing_graph(network: Network, points: Attachment, facilities: Attachment) 
         directed=np.concatenate([np.zeros(len(und_u), bool), np.ones(len(conn_u), bool)]),
         edge_source=np.concatenate([source, np.full(len(conn_u), -1)]),
         node_xy=np.concatenate([network.node_xy, a + (b - a) * frac, fac_xy]),
-        point_node=node[:n_points],
-        point_connector_m=points.connector_m,
-        point_owner=points.owner,
+        point_node=joins[0],
+        point_connector_m=joins[1],
+        point_owner=joins[2],
+        point_xy=np.empty((0, 2)) if point_xy is None else point_xy,
         facility_node=fac_node,
         n_network=n,
         network_highway=network.edge_highway,
         network_in_main=network.component[network.edge_u] == network.main_component,
         network_way=network.edge_way_id,
     )
+
+
+def _point_joins(
+    points: Attachment,
+    street_node: np.ndarray,
+    fac_node: np.ndarray,
+    across: tuple[np.ndarray, np.ndarray, np.ndarray] | None,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Every join of the demand points (node, connector, owner): their street joins, then
+    their walks across a block to a facility's source node, grouped by point (a stable sort:
+    each point's street joins stay first, nearest first)."""
+    if across is None or not len(across[0]):
+        return street_node, points.connector_m, points.owner
+    point, facility, metres = across
+    owner = np.concatenate([points.owner, point])
+    order = np.argsort(owner, kind="stable")
+    node = np.concatenate([street_node, fac_node[facility]])[order]
+    return node, np.concatenate([points.connector_m, metres])[order], owner[order]
 
 
 def _connectors(

@@ -62,13 +62,16 @@ def nearest_facility(
 
 @dataclass
 class SiteReach:
-    """Where one proposed site joins the streets and how far it is from every routing node."""
+    """Where one proposed site joins the streets and how far it is from every routing node;
+    and the homes it reaches straight across its block."""
 
     xy: np.ndarray
     connector_m: float  # to the nearest street
     ends: np.ndarray  # the end nodes of the street pieces it joins
     to_ends_m: np.ndarray  # walking distance from the site to each end
     node_dist_m: np.ndarray  # per routing node; inf beyond the limit
+    across_points: np.ndarray  # demand points it reaches across its block (ascending)
+    across_m: np.ndarray  # their straight walks
 
 
 def reach_from_site(
@@ -77,6 +80,7 @@ def reach_from_site(
     limit_m: float,
     extra_m: float = 0.0,
     max_streets: int = 1,
+    across_m: float = 0.0,
 ) -> SiteReach:
     """Attach a metric point to the streets as a point facility joins them and search outwards.
 
@@ -85,10 +89,13 @@ def reach_from_site(
     walk along the piece; one search from it, bounded by ``limit_m``, gives the exact
     distance to every node (every walk leaves the site through one of those ends), ``inf``
     beyond, as in ``nearest_facility``. The search runs on ``graph.site_search``: one source
-    and only the nodes within the limit, however large the city.
+    and only the nodes within the limit, however large the city. Homes within ``across_m``
+    whose straight line to the site crosses no street reach it that way too
+    (``Streets.across``, as the analysis links homes and facilities).
     """
     xy = np.asarray(xy, dtype=float).reshape(2)
-    att = graph.streets.attach_near(shapely.points([xy]), extra_m, max_streets)
+    site = shapely.points([xy])
+    att = graph.streets.attach_near(site, extra_m, max_streets)
     piece = att.piece
     ends = np.concatenate([graph.edge_u[piece], graph.edge_v[piece]])
     to_ends = np.concatenate(
@@ -105,4 +112,28 @@ def reach_from_site(
         matrix.indices[start : start + len(nodes)] = nodes
         matrix.data[start : start + len(nodes)] = weights
         node_dist = dijkstra(matrix, indices=n, limit=limit_m)[:n]
-    return SiteReach(xy, float(att.connector_m[0]), ends, to_ends, node_dist)
+    points, _, metres = graph.streets.across(graph.point_geoms, site, across_m)
+    return SiteReach(xy, float(att.connector_m[0]), ends, to_ends, node_dist, points, metres)
+
+
+def site_walks_near(
+    graph: RoutingGraph, site: SiteReach, limit_m: float = np.inf
+) -> tuple[np.ndarray, np.ndarray]:
+    """The demand points a site reaches within ``limit_m`` and their walks to it, the
+    shortest of along the streets and straight across the block: ``(points, walks)``,
+    the points ascending (``RoutingGraph.point_dist_near``)."""
+    points, walks = graph.point_dist_near(site.node_dist_m, limit_m)
+    near = site.across_m <= limit_m
+    points = np.concatenate([points, site.across_points[near]])
+    walks = np.concatenate([walks, site.across_m[near]])
+    order = np.lexsort((walks, points))
+    points, first = np.unique(points[order], return_index=True)  # each point's shortest
+    return points, walks[order][first]
+
+
+def site_walks(graph: RoutingGraph, site: SiteReach, limit_m: float = np.inf) -> np.ndarray:
+    """Every demand point's walk to a site (``site_walks_near``), ``inf`` if not reached."""
+    points, walks = site_walks_near(graph, site, limit_m)
+    out = np.full(graph.n_points, np.inf)
+    out[points] = walks
+    return out

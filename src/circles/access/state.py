@@ -18,8 +18,9 @@ from circles.messages import say
 
 STATE_FILE = "access.npz"
 # 1: circles 0.1 before the routing graph was saved whole (no version key); 2: one join per
-# demand point; 3: several joins per demand point and facility (graph.point_owner, ...)
-FORMAT_VERSION = 3
+# demand point; 3: several joins per demand point and facility (graph.point_owner, ...);
+# 4: homes join facilities across their block, and where homes are (graph.point_xy)
+FORMAT_VERSION = 4
 DEMAND_ARRAYS = ("connector_m", "population", "elderly", "children", "community")
 COMMUNITY_ARRAYS = ("community_id", "name", "population")
 FACILITY_ARRAYS = ("facility_id", "category", "source", "in_area")

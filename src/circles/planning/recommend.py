@@ -18,6 +18,7 @@ from scipy.sparse import csr_array
 from scipy.sparse.csgraph import dijkstra
 from scipy.spatial import cKDTree
 
+from circles.access.search import site_walks
 from circles.errors import InputError
 from circles.messages import say
 from circles.planning.saved import SavedAnalysis
@@ -65,7 +66,9 @@ def coverage_matrix(
 ) -> csr_array:
     """Which demand points each candidate node covers within ``threshold_m`` (sparse, 0/1).
 
-    Bounded searches from the candidates, in chunks so that memory stays small.
+    Bounded searches from the candidates, in chunks so that memory stays small; and, as a
+    site placed there would (``reach_site``), the points it reaches straight across a block
+    (``attach_across_m``).
     """
     graph = saved.state.graph
     chunk = max(1, int(2e7 // graph.n_nodes))
@@ -75,8 +78,13 @@ def coverage_matrix(
         r, c = np.nonzero(graph.point_dist(dist)[:, points] <= threshold_m)
         rows.append(r + start)
         cols.append(c)
-    r, c = np.concatenate(rows), np.concatenate(cols)
-    return csr_array((np.ones(len(r)), (r, c)), shape=(len(nodes), len(points)))
+    across_m = min(saved.standards.analysis.attach_across_m, threshold_m)
+    c, r, _ = graph.streets.across(
+        graph.point_geoms[points], shapely.points(graph.node_xy[nodes]), across_m
+    )
+    r, c = np.concatenate([*rows, r]), np.concatenate([*cols, c])
+    cover = csr_array((np.ones(len(r)), (r, c)), shape=(len(nodes), len(points)))
+    return (cover > 0).astype(float)
 
 
 def greedy_mclp(
@@ -309,7 +317,7 @@ def _candidates(
         raise InputError(say("out_no_candidates"))
     wgs84 = candidates.to_crs(4326).geometry
     xy = np.array([site_position(saved, p.x, p.y) for p in wgs84]).reshape(-1, 2)
-    dist = np.array([graph.point_dist(reach_site(saved, p, threshold).node_dist_m) for p in xy])
+    dist = np.array([site_walks(graph, reach_site(saved, p, threshold)) for p in xy])
     hit = dist[:, points] <= threshold
     return xy, csr_array(hit.astype(float))
 

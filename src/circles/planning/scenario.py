@@ -19,7 +19,7 @@ import pandas as pd
 import shapely
 from pyproj import Transformer
 
-from circles.access.search import CategoryAccess, nearest_facility
+from circles.access.search import CategoryAccess, nearest_facility, site_walks
 from circles.errors import InputError
 from circles.messages import say
 from circles.model.communities import street_of
@@ -356,7 +356,7 @@ def _category_after(
     for k, geom in zip(sites.index, sites.geometry, strict=True):
         reach = reach_site(saved, np.array([geom.x, geom.y]), old.limit_m)
         node = np.minimum(node, reach.node_dist_m)
-        site_walk = graph.point_dist(reach.node_dist_m, old.limit_m)
+        site_walk = site_walks(graph, reach, old.limit_m)
         nearer = site_walk < walk
         walk[nearer], nearest[nearer] = site_walk[nearer], len(mine) + k
     return CategoryAccess(node, np.where(np.isfinite(walk), walk, np.nan), nearest, old.limit_m)

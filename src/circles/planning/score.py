@@ -11,7 +11,7 @@ import pandas as pd
 import shapely
 from pyproj import Transformer
 
-from circles.access.search import CategoryAccess, SiteReach, reach_from_site
+from circles.access.search import CategoryAccess, SiteReach, reach_from_site, site_walks_near
 from circles.access.service_areas import SERVICE_MINUTES
 from circles.errors import InputError
 from circles.messages import say
@@ -93,10 +93,11 @@ def place_site(saved: SavedAnalysis, category_id: str, lon: float, lat: float) -
 
 def reach_site(saved: SavedAnalysis, xy: np.ndarray, limit_m: float) -> SiteReach:
     """Search from a metric site joined to the streets as the analysis joined a point
-    facility (its ``attach_extra_m`` and ``attach_max_streets``)."""
-    settings = saved.standards.analysis
+    facility (its ``attach_extra_m`` and ``attach_max_streets``), and linked to the homes
+    across its block as facilities were (``attach_across_m``)."""
+    s = saved.standards.analysis
     return reach_from_site(
-        saved.state.graph, xy, limit_m, settings.attach_extra_m, settings.attach_max_streets
+        saved.state.graph, xy, limit_m, s.attach_extra_m, s.attach_max_streets, s.attach_across_m
     )
 
 
@@ -192,7 +193,7 @@ def _score(
     state = saved.state
     bases = [baseline(saved, category_id, rule, access) for rule in rules]
     old = bases[0].dist
-    points, walk = state.graph.point_dist_near(site.node_dist_m, _limit(saved, category_id))
+    points, walk = site_walks_near(state.graph, site, _limit(saved, category_id))
     nearer = walk < old[points]
     points, walk = points[nearer], walk[nearer]
     changes = [
