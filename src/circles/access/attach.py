@@ -137,13 +137,33 @@ class Streets:
         g, k, connector, joined, t = g[keep], k[keep], connector[keep], joined[keep], t[keep]
         return Attachment(self.ids[k], t * self.length_m[k], connector, joined, owner=g)
 
+    @cached_property
+    def blocks(self) -> shapely.STRtree:
+        """R-tree of the street blocks: the areas the pieces enclose (pieces that cross
+        without a shared node, at a bridge, are split where they cross), and the land around
+        the streets as one more block, up to a frame 1 km beyond them."""
+        pieces = self.tree.geometries
+        x0, y0, x1, y1 = shapely.total_bounds(pieces) + np.array([-1, -1, 1, 1]) * 1000.0
+        frame = shapely.boundary(shapely.box(x0, y0, x1, y1))
+        noded = shapely.node(shapely.multilinestrings([*pieces, frame]))
+        return shapely.STRtree(shapely.get_parts(shapely.polygonize(shapely.get_parts(noded))))
+
+    def in_blocks(self, geoms: np.ndarray) -> np.ndarray:
+        """Rows (geometries, blocks): the blocks each geometry touches (a point on a street
+        lies in the blocks on both sides of it)."""
+        return self.blocks.query(np.asarray(geoms, object), predicate="intersects")
+
     def across(
-        self, points: np.ndarray, shapes: np.ndarray, max_m: float
+        self,
+        points: np.ndarray,
+        shapes: np.ndarray,
+        max_m: float,
+        point_blocks: np.ndarray | None = None,
     ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """Straight walks across a block: the pairs (point ``i``, shape ``j``) at most ``max_m``
-        apart whose shortest straight line crosses no street piece: meets none but within
-        ``END_M`` of its ends (so a line through the node where two pieces meet crosses; a
-        point inside a shape is 0 m from it).
+        """Straight walks across a block: the pairs (point ``i``, shape ``j``) in one street
+        block at most ``max_m`` apart whose shortest straight line crosses no street piece:
+        meets none but within ``END_M`` of its ends (so a line through the node where two
+        pieces meet crosses; a point inside a shape is 0 m from it).
 
         Parameters
         ----------
@@ -153,6 +173,8 @@ class Streets:
             Shapely geometries, metric, none empty.
         max_m
             The longest such walk; 0: none.
+        point_blocks
+            ``in_blocks(points)``, if known.
 
         Returns
         -------
@@ -163,17 +185,17 @@ class Streets:
         none = np.empty(0, np.int64)
         if max_m <= 0 or not len(points) or not len(shapes):
             return none, none, np.empty(0)
-        if len(shapes) < len(points):  # the tree over the fewer geometries (a site: one)
-            i, j = shapely.STRtree(shapes).query(points, predicate="dwithin", distance=max_m)
-        else:
-            j, i = shapely.STRtree(points).query(shapes, predicate="dwithin", distance=max_m)
+        if point_blocks is None:
+            point_blocks = self.in_blocks(points)
+        i, j = _same_key(point_blocks, self.in_blocks(shapes))
         start, end = shapely.get_coordinates(points[i]), _shape_xy(shapes)[j]
         area = np.isnan(end[:, 0])  # the nearest point of an area (or entrances) by GEOS
         if area.any():
             line = shapely.shortest_line(points[i[area]], shapes[j[area]])
             end[area] = shapely.get_coordinates(line).reshape(-1, 2, 2)[:, 1]
         metres = np.hypot(*(end - start).T)
-        keep = ~self._crossed(start, end, metres)
+        near = np.flatnonzero(metres <= max_m)
+        keep = near[~self._crossed(start[near], end[near], metres[near])]
         i, j, metres = i[keep], j[keep], metres[keep]
         order = np.lexsort((j, i))
         return i[order], j[order], metres[order]
@@ -185,10 +207,9 @@ class Streets:
         long = np.flatnonzero(metres > 2 * END_M)
         for rows in np.array_split(long, len(long) // CROSSING_CHUNK + 1):  # bounded memory
             step = (end[rows] - start[rows]) * (END_M / metres[rows])[:, None]
-            p, q = start[rows] + step, end[rows] - step
-            k, piece = self.tree.query(shapely.linestrings(np.stack([p, q], axis=1)))
-            hit = _segments_meet(p[k], q[k], self.a_xy[piece], self.b_xy[piece])
-            crossed[rows[k[hit]]] = True
+            inner = np.stack([start[rows] + step, end[rows] - step], axis=1)
+            k = self.tree.query(shapely.linestrings(inner), predicate="intersects")[0]
+            crossed[rows[k]] = True
         return crossed
 
     def attach_entrances(
@@ -290,27 +311,24 @@ class Streets:
         return connector, joined, t
 
 
+def _same_key(a: np.ndarray, b: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The distinct pairs (``a`` item, ``b`` item) that share a key, from rows (items, keys)."""
+    a_item, a_key = a
+    order = np.argsort(b[1], kind="stable")
+    b_item, b_key = b[0][order], b[1][order]
+    lo, hi = np.searchsorted(b_key, a_key, "left"), np.searchsorted(b_key, a_key, "right")
+    count = hi - lo
+    at = np.repeat(lo - np.cumsum(count) + count, count) + np.arange(count.sum())
+    pairs = np.unique(np.stack([np.repeat(a_item, count), b_item[at]], axis=1), axis=0)
+    return pairs[:, 0], pairs[:, 1]
+
+
 def _shape_xy(shapes: np.ndarray) -> np.ndarray:
     """The coordinates of the shapes that are points; NaN for the others."""
     xy = np.full((len(shapes), 2), np.nan)
     is_point = shapely.get_type_id(shapes) == 0
     xy[is_point] = shapely.get_coordinates(shapes[is_point])
     return xy
-
-
-def _segments_meet(p: np.ndarray, q: np.ndarray, a: np.ndarray, b: np.ndarray) -> np.ndarray:
-    """Whether the segments ``p -> q`` and ``a -> b`` share a point (touching included)."""
-    d1, d2 = _turn(a, b, p), _turn(a, b, q)
-    d3, d4 = _turn(p, q, a), _turn(p, q, b)
-    lo, hi = np.minimum(p, q), np.maximum(p, q)
-    overlap = ((lo <= np.maximum(a, b)) & (np.minimum(a, b) <= hi)).all(axis=1)
-    return np.where((d1 == 0) & (d2 == 0), overlap, (d1 * d2 <= 0) & (d3 * d4 <= 0))
-
-
-def _turn(a: np.ndarray, b: np.ndarray, c: np.ndarray) -> np.ndarray:
-    """Which side of ``a -> b`` each ``c`` lies on (> 0 left, 0 on the line)."""
-    ab, ac = b - a, c - a
-    return ab[:, 0] * ac[:, 1] - ab[:, 1] * ac[:, 0]
 
 
 def _along(xy: np.ndarray, a: np.ndarray, ab: np.ndarray) -> np.ndarray:

@@ -105,6 +105,11 @@ class RoutingGraph:
         return shapely.points(self.point_xy)
 
     @cached_property
+    def point_blocks(self) -> np.ndarray:
+        """Rows (demand points, street blocks they lie in) (``Streets.in_blocks``)."""
+        return self.streets.in_blocks(self.point_geoms)
+
+    @cached_property
     def _joins_by_node(self) -> tuple[np.ndarray, np.ndarray]:
         """Join rows sorted by node, and where each node's rows start (``n_nodes + 1``)."""
         order = np.argsort(self.point_node, kind="stable")

@@ -112,7 +112,7 @@ def reach_from_site(
         matrix.indices[start : start + len(nodes)] = nodes
         matrix.data[start : start + len(nodes)] = weights
         node_dist = dijkstra(matrix, indices=n, limit=limit_m)[:n]
-    points, _, metres = graph.streets.across(graph.point_geoms, site, across_m)
+    points, _, metres = graph.streets.across(graph.point_geoms, site, across_m, graph.point_blocks)
     return SiteReach(xy, float(att.connector_m[0]), ends, to_ends, node_dist, points, metres)
 
 

@@ -249,7 +249,14 @@ def open_workbench(saved: SavedAnalysis, streets: gpd.GeoDataFrame | None, lang:
     start = time.perf_counter()
     base = load_base(saved, streets)
     graph = saved.state.graph
-    for name in ("streets", "site_search", "_joins_by_node", "point_starts", "piece_highway"):
+    for name in (
+        "streets",
+        "point_blocks",
+        "site_search",
+        "_joins_by_node",
+        "point_starts",
+        "piece_highway",
+    ):
         getattr(graph, name)
     return Workbench(base, lang, load_s=time.perf_counter() - start)
 
