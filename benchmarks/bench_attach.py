@@ -34,6 +34,8 @@ OSM = Path(__file__).resolve().parents[2] / "shared" / "osm"
 EXTRACTS = {
     "Chengdu": OSM / "chengdu_central_osmconvert_2018.osm",
     "Shenzhen": OSM / "shenzhen_nanshan_overpass_2021-03.osm",
+    "Beijing PKU": OSM / "beijing_haidian_pku_2017_export.osm",
+    "Beijing CAU east": OSM / "beijing_haidian_cau_east_export.osm",
 }
 DETOUR = 1.4
 
