@@ -391,6 +391,13 @@ def test_offline_map_names_the_streets_given_as_boundaries(tianjin, tmp_path):
     assert all(any(name in p.name for name in streets) for p in maps)
     index = (tmp_path / "s" / "index.html").read_text(encoding="utf-8")
     assert all(name in index for name in streets)
+    # by default the per-street maps go beside the district's, which stay
+    base = ["map", "--analysis", str(tmp_path / "a"), "--tiles", "none", "--category"]
+    for extra in ([], ["--level", "street"]):
+        assert CliRunner().invoke(main, [*base, "kindergarten", *extra]).exit_code == 0
+    district = sorted(p.name for p in (tmp_path / "a" / "maps").glob("*.html"))
+    assert len(district) == 2 and "index.html" in district  # the district's map and index
+    assert len(list((tmp_path / "a" / "maps" / "streets").glob("street-*.html"))) == len(streets)
     parts = saved.parts("street")
     one = _read_district(saved, "none", "zh", parts[0])
     inner = one.communities.to_crs(saved.crs).representative_point().values

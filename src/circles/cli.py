@@ -973,7 +973,8 @@ def _progress() -> Callable[[DistrictRun], None]:
     "--out",
     type=click.Path(path_type=Path),
     default=None,
-    help="Output folder. Default: <analysis>/maps.",
+    help="Output folder. Default: <analysis>/maps, and <analysis>/maps/streets with --level "
+    "street (so the district's maps stay).",
 )
 @click.option(
     "--level",
@@ -997,7 +998,7 @@ def map_(
     from circles.planning.saved import load_analysis
     from circles.present.maps import write_district_maps
 
-    out = out or folder / "maps"
+    out = out or (folder / "maps" / "streets" if level == "street" else folder / "maps")
     try:
         saved = load_analysis(folder)
         with result_folder(out, "map", [folder / MANIFEST]) as tmp:
