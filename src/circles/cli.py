@@ -770,7 +770,9 @@ def compare(
         raise UserError(str(exc)) from None
     if result.table.empty:
         changed = sorted({a.category for a in result.actions})
-        click.echo(say("compare_nothing", categories=", ".join(changed)))
+        name = saved.standards.category
+        names = [say("named_id", name=name(c).name(lang), id=c) for c in changed]
+        click.echo(say("compare_nothing", categories=say("src_sep").join(names)))
     for row in result.district().itertuples():
         share = row.kind in ("access", "coverage_rate")
         click.echo(

@@ -249,9 +249,10 @@ CATALOGUE: dict[str, tuple[str, str]] = {
         "residents beyond {threshold:.0f} m: {before:,.0f} before, {after:,.0f} after; "
         "{failing} communities still failing",
     ),
+    "named_id": ("{name}（{id}）", "{name} ({id})"),
     # circles compare
     "compare_nothing": (
-        "当前标准中没有规则评判 {categories}：无可比较",
+        "当前标准中没有规则评判{categories}：无可比较",
         "no rule of the standards judges {categories}: nothing to compare",
     ),
     "compare_line": (
@@ -796,8 +797,12 @@ CATALOGUE: dict[str, tuple[str, str]] = {
         "unknown access rule {rule!r} for {category}; expected one of: {known}.",
     ),
     "out_no_access_rule": (
-        "所用标准中，类别“{category}”没有步行可达规则。",
-        "category {category!r} has no walking-access rule in the standards used.",
+        "本次分析所用的标准（{profile}）中，{name}（{category}）没有步行可达规则，无法评分。"
+        "有步行可达规则的类别：{judged}。需要评判该类别时，请用设有此类规则的标准重新分析"
+        "（circles analyze --standards …）。",
+        "category {category!r} ({name}) has no walking-access rule in the standards of this "
+        "analysis ({profile}). Categories with one: {judged}. To judge it, analyse again with "
+        "standards that have such a rule (circles analyze --standards ...).",
     ),
     "out_outside_study_area": (
         "选址 {lon:.6f},{lat:.6f} 位于本次分析的研究范围（{w:.4f},{s:.4f},{e:.4f},{n:.4f}）之外。"

@@ -14,7 +14,7 @@ from pyproj import Transformer
 from circles.access.search import CategoryAccess, SiteReach, reach_from_site, site_walks_near
 from circles.access.service_areas import SERVICE_MINUTES
 from circles.errors import InputError
-from circles.messages import say
+from circles.messages import current_language, say
 from circles.planning.saved import SavedAnalysis
 from circles.rules.basis import category_bases
 from circles.rules.evaluate import access_stats
@@ -49,7 +49,17 @@ def access_rules(
             msg = say("out_unknown_rule", rule=rule_id, category=category_id, known=known)
             raise InputError(msg)
     if not rules:
-        raise InputError(say("out_no_access_rule", category=category_id))
+        std, lang = saved.standards, current_language()
+        judged = [c for c in std.category_ids if std.access_rules(c)]
+        names = say("src_sep").join(std.category(c).name(lang) for c in judged)
+        msg = say(
+            "out_no_access_rule",
+            category=category_id,
+            name=std.category(category_id).name(lang),
+            profile=std.profile,
+            judged=names,
+        )
+        raise InputError(msg)
     return rules
 
 
