@@ -195,10 +195,11 @@ class Streets:
             end[area] = shapely.get_coordinates(line).reshape(-1, 2, 2)[:, 1]
         metres = np.hypot(*(end - start).T)
         near = np.flatnonzero(metres <= max_m)
+        near = near[np.lexsort((j[near], i[near]))]
+        repeat = (np.diff(i[near]) == 0) & (np.diff(j[near]) == 0)  # a pair in several blocks
+        near = near[np.r_[True, ~repeat][: len(near)]]
         keep = near[~self._crossed(start[near], end[near], metres[near])]
-        i, j, metres = i[keep], j[keep], metres[keep]
-        order = np.lexsort((j, i))
-        return i[order], j[order], metres[order]
+        return i[keep], j[keep], metres[keep]
 
     def _crossed(self, start: np.ndarray, end: np.ndarray, metres: np.ndarray) -> np.ndarray:
         """Whether each segment ``start -> end`` (``metres`` long) meets a street piece other
@@ -312,15 +313,15 @@ class Streets:
 
 
 def _same_key(a: np.ndarray, b: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """The distinct pairs (``a`` item, ``b`` item) that share a key, from rows (items, keys)."""
+    """The pairs (``a`` item, ``b`` item) that share a key, from rows (items, keys); a pair
+    sharing several keys comes once per key."""
     a_item, a_key = a
     order = np.argsort(b[1], kind="stable")
     b_item, b_key = b[0][order], b[1][order]
     lo, hi = np.searchsorted(b_key, a_key, "left"), np.searchsorted(b_key, a_key, "right")
     count = hi - lo
     at = np.repeat(lo - np.cumsum(count) + count, count) + np.arange(count.sum())
-    pairs = np.unique(np.stack([np.repeat(a_item, count), b_item[at]], axis=1), axis=0)
-    return pairs[:, 0], pairs[:, 1]
+    return np.repeat(a_item, count), b_item[at]
 
 
 def _shape_xy(shapes: np.ndarray) -> np.ndarray:

@@ -66,19 +66,31 @@ class RoutingGraph:
         """Number of demand points."""
         return len(self.point_starts) if len(self.point_owner) else 0
 
-    def point_dist(self, node_dist_m: np.ndarray, limit_m: float = np.inf) -> np.ndarray:
+    def point_dist(
+        self, node_dist_m: np.ndarray, limit_m: float = np.inf, streets_only: bool = False
+    ) -> np.ndarray:
         """Walk of every demand point: the shortest over its joins of node distance plus
         connector, a whole walk counted only up to ``limit_m`` (the search limit applies to
         the full distance, connector included); ``inf`` if none.
 
         ``node_dist_m`` holds one distance per routing node, or one row per origin
-        ``(k, n_nodes)`` (then the result is ``(k, n_points)``).
+        ``(k, n_nodes)`` (then the result is ``(k, n_points)``). ``streets_only``: skip the
+        joins across a block to a facility, which a search from street nodes never reaches.
         """
-        d = np.asarray(node_dist_m)[..., self.point_node] + self.point_connector_m
+        rows, starts = self._street_joins if streets_only else (slice(None), self.point_starts)
+        d = np.asarray(node_dist_m)[..., self.point_node[rows]] + self.point_connector_m[rows]
         d = np.where(d <= limit_m, d, np.inf)
         if d.shape[-1] == 0:
             return d
-        return np.minimum.reduceat(d, self.point_starts, axis=-1)
+        return np.minimum.reduceat(d, starts, axis=-1)
+
+    @cached_property
+    def _street_joins(self) -> tuple[np.ndarray, np.ndarray]:
+        """The join rows at a street (every point has one), and where each point's start."""
+        first_facility = self.facility_node[0] if len(self.facility_node) else self.n_nodes
+        rows = np.flatnonzero(self.point_node < first_facility)
+        owner = self.point_owner[rows]
+        return rows, np.flatnonzero(np.r_[True, owner[1:] != owner[:-1]])
 
     def point_dist_near(
         self, node_dist_m: np.ndarray, limit_m: float = np.inf

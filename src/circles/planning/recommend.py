@@ -75,7 +75,7 @@ def coverage_matrix(
     rows, cols = [], []
     for start in range(0, len(nodes), chunk):
         dist = dijkstra(graph.matrix, indices=nodes[start : start + chunk], limit=threshold_m)
-        r, c = np.nonzero(graph.point_dist(dist)[:, points] <= threshold_m)
+        r, c = np.nonzero(graph.point_dist(dist, streets_only=True)[:, points] <= threshold_m)
         rows.append(r + start)
         cols.append(c)
     across_m = min(saved.standards.analysis.attach_across_m, threshold_m)
