@@ -232,6 +232,9 @@ def test_scored_sites_keep_names_and_carry_community_street_and_amap_coordinates
     result = CliRunner().invoke(main, args)
     assert result.exit_code == 0, result.output
     table = pd.read_csv(out / "site_scores.csv", encoding="utf-8-sig")
+    newly = [c for c in table.columns if c.startswith("新覆盖人口（")]
+    assert newly and not any("_" in c for c in newly)  # headed by the rule's name, not its id
+    assert all(pd.api.types.is_integer_dtype(table[c]) for c in newly)  # people, whole
     ids = dict(zip(table["名称"], table["编号"], strict=True))  # each site keeps its own id
     assert ids == dict(zip(given["名称"], given["编号"], strict=True))
     both = table.merge(given, on="名称", suffixes=("", "_given"))
@@ -264,6 +267,8 @@ def test_recommended_sites_keep_candidate_ids_and_json_is_readable(planner_run, 
     assert all(s["community"] and s["street"].endswith("街道") for s in sites)
     table = pd.read_csv(out / "recommended_sites.csv", encoding="utf-8-sig")
     assert table.columns[:3].tolist() == ["排名", "编号", "名称"]
+    assert pd.api.types.is_integer_dtype(table["新覆盖人口"])
+    assert pd.api.types.is_integer_dtype(table["累计新覆盖人口"])
 
 
 def test_facilities_from_amap_files_carry_their_amap_coordinates(planner_run):

@@ -456,7 +456,7 @@ def score(
         result = score_sites(saved, category, lonlat, names, rule_id, points)
         inputs = [folder / MANIFEST, *([sites] if sites else [])]
         with result_folder(out, "score", inputs) as tmp:
-            _write_scores(result, sites is not None, tmp, lang)
+            _write_scores(saved, result, sites is not None, tmp, lang)
             _write_scores_map(saved, category, result, top, (lang, tiles), tmp)
     except CirclesError as exc:
         raise UserError(str(exc)) from None
@@ -486,15 +486,19 @@ def _sites(at: str | None, sites: Path | None, crs: str | None) -> gpd.GeoDataFr
     return gpd.GeoDataFrame(columns, geometry=gpd.points_from_xy(lon, lat), crs=4326)
 
 
-def _write_scores(result: SiteScores, several: bool, out: Path, lang: str) -> None:
-    """``score.json`` (one site's score, or the list with ``several``) and ``site_scores.csv``."""
+def _write_scores(
+    saved: SavedAnalysis, result: SiteScores, several: bool, out: Path, lang: str
+) -> None:
+    """``score.json`` (one site's score, or the list with ``several``) and ``site_scores.csv``
+    (per rule, headed by the rule's name)."""
     import json
 
     from circles.present.tables import atomic_write, write_table
 
     text = json.dumps(result.scores if several else result.scores[0], ensure_ascii=False, indent=2)
     atomic_write(out / "score.json", lambda tmp: tmp.write_text(text + "\n", encoding="utf-8"))
-    write_table(result.table, out / "site_scores.csv", lang)
+    names = saved.standards.rule
+    write_table(result.table, out / "site_scores.csv", lang, lambda r: names(r).name(lang))
 
 
 def _write_scores_map(
@@ -687,7 +691,7 @@ def _write_recommend_map(
 
 def _recommend_lines(rec: Recommendation, lang: str) -> list[str]:
     """What ``recommend`` prints: the method, greedy against exact, the sites, what remains."""
-    from circles.present.tables import HEADERS
+    from circles.present.tables import readable
 
     lines = [say("rec_method", method=rec.method, candidates=rec.candidates, seconds=rec.seconds)]
     if rec.greedy_vs_exact:
@@ -702,8 +706,7 @@ def _recommend_lines(rec: Recommendation, lang: str) -> list[str]:
                 gap=g["optimality_gap"],
             )
         )
-    headers = {k: v[0 if lang == "zh" else 1] for k, v in HEADERS.items()}
-    lines.append(rec.sites.rename(columns=headers).to_string(index=False))
+    lines.append(readable(rec.sites, lang).to_string(index=False))
     lines.append(
         say(
             "rec_remaining",

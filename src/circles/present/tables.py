@@ -392,19 +392,35 @@ def sheet_name(name: str, taken: dict) -> str:
     return out
 
 
-def write_table(table: pd.DataFrame, path: Path, lang: str) -> None:
-    """Write a table as CSV for Excel (UTF-8 with BOM) with headers in ``lang``.
+PEOPLE_COLUMNS = {"newly_covered_population", "cumulative_population", "newly_covered"}
 
-    A column ``key.rule_id`` gets the header of ``key`` followed by the rule id.
-    """
+
+def readable(
+    table: pd.DataFrame, lang: str, rule_name: Callable[[str], str] | None = None
+) -> pd.DataFrame:
+    """A table of sites as a planner reads it: headers in ``lang`` (a column ``key.rule_id``
+    headed by ``key`` and the rule's name from ``rule_name``, else its id) and people in
+    whole numbers."""
     i = 0 if lang == "zh" else 1
 
     def header(column: str) -> str:
         key, _, rule = column.partition(".")
         text = HEADERS[key][i] if key in HEADERS else key
-        return f"{text} ({rule})" if rule else text
+        if not rule:
+            return text
+        name = rule_name(rule) if rule_name else rule
+        return f"{text}（{name}）" if lang == "zh" else f"{text} ({name})"
 
-    write_csv(table.rename(columns={c: header(c) for c in table.columns}), path)
+    people = [c for c in table.columns if c.partition(".")[0] in PEOPLE_COLUMNS]
+    whole = table.assign(**{c: table[c].round().astype("Int64") for c in people})
+    return whole.rename(columns={c: header(c) for c in table.columns})
+
+
+def write_table(
+    table: pd.DataFrame, path: Path, lang: str, rule_name: Callable[[str], str] | None = None
+) -> None:
+    """Write a table of sites (``readable``) as CSV for Excel (UTF-8 with BOM)."""
+    write_csv(readable(table, lang, rule_name), path)
 
 
 def write_csv(table: pd.DataFrame, path: Path) -> None:
