@@ -11,6 +11,7 @@ import time
 import warnings
 from pathlib import Path
 
+import geopandas as gpd
 import numpy as np
 import prcoords
 import pytest
@@ -26,6 +27,7 @@ from circles.present.leaflet import for_display
 from circles.present.maps import (
     _beyond,
     _community_keys,
+    _legend,
     _read_district,
     _worst_rows,
     gap_cells,
@@ -425,3 +427,14 @@ def test_legend_lists_the_communities_with_most_residents_beyond_reach(planner):
     assert all(re.fullmatch(r"<div>.+：[\d,]+ 人（\d+%）</div>", r) for r in rows[1:])
     english = _worst_rows(_read_district(planner, "none", "en"), rule)
     assert english[1].startswith(f"<div>{names[0]}: ") and english[1].endswith("%)</div>")
+
+
+def test_legend_names_who_the_rule_counted(planner):
+    """The planner's communities give residents aged 60+ but no children: the elderly rule's
+    shares are of the elderly, the kindergarten rule's of all residents (as rule_weights)."""
+    district = _read_district(planner, "none", "zh")
+    none = gpd.GeoDataFrame(geometry=[], crs=4326)
+    elderly = _legend(district, "elderly_meal", "", none)
+    assert "步行可达比例（60岁以上人口）" in elderly
+    kindergarten = _legend(district, "kindergarten", "", none)
+    assert "步行可达比例（常住人口）" in kindergarten and "儿童" not in kindergarten

@@ -102,7 +102,7 @@ def district_map(
     part: Part | None = None,
 ) -> tuple[folium.Map, dict[str, int]]:
     """A district's (or a 街道's, ``part``) graded gap map, one layer per category (the
-    first shown).
+    first shown; categories judged on foot with data come first, so the map opens graded).
 
     Returns
     -------
@@ -115,6 +115,12 @@ def district_map(
         Unknown basemap, or 天地图 without its key.
     """
     district = _read_district(saved, tiles, lang, part)
+    judged = [
+        c
+        for c in categories
+        if district.std.main_access_rule(c) and category_authority(saved.summary, c) != "no_data"
+    ]
+    categories = judged + [c for c in categories if c not in judged]
     fmap = base_map(tiles)
     area = gpd.GeoSeries([district.part.area_m], crs=saved.crs).to_crs(4326).values
     minx, miny, maxx, maxy = shapely.total_bounds(for_display(area, tiles))
@@ -223,7 +229,7 @@ def _rule_properties(district: _District, cat_id: str, rule: AccessRule) -> dict
     lang, communities = district.lang, district.communities
     value = pd.to_numeric(communities.get(f"{rule.id}.value"), errors="coerce")
     shortfall = pd.to_numeric(communities.get(f"{rule.id}.shortfall"), errors="coerce")
-    counted = communities.get(rule.population, communities["population"])
+    counted = _counted(communities, rule)[1]
     status = communities.get(f"{rule.id}.status", pd.Series("no_data", index=communities.index))
     keys = _community_keys(district, cat_id, rule)
     result = [
@@ -498,7 +504,7 @@ def _legend(district: _District, cat_id: str, basis: str, cells: gpd.GeoDataFram
     cat = std.category(cat_id)
     parts = [f"<div><b>{html.escape(cat.name(lang))}</b></div>"]
     if rule is not None:
-        counted = tr(f"counted_{rule.population}", lang)
+        counted = tr(f"counted_{_counted(district.communities, rule)[0]}", lang)
         parts.append(f"<div>{html.escape(rule.name(lang))}</div>")
         parts.append(f"<div>{_bracket(tr('share', lang), counted, lang)}</div>")
         classes = share_classes(rule.target_share)
@@ -529,12 +535,22 @@ def _legend(district: _District, cat_id: str, basis: str, cells: gpd.GeoDataFram
     return "".join(parts)
 
 
+def _counted(communities: pd.DataFrame, rule: AccessRule) -> tuple[str, pd.Series]:
+    """Who the rule counts per community and how many, as ``rule_weights`` counts them: its
+    population (elderly, children) where every community gives it, else all residents."""
+    if rule.population in communities:
+        values = pd.to_numeric(communities[rule.population], errors="coerce")
+        if not values.isna().any():
+            return rule.population, values
+    return "total", pd.to_numeric(communities["population"], errors="coerce")
+
+
 def _worst_rows(district: _District, rule: AccessRule, top: int = 5) -> list[str]:
     """The ``top`` communities with the most residents beyond reach (counted as the rule
     counts them), as legend rows: the side panel of the worst places."""
     lang, communities = district.lang, district.communities
     share = pd.to_numeric(communities.get(f"{rule.id}.value"), errors="coerce")
-    counted = pd.to_numeric(communities.get(rule.population, communities["population"]))
+    counted = _counted(communities, rule)[1]
     uncovered = (counted * (1 - share)).where(share.notna())
     worst = uncovered[uncovered >= 0.5].sort_values(ascending=False).head(top)
     if worst.empty:
