@@ -305,7 +305,7 @@ def test_bad_input(saved, tmp_path):
     with pytest.raises(InputError, match="没有步行可达规则“nope”；应为以下之一："):
         score_site(saved, "kindergarten", 104.08, 30.69, "nope")
     # a category the analysis's standards do not judge on foot: which ones they do
-    with pytest.raises(InputError, match="足球场地（football_pitch）没有步行可达规则") as err:
+    with pytest.raises(InputError, match="足球场地（“football_pitch”）没有步行可达规则") as err:
         score_site(saved, "football_pitch", 104.08, 30.69)
     assert "有步行可达规则的类别：" in str(err.value) and "、幼儿园、" in str(err.value)
     with language("en"):

@@ -797,9 +797,9 @@ CATALOGUE: dict[str, tuple[str, str]] = {
         "unknown access rule {rule!r} for {category}; expected one of: {known}.",
     ),
     "out_no_access_rule": (
-        "本次分析所用的标准（{profile}）中，{name}（{category}）没有步行可达规则，无法评分。"
+        "本次分析所用的标准“{profile}”中，{name}（“{category}”）没有步行可达规则，无法评分。"
         "有步行可达规则的类别：{judged}。需要评判该类别时，请用设有此类规则的标准重新分析"
-        "（circles analyze --standards …）。",
+        "（“circles analyze --standards …”）。",
         "category {category!r} ({name}) has no walking-access rule in the standards of this "
         "analysis ({profile}). Categories with one: {judged}. To judge it, analyse again with "
         "standards that have such a rule (circles analyze --standards ...).",

@@ -5,7 +5,7 @@
 const TEXT = {
   zh: {
     category: "类别", mode_score: "评分", mode_add: "新增", mode_close: "关闭", mode_move: "迁移",
-    score: "选址评分", scenario: "规划方案", upload: "上传方案文件", datum: "坐标系",
+    score: "选址评分", scenario: "规划方案", upload: "上传方案文件", datum: "坐标系", colon: "：",
     datum_unstated: "未注明（文件无坐标系列时须选）",
     clear: "清空方案", recommend: "推荐选址", run_recommend: "在方案中推荐",
     export: "导出", write_folder: "写入文件夹", folder_hint: "新文件夹的绝对路径",
@@ -26,7 +26,7 @@ const TEXT = {
   en: {
     category: "Category", mode_score: "Score", mode_add: "Add", mode_close: "Close",
     mode_move: "Move", score: "Site score", scenario: "Scenario", upload: "Upload plan",
-    datum: "Datum", datum_unstated: "not stated (choose unless the file says)", clear: "Clear scenario", recommend: "Recommend sites",
+    datum: "Datum", colon: ": ", datum_unstated: "not stated (choose unless the file says)", clear: "Clear scenario", recommend: "Recommend sites",
     run_recommend: "Recommend in scenario", export: "Export", write_folder: "Write folder",
     folder_hint: "absolute path of a new folder",
     hint_score: "Click anywhere on the map to score a new facility there.",
@@ -107,7 +107,9 @@ async function start() {
   const [x0, y0, x1, y1] = state.info.bounds;
   map.fitBounds([[y0, x0], [y1, x1]]);
   await Promise.all([drawNetwork(), drawCommunities()]);
-  select.value = state.info.categories.find((c) => c.scorable)?.id || select.value;
+  const cats = state.info.categories;  // open on a category judged on foot that has facilities
+  select.value = (cats.find((c) => c.scorable && c.facilities > 0)
+    || cats.find((c) => c.scorable))?.id || select.value;
   await chooseCategory(select.value);
   setMode("score");
   document.body.dataset.ready = "1";
@@ -147,7 +149,7 @@ function paintGrades(grades) {
     if (path) path.setAttribute("class", `leaflet-interactive community grade-${g.grade}`);
     const name = layer.feature.properties.name || id;
     const value = g.value === null || g.value === undefined ? "–" : pct(g.value);
-    layer.unbindTooltip().bindTooltip(document.createTextNode(`${name}: ${value}`), { sticky: true });
+    layer.unbindTooltip().bindTooltip(document.createTextNode(`${name}${T.colon}${value}`), { sticky: true });
   }
 }
 
@@ -266,7 +268,7 @@ function renderScore(s, lon, lat, inScenario) {
   head.append(el("span", `${T.newly} (${T["counted_" + first.counted] || first.counted}): `), number);
   box.appendChild(head);
   const near = s.nearest_existing_m === null ? T.none : `${fmt(s.nearest_existing_m)} ${T.m}`;
-  const nearest = el("p", `${T.nearest}: ${near}`);
+  const nearest = el("p", `${T.nearest}${T.colon}${near}`);
   nearest.id = "score-nearest";
   box.appendChild(nearest);
   for (const r of s.rules) {
@@ -421,7 +423,7 @@ async function runRecommend() {
     return showError(job.error);
   }
   const r = job.result;
-  progress.textContent = `${T.done} (${job.seconds} s): ${r.sites.length} · ${r.method}`;
+  progress.textContent = `${T.done} (${job.seconds} s)${T.colon}${r.sites.length} · ${r.method}`;
   for (const s of r.sites) {
     state.actions.push({ action: "add", category: state.category, lon: s.lon, lat: s.lat,
       name: `${T.recommended} #${s.rank}` });
@@ -435,7 +437,7 @@ async function exportFolder() {
   try {
     const data = await post("/api/export", { folder: $("folder").value, actions: state.actions,
       crs: state.datum || "wgs84" });
-    $("export-msg").textContent = `${T.written}: ${data.folder} (${data.files.join(", ")})`;
+    $("export-msg").textContent = `${T.written}${T.colon}${data.folder} (${data.files.join(", ")})`;
   } catch (err) {
     showError(err.message);
   }
