@@ -5,9 +5,13 @@ from __future__ import annotations
 import shutil
 from pathlib import Path
 
+import numpy as np
 import pytest
+import shapely
+from pyproj import CRS
 
 from circles import analyze, load_standards
+from circles.model.network import Network
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 CHROMEDRIVER = shutil.which("chromedriver")
@@ -104,3 +108,22 @@ def headless_chromium(profile: Path, logs: bool = False):
         {"offline": True, "latency": 0, "downloadThroughput": 0, "uploadThroughput": 0},
     )
     return driver
+
+
+def rectangle_block(width: float, height: float) -> Network:
+    """A street block (0, 0)-(width, height): four streets (ways) round it, metric (UTM 48N)."""
+    xy = np.array([[0.0, 0.0], [width, 0.0], [width, height], [0.0, height]])
+    u, v = np.array([0, 1, 2, 0]), np.array([1, 2, 3, 3])
+    return Network(
+        crs=CRS.from_epsg(32648),
+        node_osm_id=np.arange(4),
+        node_xy=xy,
+        edge_u=u,
+        edge_v=v,
+        length_m=np.hypot(*(xy[u] - xy[v]).T),
+        edge_way_id=np.arange(4),
+        edge_highway=np.array(["residential"] * 4, dtype=object),
+        component=np.zeros(4, np.int64),
+        main_component=0,
+        read_area_m=shapely.box(-10, -10, width + 10, height + 10),
+    )

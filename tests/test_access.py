@@ -18,6 +18,7 @@ from circles.access.graph import routing_graph
 from circles.access.search import nearest_facility
 from circles.model.facilities import facility_entrances
 from circles.model.network import Network, network_from_extract
+from conftest import rectangle_block
 
 
 def toy_network() -> Network:
@@ -54,21 +55,7 @@ def test_toy_exact_distances_count_connectors_and_same_edge_walks():
 def block_network() -> Network:
     """One block: a south street y=0 and a north street y=40 from x=0 to x=360, joined by
     streets at both ends (four ways)."""
-    xy = np.array([[0.0, 0.0], [360.0, 0.0], [360.0, 40.0], [0.0, 40.0]])
-    u, v = np.array([0, 1, 2, 0]), np.array([1, 2, 3, 3])
-    return Network(
-        crs=CRS.from_epsg(32648),
-        node_osm_id=np.arange(4),
-        node_xy=xy,
-        edge_u=u,
-        edge_v=v,
-        length_m=np.hypot(*(xy[u] - xy[v]).T),
-        edge_way_id=np.arange(4),
-        edge_highway=np.array(["residential"] * 4, dtype=object),
-        component=np.zeros(4, np.int64),
-        main_component=0,
-        read_area_m=shapely.box(-10, -10, 370, 50),
-    )
+    return rectangle_block(360.0, 40.0)
 
 
 def test_home_and_facility_across_a_block_walk_out_on_the_short_side():

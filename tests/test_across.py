@@ -8,7 +8,6 @@ import numpy as np
 import pandas as pd
 import pytest
 import shapely
-from pyproj import CRS
 
 from circles import analyze
 from circles.access.attach import network_streets
@@ -20,28 +19,14 @@ from circles.planning.saved import load_analysis
 from circles.planning.scenario import Action, load_base, run_scenario
 from circles.planning.score import place_site, reach_site, score_site
 from circles.present.tables import write_outputs
-from conftest import CHENGDU, need
+from conftest import CHENGDU, need, rectangle_block
 
 EXTRA_M, MAX_STREETS, ACROSS_M = 50.0, 4, 300.0  # configs/national.yaml
 
 
 def square_block() -> Network:
     """One block 400 m wide: four streets (ways) round the square (0, 0)-(400, 400)."""
-    xy = np.array([[0.0, 0.0], [400.0, 0.0], [400.0, 400.0], [0.0, 400.0]])
-    u, v = np.array([0, 1, 2, 0]), np.array([1, 2, 3, 3])
-    return Network(
-        crs=CRS.from_epsg(32648),
-        node_osm_id=np.arange(4),
-        node_xy=xy,
-        edge_u=u,
-        edge_v=v,
-        length_m=np.hypot(*(xy[u] - xy[v]).T),
-        edge_way_id=np.arange(4),
-        edge_highway=np.array(["residential"] * 4, dtype=object),
-        component=np.zeros(4, np.int64),
-        main_component=0,
-        read_area_m=shapely.box(-10, -10, 410, 410),
-    )
+    return rectangle_block(400.0, 400.0)
 
 
 def walks(homes_xy, shops_xy, across_m: float = ACROSS_M, rows=None):
