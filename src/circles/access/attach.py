@@ -21,6 +21,7 @@ from circles.model.network import Network
 PARALLEL_POINTS = 20_000  # above this, queries run on all cores (GEOS releases the GIL)
 END_M = 1e-3  # a walk across a block may touch a street this near its ends
 CROSSING_CHUNK = 500_000  # walks across blocks checked against the streets at a time
+FEW_GEOMETRIES = 64  # up to this many (a site): their blocks are found from the tree of blocks
 
 
 @dataclass
@@ -150,8 +151,16 @@ class Streets:
 
     def in_blocks(self, geoms: np.ndarray) -> np.ndarray:
         """Rows (geometries, blocks): the blocks each geometry touches (a point on a street
-        lies in the blocks on both sides of it)."""
-        return self.blocks.query(np.asarray(geoms, object), predicate="intersects")
+        lies in the blocks on both sides of it). Many geometries are found from the blocks,
+        each block's outline prepared once (the land around the streets is one polygon with
+        a hole per block: testing every home against it alone would take minutes on a city).
+        """
+        geoms = np.asarray(geoms, object)
+        if len(geoms) <= FEW_GEOMETRIES:
+            return self.blocks.query(geoms, predicate="intersects")
+        block, geom = shapely.STRtree(geoms).query(self.blocks.geometries, "intersects")
+        order = np.lexsort((block, geom))
+        return np.stack([geom[order], block[order]])
 
     def across(
         self,
