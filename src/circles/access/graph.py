@@ -66,31 +66,19 @@ class RoutingGraph:
         """Number of demand points."""
         return len(self.point_starts) if len(self.point_owner) else 0
 
-    def point_dist(
-        self, node_dist_m: np.ndarray, limit_m: float = np.inf, streets_only: bool = False
-    ) -> np.ndarray:
+    def point_dist(self, node_dist_m: np.ndarray, limit_m: float = np.inf) -> np.ndarray:
         """Walk of every demand point: the shortest over its joins of node distance plus
         connector, a whole walk counted only up to ``limit_m`` (the search limit applies to
         the full distance, connector included); ``inf`` if none.
 
         ``node_dist_m`` holds one distance per routing node, or one row per origin
-        ``(k, n_nodes)`` (then the result is ``(k, n_points)``). ``streets_only``: skip the
-        joins across a block to a facility, which a search from street nodes never reaches.
+        ``(k, n_nodes)`` (then the result is ``(k, n_points)``).
         """
-        rows, starts = self._street_joins if streets_only else (slice(None), self.point_starts)
-        d = np.asarray(node_dist_m)[..., self.point_node[rows]] + self.point_connector_m[rows]
+        d = np.asarray(node_dist_m)[..., self.point_node] + self.point_connector_m
         d = np.where(d <= limit_m, d, np.inf)
         if d.shape[-1] == 0:
             return d
-        return np.minimum.reduceat(d, starts, axis=-1)
-
-    @cached_property
-    def _street_joins(self) -> tuple[np.ndarray, np.ndarray]:
-        """The join rows at a street (every point has one), and where each point's start."""
-        first_facility = self.facility_node[0] if len(self.facility_node) else self.n_nodes
-        rows = np.flatnonzero(self.point_node < first_facility)
-        owner = self.point_owner[rows]
-        return rows, np.flatnonzero(np.r_[True, owner[1:] != owner[:-1]])
+        return np.minimum.reduceat(d, self.point_starts, axis=-1)
 
     def point_dist_near(
         self, node_dist_m: np.ndarray, limit_m: float = np.inf
@@ -98,18 +86,36 @@ class RoutingGraph:
         """``point_dist`` of the points with a finite walk only, found from the reached nodes
         (a search from one site reaches a small part of a city): ``(points, walks)``, the
         points ascending."""
-        nodes = np.flatnonzero(np.isfinite(node_dist_m))
-        order, starts = self._joins_by_node
-        first, count = starts[nodes], starts[nodes + 1] - starts[nodes]
-        at = np.repeat(first - np.cumsum(count) + count, count) + np.arange(count.sum())
-        rows = np.sort(order[at])
-        d = node_dist_m[self.point_node[rows]] + self.point_connector_m[rows]
-        keep = d <= limit_m
-        rows, d = rows[keep], d[keep]
+        _, rows, d = self._joins_reached(np.asarray(node_dist_m)[None, :], limit_m)
+        order = np.argsort(rows, kind="stable")
+        rows, d = rows[order], d[order]
         points, first_row = np.unique(self.point_owner[rows], return_index=True)
         if not len(points):
             return points, d[:0]
         return points, np.minimum.reduceat(d, first_row)
+
+    def points_within(
+        self, node_dist_m: np.ndarray, limit_m: float
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """Pairs (origin, demand point) whose walk is within ``limit_m``, from one row of
+        node distances per origin ``(k, n_nodes)``, found from the reached nodes only (a
+        point may come more than once)."""
+        origin, rows, _ = self._joins_reached(node_dist_m, limit_m)
+        return origin, self.point_owner[rows]
+
+    def _joins_reached(
+        self, node_dist_m: np.ndarray, limit_m: float
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """The joins at the reached nodes of each origin whose walk is within ``limit_m``:
+        ``(origin, join row, walk)``."""
+        origin, node = np.nonzero(np.isfinite(node_dist_m))
+        order, starts = self._joins_by_node
+        first, count = starts[node], starts[node + 1] - starts[node]
+        at = np.repeat(first - np.cumsum(count) + count, count) + np.arange(count.sum())
+        origin, node, rows = np.repeat(origin, count), np.repeat(node, count), order[at]
+        d = node_dist_m[origin, node] + self.point_connector_m[rows]
+        keep = d <= limit_m
+        return origin[keep], rows[keep], d[keep]
 
     @cached_property
     def point_geoms(self) -> np.ndarray:

@@ -72,12 +72,15 @@ def coverage_matrix(
     """
     graph = saved.state.graph
     chunk = max(1, int(2e7 // graph.n_nodes))
+    column = np.full(graph.n_points, -1)
+    column[points] = np.arange(len(points))
     rows, cols = [], []
     for start in range(0, len(nodes), chunk):
         dist = dijkstra(graph.matrix, indices=nodes[start : start + chunk], limit=threshold_m)
-        r, c = np.nonzero(graph.point_dist(dist, streets_only=True)[:, points] <= threshold_m)
-        rows.append(r + start)
-        cols.append(c)
+        r, point = graph.points_within(dist, threshold_m)
+        keep = column[point] >= 0
+        rows.append(r[keep] + start)
+        cols.append(column[point[keep]])
     across_m = min(saved.standards.analysis.attach_across_m, threshold_m)
     c, r, _ = graph.streets.across(
         graph.point_geoms[points], shapely.points(graph.node_xy[nodes]), across_m
