@@ -3,6 +3,7 @@ applied to the facility inputs, on the real Chengdu extract with the planner's f
 
 from __future__ import annotations
 
+import json
 import re
 
 import geopandas as gpd
@@ -344,6 +345,9 @@ def test_cli_compare_writes_a_new_folder_each_run(planned, tmp_path):
         assert not re.search(r"<script[^>]+src=", page)
         assert not re.search(r"<link[^>]+href=[\"']https?:", page)
         assert "tile.openstreetmap" not in page
+        tooltips = re.findall(r'bindTooltip\("([^"]*)"', page)
+        shown = [json.loads(f'"{t}"') for t in tooltips]  # sites named by category, in Chinese
+        assert any(t.startswith("<div>托育机构（3岁以下） ") for t in shown), shown
         with pd.ExcelFile(out / "compare.xlsx") as book:
             assert book.sheet_names == ["区", "街道", "社区", "方案"]
     into = runner.invoke(main, [*args, "--out", str(folder)])

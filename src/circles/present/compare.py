@@ -136,8 +136,9 @@ def compare_map(base: ScenarioBase, result: ScenarioResult, lang: str) -> folium
     closed = base.facilities.iloc[result.closed].to_crs(4326)
     added = result.added.to_crs(4326)
     _add_moves(fmap, closed, added)
-    _add_sites(fmap, closed, MAP_TEXT["closed"][i], CHANGE_COLOURS["lost"])
-    _add_sites(fmap, added, MAP_TEXT["added"][i], CHANGE_COLOURS["gained"])
+    names = {c.id: c.name(lang) for c in saved.standards.categories.categories}
+    _add_sites(fmap, closed, MAP_TEXT["closed"][i], CHANGE_COLOURS["lost"], names)
+    _add_sites(fmap, added, MAP_TEXT["added"][i], CHANGE_COLOURS["gained"], names)
     fixed_html(fmap, f"<b>{html.escape(MAP_TEXT['title'][i])}</b>", "top:8px;left:50px")
     TextLayerControl(collapsed=False).add_to(fmap)
     return fmap
@@ -170,15 +171,17 @@ def _add_moves(fmap: folium.Map, closed: gpd.GeoDataFrame, added: gpd.GeoDataFra
             folium.PolyLine(line, color="#222", weight=2, dash_array="6 4").add_to(fmap)
 
 
-def _add_sites(fmap: folium.Map, points: gpd.GeoDataFrame, name: str, colour: str) -> None:
-    """Facilities as large circles of one colour, named on hover, in a layer of their own."""
+def _add_sites(
+    fmap: folium.Map, points: gpd.GeoDataFrame, name: str, colour: str, names: dict[str, str]
+) -> None:
+    """Facilities as large circles of one colour, named on hover (category name, own name,
+    id), in a layer of their own."""
     if points.empty:
         return
     layer = folium.FeatureGroup(name)
     for row in points.itertuples():
-        text = " ".join(
-            str(v) for v in (row.category_id, row.name, row.facility_id) if isinstance(v, str)
-        )
+        category = names.get(row.category_id, row.category_id)
+        text = " ".join(str(v) for v in (category, row.name, row.facility_id) if isinstance(v, str))
         folium.CircleMarker(
             [row.geometry.y, row.geometry.x],
             radius=8,
